@@ -1,0 +1,286 @@
+#include "server/api/grpc/convert.h"
+
+#include <optional>
+#include <utility>
+
+namespace riffle::grpc_api {
+namespace {
+
+std::optional<std::string> NonEmpty(const std::string& value) {
+  if (value.empty()) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<std::string> StreamModeFromProto(v1::StreamMode mode) {
+  switch (mode) {
+    case v1::STREAM_MODE_UNSPECIFIED:
+      return std::nullopt;
+    case v1::PROVISIONED:
+      return "PROVISIONED";
+    case v1::ON_DEMAND:
+      return "ON_DEMAND";
+    default:
+      // A value from a newer client: the broker rejects it as outside the enum.
+      return std::to_string(static_cast<int>(mode));
+  }
+}
+
+std::optional<std::string> IteratorTypeFromProto(v1::ShardIteratorType type) {
+  switch (type) {
+    case v1::SHARD_ITERATOR_TYPE_UNSPECIFIED:
+      return std::nullopt;
+    case v1::AT_SEQUENCE_NUMBER:
+      return "AT_SEQUENCE_NUMBER";
+    case v1::AFTER_SEQUENCE_NUMBER:
+      return "AFTER_SEQUENCE_NUMBER";
+    case v1::TRIM_HORIZON:
+      return "TRIM_HORIZON";
+    case v1::LATEST:
+      return "LATEST";
+    case v1::AT_TIMESTAMP:
+      return "AT_TIMESTAMP";
+    default:
+      return std::to_string(static_cast<int>(type));
+  }
+}
+
+void ToProto(const broker::HashKeyRange& in, v1::HashKeyRange& out) {
+  out.set_starting_hash_key(in.starting_hash_key);
+  out.set_ending_hash_key(in.ending_hash_key);
+}
+
+void ToProto(const broker::ShardDescription& in, v1::Shard& out) {
+  out.set_shard_id(in.shard_id);
+  out.set_parent_shard_id(in.parent_shard_id.value_or(""));
+  out.set_adjacent_parent_shard_id(in.adjacent_parent_shard_id.value_or(""));
+  ToProto(in.hash_key_range, *out.mutable_hash_key_range());
+  out.set_starting_sequence_number(in.starting_sequence_number);
+  out.set_ending_sequence_number(in.ending_sequence_number.value_or(""));
+}
+
+}  // namespace
+
+broker::StreamRef FromProto(const v1::StreamRef& in) {
+  return broker::StreamRef{.name = NonEmpty(in.name()), .arn = NonEmpty(in.arn())};
+}
+
+broker::CreateStreamRequest FromProto(const v1::CreateStreamRequest& in) {
+  broker::CreateStreamRequest out;
+  out.stream_name = in.stream_name();
+  if (in.has_shard_count()) {
+    out.shard_count = in.shard_count();
+  }
+  out.stream_mode = StreamModeFromProto(in.mode());
+  out.tags.insert(in.tags().begin(), in.tags().end());
+  return out;
+}
+
+broker::DeleteStreamRequest FromProto(const v1::DeleteStreamRequest& in) {
+  return broker::DeleteStreamRequest{
+      .stream = FromProto(in.stream()),
+      .enforce_consumer_deletion = in.enforce_consumer_deletion(),
+  };
+}
+
+broker::DescribeStreamRequest FromProto(const v1::DescribeStreamRequest& in) {
+  broker::DescribeStreamRequest out;
+  out.stream = FromProto(in.stream());
+  if (in.has_limit()) {
+    out.limit = in.limit();
+  }
+  out.exclusive_start_shard_id = NonEmpty(in.exclusive_start_shard_id());
+  return out;
+}
+
+broker::ListStreamsRequest FromProto(const v1::ListStreamsRequest& in) {
+  broker::ListStreamsRequest out;
+  if (in.has_limit()) {
+    out.limit = in.limit();
+  }
+  out.exclusive_start_stream_name = NonEmpty(in.exclusive_start_stream_name());
+  out.next_token = NonEmpty(in.next_token());
+  return out;
+}
+
+broker::ListShardsRequest FromProto(const v1::ListShardsRequest& in) {
+  broker::ListShardsRequest out;
+  out.stream = FromProto(in.stream());
+  out.next_token = NonEmpty(in.next_token());
+  out.exclusive_start_shard_id = NonEmpty(in.exclusive_start_shard_id());
+  if (in.has_max_results()) {
+    out.max_results = in.max_results();
+  }
+  return out;
+}
+
+broker::PutRecordRequest FromProto(const v1::PutRecordRequest& in) {
+  return broker::PutRecordRequest{
+      .stream = FromProto(in.stream()),
+      .data = in.data(),
+      .partition_key = in.partition_key(),
+      .explicit_hash_key = NonEmpty(in.explicit_hash_key()),
+      .sequence_number_for_ordering = NonEmpty(in.sequence_number_for_ordering()),
+  };
+}
+
+broker::PutRecordsRequest FromProto(const v1::PutRecordsRequest& in) {
+  std::vector<broker::PutRecordsEntry> records;
+  records.reserve(in.records_size());
+  for (const v1::PutRecordsEntry& entry : in.records()) {
+    records.push_back(broker::PutRecordsEntry{
+        .data = entry.data(),
+        .partition_key = entry.partition_key(),
+        .explicit_hash_key = NonEmpty(entry.explicit_hash_key()),
+    });
+  }
+  return broker::PutRecordsRequest{.stream = FromProto(in.stream()),
+                                    .records = std::move(records)};
+}
+
+broker::GetShardIteratorRequest FromProto(const v1::GetShardIteratorRequest& in) {
+  broker::GetShardIteratorRequest out;
+  out.stream = FromProto(in.stream());
+  out.shard_id = in.shard_id();
+  out.shard_iterator_type = IteratorTypeFromProto(in.type());
+  out.starting_sequence_number = NonEmpty(in.starting_sequence_number());
+  if (in.has_timestamp_ms()) {
+    out.timestamp_ms = in.timestamp_ms();
+  }
+  return out;
+}
+
+broker::GetRecordsRequest FromProto(const v1::GetRecordsRequest& in) {
+  broker::GetRecordsRequest out;
+  out.shard_iterator = in.shard_iterator();
+  if (in.has_limit()) {
+    out.limit = in.limit();
+  }
+  return out;
+}
+
+broker::RetentionRequest FromProto(const v1::RetentionRequest& in) {
+  return broker::RetentionRequest{.stream = FromProto(in.stream()),
+                                  .retention_period_hours = in.retention_period_hours()};
+}
+
+broker::AddTagsRequest FromProto(const v1::AddTagsRequest& in) {
+  return broker::AddTagsRequest{
+      .stream = FromProto(in.stream()),
+      .tags = std::map<std::string, std::string>(in.tags().begin(), in.tags().end()),
+  };
+}
+
+broker::RemoveTagsRequest FromProto(const v1::RemoveTagsRequest& in) {
+  return broker::RemoveTagsRequest{
+      .stream = FromProto(in.stream()),
+      .tag_keys = std::vector<std::string>(in.tag_keys().begin(), in.tag_keys().end()),
+  };
+}
+
+broker::ListTagsRequest FromProto(const v1::ListTagsRequest& in) {
+  broker::ListTagsRequest out;
+  out.stream = FromProto(in.stream());
+  out.exclusive_start_tag_key = NonEmpty(in.exclusive_start_tag_key());
+  if (in.has_limit()) {
+    out.limit = in.limit();
+  }
+  return out;
+}
+
+v1::StreamMode StreamModeToProto(const std::string& mode) {
+  if (mode == "PROVISIONED") {
+    return v1::PROVISIONED;
+  }
+  if (mode == "ON_DEMAND") {
+    return v1::ON_DEMAND;
+  }
+  return v1::STREAM_MODE_UNSPECIFIED;
+}
+
+void ToProto(const broker::StreamDescription& in, v1::StreamDescription& out) {
+  out.set_stream_name(in.stream_name);
+  out.set_stream_arn(in.stream_arn);
+  out.set_stream_status(in.stream_status);
+  out.set_mode(StreamModeToProto(in.stream_mode));
+  for (const broker::ShardDescription& shard : in.shards) {
+    ToProto(shard, *out.add_shards());
+  }
+  out.set_has_more_shards(in.has_more_shards);
+  out.set_retention_period_hours(in.retention_period_hours);
+  out.set_creation_time_ms(in.creation_time_ms);
+  out.mutable_shard_level_metrics()->Add(in.shard_level_metrics.begin(),
+                                         in.shard_level_metrics.end());
+  out.set_encryption_type(in.encryption_type);
+  out.set_key_id(in.key_id.value_or(""));
+  out.set_open_shard_count(in.open_shard_count);
+}
+
+void ToProto(const broker::ListStreamsResult& in, v1::ListStreamsResponse& out) {
+  for (const broker::StreamSummary& stream : in.streams) {
+    out.add_stream_names(stream.stream_name);
+    v1::StreamSummary& summary = *out.add_summaries();
+    summary.set_stream_name(stream.stream_name);
+    summary.set_stream_arn(stream.stream_arn);
+    summary.set_stream_status(stream.stream_status);
+    summary.set_mode(StreamModeToProto(stream.stream_mode));
+    summary.set_creation_time_ms(stream.creation_time_ms);
+  }
+  out.set_has_more_streams(in.has_more_streams);
+  out.set_next_token(in.next_token.value_or(""));
+}
+
+void ToProto(const broker::ListShardsResult& in, v1::ListShardsResponse& out) {
+  for (const broker::ShardDescription& shard : in.shards) {
+    ToProto(shard, *out.add_shards());
+  }
+  out.set_next_token(in.next_token.value_or(""));
+}
+
+void ToProto(const broker::PutRecordResult& in, v1::PutRecordResponse& out) {
+  out.set_shard_id(in.shard_id);
+  out.set_sequence_number(in.sequence_number);
+}
+
+void ToProto(const broker::PutRecordsResult& in, v1::PutRecordsResponse& out) {
+  out.set_failed_record_count(in.failed_record_count);
+  out.mutable_records()->Reserve(static_cast<int>(in.records.size()));
+  for (const broker::PutRecordsResultEntry& entry : in.records) {
+    v1::PutRecordsResultEntry& result = *out.add_records();
+    result.set_shard_id(entry.shard_id.value_or(""));
+    result.set_sequence_number(entry.sequence_number.value_or(""));
+    result.set_error_code(entry.error_code.value_or(""));
+    result.set_error_message(entry.error_message.value_or(""));
+  }
+}
+
+void ToProto(broker::GetRecordsResult&& in, v1::GetRecordsResponse& out) {
+  out.mutable_records()->Reserve(static_cast<int>(in.records.size()));
+  for (broker::Record& record : in.records) {
+    v1::Record& proto = *out.add_records();
+    proto.set_sequence_number(std::move(record.sequence_number));
+    proto.set_arrival_time_ms(record.arrival_time_ms);
+    proto.set_data(std::move(record.data));
+    proto.set_partition_key(std::move(record.partition_key));
+  }
+  out.set_next_shard_iterator(in.next_shard_iterator.value_or(""));
+  out.set_millis_behind_latest(in.millis_behind_latest);
+  for (const broker::ChildShard& child : in.child_shards) {
+    v1::ChildShard& proto = *out.add_child_shards();
+    proto.set_shard_id(child.shard_id);
+    proto.mutable_parent_shards()->Add(child.parent_shards.begin(), child.parent_shards.end());
+    ToProto(child.hash_key_range, *proto.mutable_hash_key_range());
+  }
+}
+
+void ToProto(const broker::ListTagsResult& in, v1::ListTagsResponse& out) {
+  for (const auto& [key, value] : in.tags) {
+    v1::Tag& tag = *out.add_tags();
+    tag.set_key(key);
+    tag.set_value(value);
+  }
+  out.set_has_more_tags(in.has_more_tags);
+}
+
+}  // namespace riffle::grpc_api

@@ -1,0 +1,44 @@
+// Proto <-> broker translation for the gRPC front end. Requests are carried over without judging
+// them, so every validation message is the broker's: a proto3 `optional` left unset becomes
+// nullopt, and so does an empty string in a member Kinesis treats as optional (stream name or
+// ARN, explicit hash key, pagination starts); members Kinesis requires are passed even when
+// empty, so the broker reports their length. Enum values become the Kinesis strings; UNSPECIFIED
+// becomes nullopt and a value this build does not know becomes its number, which the broker
+// rejects like any other string outside the enum.
+#pragma once
+
+#include <string>
+
+#include "riffle/v1/riffle.pb.h"
+#include "server/broker/types.h"
+
+namespace riffle::grpc_api {
+
+broker::StreamRef FromProto(const v1::StreamRef& in);
+broker::CreateStreamRequest FromProto(const v1::CreateStreamRequest& in);
+broker::DeleteStreamRequest FromProto(const v1::DeleteStreamRequest& in);
+broker::DescribeStreamRequest FromProto(const v1::DescribeStreamRequest& in);
+broker::ListStreamsRequest FromProto(const v1::ListStreamsRequest& in);
+broker::ListShardsRequest FromProto(const v1::ListShardsRequest& in);
+broker::PutRecordRequest FromProto(const v1::PutRecordRequest& in);
+broker::PutRecordsRequest FromProto(const v1::PutRecordsRequest& in);
+broker::GetShardIteratorRequest FromProto(const v1::GetShardIteratorRequest& in);
+broker::GetRecordsRequest FromProto(const v1::GetRecordsRequest& in);
+broker::RetentionRequest FromProto(const v1::RetentionRequest& in);
+broker::AddTagsRequest FromProto(const v1::AddTagsRequest& in);
+broker::RemoveTagsRequest FromProto(const v1::RemoveTagsRequest& in);
+broker::ListTagsRequest FromProto(const v1::ListTagsRequest& in);
+
+// "PROVISIONED" -> PROVISIONED, "ON_DEMAND" -> ON_DEMAND, anything else -> UNSPECIFIED.
+v1::StreamMode StreamModeToProto(const std::string& mode);
+
+void ToProto(const broker::StreamDescription& in, v1::StreamDescription& out);
+void ToProto(const broker::ListStreamsResult& in, v1::ListStreamsResponse& out);
+void ToProto(const broker::ListShardsResult& in, v1::ListShardsResponse& out);
+void ToProto(const broker::PutRecordResult& in, v1::PutRecordResponse& out);
+void ToProto(const broker::PutRecordsResult& in, v1::PutRecordsResponse& out);
+// Moves the record data: a response can carry 10 MiB.
+void ToProto(broker::GetRecordsResult&& in, v1::GetRecordsResponse& out);
+void ToProto(const broker::ListTagsResult& in, v1::ListTagsResponse& out);
+
+}  // namespace riffle::grpc_api

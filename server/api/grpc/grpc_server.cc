@@ -1,0 +1,69 @@
+#include "server/api/grpc/grpc_server.h"
+
+#include <chrono>
+#include <utility>
+
+#include <grpcpp/impl/service_type.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
+
+#include "server/api/grpc/riffle_service.h"
+
+namespace riffle::grpc_api {
+namespace {
+
+// A PutRecords call may carry 10 MiB of data plus keys and framing; gRPC's default is 4 MiB.
+constexpr int kMaxReceiveMessageBytes = 16 * 1024 * 1024;
+// How long Shutdown() lets in-flight calls finish before cancelling them.
+constexpr std::chrono::seconds kShutdownGrace{5};
+
+std::string ListenAddress(const std::string& host, int port) {
+  // An IPv6 literal needs brackets to be told apart from the port.
+  if (host.find(':') != std::string::npos && !host.starts_with('[')) {
+    return "[" + host + "]:" + std::to_string(port);
+  }
+  return host + ":" + std::to_string(port);
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(broker::Broker& broker,
+                                                        const std::string& host, int port,
+                                                        broker::RequestContext context) {
+  std::unique_ptr<grpc::Service> service = NewRiffleService(broker, std::move(context));
+  const std::string address = ListenAddress(host, port);
+  int bound_port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &bound_port);
+  builder.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
+  // gRPC sets SO_REUSEPORT by default, which would let a second daemon share the port and
+  // silently take half of the calls instead of failing to start.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.RegisterService(service.get());
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || bound_port == 0) {
+    return Status(ErrorCode::kServiceUnavailable,
+                  "gRPC server cannot listen on " + address + " (address in use or not local?)");
+  }
+  return std::unique_ptr<GrpcServer>(
+      new GrpcServer(std::move(service), std::move(server), bound_port));
+}
+
+GrpcServer::GrpcServer(std::unique_ptr<grpc::Service> service,
+                       std::unique_ptr<grpc::Server> server, int port)
+    : service_(std::move(service)), server_(std::move(server)), port_(port) {}
+
+GrpcServer::~GrpcServer() { Shutdown(); }
+
+void GrpcServer::Shutdown() {
+  std::lock_guard<std::mutex> lock(shutdown_mu_);
+  if (shut_down_) {
+    return;
+  }
+  shut_down_ = true;
+  server_->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
+  server_->Wait();
+}
+
+}  // namespace riffle::grpc_api

@@ -1,0 +1,55 @@
+// The gRPC front end of riffled: serves riffle.v1.Riffle over insecure HTTP/2 and hands every call
+// to the broker.
+//
+// Threading: gRPC's sync server runs calls on its own thread pool; the broker is thread-safe.
+// Shutdown() may be called from any thread, more than once; the destructor calls it.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "common/status.h"
+#include "server/broker/broker.h"
+
+namespace grpc {
+class Server;
+class Service;
+}  // namespace grpc
+
+namespace riffle::grpc_api {
+
+// Serves the Riffle gRPC API on host:port (port 0 picks a free one). Borrows broker, which must
+// outlive it.
+class GrpcServer {
+ public:
+  // Fails with ServiceUnavailable when host:port cannot be bound. `context` gives the region and
+  // account that the broker prints in ARNs and checks them against.
+  static StatusOr<std::unique_ptr<GrpcServer>> Start(broker::Broker& broker,
+                                                     const std::string& host, int port,
+                                                     broker::RequestContext context = {});
+
+  GrpcServer(const GrpcServer&) = delete;
+  GrpcServer& operator=(const GrpcServer&) = delete;
+  ~GrpcServer();
+
+  // The port actually bound.
+  int port() const { return port_; }
+
+  // Stops accepting calls and waits for the ones in flight; those still running after 5 s are
+  // cancelled. Idempotent.
+  void Shutdown();
+
+ private:
+  GrpcServer(std::unique_ptr<grpc::Service> service, std::unique_ptr<grpc::Server> server,
+             int port);
+
+  // Declared before server_ so that it is destroyed after it: the server calls into it.
+  std::unique_ptr<grpc::Service> service_;
+  std::unique_ptr<grpc::Server> server_;
+  const int port_;
+  std::mutex shutdown_mu_;
+  bool shut_down_ = false;  // guarded by shutdown_mu_
+};
+
+}  // namespace riffle::grpc_api

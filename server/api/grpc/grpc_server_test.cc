@@ -1,0 +1,305 @@
+#include "server/api/grpc/grpc_server.h"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <gmock/gmock.h>
+#include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <gtest/gtest.h>
+
+#include "riffle/v1/riffle.grpc.pb.h"
+
+namespace riffle::grpc_api {
+namespace {
+
+using ::testing::Optional;
+
+// Answers every call with `error` when set, else with a canned result, and keeps the last
+// request of the calls the tests look at.
+class FakeBroker final : public broker::Broker {
+ public:
+  std::optional<Status> error;
+  broker::CreateStreamRequest last_create;
+  broker::PutRecordRequest last_put;
+  broker::GetShardIteratorRequest last_iterator_request;
+  size_t last_put_records_bytes = 0;
+
+  Status CreateStream(const broker::RequestContext&,
+                      const broker::CreateStreamRequest& req) override {
+    last_create = req;
+    return Answer();
+  }
+  Status DeleteStream(const broker::RequestContext&, const broker::DeleteStreamRequest&) override {
+    return Answer();
+  }
+  StatusOr<broker::StreamDescription> DescribeStream(
+      const broker::RequestContext& ctx, const broker::DescribeStreamRequest& req) override {
+    if (error) {
+      return *error;
+    }
+    broker::StreamDescription description;
+    description.stream_name = req.stream.name.value_or("");
+    description.stream_arn = "arn:aws:kinesis:" + ctx.region + ":" + ctx.account + ":stream/" +
+                             description.stream_name;
+    return description;
+  }
+  StatusOr<broker::StreamDescription> DescribeStreamSummary(const broker::RequestContext&,
+                                                            const broker::StreamRef&) override {
+    return Unused<broker::StreamDescription>();
+  }
+  StatusOr<broker::ListStreamsResult> ListStreams(const broker::RequestContext&,
+                                                  const broker::ListStreamsRequest&) override {
+    return Unused<broker::ListStreamsResult>();
+  }
+  StatusOr<broker::ListShardsResult> ListShards(const broker::RequestContext&,
+                                                const broker::ListShardsRequest&) override {
+    return Unused<broker::ListShardsResult>();
+  }
+  StatusOr<broker::PutRecordResult> PutRecord(const broker::RequestContext&,
+                                              const broker::PutRecordRequest& req) override {
+    last_put = req;
+    if (error) {
+      return *error;
+    }
+    return broker::PutRecordResult{.shard_id = "shardId-000000000000", .sequence_number = "42"};
+  }
+  StatusOr<broker::PutRecordsResult> PutRecords(const broker::RequestContext&,
+                                                const broker::PutRecordsRequest& req) override {
+    broker::PutRecordsResult result;
+    last_put_records_bytes = 0;
+    for (const broker::PutRecordsEntry& entry : *req.records) {
+      last_put_records_bytes += entry.data->size();
+      result.records.push_back({.shard_id = "shardId-000000000000",
+                                .sequence_number = std::to_string(result.records.size()),
+                                .error_code = std::nullopt,
+                                .error_message = std::nullopt});
+    }
+    return result;
+  }
+  StatusOr<std::string> GetShardIterator(const broker::RequestContext&,
+                                         const broker::GetShardIteratorRequest& req) override {
+    last_iterator_request = req;
+    if (error) {
+      return *error;
+    }
+    return std::string("iterator");
+  }
+  StatusOr<broker::GetRecordsResult> GetRecords(const broker::RequestContext&,
+                                                const broker::GetRecordsRequest& req) override {
+    if (error) {
+      return *error;
+    }
+    broker::GetRecordsResult result;
+    result.records.push_back({.sequence_number = "1", .arrival_time_ms = 1000,
+                              .data = "payload of " + req.shard_iterator.value_or(""),
+                              .partition_key = "k"});
+    result.next_shard_iterator = "next";
+    return result;
+  }
+  Status IncreaseStreamRetentionPeriod(const broker::RequestContext&,
+                                       const broker::RetentionRequest&) override {
+    return Answer();
+  }
+  Status DecreaseStreamRetentionPeriod(const broker::RequestContext&,
+                                       const broker::RetentionRequest&) override {
+    return Answer();
+  }
+  Status AddTagsToStream(const broker::RequestContext&, const broker::AddTagsRequest&) override {
+    return Answer();
+  }
+  Status RemoveTagsFromStream(const broker::RequestContext&,
+                              const broker::RemoveTagsRequest&) override {
+    return Answer();
+  }
+  StatusOr<broker::ListTagsResult> ListTagsForStream(const broker::RequestContext&,
+                                                     const broker::ListTagsRequest&) override {
+    return Unused<broker::ListTagsResult>();
+  }
+  StatusOr<broker::EnhancedMonitoringResult> EnableEnhancedMonitoring(
+      const broker::RequestContext&, const broker::EnhancedMonitoringRequest&) override {
+    return Unused<broker::EnhancedMonitoringResult>();
+  }
+  StatusOr<broker::EnhancedMonitoringResult> DisableEnhancedMonitoring(
+      const broker::RequestContext&, const broker::EnhancedMonitoringRequest&) override {
+    return Unused<broker::EnhancedMonitoringResult>();
+  }
+  Status StartStreamEncryption(const broker::RequestContext&,
+                               const broker::EncryptionRequest&) override {
+    return Answer();
+  }
+  Status StopStreamEncryption(const broker::RequestContext&,
+                              const broker::EncryptionRequest&) override {
+    return Answer();
+  }
+  Status UpdateStreamMode(const broker::RequestContext&,
+                          const broker::UpdateStreamModeRequest&) override {
+    return Answer();
+  }
+  StatusOr<broker::DescribeLimitsResult> DescribeLimits(const broker::RequestContext&) override {
+    return Unused<broker::DescribeLimitsResult>();
+  }
+  void TrimExpiredRecords() override {}
+
+ private:
+  Status Answer() const { return error.value_or(Status()); }
+  template <typename T>
+  static StatusOr<T> Unused() {
+    return Status(ErrorCode::kInternalFailure, "not used by these tests");
+  }
+};
+
+class GrpcServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    StatusOr<std::unique_ptr<GrpcServer>> server = GrpcServer::Start(broker_, "127.0.0.1", 0);
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    server_ = std::move(server).value();
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(-1);
+    stub_ = v1::Riffle::NewStub(grpc::CreateCustomChannel(
+        "127.0.0.1:" + std::to_string(server_->port()), grpc::InsecureChannelCredentials(),
+        args));
+  }
+
+  static std::string ErrorTrailer(const grpc::ClientContext& context) {
+    const auto& trailers = context.GetServerTrailingMetadata();
+    auto it = trailers.find("riffle-error-code");
+    return it == trailers.end() ? "" : std::string(it->second.data(), it->second.size());
+  }
+
+  FakeBroker broker_;
+  std::unique_ptr<GrpcServer> server_;
+  std::unique_ptr<v1::Riffle::Stub> stub_;
+};
+
+TEST_F(GrpcServerTest, NameClashOnCreateStreamIsAlreadyExistsWithKinesisCode) {
+  broker_.error = Status(ErrorCode::kResourceInUse,
+                         "Stream s under account 000000000000 already exists.");
+  grpc::ClientContext context;
+  v1::CreateStreamRequest request;
+  request.set_stream_name("s");
+  request.set_shard_count(2);
+  v1::CreateStreamResponse response;
+  grpc::Status status = stub_->CreateStream(&context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(status.error_message(), "Stream s under account 000000000000 already exists.");
+  EXPECT_EQ(ErrorTrailer(context), "ResourceInUseException");
+  EXPECT_THAT(broker_.last_create.shard_count, Optional(2));
+}
+
+TEST_F(GrpcServerTest, ResourceInUseElsewhereIsFailedPrecondition) {
+  broker_.error = Status(ErrorCode::kResourceInUse, "not ACTIVE");
+  grpc::ClientContext context;
+  v1::DeleteStreamRequest request;
+  request.mutable_stream()->set_name("s");
+  v1::DeleteStreamResponse response;
+  grpc::Status status = stub_->DeleteStream(&context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(ErrorTrailer(context), "ResourceInUseException");
+}
+
+TEST_F(GrpcServerTest, SuccessfulCallHasNoErrorTrailer) {
+  grpc::ClientContext context;
+  v1::PutRecordRequest request;
+  request.mutable_stream()->set_name("s");
+  request.set_data("hello");
+  request.set_partition_key("k");
+  v1::PutRecordResponse response;
+  ASSERT_TRUE(stub_->PutRecord(&context, request, &response).ok());
+  EXPECT_EQ(response.shard_id(), "shardId-000000000000");
+  EXPECT_EQ(response.sequence_number(), "42");
+  EXPECT_EQ(ErrorTrailer(context), "");
+  EXPECT_THAT(broker_.last_put.stream.name, Optional(std::string("s")));
+  EXPECT_EQ(broker_.last_put.stream.arn, std::nullopt);
+  EXPECT_THAT(broker_.last_put.data, Optional(std::string("hello")));
+  EXPECT_EQ(broker_.last_put.explicit_hash_key, std::nullopt);
+}
+
+TEST_F(GrpcServerTest, IteratorTypeReachesTheBrokerAsKinesisString) {
+  grpc::ClientContext context;
+  v1::GetShardIteratorRequest request;
+  request.mutable_stream()->set_name("s");
+  request.set_shard_id("shardId-000000000000");
+  request.set_type(v1::AFTER_SEQUENCE_NUMBER);
+  request.set_starting_sequence_number("17");
+  v1::GetShardIteratorResponse response;
+  ASSERT_TRUE(stub_->GetShardIterator(&context, request, &response).ok());
+  EXPECT_EQ(response.shard_iterator(), "iterator");
+  EXPECT_THAT(broker_.last_iterator_request.shard_iterator_type,
+              Optional(std::string("AFTER_SEQUENCE_NUMBER")));
+  EXPECT_THAT(broker_.last_iterator_request.starting_sequence_number,
+              Optional(std::string("17")));
+  EXPECT_EQ(broker_.last_iterator_request.timestamp_ms, std::nullopt);
+}
+
+TEST_F(GrpcServerTest, ExpiredIteratorIsOutOfRange) {
+  broker_.error = Status(ErrorCode::kExpiredIterator, "Iterator expired.");
+  grpc::ClientContext context;
+  v1::GetRecordsRequest request;
+  request.set_shard_iterator("old");
+  v1::GetRecordsResponse response;
+  grpc::Status status = stub_->GetRecords(&context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::OUT_OF_RANGE);
+  EXPECT_EQ(ErrorTrailer(context), "ExpiredIteratorException");
+}
+
+TEST_F(GrpcServerTest, GetRecordsReturnsRecordsAndNextIterator) {
+  grpc::ClientContext context;
+  v1::GetRecordsRequest request;
+  request.set_shard_iterator("it");
+  v1::GetRecordsResponse response;
+  ASSERT_TRUE(stub_->GetRecords(&context, request, &response).ok());
+  ASSERT_EQ(response.records_size(), 1);
+  EXPECT_EQ(response.records(0).data(), "payload of it");
+  EXPECT_EQ(response.next_shard_iterator(), "next");
+}
+
+TEST_F(GrpcServerTest, DescribeStreamUsesTheServerRequestContext) {
+  grpc::ClientContext context;
+  v1::DescribeStreamRequest request;
+  request.mutable_stream()->set_name("s");
+  v1::DescribeStreamResponse response;
+  ASSERT_TRUE(stub_->DescribeStream(&context, request, &response).ok());
+  EXPECT_EQ(response.description().stream_arn(), "arn:aws:kinesis:us-east-1:000000000000:stream/s");
+}
+
+TEST_F(GrpcServerTest, AcceptsAPutRecordsCallOfTenMebibytes) {
+  grpc::ClientContext context;
+  v1::PutRecordsRequest request;
+  request.mutable_stream()->set_name("s");
+  for (int i = 0; i < 10; ++i) {
+    v1::PutRecordsEntry& entry = *request.add_records();
+    entry.set_data(std::string(1024 * 1024 - 1, 'x'));
+    entry.set_partition_key("k");
+  }
+  v1::PutRecordsResponse response;
+  grpc::Status status = stub_->PutRecords(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.records_size(), 10);
+  EXPECT_EQ(broker_.last_put_records_bytes, 10u * (1024 * 1024 - 1));
+}
+
+TEST_F(GrpcServerTest, SecondServerOnTheSamePortFailsToStart) {
+  StatusOr<std::unique_ptr<GrpcServer>> second =
+      GrpcServer::Start(broker_, "127.0.0.1", server_->port());
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), ErrorCode::kServiceUnavailable);
+}
+
+TEST_F(GrpcServerTest, ShutdownIsIdempotentAndRefusesLaterCalls) {
+  server_->Shutdown();
+  server_->Shutdown();
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  v1::DeleteStreamRequest request;
+  v1::DeleteStreamResponse response;
+  EXPECT_EQ(stub_->DeleteStream(&context, request, &response).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+}
+
+}  // namespace
+}  // namespace riffle::grpc_api
