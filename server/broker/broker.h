@@ -1,0 +1,80 @@
+// The broker: every operation of the Kinesis data model, transport-free. Both front ends (gRPC
+// and the Kinesis HTTP API) call these functions and only translate requests, results and the
+// Status codes; validation, routing, limits, iterators and error messages live here.
+//
+// Thread-safe: any number of threads may call any operation concurrently. Borrows the Store and
+// Clock given at construction; both must outlive the Broker.
+#pragma once
+
+#include <memory>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "server/broker/types.h"
+
+namespace riffle::storage {
+class Store;
+}
+
+namespace riffle::broker {
+
+struct BrokerOptions {
+  // Enforce the per-shard quotas on PROVISIONED streams (1 MiB/s and 1000 records/s in, 2 MiB/s
+  // and 5 GetRecords calls/s out). Off: no stream is ever throttled (load tests, crash tests).
+  bool shard_quotas = true;
+  // DescribeLimits.ShardLimit; CreateStream fails with LimitExceeded beyond it.
+  int32_t shard_limit = 10000;
+  // Upper bound for the sum of record sizes in one PutRecords call.
+  int64_t max_put_records_bytes = 10 * 1024 * 1024;
+  // How long a shard iterator stays valid after it is issued (Kinesis: 300 s). Tests shorten it.
+  int64_t iterator_ttl_ms = 300'000;
+};
+
+class Broker {
+ public:
+  // Loads the catalog from `store`.
+  static StatusOr<std::unique_ptr<Broker>> Open(storage::Store& store, const Clock& clock,
+                                                BrokerOptions options);
+  virtual ~Broker() = default;
+
+  virtual Status CreateStream(const RequestContext& ctx, const CreateStreamRequest& req) = 0;
+  virtual Status DeleteStream(const RequestContext& ctx, const DeleteStreamRequest& req) = 0;
+  virtual StatusOr<StreamDescription> DescribeStream(const RequestContext& ctx,
+                                                     const DescribeStreamRequest& req) = 0;
+  // The summary: a StreamDescription without shards.
+  virtual StatusOr<StreamDescription> DescribeStreamSummary(const RequestContext& ctx,
+                                                            const StreamRef& stream) = 0;
+  virtual StatusOr<ListStreamsResult> ListStreams(const RequestContext& ctx,
+                                                  const ListStreamsRequest& req) = 0;
+  virtual StatusOr<ListShardsResult> ListShards(const RequestContext& ctx,
+                                                const ListShardsRequest& req) = 0;
+  virtual StatusOr<PutRecordResult> PutRecord(const RequestContext& ctx,
+                                              const PutRecordRequest& req) = 0;
+  virtual StatusOr<PutRecordsResult> PutRecords(const RequestContext& ctx,
+                                                const PutRecordsRequest& req) = 0;
+  virtual StatusOr<std::string> GetShardIterator(const RequestContext& ctx,
+                                                 const GetShardIteratorRequest& req) = 0;
+  virtual StatusOr<GetRecordsResult> GetRecords(const RequestContext& ctx,
+                                                const GetRecordsRequest& req) = 0;
+  virtual Status IncreaseStreamRetentionPeriod(const RequestContext& ctx,
+                                               const RetentionRequest& req) = 0;
+  virtual Status DecreaseStreamRetentionPeriod(const RequestContext& ctx,
+                                               const RetentionRequest& req) = 0;
+  virtual Status AddTagsToStream(const RequestContext& ctx, const AddTagsRequest& req) = 0;
+  virtual Status RemoveTagsFromStream(const RequestContext& ctx, const RemoveTagsRequest& req) = 0;
+  virtual StatusOr<ListTagsResult> ListTagsForStream(const RequestContext& ctx,
+                                                     const ListTagsRequest& req) = 0;
+  virtual StatusOr<EnhancedMonitoringResult> EnableEnhancedMonitoring(
+      const RequestContext& ctx, const EnhancedMonitoringRequest& req) = 0;
+  virtual StatusOr<EnhancedMonitoringResult> DisableEnhancedMonitoring(
+      const RequestContext& ctx, const EnhancedMonitoringRequest& req) = 0;
+  virtual Status StartStreamEncryption(const RequestContext& ctx, const EncryptionRequest& req) = 0;
+  virtual Status StopStreamEncryption(const RequestContext& ctx, const EncryptionRequest& req) = 0;
+  virtual Status UpdateStreamMode(const RequestContext& ctx, const UpdateStreamModeRequest& req) = 0;
+  virtual StatusOr<DescribeLimitsResult> DescribeLimits(const RequestContext& ctx) = 0;
+
+  // Drops records older than each stream's retention period. Called by the trimmer job.
+  virtual void TrimExpiredRecords() = 0;
+};
+
+}  // namespace riffle::broker

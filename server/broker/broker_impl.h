@@ -1,0 +1,151 @@
+// Internal to the broker: the in-memory state behind Broker and the class that implements it.
+// streams.cc holds the control-plane operations, records.cc the data plane.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "server/broker/broker.h"
+#include "server/broker/token_bucket.h"
+#include "server/broker/tokens.h"
+#include "storage/format.h"
+#include "storage/shard_log.h"
+#include "storage/store.h"
+
+namespace riffle::broker {
+
+inline constexpr int64_t kIteratorTtlMs = 300'000;
+inline constexpr int64_t kPageTokenTtlMs = 300'000;
+inline constexpr int32_t kMinRetentionHours = 24;
+inline constexpr int32_t kMaxRetentionHours = 8760;
+inline constexpr size_t kMaxPartitionKeyLength = 256;
+inline constexpr size_t kMaxDataBytes = 10 * 1024 * 1024;  // model maximum of the Data blob
+inline constexpr size_t kMaxPutRecordsEntries = 500;
+inline constexpr int64_t kMaxGetRecordsLimit = 10000;
+inline constexpr uint64_t kMaxGetRecordsBytes = 10 * 1024 * 1024;
+inline constexpr uint32_t kOnDemandDefaultShards = 4;
+inline constexpr size_t kMaxTagsPerStream = 50;
+
+// The per-shard quotas of a PROVISIONED stream. Guarded by Shard::quota_mu.
+struct ShardQuotas {
+  TokenBucket write_bytes{1024.0 * 1024.0};
+  TokenBucket write_records{1000.0};
+  TokenBucket read_calls{5.0};
+  TokenBucket read_bytes{2.0 * 1024.0 * 1024.0};
+};
+
+struct Shard {
+  storage::ShardMeta meta;
+  std::string shard_id;  // shardId-%012d
+  std::shared_ptr<storage::ShardLog> log;
+  std::mutex quota_mu;
+  ShardQuotas quotas;  // guarded by quota_mu
+};
+
+struct Stream {
+  uint64_t id = 0;
+  // Serializes control-plane changes of this stream (held across their catalog write).
+  std::mutex control_mu;
+  // Guards meta for readers; held only to copy or swap fields, never across I/O.
+  mutable std::mutex mu;
+  storage::StreamMeta meta;  // guarded by mu
+  // Every shard, by ordinal. Fixed for the life of the Stream until resharding exists.
+  std::vector<std::shared_ptr<Shard>> shards;
+  // Open shards sorted by starting hash key, for routing.
+  std::vector<std::shared_ptr<Shard>> open_shards;
+
+  storage::StreamMeta Snapshot() const {
+    std::lock_guard lock(mu);
+    return meta;
+  }
+};
+
+class BrokerImpl final : public Broker {
+ public:
+  BrokerImpl(storage::Store& store, const Clock& clock, BrokerOptions options,
+             std::string secret);
+  Status Load();
+
+  Status CreateStream(const RequestContext& ctx, const CreateStreamRequest& req) override;
+  Status DeleteStream(const RequestContext& ctx, const DeleteStreamRequest& req) override;
+  StatusOr<StreamDescription> DescribeStream(const RequestContext& ctx,
+                                             const DescribeStreamRequest& req) override;
+  StatusOr<StreamDescription> DescribeStreamSummary(const RequestContext& ctx,
+                                                    const StreamRef& stream) override;
+  StatusOr<ListStreamsResult> ListStreams(const RequestContext& ctx,
+                                          const ListStreamsRequest& req) override;
+  StatusOr<ListShardsResult> ListShards(const RequestContext& ctx,
+                                        const ListShardsRequest& req) override;
+  StatusOr<PutRecordResult> PutRecord(const RequestContext& ctx,
+                                      const PutRecordRequest& req) override;
+  StatusOr<PutRecordsResult> PutRecords(const RequestContext& ctx,
+                                        const PutRecordsRequest& req) override;
+  StatusOr<std::string> GetShardIterator(const RequestContext& ctx,
+                                         const GetShardIteratorRequest& req) override;
+  StatusOr<GetRecordsResult> GetRecords(const RequestContext& ctx,
+                                        const GetRecordsRequest& req) override;
+  Status IncreaseStreamRetentionPeriod(const RequestContext& ctx,
+                                       const RetentionRequest& req) override;
+  Status DecreaseStreamRetentionPeriod(const RequestContext& ctx,
+                                       const RetentionRequest& req) override;
+  Status AddTagsToStream(const RequestContext& ctx, const AddTagsRequest& req) override;
+  Status RemoveTagsFromStream(const RequestContext& ctx, const RemoveTagsRequest& req) override;
+  StatusOr<ListTagsResult> ListTagsForStream(const RequestContext& ctx,
+                                             const ListTagsRequest& req) override;
+  StatusOr<EnhancedMonitoringResult> EnableEnhancedMonitoring(
+      const RequestContext& ctx, const EnhancedMonitoringRequest& req) override;
+  StatusOr<EnhancedMonitoringResult> DisableEnhancedMonitoring(
+      const RequestContext& ctx, const EnhancedMonitoringRequest& req) override;
+  Status StartStreamEncryption(const RequestContext& ctx, const EncryptionRequest& req) override;
+  Status StopStreamEncryption(const RequestContext& ctx, const EncryptionRequest& req) override;
+  Status UpdateStreamMode(const RequestContext& ctx, const UpdateStreamModeRequest& req) override;
+  StatusOr<DescribeLimitsResult> DescribeLimits(const RequestContext& ctx) override;
+  void TrimExpiredRecords() override;
+
+ private:
+  struct Entry;         // one record on its way in (records.cc)
+  struct EntryOutcome;  // its result
+
+  // Resolves a StreamName/StreamARN pair (validating both) to a live stream.
+  StatusOr<std::shared_ptr<Stream>> ResolveStream(const RequestContext& ctx,
+                                                  const StreamRef& ref) const;
+  std::shared_ptr<Stream> FindStream(const std::string& name) const;
+  std::shared_ptr<Stream> FindStreamById(uint64_t id) const;
+  // Writes the stream's new meta to the catalog, then publishes it. Caller holds control_mu.
+  Status CommitMeta(Stream& stream, storage::StreamMeta meta);
+  StatusOr<std::shared_ptr<Stream>> BuildStream(storage::StreamMeta meta);
+  StreamDescription Describe(const RequestContext& ctx, const storage::StreamMeta& meta) const;
+  ShardDescription DescribeShard(const Shard& shard) const;
+  Status ChangeRetention(const RequestContext& ctx, const RetentionRequest& req, bool increase);
+  StatusOr<EnhancedMonitoringResult> ChangeMonitoring(const RequestContext& ctx,
+                                                      const EnhancedMonitoringRequest& req,
+                                                      bool enable);
+  Status ChangeEncryption(const RequestContext& ctx, const EncryptionRequest& req, bool start);
+
+  // The data plane shared by PutRecord and PutRecords: validates nothing, routes and throttles
+  // each entry, writes every accepted one in one atomic batch.
+  std::vector<EntryOutcome> Append(const RequestContext& ctx, const Stream& stream,
+                                   std::vector<Entry>& entries);
+  bool Throttled(const Stream& stream) const;
+
+  std::string Arn(const RequestContext& ctx, const std::string& name) const;
+  std::string NotFound(const RequestContext& ctx, const std::string& name) const;
+
+  storage::Store& store_;
+  const Clock& clock_;
+  const BrokerOptions options_;
+  const TokenSigner signer_;
+
+  std::mutex create_mu_;  // serializes CreateStream/DeleteStream
+  mutable std::shared_mutex streams_mu_;
+  std::map<std::string, std::shared_ptr<Stream>> streams_;                // guarded by streams_mu_
+  std::unordered_map<uint64_t, std::shared_ptr<Stream>> streams_by_id_;  // guarded by streams_mu_
+  uint64_t next_stream_id_ = 1;                                          // guarded by create_mu_
+};
+
+}  // namespace riffle::broker

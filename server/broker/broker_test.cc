@@ -1,0 +1,331 @@
+// Broker semantics on a real Store in a temp directory, with a manual clock.
+#include "server/broker/broker.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "storage/store.h"
+
+namespace riffle::broker {
+namespace {
+
+class BrokerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("riffle-broker-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    Open(BrokerOptions{});
+  }
+  void TearDown() override {
+    broker_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Open(BrokerOptions options) {
+    broker_.reset();
+    store_.reset();
+    storage::StoreOptions store_options;
+    store_options.data_dir = dir_;
+    store_options.fsync = storage::FsyncMode::kNever;
+    auto store = storage::Store::Open(store_options);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(store).value();
+    auto broker = Broker::Open(*store_, clock_, options);
+    ASSERT_TRUE(broker.ok()) << broker.status().ToString();
+    broker_ = std::move(broker).value();
+  }
+  void Create(const std::string& name, int64_t shards) {
+    CreateStreamRequest req;
+    req.stream_name = name;
+    req.shard_count = shards;
+    ASSERT_TRUE(broker_->CreateStream(ctx_, req).ok());
+  }
+  StatusOr<PutRecordResult> Put(const std::string& stream, const std::string& key,
+                                const std::string& data) {
+    PutRecordRequest req;
+    req.stream.name = stream;
+    req.partition_key = key;
+    req.data = data;
+    return broker_->PutRecord(ctx_, req);
+  }
+  std::string Iterator(const std::string& stream, const std::string& shard,
+                       const std::string& type, std::optional<std::string> seq = std::nullopt,
+                       std::optional<int64_t> ts = std::nullopt) {
+    GetShardIteratorRequest req;
+    req.stream.name = stream;
+    req.shard_id = shard;
+    req.shard_iterator_type = type;
+    req.starting_sequence_number = seq;
+    req.timestamp_ms = ts;
+    StatusOr<std::string> it = broker_->GetShardIterator(ctx_, req);
+    EXPECT_TRUE(it.ok()) << it.status().ToString();
+    return it.ok() ? *it : "";
+  }
+  std::vector<std::string> ReadData(const std::string& iterator) {
+    clock_.Advance(250);  // stay within the 5 GetRecords calls/s of a provisioned shard
+    GetRecordsRequest req;
+    req.shard_iterator = iterator;
+    StatusOr<GetRecordsResult> got = broker_->GetRecords(ctx_, req);
+    EXPECT_TRUE(got.ok()) << got.status().ToString();
+    std::vector<std::string> out;
+    if (got.ok()) {
+      for (const Record& r : got->records) {
+        out.push_back(r.data);
+      }
+    }
+    return out;
+  }
+
+  ManualClock clock_{1'700'000'000'000};
+  RequestContext ctx_;
+  std::filesystem::path dir_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<Broker> broker_;
+};
+
+TEST_F(BrokerTest, PartitionKeysRouteToTheShardHoldingTheirMd5) {
+  Create("s", 4);
+  // Vectors: md5(key) as a 128-bit big-endian integer, 4 equal ranges.
+  EXPECT_EQ(Put("s", "user-1", "x")->shard_id, "shardId-000000000003");
+  EXPECT_EQ(Put("s", "partition-0", "x")->shard_id, "shardId-000000000000");
+  EXPECT_EQ(Put("s", "\xc3\xa9", "x")->shard_id, "shardId-000000000001");
+  Create("three", 3);
+  EXPECT_EQ(Put("three", "user-1", "x")->shard_id, "shardId-000000000002");
+}
+
+TEST_F(BrokerTest, ExplicitHashKeyOverridesThePartitionKey) {
+  Create("s", 2);
+  PutRecordRequest req;
+  req.stream.name = "s";
+  req.partition_key = "user-1";  // would go to shard 1
+  req.data = "x";
+  req.explicit_hash_key = "0";
+  EXPECT_EQ(broker_->PutRecord(ctx_, req)->shard_id, "shardId-000000000000");
+  req.explicit_hash_key = "340282366920938463463374607431768211456";  // 2^128
+  StatusOr<PutRecordResult> bad = broker_->PutRecord(ctx_, req);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST_F(BrokerTest, EveryIteratorTypeStartsWhereKinesisSays) {
+  Create("s", 1);
+  std::vector<std::string> seqs;
+  for (int i = 0; i < 5; ++i) {
+    clock_.Advance(1000);
+    seqs.push_back(Put("s", "k", "r" + std::to_string(i))->sequence_number);
+  }
+  const std::string shard = "shardId-000000000000";
+  EXPECT_EQ(ReadData(Iterator("s", shard, "TRIM_HORIZON")).size(), 5u);
+  EXPECT_TRUE(ReadData(Iterator("s", shard, "LATEST")).empty());
+  EXPECT_EQ(ReadData(Iterator("s", shard, "AT_SEQUENCE_NUMBER", seqs[2])).front(), "r2");
+  EXPECT_EQ(ReadData(Iterator("s", shard, "AFTER_SEQUENCE_NUMBER", seqs[2])).front(), "r3");
+  EXPECT_EQ(ReadData(Iterator("s", shard, "AT_TIMESTAMP", std::nullopt,
+                              1'700'000'000'000 + 3000)).front(),
+            "r2");
+  // StartingSequenceNumber of the shard is below every record.
+  DescribeStreamRequest describe;
+  describe.stream.name = "s";
+  std::string start = broker_->DescribeStream(ctx_, describe)->shards[0].starting_sequence_number;
+  EXPECT_LT(start, seqs[0]);
+  EXPECT_EQ(ReadData(Iterator("s", shard, "AFTER_SEQUENCE_NUMBER", start)).size(), 5u);
+}
+
+TEST_F(BrokerTest, LatestIteratorSeesLaterWrites) {
+  Create("s", 1);
+  Put("s", "k", "old").status().IgnoreError();  // only its position matters
+  std::string it = Iterator("s", "shardId-000000000000", "LATEST");
+  ASSERT_TRUE(Put("s", "k", "new").ok());
+  EXPECT_EQ(ReadData(it), std::vector<std::string>{"new"});
+}
+
+TEST_F(BrokerTest, ValidationErrorsUseAwsWording) {
+  Create("s", 1);
+  StatusOr<PutRecordResult> put = Put("s", std::string(257, 'k'), "x");
+  ASSERT_FALSE(put.ok());
+  EXPECT_EQ(put.status().code(), ErrorCode::kValidation);
+  EXPECT_NE(put.status().message().find("1 validation error detected: Value '"), std::string::npos);
+  EXPECT_NE(put.status().message().find(
+                "at 'partitionKey' failed to satisfy constraint: Member must have length less "
+                "than or equal to 256"),
+            std::string::npos);
+
+  CreateStreamRequest create;
+  create.stream_name = "bad name!";
+  create.shard_count = 0;
+  Status created = broker_->CreateStream(ctx_, create);
+  EXPECT_EQ(created.code(), ErrorCode::kValidation);
+  EXPECT_NE(created.message().find("2 validation errors detected"), std::string::npos);
+
+  PutRecordsRequest many;
+  many.stream.name = "s";
+  many.records = std::vector<PutRecordsEntry>(501, PutRecordsEntry{"d", "k", std::nullopt});
+  EXPECT_EQ(broker_->PutRecords(ctx_, many).status().code(), ErrorCode::kValidation);
+
+  GetRecordsRequest get;
+  get.shard_iterator = Iterator("s", "shardId-000000000000", "LATEST");
+  get.limit = 10001;
+  EXPECT_EQ(broker_->GetRecords(ctx_, get).status().code(), ErrorCode::kValidation);
+}
+
+TEST_F(BrokerTest, StreamErrorsNameTheStreamAndAccount) {
+  StatusOr<PutRecordResult> put = Put("missing", "k", "x");
+  EXPECT_EQ(put.status().code(), ErrorCode::kResourceNotFound);
+  EXPECT_EQ(put.status().message(), "Stream missing under account 000000000000 not found.");
+  Create("s", 1);
+  CreateStreamRequest again;
+  again.stream_name = "s";
+  again.shard_count = 1;
+  Status dup = broker_->CreateStream(ctx_, again);
+  EXPECT_EQ(dup.code(), ErrorCode::kResourceInUse);
+  EXPECT_EQ(dup.message(), "Stream s under account 000000000000 already exists.");
+}
+
+TEST_F(BrokerTest, ForeignSequenceNumberIsRejected) {
+  Create("s", 2);
+  PutRecordRequest req;
+  req.stream.name = "s";
+  req.partition_key = "k";
+  req.data = "x";
+  req.explicit_hash_key = "0";
+  std::string seq = broker_->PutRecord(ctx_, req)->sequence_number;  // on shard 0
+  GetShardIteratorRequest it;
+  it.stream.name = "s";
+  it.shard_id = "shardId-000000000001";
+  it.shard_iterator_type = "AT_SEQUENCE_NUMBER";
+  it.starting_sequence_number = seq;
+  StatusOr<std::string> out = broker_->GetShardIterator(ctx_, it);
+  EXPECT_EQ(out.status().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST_F(BrokerTest, IteratorsExpireAndSurviveARestart) {
+  Create("s", 1);
+  ASSERT_TRUE(Put("s", "k", "r0").ok());
+  std::string it = Iterator("s", "shardId-000000000000", "TRIM_HORIZON");
+  Open(BrokerOptions{});  // same data dir, same secret
+  EXPECT_EQ(ReadData(it), std::vector<std::string>{"r0"});
+  clock_.Advance(300'001);
+  GetRecordsRequest get;
+  get.shard_iterator = it;
+  EXPECT_EQ(broker_->GetRecords(ctx_, get).status().code(), ErrorCode::kExpiredIterator);
+}
+
+TEST_F(BrokerTest, ProvisionedShardsThrottleAndOnDemandDoNot) {
+  Create("p", 1);
+  PutRecordsRequest req;
+  req.stream.name = "p";
+  req.records = std::vector<PutRecordsEntry>(500, PutRecordsEntry{"d", "k", std::nullopt});
+  ASSERT_EQ(broker_->PutRecords(ctx_, req)->failed_record_count, 0);
+  ASSERT_EQ(broker_->PutRecords(ctx_, req)->failed_record_count, 0);
+  StatusOr<PutRecordsResult> third = broker_->PutRecords(ctx_, req);  // 1001st record in 1 s
+  ASSERT_EQ(third->failed_record_count, 500);
+  EXPECT_EQ(third->records[0].error_code, "ProvisionedThroughputExceededException");
+  EXPECT_FALSE(third->records[0].sequence_number.has_value());
+  clock_.Advance(1000);
+  EXPECT_EQ(broker_->PutRecords(ctx_, req)->failed_record_count, 0);
+
+  CreateStreamRequest od;
+  od.stream_name = "od";
+  od.stream_mode = "ON_DEMAND";
+  ASSERT_TRUE(broker_->CreateStream(ctx_, od).ok());
+  req.stream.name = "od";
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(broker_->PutRecords(ctx_, req)->failed_record_count, 0);
+  }
+}
+
+TEST_F(BrokerTest, GetRecordsCallQuotaIsFivePerSecond) {
+  Create("p", 1);
+  std::string it = Iterator("p", "shardId-000000000000", "TRIM_HORIZON");
+  GetRecordsRequest get;
+  get.shard_iterator = it;
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(broker_->GetRecords(ctx_, get).ok());
+  }
+  EXPECT_EQ(broker_->GetRecords(ctx_, get).status().code(),
+            ErrorCode::kProvisionedThroughputExceeded);
+}
+
+TEST_F(BrokerTest, ShardQuotasOffNeverThrottles) {
+  BrokerOptions options;
+  options.shard_quotas = false;
+  Open(options);
+  Create("p", 1);
+  PutRecordsRequest req;
+  req.stream.name = "p";
+  req.records = std::vector<PutRecordsEntry>(500, PutRecordsEntry{"d", "k", std::nullopt});
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(broker_->PutRecords(ctx_, req)->failed_record_count, 0);
+  }
+}
+
+TEST_F(BrokerTest, RecordsOfOnePutRecordsKeepTheirOrderAndSurviveReopen) {
+  Create("s", 1);
+  PutRecordsRequest req;
+  req.stream.name = "s";
+  req.records = std::vector<PutRecordsEntry>{{"r0", "a", std::nullopt},
+                                             {"r1", "b", std::nullopt},
+                                             {"r2", "c", std::nullopt}};
+  StatusOr<PutRecordsResult> put = broker_->PutRecords(ctx_, req);
+  ASSERT_TRUE(put.ok());
+  EXPECT_LT(*put->records[0].sequence_number, *put->records[1].sequence_number);
+  EXPECT_LT(*put->records[1].sequence_number, *put->records[2].sequence_number);
+  Open(BrokerOptions{});
+  EXPECT_EQ(ReadData(Iterator("s", "shardId-000000000000", "TRIM_HORIZON")),
+            (std::vector<std::string>{"r0", "r1", "r2"}));
+}
+
+TEST_F(BrokerTest, DeletedNameCanBeReusedWithoutOldData) {
+  Create("s", 1);
+  ASSERT_TRUE(Put("s", "k", "old").ok());
+  DeleteStreamRequest del;
+  del.stream.name = "s";
+  ASSERT_TRUE(broker_->DeleteStream(ctx_, del).ok());
+  Create("s", 1);
+  EXPECT_TRUE(ReadData(Iterator("s", "shardId-000000000000", "TRIM_HORIZON")).empty());
+  Open(BrokerOptions{});
+  EXPECT_TRUE(ReadData(Iterator("s", "shardId-000000000000", "TRIM_HORIZON")).empty());
+}
+
+TEST_F(BrokerTest, RetentionTrimsExpiredRecords) {
+  Create("s", 1);
+  ASSERT_TRUE(Put("s", "k", "old").ok());
+  clock_.Advance(25LL * 3600 * 1000);
+  ASSERT_TRUE(Put("s", "k", "new").ok());
+  broker_->TrimExpiredRecords();
+  EXPECT_EQ(ReadData(Iterator("s", "shardId-000000000000", "TRIM_HORIZON")),
+            std::vector<std::string>{"new"});
+}
+
+TEST_F(BrokerTest, RetentionBoundsAndDirection) {
+  Create("s", 1);
+  RetentionRequest req;
+  req.stream.name = "s";
+  req.retention_period_hours = 23;
+  EXPECT_EQ(broker_->IncreaseStreamRetentionPeriod(ctx_, req).code(), ErrorCode::kInvalidArgument);
+  req.retention_period_hours = 48;
+  EXPECT_TRUE(broker_->IncreaseStreamRetentionPeriod(ctx_, req).ok());
+  req.retention_period_hours = 30;
+  EXPECT_EQ(broker_->IncreaseStreamRetentionPeriod(ctx_, req).code(), ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(broker_->DecreaseStreamRetentionPeriod(ctx_, req).ok());
+  DescribeStreamRequest describe;
+  describe.stream.name = "s";
+  EXPECT_EQ(broker_->DescribeStream(ctx_, describe)->retention_period_hours, 30);
+}
+
+TEST_F(BrokerTest, StreamArnAddressesTheStreamAndChecksTheAccount) {
+  Create("s", 1);
+  StreamRef by_arn{std::nullopt, "arn:aws:kinesis:us-east-1:000000000000:stream/s"};
+  EXPECT_TRUE(broker_->DescribeStreamSummary(ctx_, by_arn).ok());
+  StreamRef other{std::nullopt, "arn:aws:kinesis:us-east-1:111111111111:stream/s"};
+  EXPECT_EQ(broker_->DescribeStreamSummary(ctx_, other).status().code(),
+            ErrorCode::kResourceNotFound);
+  StreamRef malformed{std::nullopt, "arn:aws:kinesis:us-east-1:0:stream/s"};
+  EXPECT_EQ(broker_->DescribeStreamSummary(ctx_, malformed).status().code(),
+            ErrorCode::kValidation);
+}
+
+}  // namespace
+}  // namespace riffle::broker

@@ -1,0 +1,397 @@
+// Data-plane operations: PutRecord, PutRecords, GetShardIterator, GetRecords.
+#include <fmt/format.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+
+#include "server/broker/broker_impl.h"
+#include "server/broker/validation.h"
+
+namespace riffle::broker {
+
+using storage::HashKey;
+
+struct BrokerImpl::Entry {
+  const std::string* data = nullptr;
+  const std::string* partition_key = nullptr;
+  HashKey hash_key = 0;
+};
+
+struct BrokerImpl::EntryOutcome {
+  Status status;
+  std::string shard_id;
+  std::string sequence_number;
+};
+
+namespace {
+
+HashKey PartitionKeyHash(std::string_view partition_key) {
+  std::string digest = Md5(partition_key);
+  HashKey h = 0;
+  for (unsigned char byte : digest) {
+    h = (h << 8) | byte;
+  }
+  return h;
+}
+
+std::string ThrottleMessage(const std::string& shard_id, const std::string& stream,
+                            const std::string& account) {
+  return fmt::format("Rate exceeded for shard {} in stream {} under account {}.", shard_id,
+                     stream, account);
+}
+
+// Resolves the entry's hash key (ExplicitHashKey or MD5 of the partition key).
+Status HashKeyOf(const std::optional<std::string>& explicit_hash_key,
+                 const std::string& partition_key, HashKey& out) {
+  if (!explicit_hash_key) {
+    out = PartitionKeyHash(partition_key);
+    return Status();
+  }
+  std::optional<HashKey> parsed = storage::ParseHashKey(*explicit_hash_key);
+  if (!parsed) {
+    return Status(ErrorCode::kInvalidArgument,
+                  fmt::format("Invalid ExplicitHashKey. ExplicitHashKey must be in the range: "
+                              "[0, 2^128-1]. Specified value was {}",
+                              *explicit_hash_key));
+  }
+  out = *parsed;
+  return Status();
+}
+
+Status RequireWritable(const storage::StreamMeta& meta, const std::string& account) {
+  if (meta.status == "CREATING") {
+    return Status(ErrorCode::kResourceNotFound,
+                  fmt::format("Stream {} under account {} not found.", meta.name, account));
+  }
+  return Status();
+}
+
+}  // namespace
+
+bool BrokerImpl::Throttled(const Stream& stream) const {
+  if (!options_.shard_quotas) {
+    return false;
+  }
+  std::lock_guard lock(stream.mu);
+  return stream.meta.mode == "PROVISIONED";
+}
+
+std::vector<BrokerImpl::EntryOutcome> BrokerImpl::Append(const RequestContext& ctx,
+                                                         const Stream& stream,
+                                                         std::vector<Entry>& entries) {
+  std::vector<EntryOutcome> outcomes(entries.size());
+  const int64_t now = clock_.NowMillis();
+  const bool throttled = Throttled(stream);
+  const std::string name = stream.Snapshot().name;
+
+  // Route, then throttle in request order, then group the accepted entries by shard.
+  std::map<uint32_t, std::pair<Shard*, std::vector<size_t>>> by_shard;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const HashKey h = entries[i].hash_key;
+    auto it = std::upper_bound(
+        stream.open_shards.begin(), stream.open_shards.end(), h,
+        [](HashKey key, const std::shared_ptr<Shard>& s) { return key < s->meta.starting_hash_key; });
+    Shard& shard = **std::prev(it);  // open shards tile [0, 2^128-1], so one always holds h
+    if (throttled) {
+      const auto size =
+          static_cast<double>(entries[i].data->size() + entries[i].partition_key->size());
+      std::lock_guard lock(shard.quota_mu);
+      if (!shard.quotas.write_records.TryTake(1, now) ||
+          !shard.quotas.write_bytes.TryTake(size, now)) {
+        outcomes[i].status = Status(ErrorCode::kProvisionedThroughputExceeded,
+                                    ThrottleMessage(shard.shard_id, name, ctx.account));
+        continue;
+      }
+    }
+    auto& group = by_shard[shard.meta.ordinal];
+    group.first = &shard;
+    group.second.push_back(i);
+  }
+  if (by_shard.empty()) {
+    return outcomes;
+  }
+
+  // One WriteBatch for every shard: the call is atomic and pays one fsync.
+  rocksdb::WriteBatch batch;
+  std::vector<std::pair<Shard*, storage::Reservation>> reservations;
+  for (auto& [ordinal, group] : by_shard) {
+    auto& [shard, indices] = group;
+    storage::Reservation r = shard->log->Reserve(static_cast<uint32_t>(indices.size()), now);
+    reservations.emplace_back(shard, r);
+    for (size_t k = 0; k < indices.size(); ++k) {
+      const Entry& entry = entries[indices[k]];
+      shard->log->AddToBatch(batch, r.first_offset + k,
+                             storage::EncodeRecord(r.arrival_ms, *entry.partition_key,
+                                                   *entry.data));
+      outcomes[indices[k]].shard_id = shard->shard_id;
+      outcomes[indices[k]].sequence_number =
+          storage::FormatSequenceNumber(ordinal, r.first_offset + k + 1);
+    }
+  }
+  Status written = store_.WriteRecords(batch);
+  size_t group_index = 0;
+  for (auto& [ordinal, group] : by_shard) {
+    auto& [shard, indices] = group;
+    shard->log->Finish(reservations[group_index++].second, static_cast<uint32_t>(indices.size()));
+    if (!written.ok()) {
+      for (size_t i : indices) {
+        outcomes[i].status = Status(ErrorCode::kInternalFailure, "Internal service failure.");
+      }
+    }
+  }
+  return outcomes;
+}
+
+StatusOr<PutRecordResult> BrokerImpl::PutRecord(const RequestContext& ctx,
+                                                const PutRecordRequest& req) {
+  Validator v;
+  v.Required(req.data.has_value(), "data");
+  v.BlobLength(req.data, "data", kMaxDataBytes);
+  v.Required(req.partition_key.has_value(), "partitionKey");
+  v.Length(req.partition_key, "partitionKey", 1, kMaxPartitionKeyLength);
+  v.Pattern(req.explicit_hash_key, "explicitHashKey", "0|([1-9]\\d{0,38})",
+            !req.explicit_hash_key || (IsDecimalInteger(*req.explicit_hash_key) &&
+                                       req.explicit_hash_key->size() <= 39));
+  v.Pattern(req.sequence_number_for_ordering, "sequenceNumberForOrdering", "0|([1-9]\\d{0,128})",
+            !req.sequence_number_for_ordering ||
+                (IsDecimalInteger(*req.sequence_number_for_ordering) &&
+                 req.sequence_number_for_ordering->size() <= 129));
+  RIFFLE_RETURN_IF_ERROR(v.ToStatus());
+  RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream, ResolveStream(ctx, req.stream));
+  const storage::StreamMeta meta = stream->Snapshot();
+  RIFFLE_RETURN_IF_ERROR(RequireWritable(meta, ctx.account));
+  const size_t record_size = req.data->size() + req.partition_key->size();
+  if (record_size > static_cast<size_t>(meta.max_record_size_kib) * 1024) {
+    Validator too_big;
+    too_big.BlobLength(req.data, "data",
+                       static_cast<size_t>(meta.max_record_size_kib) * 1024 -
+                           std::min(req.partition_key->size(), size_t{1024}));
+    return too_big.ToStatus();
+  }
+  // Riffle's sequence numbers already grow strictly within a shard, so the ordering hint needs
+  // no action beyond its format check above.
+  Entry entry{&*req.data, &*req.partition_key, 0};
+  RIFFLE_RETURN_IF_ERROR(HashKeyOf(req.explicit_hash_key, *req.partition_key, entry.hash_key));
+  std::vector<Entry> entries{entry};
+  std::vector<EntryOutcome> outcomes = Append(ctx, *stream, entries);
+  EntryOutcome& outcome = outcomes.front();
+  if (!outcome.status.ok()) {
+    return outcome.status;
+  }
+  return PutRecordResult{outcome.shard_id, outcome.sequence_number,
+                         meta.encryption_type == "KMS" ? "KMS" : "NONE"};
+}
+
+StatusOr<PutRecordsResult> BrokerImpl::PutRecords(const RequestContext& ctx,
+                                                  const PutRecordsRequest& req) {
+  Validator v;
+  if (v.Required(req.records.has_value(), "records") &&
+      v.Count(req.records->size(), "records", 1, kMaxPutRecordsEntries)) {
+    for (size_t i = 0; i < req.records->size(); ++i) {
+      const PutRecordsEntry& e = (*req.records)[i];
+      const std::string path = fmt::format("records.{}.member.", i + 1);
+      v.Required(e.data.has_value(), path + "data");
+      v.BlobLength(e.data, path + "data", kMaxDataBytes);
+      v.Required(e.partition_key.has_value(), path + "partitionKey");
+      v.Length(e.partition_key, path + "partitionKey", 1, kMaxPartitionKeyLength);
+      v.Pattern(e.explicit_hash_key, path + "explicitHashKey", "0|([1-9]\\d{0,38})",
+                !e.explicit_hash_key ||
+                    (IsDecimalInteger(*e.explicit_hash_key) && e.explicit_hash_key->size() <= 39));
+    }
+  }
+  RIFFLE_RETURN_IF_ERROR(v.ToStatus());
+  RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream, ResolveStream(ctx, req.stream));
+  const storage::StreamMeta meta = stream->Snapshot();
+  RIFFLE_RETURN_IF_ERROR(RequireWritable(meta, ctx.account));
+  const size_t max_record = static_cast<size_t>(meta.max_record_size_kib) * 1024;
+  size_t total = 0;
+  std::vector<Entry> entries;
+  entries.reserve(req.records->size());
+  for (size_t i = 0; i < req.records->size(); ++i) {
+    const PutRecordsEntry& e = (*req.records)[i];
+    const size_t size = e.data->size() + e.partition_key->size();
+    if (size > max_record) {
+      Validator too_big;
+      too_big.BlobLength(e.data, fmt::format("records.{}.member.data", i + 1),
+                         max_record - std::min(e.partition_key->size(), max_record));
+      return too_big.ToStatus();
+    }
+    total += size;
+    Entry entry{&*e.data, &*e.partition_key, 0};
+    RIFFLE_RETURN_IF_ERROR(HashKeyOf(e.explicit_hash_key, *e.partition_key, entry.hash_key));
+    entries.push_back(entry);
+  }
+  if (total > static_cast<size_t>(options_.max_put_records_bytes)) {
+    return Status(ErrorCode::kInvalidArgument,
+                  fmt::format("Records size exceeds {} MB limit",
+                              options_.max_put_records_bytes / (1024 * 1024)));
+  }
+  std::vector<EntryOutcome> outcomes = Append(ctx, *stream, entries);
+  PutRecordsResult out;
+  out.encryption_type = meta.encryption_type == "KMS" ? "KMS" : "NONE";
+  out.records.reserve(outcomes.size());
+  for (EntryOutcome& outcome : outcomes) {
+    PutRecordsResultEntry result;
+    if (outcome.status.ok()) {
+      result.shard_id = std::move(outcome.shard_id);
+      result.sequence_number = std::move(outcome.sequence_number);
+    } else {
+      ++out.failed_record_count;
+      // Per-entry codes: ProvisionedThroughputExceededException, or InternalFailure (no suffix).
+      result.error_code = outcome.status.code() == ErrorCode::kProvisionedThroughputExceeded
+                              ? std::string(KinesisName(outcome.status.code()))
+                              : std::string("InternalFailure");
+      result.error_message = outcome.status.message();
+    }
+    out.records.push_back(std::move(result));
+  }
+  return out;
+}
+
+StatusOr<std::string> BrokerImpl::GetShardIterator(const RequestContext& ctx,
+                                                   const GetShardIteratorRequest& req) {
+  Validator v;
+  v.Required(req.shard_id.has_value(), "shardId");
+  v.Name(req.shard_id, "shardId");
+  v.Required(req.shard_iterator_type.has_value(), "shardIteratorType");
+  v.Enum(req.shard_iterator_type, "shardIteratorType",
+         {"AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"});
+  v.Pattern(req.starting_sequence_number, "startingSequenceNumber", "0|([1-9]\\d{0,128})",
+            !req.starting_sequence_number || (IsDecimalInteger(*req.starting_sequence_number) &&
+                                              req.starting_sequence_number->size() <= 129));
+  RIFFLE_RETURN_IF_ERROR(v.ToStatus());
+  RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream, ResolveStream(ctx, req.stream));
+  const storage::StreamMeta meta = stream->Snapshot();
+  const std::string& type = *req.shard_iterator_type;
+  const bool by_sequence = type == "AT_SEQUENCE_NUMBER" || type == "AFTER_SEQUENCE_NUMBER";
+  if (by_sequence != req.starting_sequence_number.has_value()) {
+    return Status(ErrorCode::kInvalidArgument,
+                  fmt::format("Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER "
+                              "and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no "
+                              "StartingSequenceNumber. Request specified {} and {} "
+                              "StartingSequenceNumber.",
+                              type, req.starting_sequence_number ? "also a" : "no"));
+  }
+  if (type == "AT_TIMESTAMP" && !req.timestamp_ms) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. "
+                  "Current request has no timestamp parameter.");
+  }
+  std::optional<uint32_t> ordinal = storage::ParseShardId(*req.shard_id);
+  const Shard* shard = nullptr;
+  for (const auto& candidate : stream->shards) {
+    if (ordinal && candidate->meta.ordinal == *ordinal) {
+      shard = candidate.get();
+    }
+  }
+  if (shard == nullptr || meta.status == "CREATING") {
+    return Status(ErrorCode::kResourceNotFound,
+                  fmt::format("Shard {} in stream {} under account {} does not exist",
+                              *req.shard_id, meta.name, ctx.account));
+  }
+  const int64_t now = clock_.NowMillis();
+  uint64_t offset = 0;
+  if (type == "TRIM_HORIZON") {
+    offset = shard->log->trim_offset();
+  } else if (type == "LATEST") {
+    offset = shard->log->committed_end();
+  } else if (type == "AT_TIMESTAMP") {
+    if (*req.timestamp_ms > now) {
+      offset = shard->log->committed_end();  // nothing has arrived at a future time yet
+    } else {
+      RIFFLE_ASSIGN_OR_RETURN(offset, shard->log->FindOffsetAtTime(*req.timestamp_ms));
+    }
+  } else {
+    std::optional<storage::SequencePosition> position =
+        storage::ParseSequenceNumber(*req.starting_sequence_number);
+    if (!position) {
+      return Status(ErrorCode::kInvalidArgument,
+                    fmt::format("StartingSequenceNumber {} used in GetShardIterator on shard {} in "
+                                "stream {} under account {} is invalid.",
+                                *req.starting_sequence_number, shard->shard_id, meta.name,
+                                ctx.account));
+    }
+    if (position->shard_ordinal != shard->meta.ordinal) {
+      return Status(ErrorCode::kInvalidArgument,
+                    fmt::format("Invalid StartingSequenceNumber. It encodes {}, while it was used "
+                                "in a call to a shard with {}",
+                                storage::FormatShardId(position->shard_ordinal), shard->shard_id));
+    }
+    // Position p is the record at offset p - 1; position 0 is the shard's start.
+    offset = type == "AT_SEQUENCE_NUMBER" ? (position->position == 0 ? 0 : position->position - 1)
+                                          : position->position;
+    offset = std::max(offset, shard->log->trim_offset());
+  }
+  return EncodeIterator(signer_, IteratorPosition{stream->id, shard->meta.ordinal, offset, now});
+}
+
+StatusOr<GetRecordsResult> BrokerImpl::GetRecords(const RequestContext& ctx,
+                                                  const GetRecordsRequest& req) {
+  Validator v;
+  v.Required(req.shard_iterator.has_value(), "shardIterator");
+  v.Length(req.shard_iterator, "shardIterator", 1, 512);
+  v.Range(req.limit, "limit", 1, kMaxGetRecordsLimit);
+  RIFFLE_RETURN_IF_ERROR(v.ToStatus());
+  const int64_t now = clock_.NowMillis();
+  RIFFLE_ASSIGN_OR_RETURN(
+      IteratorPosition position,
+      DecodeIterator(signer_, *req.shard_iterator, now, options_.iterator_ttl_ms));
+  std::shared_ptr<Stream> stream = FindStreamById(position.stream_id);
+  Shard* shard = nullptr;
+  if (stream) {
+    for (const auto& candidate : stream->shards) {
+      if (candidate->meta.ordinal == position.shard_ordinal) {
+        shard = candidate.get();
+      }
+    }
+  }
+  if (shard == nullptr) {
+    return Status(ErrorCode::kResourceNotFound,
+                  fmt::format("Shard {} in stream under account {} does not exist",
+                              storage::FormatShardId(position.shard_ordinal), ctx.account));
+  }
+  const storage::StreamMeta meta = stream->Snapshot();
+  if (req.stream_arn) {
+    RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Stream> named,
+                            ResolveStream(ctx, StreamRef{std::nullopt, req.stream_arn}));
+    if (named != stream) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "The StreamARN does not match the stream of the ShardIterator.");
+    }
+  }
+  const bool throttled = Throttled(*stream);
+  if (throttled) {
+    std::lock_guard lock(shard->quota_mu);
+    if (!shard->quotas.read_bytes.HasCredit(now) || !shard->quotas.read_calls.TryTake(1, now)) {
+      return Status(ErrorCode::kProvisionedThroughputExceeded,
+                    ThrottleMessage(shard->shard_id, meta.name, ctx.account));
+    }
+  }
+  const auto limit = static_cast<uint32_t>(req.limit.value_or(kMaxGetRecordsLimit));
+  RIFFLE_ASSIGN_OR_RETURN(storage::ReadResult read,
+                          shard->log->Read(position.offset, limit, kMaxGetRecordsBytes));
+  GetRecordsResult out;
+  uint64_t bytes = 0;
+  out.records.reserve(read.records.size());
+  for (storage::ReadRecord& r : read.records) {
+    bytes += r.record.data.size() + r.record.partition_key.size();
+    out.records.push_back(Record{storage::FormatSequenceNumber(shard->meta.ordinal, r.offset + 1),
+                                 r.record.arrival_ms, std::move(r.record.data),
+                                 std::move(r.record.partition_key)});
+  }
+  if (throttled) {
+    std::lock_guard lock(shard->quota_mu);
+    shard->quotas.read_bytes.Charge(static_cast<double>(bytes));
+  }
+  const uint64_t end = shard->log->committed_end();
+  if (read.next_offset >= end) {
+    out.millis_behind_latest = 0;
+  } else if (!out.records.empty()) {
+    out.millis_behind_latest = std::max<int64_t>(0, now - out.records.back().arrival_time_ms);
+  }
+  out.next_shard_iterator = EncodeIterator(
+      signer_, IteratorPosition{stream->id, shard->meta.ordinal, read.next_offset, now});
+  return out;
+}
+
+}  // namespace riffle::broker

@@ -1,0 +1,243 @@
+// Transport-free requests and results of the broker's operations. Front ends fill requests
+// from their wire format (JSON, protobuf) without judging them: absent members stay nullopt and
+// enum values stay strings, so every validation message is the broker's.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace riffle::broker {
+
+// Who is asking: the region and account that ARNs are printed with and checked against.
+struct RequestContext {
+  std::string region = "us-east-1";
+  std::string account = "000000000000";
+};
+
+// StreamName and/or StreamARN; at least one is required, and both must agree when given.
+struct StreamRef {
+  std::optional<std::string> name;
+  std::optional<std::string> arn;
+};
+
+struct CreateStreamRequest {
+  std::optional<std::string> stream_name;
+  std::optional<int64_t> shard_count;
+  std::optional<std::string> stream_mode;  // "PROVISIONED" | "ON_DEMAND"
+  std::map<std::string, std::string> tags;
+};
+
+struct DeleteStreamRequest {
+  StreamRef stream;
+  bool enforce_consumer_deletion = false;
+};
+
+struct HashKeyRange {
+  std::string starting_hash_key;  // decimal
+  std::string ending_hash_key;
+};
+
+struct ShardDescription {
+  std::string shard_id;
+  std::optional<std::string> parent_shard_id;
+  std::optional<std::string> adjacent_parent_shard_id;
+  HashKeyRange hash_key_range;
+  std::string starting_sequence_number;
+  std::optional<std::string> ending_sequence_number;  // absent while open
+};
+
+struct StreamDescription {
+  std::string stream_name;
+  std::string stream_arn;
+  std::string stream_status;  // CREATING | ACTIVE | UPDATING | DELETING
+  std::string stream_mode;    // PROVISIONED | ON_DEMAND
+  std::vector<ShardDescription> shards;
+  bool has_more_shards = false;
+  int32_t retention_period_hours = 24;
+  int64_t creation_time_ms = 0;
+  std::vector<std::string> shard_level_metrics;
+  std::string encryption_type = "NONE";
+  std::optional<std::string> key_id;
+  int32_t open_shard_count = 0;
+  int32_t consumer_count = 0;
+  int32_t max_record_size_kib = 1024;
+};
+
+struct DescribeStreamRequest {
+  StreamRef stream;
+  std::optional<int64_t> limit;
+  std::optional<std::string> exclusive_start_shard_id;
+};
+
+struct ListStreamsRequest {
+  std::optional<int64_t> limit;
+  std::optional<std::string> exclusive_start_stream_name;
+  std::optional<std::string> next_token;
+};
+
+struct StreamSummary {
+  std::string stream_name;
+  std::string stream_arn;
+  std::string stream_status;
+  std::string stream_mode;
+  int64_t creation_time_ms = 0;
+};
+
+struct ListStreamsResult {
+  std::vector<StreamSummary> streams;
+  bool has_more_streams = false;
+  std::optional<std::string> next_token;
+};
+
+struct ShardFilter {
+  std::optional<std::string> type;  // AFTER_SHARD_ID | AT_TRIM_HORIZON | FROM_TRIM_HORIZON | ...
+  std::optional<std::string> shard_id;
+  std::optional<int64_t> timestamp_ms;
+};
+
+struct ListShardsRequest {
+  StreamRef stream;
+  std::optional<std::string> next_token;
+  std::optional<std::string> exclusive_start_shard_id;
+  std::optional<int64_t> max_results;
+  std::optional<int64_t> stream_creation_timestamp_ms;
+  std::optional<ShardFilter> shard_filter;
+};
+
+struct ListShardsResult {
+  std::vector<ShardDescription> shards;
+  std::optional<std::string> next_token;
+};
+
+struct PutRecordRequest {
+  StreamRef stream;
+  std::optional<std::string> data;  // raw bytes (already base64-decoded)
+  std::optional<std::string> partition_key;
+  std::optional<std::string> explicit_hash_key;
+  std::optional<std::string> sequence_number_for_ordering;
+};
+
+struct PutRecordResult {
+  std::string shard_id;
+  std::string sequence_number;
+  std::string encryption_type = "NONE";
+};
+
+struct PutRecordsEntry {
+  std::optional<std::string> data;
+  std::optional<std::string> partition_key;
+  std::optional<std::string> explicit_hash_key;
+};
+
+struct PutRecordsRequest {
+  StreamRef stream;
+  std::optional<std::vector<PutRecordsEntry>> records;
+};
+
+struct PutRecordsResultEntry {
+  std::optional<std::string> shard_id;
+  std::optional<std::string> sequence_number;
+  std::optional<std::string> error_code;  // ProvisionedThroughputExceededException | InternalFailure
+  std::optional<std::string> error_message;
+};
+
+struct PutRecordsResult {
+  int32_t failed_record_count = 0;
+  std::vector<PutRecordsResultEntry> records;
+  std::string encryption_type = "NONE";
+};
+
+struct GetShardIteratorRequest {
+  StreamRef stream;
+  std::optional<std::string> shard_id;
+  std::optional<std::string> shard_iterator_type;
+  std::optional<std::string> starting_sequence_number;
+  std::optional<int64_t> timestamp_ms;
+};
+
+struct GetRecordsRequest {
+  std::optional<std::string> shard_iterator;
+  std::optional<int64_t> limit;
+  std::optional<std::string> stream_arn;
+};
+
+struct Record {
+  std::string sequence_number;
+  int64_t arrival_time_ms = 0;
+  std::string data;
+  std::string partition_key;
+};
+
+struct ChildShard {
+  std::string shard_id;
+  std::vector<std::string> parent_shards;
+  HashKeyRange hash_key_range;
+};
+
+struct GetRecordsResult {
+  std::vector<Record> records;
+  std::optional<std::string> next_shard_iterator;
+  int64_t millis_behind_latest = 0;
+  std::vector<ChildShard> child_shards;
+};
+
+struct RetentionRequest {
+  StreamRef stream;
+  std::optional<int64_t> retention_period_hours;
+};
+
+struct AddTagsRequest {
+  StreamRef stream;
+  std::optional<std::map<std::string, std::string>> tags;
+};
+
+struct RemoveTagsRequest {
+  StreamRef stream;
+  std::optional<std::vector<std::string>> tag_keys;
+};
+
+struct ListTagsRequest {
+  StreamRef stream;
+  std::optional<std::string> exclusive_start_tag_key;
+  std::optional<int64_t> limit;
+};
+
+struct ListTagsResult {
+  std::vector<std::pair<std::string, std::string>> tags;  // sorted by key
+  bool has_more_tags = false;
+};
+
+struct EnhancedMonitoringRequest {
+  StreamRef stream;
+  std::optional<std::vector<std::string>> shard_level_metrics;
+};
+
+struct EnhancedMonitoringResult {
+  std::string stream_name;
+  std::string stream_arn;
+  std::vector<std::string> current_shard_level_metrics;
+  std::vector<std::string> desired_shard_level_metrics;
+};
+
+struct EncryptionRequest {
+  StreamRef stream;
+  std::optional<std::string> encryption_type;
+  std::optional<std::string> key_id;
+};
+
+struct UpdateStreamModeRequest {
+  std::optional<std::string> stream_arn;
+  std::optional<std::string> stream_mode;
+};
+
+struct DescribeLimitsResult {
+  int32_t shard_limit = 0;
+  int32_t open_shard_count = 0;
+  int32_t on_demand_stream_count = 0;
+  int32_t on_demand_stream_count_limit = 50;
+};
+
+}  // namespace riffle::broker

@@ -1,0 +1,47 @@
+// Model-constraint checks that answer ValidationException in AWS's wording:
+//   "2 validation errors detected: Value 'x' at 'streamName' failed to satisfy constraint:
+//    Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+; Value null at ..."
+// Paths use the lowerCamel member names of the Kinesis model (records.3.member.partitionKey).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace riffle::broker {
+
+class Validator {
+ public:
+  // Each check records a failure and returns whether the value passed.
+  bool Required(bool present, std::string_view path);
+  bool Length(const std::optional<std::string>& value, std::string_view path, size_t min,
+              size_t max);
+  // Like Length for a blob; the value is printed as AWS prints a byte buffer.
+  bool BlobLength(const std::optional<std::string>& value, std::string_view path, size_t max);
+  bool Count(size_t count, std::string_view path, size_t min, size_t max);
+  bool Range(const std::optional<int64_t>& value, std::string_view path, int64_t min,
+             int64_t max);
+  bool Name(const std::optional<std::string>& value, std::string_view path);  // [a-zA-Z0-9_.-]+
+  bool Pattern(const std::optional<std::string>& value, std::string_view path,
+               std::string_view pattern, bool matches);
+  bool Enum(const std::optional<std::string>& value, std::string_view path,
+            const std::vector<std::string_view>& allowed);
+
+  bool ok() const { return failures_.empty(); }
+  // OK, or ValidationException listing at most 10 failures.
+  Status ToStatus() const;
+
+ private:
+  void Fail(std::string_view value_text, std::string_view path, std::string_view rule);
+  std::vector<std::string> failures_;
+};
+
+// Shared pattern checks.
+bool IsValidName(std::string_view name);        // 1+ of [a-zA-Z0-9_.-]
+bool IsDecimalInteger(std::string_view text);   // 0|([1-9]\d*)
+
+}  // namespace riffle::broker

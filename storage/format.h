@@ -1,0 +1,104 @@
+// Every byte layout Riffle keeps on disk, and the identifiers derived from them (sequence
+// numbers, shard ids, hash keys). The one home of these formats; docs/storage-format.md
+// describes the same layouts for people.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace riffle::storage {
+
+using HashKey = unsigned __int128;
+inline constexpr HashKey kMaxHashKey = ~HashKey{0};  // 2^128 - 1
+
+// Decimal text <-> 128-bit hash key. Parse accepts only digits; nullopt on anything else or on
+// a value above 2^128 - 1.
+std::optional<HashKey> ParseHashKey(std::string_view text);
+std::string FormatHashKey(HashKey key);
+
+// The hash-key ranges of a new stream with `count` shards: shard i covers
+// [i*step, (i+1)*step - 1] with step = floor(2^128 / count); the last absorbs the remainder.
+std::vector<std::pair<HashKey, HashKey>> EvenHashKeyRanges(uint32_t count);
+
+// Sequence numbers: "1" + shard ordinal (20 digits) + position (20 digits), 41 digits in all.
+// The position of the record at offset o is o + 1; position 0 is the shard's
+// StartingSequenceNumber, below every record, so "after the start" means "from the first
+// record". Fixed width, so string order equals numeric order: tools that sort sequence numbers as
+// strings and SDKs that compare them as big integers agree. Properties: strictly increasing
+// within a shard, unique in a stream (ordinals are), larger in children (their ordinals are
+// larger), and O(1) to decode.
+struct SequencePosition {
+  uint32_t shard_ordinal = 0;
+  uint64_t position = 0;  // record offset + 1; 0 = before the first record
+};
+std::string FormatSequenceNumber(uint32_t shard_ordinal, uint64_t position);
+// nullopt unless `text` is a sequence number in the format above.
+std::optional<SequencePosition> ParseSequenceNumber(std::string_view text);
+
+// "shardId-000000000007". Parse also accepts the forms AWS resolves: "shardId-7", "shard-7",
+// "7" (the number after the last '-').
+std::string FormatShardId(uint32_t shard_ordinal);
+std::optional<uint32_t> ParseShardId(std::string_view text);
+
+// Shard column family key: the record offset, 8 bytes big-endian, so key order is offset order.
+std::string EncodeOffsetKey(uint64_t offset);
+std::optional<uint64_t> DecodeOffsetKey(std::string_view key);
+
+// Shard column family value.
+struct StoredRecord {
+  int64_t arrival_ms = 0;  // ms since the Unix epoch; non-decreasing within a shard
+  std::string partition_key;
+  std::string data;
+};
+// fixed64 arrival_ms | varint32 key length | key | data (to the end)
+std::string EncodeRecord(int64_t arrival_ms, std::string_view partition_key,
+                         std::string_view data);
+std::optional<StoredRecord> DecodeRecord(std::string_view value);
+// Only the arrival time, without copying the payload.
+std::optional<int64_t> DecodeRecordArrival(std::string_view value);
+
+// Catalog values. Version-tagged so the layout can grow.
+struct ShardMeta {
+  uint32_t ordinal = 0;
+  HashKey starting_hash_key = 0;
+  HashKey ending_hash_key = 0;
+  std::optional<uint32_t> parent_ordinal;
+  std::optional<uint32_t> adjacent_parent_ordinal;
+  int64_t created_ms = 0;
+  // Set when a reshard closes the shard: the position of its last record.
+  std::optional<uint64_t> ending_position;
+};
+
+struct StreamMeta {
+  uint64_t id = 0;  // internal id: never reused, so a re-created name never meets old data
+  std::string name;
+  std::string status;  // CREATING | ACTIVE | UPDATING | DELETING
+  std::string mode;    // PROVISIONED | ON_DEMAND
+  int32_t retention_hours = 24;
+  int64_t created_ms = 0;
+  std::map<std::string, std::string> tags;
+  std::vector<std::string> shard_level_metrics;
+  std::string encryption_type = "NONE";
+  std::string key_id;
+  int32_t max_record_size_kib = 1024;
+  uint32_t next_shard_ordinal = 0;
+  std::vector<ShardMeta> shards;
+};
+
+std::string EncodeStreamMeta(const StreamMeta& meta);
+std::optional<StreamMeta> DecodeStreamMeta(std::string_view value);
+
+// Catalog keys.
+inline constexpr std::string_view kCatalogStreamPrefix = "stream/";
+inline constexpr std::string_view kCatalogNextStreamIdKey = "meta/next_stream_id";
+inline constexpr std::string_view kCatalogIteratorSecretKey = "meta/iterator_secret";
+
+// Column family of one shard: "shard-<stream id>-<ordinal>".
+std::string ShardColumnFamilyName(uint64_t stream_id, uint32_t shard_ordinal);
+
+}  // namespace riffle::storage

@@ -1,0 +1,133 @@
+#include "storage/format.h"
+
+#include <gtest/gtest.h>
+
+namespace riffle::storage {
+namespace {
+
+TEST(SequenceNumberTest, RoundTripsAndHas41Digits) {
+  std::string seq = FormatSequenceNumber(7, 12345);
+  EXPECT_EQ(seq, "10000000000000000000700000000000000012345");
+  std::optional<SequencePosition> parsed = ParseSequenceNumber(seq);
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(parsed->shard_ordinal, 7u);
+  EXPECT_EQ(parsed->position, 12345u);
+}
+
+TEST(SequenceNumberTest, StringOrderIsNumericOrderAcrossShards) {
+  // Within a shard, by position; across shards, a larger ordinal (a child) is always larger.
+  EXPECT_LT(FormatSequenceNumber(0, 9), FormatSequenceNumber(0, 10));
+  EXPECT_LT(FormatSequenceNumber(0, UINT64_MAX), FormatSequenceNumber(1, 0));
+  EXPECT_LT(FormatSequenceNumber(1, 0), FormatSequenceNumber(1, 1));
+}
+
+TEST(SequenceNumberTest, RejectsOtherShapes) {
+  EXPECT_FALSE(ParseSequenceNumber("").has_value());
+  EXPECT_FALSE(ParseSequenceNumber("123").has_value());
+  EXPECT_FALSE(ParseSequenceNumber("20000000000000000000700000000000000012345").has_value());
+  EXPECT_FALSE(ParseSequenceNumber("1000000000000000000070000000000000001234x").has_value());
+  EXPECT_FALSE(ParseSequenceNumber("19999999999999999999900000000000000000000").has_value());
+}
+
+TEST(HashKeyTest, ParsesTheFullRangeAndRejectsOverflow) {
+  EXPECT_EQ(ParseHashKey("0"), HashKey{0});
+  EXPECT_EQ(ParseHashKey("340282366920938463463374607431768211455"), kMaxHashKey);
+  EXPECT_FALSE(ParseHashKey("340282366920938463463374607431768211456").has_value());
+  EXPECT_FALSE(ParseHashKey("-1").has_value());
+  EXPECT_FALSE(ParseHashKey("").has_value());
+  EXPECT_EQ(FormatHashKey(kMaxHashKey), "340282366920938463463374607431768211455");
+  EXPECT_EQ(FormatHashKey(0), "0");
+}
+
+TEST(HashKeyTest, EvenRangesMatchAwsForThreeShards) {
+  auto ranges = EvenHashKeyRanges(3);
+  ASSERT_EQ(ranges.size(), 3u);
+  EXPECT_EQ(FormatHashKey(ranges[0].second), "113427455640312821154458202477256070484");
+  EXPECT_EQ(FormatHashKey(ranges[1].first), "113427455640312821154458202477256070485");
+  EXPECT_EQ(FormatHashKey(ranges[2].first), "226854911280625642308916404954512140970");
+  EXPECT_EQ(ranges[2].second, kMaxHashKey);
+}
+
+TEST(HashKeyTest, TwoShardsSplitAtTwoToThe127) {
+  auto ranges = EvenHashKeyRanges(2);
+  EXPECT_EQ(FormatHashKey(ranges[1].first), "170141183460469231731687303715884105728");
+}
+
+TEST(HashKeyTest, RangesTileTheWholeSpaceForManyCounts) {
+  for (uint32_t n : {1u, 2u, 3u, 4u, 5u, 7u, 16u, 100u, 1000u}) {
+    auto ranges = EvenHashKeyRanges(n);
+    ASSERT_EQ(ranges.size(), n);
+    EXPECT_EQ(ranges.front().first, 0u);
+    EXPECT_EQ(ranges.back().second, kMaxHashKey);
+    for (size_t i = 1; i < ranges.size(); ++i) {
+      EXPECT_EQ(ranges[i].first, ranges[i - 1].second + 1) << "n=" << n << " i=" << i;
+      EXPECT_LT(ranges[i].first, ranges[i].second);
+    }
+  }
+}
+
+TEST(ShardIdTest, FormatsAndAcceptsTheShortForms) {
+  EXPECT_EQ(FormatShardId(0), "shardId-000000000000");
+  EXPECT_EQ(ParseShardId("shardId-000000000012"), 12u);
+  EXPECT_EQ(ParseShardId("shardId-5"), 5u);
+  EXPECT_EQ(ParseShardId("shard-5"), 5u);
+  EXPECT_EQ(ParseShardId("5"), 5u);
+  EXPECT_FALSE(ParseShardId("shardId-").has_value());
+  EXPECT_FALSE(ParseShardId("shardId-abc").has_value());
+}
+
+TEST(RecordTest, RoundTripsBinaryData) {
+  std::string data("\x00\x01\xffpayload", 10);
+  std::string encoded = EncodeRecord(1700000000123, "user-1", data);
+  std::optional<StoredRecord> record = DecodeRecord(encoded);
+  ASSERT_TRUE(record.has_value());
+  EXPECT_EQ(record->arrival_ms, 1700000000123);
+  EXPECT_EQ(record->partition_key, "user-1");
+  EXPECT_EQ(record->data, data);
+  EXPECT_EQ(DecodeRecordArrival(encoded), 1700000000123);
+  EXPECT_FALSE(DecodeRecord("short").has_value());
+}
+
+TEST(OffsetKeyTest, BigEndianKeepsOffsetOrder) {
+  EXPECT_LT(EncodeOffsetKey(255), EncodeOffsetKey(256));
+  EXPECT_EQ(DecodeOffsetKey(EncodeOffsetKey(1234567)), 1234567u);
+}
+
+TEST(StreamMetaTest, RoundTripsEveryField) {
+  StreamMeta meta;
+  meta.id = 42;
+  meta.name = "orders";
+  meta.status = "ACTIVE";
+  meta.mode = "PROVISIONED";
+  meta.retention_hours = 48;
+  meta.created_ms = 1700000000000;
+  meta.tags = {{"team", "data"}, {"env", ""}};
+  meta.shard_level_metrics = {"IncomingBytes"};
+  meta.encryption_type = "KMS";
+  meta.key_id = "alias/aws/kinesis";
+  meta.next_shard_ordinal = 3;
+  ShardMeta shard;
+  shard.ordinal = 2;
+  shard.starting_hash_key = 5;
+  shard.ending_hash_key = kMaxHashKey;
+  shard.parent_ordinal = 0;
+  shard.ending_position = 99;
+  meta.shards = {ShardMeta{}, shard};
+  std::optional<StreamMeta> decoded = DecodeStreamMeta(EncodeStreamMeta(meta));
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(decoded->name, "orders");
+  EXPECT_EQ(decoded->tags, meta.tags);
+  EXPECT_EQ(decoded->shard_level_metrics, meta.shard_level_metrics);
+  EXPECT_EQ(decoded->key_id, meta.key_id);
+  ASSERT_EQ(decoded->shards.size(), 2u);
+  EXPECT_FALSE(decoded->shards[0].parent_ordinal.has_value());
+  EXPECT_EQ(decoded->shards[1].parent_ordinal, 0u);
+  EXPECT_EQ(decoded->shards[1].ending_hash_key, kMaxHashKey);
+  EXPECT_EQ(decoded->shards[1].ending_position, 99u);
+  std::string truncated = EncodeStreamMeta(meta);
+  truncated.pop_back();
+  EXPECT_FALSE(DecodeStreamMeta(truncated).has_value());
+}
+
+}  // namespace
+}  // namespace riffle::storage

@@ -1,0 +1,150 @@
+#include "storage/shard_log.h"
+
+#include <algorithm>
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include "storage/store.h"
+
+namespace riffle::storage {
+
+ShardLog::ShardLog(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* handle, uint64_t next_offset,
+                   uint64_t trim_offset, int64_t last_arrival_ms)
+    : db_(db),
+      handle_(handle),
+      next_offset_(next_offset),
+      last_reserved_arrival_ms_(last_arrival_ms),
+      committed_end_(next_offset),
+      trim_offset_(trim_offset),
+      last_arrival_ms_(last_arrival_ms) {}
+
+ShardLog::~ShardLog() { db_.DestroyColumnFamilyHandle(handle_).PermitUncheckedError(); }
+
+Reservation ShardLog::Reserve(uint32_t count, int64_t now_ms) {
+  std::lock_guard lock(mu_);
+  Reservation reservation;
+  reservation.first_offset = next_offset_;
+  reservation.arrival_ms = std::max(now_ms, last_reserved_arrival_ms_);
+  last_reserved_arrival_ms_ = reservation.arrival_ms;
+  next_offset_ += count;
+  return reservation;
+}
+
+void ShardLog::AddToBatch(rocksdb::WriteBatch& batch, uint64_t offset,
+                          std::string_view encoded) const {
+  std::string key = EncodeOffsetKey(offset);
+  batch.Put(handle_, key, rocksdb::Slice(encoded.data(), encoded.size())).PermitUncheckedError();
+}
+
+void ShardLog::Finish(const Reservation& reservation, uint32_t count) {
+  std::lock_guard lock(mu_);
+  finished_above_[reservation.first_offset] =
+      FinishedRange{reservation.first_offset + count, reservation.arrival_ms};
+  uint64_t end = committed_end_.load(std::memory_order_relaxed);
+  int64_t arrival = last_arrival_ms_.load(std::memory_order_relaxed);
+  // Advance over the gap-free prefix only: a range finished above a hole waits for the hole.
+  for (auto it = finished_above_.begin(); it != finished_above_.end() && it->first == end;
+       it = finished_above_.erase(it)) {
+    end = it->second.end;
+    arrival = std::max(arrival, it->second.arrival_ms);
+  }
+  last_arrival_ms_.store(arrival, std::memory_order_release);
+  committed_end_.store(end, std::memory_order_release);
+}
+
+StatusOr<ReadResult> ShardLog::Read(uint64_t from_offset, uint32_t max_records,
+                                    uint64_t max_bytes) const {
+  ReadResult result;
+  const uint64_t end = committed_end();
+  const uint64_t start = std::max(from_offset, trim_offset());
+  result.next_offset = std::max(from_offset, start);
+  if (start >= end) {
+    result.next_offset = std::max(from_offset, end);
+    result.reached_end = true;
+    return result;
+  }
+  std::string upper = EncodeOffsetKey(end);
+  rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions options;
+  options.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_.NewIterator(options, handle_));
+  uint64_t bytes = 0;
+  for (it->Seek(EncodeOffsetKey(start)); it->Valid(); it->Next()) {
+    if (result.records.size() >= max_records) {
+      return result;
+    }
+    std::optional<uint64_t> offset = DecodeOffsetKey(it->key().ToStringView());
+    std::optional<StoredRecord> record = DecodeRecord(it->value().ToStringView());
+    if (!offset || !record) {
+      return Status(ErrorCode::kInternalFailure, "corrupt record in shard column family " +
+                                                     handle_->GetName());
+    }
+    uint64_t size = record->data.size() + record->partition_key.size();
+    if (!result.records.empty() && bytes + size > max_bytes) {
+      return result;
+    }
+    bytes += size;
+    result.next_offset = *offset + 1;
+    result.records.push_back(ReadRecord{*offset, std::move(*record)});
+  }
+  RIFFLE_RETURN_IF_ERROR(FromRocks(it->status()));
+  result.next_offset = end;
+  result.reached_end = true;
+  return result;
+}
+
+StatusOr<uint64_t> ShardLog::FindOffsetAtTime(int64_t time_ms) const {
+  const uint64_t end = committed_end();
+  uint64_t lo = trim_offset();
+  uint64_t hi = end;
+  std::string upper = EncodeOffsetKey(end);
+  rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions options;
+  options.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_.NewIterator(options, handle_));
+  // Arrival times never decrease within a shard, so the first record at or after time_ms is
+  // found by bisection. Offsets may have holes (abandoned writes): each probe seeks to the first
+  // record at or after the midpoint.
+  while (lo < hi) {
+    uint64_t mid = lo + (hi - lo) / 2;
+    it->Seek(EncodeOffsetKey(mid));
+    if (!it->Valid()) {
+      RIFFLE_RETURN_IF_ERROR(FromRocks(it->status()));
+      hi = mid;
+      continue;
+    }
+    std::optional<uint64_t> offset = DecodeOffsetKey(it->key().ToStringView());
+    std::optional<int64_t> arrival = DecodeRecordArrival(it->value().ToStringView());
+    if (!offset || !arrival) {
+      return Status(ErrorCode::kInternalFailure, "corrupt record in " + handle_->GetName());
+    }
+    if (*arrival >= time_ms) {
+      hi = mid;
+    } else {
+      lo = *offset + 1;
+    }
+  }
+  return lo;
+}
+
+Status ShardLog::TrimBefore(int64_t cutoff_ms) {
+  RIFFLE_ASSIGN_OR_RETURN(uint64_t first_kept, FindOffsetAtTime(cutoff_ms));
+  uint64_t trim = trim_offset();
+  if (first_kept <= trim) {
+    return Status();
+  }
+  std::string begin_key = EncodeOffsetKey(0);
+  std::string end_key = EncodeOffsetKey(first_kept);
+  // Move the horizon first: a reader that already passed the check must not find deleted keys
+  // returned as present, and one that starts later starts above them.
+  trim_offset_.store(first_kept, std::memory_order_release);
+  rocksdb::WriteOptions write_options;
+  RIFFLE_RETURN_IF_ERROR(FromRocks(db_.DeleteRange(write_options, handle_, begin_key, end_key)));
+  rocksdb::Slice begin(begin_key);
+  rocksdb::Slice end(end_key);
+  // Let compaction drop the deleted files now, so the disk space actually comes back.
+  return FromRocks(db_.CompactRange(rocksdb::CompactRangeOptions(), handle_, &begin, &end));
+}
+
+}  // namespace riffle::storage

@@ -1,0 +1,198 @@
+#include "storage/shard_log.h"
+
+#include <gtest/gtest.h>
+#include <rocksdb/write_batch.h>
+
+#include <atomic>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "storage/store.h"
+
+namespace riffle::storage {
+namespace {
+
+class ShardLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("riffle-shard-log-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    Reopen();
+  }
+  void TearDown() override {
+    log_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Reopen() {
+    log_.reset();
+    store_.reset();
+    StoreOptions options;
+    options.data_dir = dir_;
+    options.fsync = FsyncMode::kNever;
+    StatusOr<std::unique_ptr<Store>> store = Store::Open(options);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(store).value();
+    StatusOr<std::shared_ptr<ShardLog>> log = store_->OpenShard(1, 0);
+    ASSERT_TRUE(log.ok()) << log.status().ToString();
+    log_ = std::move(log).value();
+  }
+  // Appends `count` records carrying their own offset as data; returns the reservation.
+  Reservation Append(uint32_t count, int64_t now_ms) {
+    Reservation r = log_->Reserve(count, now_ms);
+    rocksdb::WriteBatch batch;
+    for (uint32_t i = 0; i < count; ++i) {
+      log_->AddToBatch(batch, r.first_offset + i,
+                       EncodeRecord(r.arrival_ms, "pk", std::to_string(r.first_offset + i)));
+    }
+    EXPECT_TRUE(store_->WriteRecords(batch).ok());
+    log_->Finish(r, count);
+    return r;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<Store> store_;
+  std::shared_ptr<ShardLog> log_;
+};
+
+TEST_F(ShardLogTest, ReaderStopsAtGapUntilEarlierWriterCommits) {
+  Reservation first = log_->Reserve(5, 1000);   // offsets 0-4, still being written
+  Reservation second = log_->Reserve(5, 1000);  // offsets 5-9
+  rocksdb::WriteBatch batch;
+  for (uint64_t o = 5; o < 10; ++o) {
+    log_->AddToBatch(batch, o, EncodeRecord(second.arrival_ms, "pk", "x"));
+  }
+  ASSERT_TRUE(store_->WriteRecords(batch).ok());
+  log_->Finish(second, 5);
+  EXPECT_EQ(log_->committed_end(), 0u) << "the later range must wait for the gap below it";
+  StatusOr<ReadResult> read = log_->Read(0, 100, 1 << 20);
+  ASSERT_TRUE(read.ok());
+  EXPECT_TRUE(read->records.empty());
+
+  log_->Finish(first, 5);  // abandoned: the watermark moves past it anyway
+  EXPECT_EQ(log_->committed_end(), 10u);
+  read = log_->Read(0, 100, 1 << 20);
+  ASSERT_TRUE(read.ok());
+  ASSERT_EQ(read->records.size(), 5u);
+  EXPECT_EQ(read->records.front().offset, 5u);
+  EXPECT_EQ(read->next_offset, 10u);
+}
+
+TEST_F(ShardLogTest, ArrivalTimesNeverDecrease) {
+  Reservation a = log_->Reserve(1, 2000);
+  Reservation b = log_->Reserve(1, 1500);  // the clock stepped back
+  EXPECT_EQ(b.arrival_ms, a.arrival_ms);
+  log_->Finish(a, 1);
+  log_->Finish(b, 1);
+}
+
+TEST_F(ShardLogTest, ReadHonoursRecordAndByteLimits) {
+  Append(10, 1000);
+  StatusOr<ReadResult> read = log_->Read(0, 3, 1 << 20);
+  ASSERT_TRUE(read.ok());
+  ASSERT_EQ(read->records.size(), 3u);
+  EXPECT_EQ(read->next_offset, 3u);
+  EXPECT_FALSE(read->reached_end);
+  read = log_->Read(3, 100, 1);  // one byte: still one record, never zero
+  ASSERT_TRUE(read.ok());
+  ASSERT_EQ(read->records.size(), 1u);
+  EXPECT_EQ(read->records[0].record.data, "3");
+}
+
+TEST_F(ShardLogTest, FindsFirstRecordAtOrAfterATime) {
+  Append(3, 1000);  // 0-2 at 1000
+  Append(3, 2000);  // 3-5 at 2000
+  Append(3, 3000);  // 6-8 at 3000
+  EXPECT_EQ(*log_->FindOffsetAtTime(0), 0u);
+  EXPECT_EQ(*log_->FindOffsetAtTime(1500), 3u);
+  EXPECT_EQ(*log_->FindOffsetAtTime(2000), 3u);
+  EXPECT_EQ(*log_->FindOffsetAtTime(3000), 6u);
+  EXPECT_EQ(*log_->FindOffsetAtTime(3001), 9u);
+}
+
+TEST_F(ShardLogTest, TrimDropsOldRecordsAndSurvivesReopen) {
+  Append(3, 1000);
+  Append(3, 5000);
+  ASSERT_TRUE(log_->TrimBefore(2000).ok());
+  EXPECT_EQ(log_->trim_offset(), 3u);
+  StatusOr<ReadResult> read = log_->Read(0, 100, 1 << 20);
+  ASSERT_TRUE(read.ok());
+  ASSERT_EQ(read->records.size(), 3u);
+  EXPECT_EQ(read->records[0].offset, 3u);
+  Reopen();
+  EXPECT_EQ(log_->trim_offset(), 3u);
+  EXPECT_EQ(log_->committed_end(), 6u);
+}
+
+TEST_F(ShardLogTest, ReopenContinuesOffsetsAfterTheLastRecord) {
+  Append(4, 1000);
+  Reopen();
+  EXPECT_EQ(log_->committed_end(), 4u);
+  EXPECT_EQ(log_->last_arrival_ms(), 1000);
+  Reservation next = log_->Reserve(1, 900);
+  EXPECT_EQ(next.first_offset, 4u);
+  EXPECT_EQ(next.arrival_ms, 1000);
+  log_->Finish(next, 1);
+}
+
+// Several writers and readers on one shard: every reader sees every record exactly once, in
+// offset order, with no gap (the watermark invariant).
+TEST_F(ShardLogTest, ConcurrentWritersAndReadersNeverSeeAGap) {
+  constexpr int kWriters = 4;
+  constexpr int kBatchesPerWriter = 200;
+  std::atomic<int> writers_done{0};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kWriters; ++w) {
+    threads.emplace_back([&, w] {
+      std::mt19937 rng(static_cast<unsigned>(w));
+      for (int b = 0; b < kBatchesPerWriter; ++b) {
+        uint32_t count = 1 + rng() % 5;
+        Reservation r = log_->Reserve(count, 1000);
+        rocksdb::WriteBatch batch;
+        for (uint32_t i = 0; i < count; ++i) {
+          log_->AddToBatch(batch, r.first_offset + i,
+                           EncodeRecord(r.arrival_ms, "pk", std::to_string(r.first_offset + i)));
+        }
+        if (rng() % 4 == 0) {
+          std::this_thread::yield();  // widen the window in which ranges finish out of order
+        }
+        ASSERT_TRUE(store_->WriteRecords(batch).ok());
+        log_->Finish(r, count);
+      }
+      ++writers_done;
+    });
+  }
+  std::vector<std::vector<uint64_t>> seen(2);
+  for (auto& out : seen) {
+    threads.emplace_back([&, out_ptr = &out] {
+      uint64_t next = 0;
+      while (true) {
+        bool finished = writers_done.load() == kWriters;
+        StatusOr<ReadResult> read = log_->Read(next, 50, 1 << 20);
+        ASSERT_TRUE(read.ok());
+        for (const ReadRecord& r : read->records) {
+          ASSERT_EQ(r.offset, next) << "a reader skipped a record";
+          ASSERT_EQ(r.record.data, std::to_string(r.offset));
+          out_ptr->push_back(r.offset);
+          ++next;
+        }
+        if (finished && read->reached_end) {
+          return;
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) {
+    t.join();
+  }
+  const uint64_t end = log_->committed_end();
+  for (const auto& out : seen) {
+    EXPECT_EQ(out.size(), end);
+  }
+}
+
+}  // namespace
+}  // namespace riffle::storage

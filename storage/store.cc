@@ -1,0 +1,268 @@
+#include "storage/store.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+#include <rocksdb/write_buffer_manager.h>
+
+#include <filesystem>
+
+namespace riffle::storage {
+namespace {
+
+constexpr char kCatalogColumnFamily[] = "catalog";
+
+rocksdb::ColumnFamilyOptions ShardColumnFamilyOptions(const std::shared_ptr<rocksdb::Cache>& cache) {
+  rocksdb::ColumnFamilyOptions options;
+  options.write_buffer_size = 16 * kMiB;  // per shard; the shared WriteBufferManager caps the sum
+  options.compression = rocksdb::kLZ4Compression;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  table.block_size = 16 * 1024;
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return options;
+}
+
+}  // namespace
+
+Status StoreOptions::Validate() const {
+  if (data_dir.empty()) {
+    return Status(ErrorCode::kInvalidArgument, "the data directory must not be empty");
+  }
+  if (fsync_interval < std::chrono::milliseconds(1) ||
+      fsync_interval > std::chrono::milliseconds(10000)) {
+    return Status(ErrorCode::kInvalidArgument, "the fsync interval must be 1 ms .. 10000 ms");
+  }
+  if (write_buffer_budget_bytes < 4 * kMiB) {
+    return Status(ErrorCode::kInvalidArgument, "the write buffer budget must be at least 4 MiB");
+  }
+  return Status();
+}
+
+Status FromRocks(const rocksdb::Status& status) {
+  if (status.ok()) {
+    return Status();
+  }
+  if (status.IsShutdownInProgress() || status.IsNoSpace() || status.IsBusy() ||
+      status.IsTryAgain()) {
+    return Status(ErrorCode::kServiceUnavailable, "storage unavailable: " + status.ToString());
+  }
+  return Status(ErrorCode::kInternalFailure, "storage failure: " + status.ToString());
+}
+
+StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
+  RIFFLE_RETURN_IF_ERROR(options.Validate());
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  if (ec) {
+    return Status(ErrorCode::kInternalFailure, "cannot create data directory " +
+                                                   options.data_dir.string() + ": " + ec.message());
+  }
+  std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  // Debian's RocksDB is built without NDEBUG, so its default log level is DEBUG.
+  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  db_options.keep_log_file_num = 4;
+  db_options.max_background_jobs = 2;
+  db_options.write_buffer_manager =
+      std::make_shared<rocksdb::WriteBufferManager>(options.write_buffer_budget_bytes, cache);
+  // Concurrent writers with sync=true form one write group: one WAL write, one fsync.
+  db_options.enable_pipelined_write = false;
+
+  const std::string path = options.data_dir.string();
+  std::vector<std::string> names;
+  rocksdb::Status listed = rocksdb::DB::ListColumnFamilies(db_options, path, &names);
+  if (!listed.ok()) {
+    names = {rocksdb::kDefaultColumnFamilyName};  // a new database
+  }
+  if (std::find(names.begin(), names.end(), kCatalogColumnFamily) == names.end()) {
+    names.emplace_back(kCatalogColumnFamily);
+  }
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const std::string& name : names) {
+    descriptors.emplace_back(name, name == rocksdb::kDefaultColumnFamilyName ||
+                                           name == kCatalogColumnFamily
+                                       ? rocksdb::ColumnFamilyOptions()
+                                       : ShardColumnFamilyOptions(cache));
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status opened = rocksdb::DB::Open(db_options, path, descriptors, &handles, &raw);
+  if (!opened.ok()) {
+    if (opened.IsIOError() && opened.ToString().find("lock") != std::string::npos) {
+      return Status(ErrorCode::kServiceUnavailable,
+                    "data directory " + path +
+                        " is in use by another riffled (its RocksDB LOCK is held); stop that "
+                        "process or choose another --data-dir");
+    }
+    return FromRocks(opened);
+  }
+  std::unique_ptr<Store> store(new Store(options, std::unique_ptr<rocksdb::DB>(raw), cache));
+  for (rocksdb::ColumnFamilyHandle* handle : handles) {
+    if (handle->GetName() == kCatalogColumnFamily) {
+      store->catalog_ = handle;
+    } else if (handle->GetName() == rocksdb::kDefaultColumnFamilyName) {
+      raw->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
+    } else {
+      store->unclaimed_[handle->GetName()] = handle;
+    }
+  }
+  if (options.fsync == FsyncMode::kInterval) {
+    store->sync_thread_ = std::thread([s = store.get()] { s->SyncLoop(); });
+  }
+  return store;
+}
+
+Store::Store(const StoreOptions& options, std::unique_ptr<rocksdb::DB> db,
+             std::shared_ptr<rocksdb::Cache> cache)
+    : options_(options), block_cache_(std::move(cache)), db_(std::move(db)) {}
+
+Store::~Store() {
+  {
+    std::lock_guard lock(sync_mu_);
+    stopping_ = true;
+  }
+  sync_cv_.notify_all();
+  if (sync_thread_.joinable()) {
+    sync_thread_.join();
+  }
+  // Whatever kNever/kInterval acknowledged reaches the disk on a clean shutdown.
+  db_->SyncWAL().PermitUncheckedError();
+  for (auto& [name, handle] : unclaimed_) {
+    db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
+  }
+  db_->DestroyColumnFamilyHandle(catalog_).PermitUncheckedError();
+  db_->Close().PermitUncheckedError();
+}
+
+void Store::SyncLoop() {
+  std::unique_lock lock(sync_mu_);
+  while (!sync_cv_.wait_for(lock, options_.fsync_interval, [this] { return stopping_; })) {
+    lock.unlock();
+    db_->SyncWAL().PermitUncheckedError();  // a failure shows up on the next write
+    lock.lock();
+  }
+}
+
+StatusOr<std::vector<std::pair<std::string, std::string>>> Store::ScanCatalog(
+    std::string_view prefix) const {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), catalog_));
+  for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size()));
+       it->Valid() && it->key().starts_with(rocksdb::Slice(prefix.data(), prefix.size()));
+       it->Next()) {
+    out.emplace_back(it->key().ToString(), it->value().ToString());
+  }
+  RIFFLE_RETURN_IF_ERROR(FromRocks(it->status()));
+  return out;
+}
+
+StatusOr<std::optional<std::string>> Store::GetCatalog(std::string_view key) const {
+  std::string value;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), catalog_, rocksdb::Slice(key.data(), key.size()), &value);
+  if (s.IsNotFound()) {
+    return std::optional<std::string>();
+  }
+  RIFFLE_RETURN_IF_ERROR(FromRocks(s));
+  return std::optional<std::string>(std::move(value));
+}
+
+Status Store::WriteCatalog(const CatalogChange& change) {
+  rocksdb::WriteBatch batch;
+  for (const auto& [key, value] : change.puts) {
+    RIFFLE_RETURN_IF_ERROR(FromRocks(batch.Put(catalog_, key, value)));
+  }
+  for (const std::string& key : change.deletes) {
+    RIFFLE_RETURN_IF_ERROR(FromRocks(batch.Delete(catalog_, key)));
+  }
+  rocksdb::WriteOptions write_options;
+  write_options.sync = true;
+  return FromRocks(db_->Write(write_options, &batch));
+}
+
+Status Store::WriteRecords(rocksdb::WriteBatch& batch) {
+  rocksdb::WriteOptions write_options;
+  write_options.sync = options_.fsync == FsyncMode::kAlways;
+  return FromRocks(db_->Write(write_options, &batch));
+}
+
+StatusOr<std::shared_ptr<ShardLog>> Store::OpenShard(uint64_t stream_id, uint32_t shard_ordinal) {
+  const std::string name = ShardColumnFamilyName(stream_id, shard_ordinal);
+  std::lock_guard lock(cf_mu_);
+  if (auto it = shards_.find(name); it != shards_.end()) {
+    if (std::shared_ptr<ShardLog> live = it->second.lock()) {
+      return live;
+    }
+  }
+  rocksdb::ColumnFamilyHandle* handle = nullptr;
+  if (auto it = unclaimed_.find(name); it != unclaimed_.end()) {
+    handle = it->second;
+    unclaimed_.erase(it);
+  } else {
+    RIFFLE_RETURN_IF_ERROR(
+        FromRocks(db_->CreateColumnFamily(ShardColumnFamilyOptions(block_cache_), name, &handle)));
+  }
+  // Recover the shard's positions from its data: the next offset follows the last record, the
+  // trim offset is the first record still present.
+  uint64_t next_offset = 0;
+  uint64_t trim_offset = 0;
+  int64_t last_arrival_ms = 0;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handle));
+    it->SeekToLast();
+    if (it->Valid()) {
+      next_offset = DecodeOffsetKey(it->key().ToStringView()).value_or(0) + 1;
+      last_arrival_ms = DecodeRecordArrival(it->value().ToStringView()).value_or(0);
+      it->SeekToFirst();
+      trim_offset = it->Valid() ? DecodeOffsetKey(it->key().ToStringView()).value_or(0) : 0;
+    }
+    Status scanned = FromRocks(it->status());
+    if (!scanned.ok()) {
+      db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
+      return scanned;
+    }
+  }
+  auto log = std::make_shared<ShardLog>(*db_, handle, next_offset, trim_offset, last_arrival_ms);
+  shards_[name] = log;
+  return log;
+}
+
+Status Store::DropShard(uint64_t stream_id, uint32_t shard_ordinal) {
+  const std::string name = ShardColumnFamilyName(stream_id, shard_ordinal);
+  std::lock_guard lock(cf_mu_);
+  if (auto it = unclaimed_.find(name); it != unclaimed_.end()) {
+    Status dropped = FromRocks(db_->DropColumnFamily(it->second));
+    db_->DestroyColumnFamilyHandle(it->second).PermitUncheckedError();
+    unclaimed_.erase(it);
+    return dropped;
+  }
+  auto it = shards_.find(name);
+  if (it == shards_.end()) {
+    return Status();
+  }
+  std::shared_ptr<ShardLog> live = it->second.lock();
+  shards_.erase(it);
+  return live ? FromRocks(db_->DropColumnFamily(live->handle())) : Status();
+}
+
+Status Store::DropShardsExcept(const std::set<std::string>& live) {
+  std::lock_guard lock(cf_mu_);
+  for (auto it = unclaimed_.begin(); it != unclaimed_.end();) {
+    if (live.count(it->first) != 0) {
+      ++it;
+      continue;
+    }
+    RIFFLE_RETURN_IF_ERROR(FromRocks(db_->DropColumnFamily(it->second)));
+    db_->DestroyColumnFamilyHandle(it->second).PermitUncheckedError();
+    it = unclaimed_.erase(it);
+  }
+  return Status();
+}
+
+}  // namespace riffle::storage

@@ -1,0 +1,93 @@
+// Owns the RocksDB database of one data directory: the `catalog` column family (streams,
+// shards, the iterator-signing secret) and one column family per shard, sharing one memtable
+// budget (WriteBufferManager) and one block cache so memory stays bounded with many shards.
+//
+// Thread-safe. Column family creation and drops are serialized by cf_mu_; writes and reads
+// are not.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/status.h"
+#include "storage/shard_log.h"
+#include "storage/store_options.h"
+
+namespace rocksdb {
+class DB;
+class Status;
+class Cache;
+class WriteBufferManager;
+}  // namespace rocksdb
+
+namespace riffle::storage {
+
+// The one translation of RocksDB errors: storage only ever says kInternalFailure or
+// kServiceUnavailable (disk full, shutting down); every 4xx judgement is the broker's.
+Status FromRocks(const rocksdb::Status& status);
+
+class Store {
+ public:
+  // Opens (creating if missing) the database in options.data_dir. Fails with a clear message
+  // when another process holds the directory.
+  static StatusOr<std::unique_ptr<Store>> Open(const StoreOptions& options);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Catalog access. Scan returns every key/value under `prefix`, in key order.
+  StatusOr<std::vector<std::pair<std::string, std::string>>> ScanCatalog(
+      std::string_view prefix) const;
+  StatusOr<std::optional<std::string>> GetCatalog(std::string_view key) const;
+
+  // One atomic, durable change: catalog puts/deletes plus shard records. Honors the fsync mode
+  // for record writes; catalog changes are always synced (they are rare and must not be lost).
+  struct CatalogChange {
+    std::vector<std::pair<std::string, std::string>> puts;
+    std::vector<std::string> deletes;
+  };
+  Status WriteCatalog(const CatalogChange& change);
+  // Writes a batch of shard records, synced according to the fsync mode.
+  Status WriteRecords(rocksdb::WriteBatch& batch);
+
+  // The shard's log: opens the column family (creating it if missing) on first use.
+  StatusOr<std::shared_ptr<ShardLog>> OpenShard(uint64_t stream_id, uint32_t shard_ordinal);
+  // Drops the shard's column family; its data goes away once every holder of the ShardLog is
+  // done with it.
+  Status DropShard(uint64_t stream_id, uint32_t shard_ordinal);
+  // Drops every shard column family not named in `live` (left by a crash in the middle of a
+  // CreateStream or DeleteStream).
+  Status DropShardsExcept(const std::set<std::string>& live);
+
+  const StoreOptions& options() const { return options_; }
+
+ private:
+  Store(const StoreOptions& options, std::unique_ptr<rocksdb::DB> db,
+        std::shared_ptr<rocksdb::Cache> cache);
+  void SyncLoop();
+
+  const StoreOptions options_;
+  std::shared_ptr<rocksdb::Cache> block_cache_;
+  std::unique_ptr<rocksdb::DB> db_;
+  rocksdb::ColumnFamilyHandle* catalog_ = nullptr;
+
+  std::mutex cf_mu_;
+  // Column families opened at start that no ShardLog has claimed yet.
+  std::map<std::string, rocksdb::ColumnFamilyHandle*> unclaimed_;  // guarded by cf_mu_
+  std::map<std::string, std::weak_ptr<ShardLog>> shards_;         // guarded by cf_mu_
+
+  // kInterval: a thread that syncs the WAL every options_.fsync_interval.
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  bool stopping_ = false;  // guarded by sync_mu_
+  std::thread sync_thread_;
+};
+
+}  // namespace riffle::storage

@@ -1,0 +1,32 @@
+// Options of the storage layer, filled from flags and the config file in server/riffled/ only.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+
+#include "common/status.h"
+
+namespace riffle::storage {
+
+enum class FsyncMode : uint8_t {
+  kAlways,    // acknowledge only after the WAL is fsynced; concurrent writers share one fsync
+  kInterval,  // fsync the WAL every fsync_interval; a power cut loses at most that window
+  kNever,     // leave it to the OS; survives a process crash, not a power cut
+};
+
+inline constexpr uint64_t kMiB = 1024 * 1024;
+
+struct StoreOptions {
+  std::filesystem::path data_dir = "riffle-data";  // created if missing
+  FsyncMode fsync = FsyncMode::kAlways;
+  std::chrono::milliseconds fsync_interval{10};  // used by kInterval only; 1 ms .. 10 s
+  // One memtable budget shared by all shard column families, so a thousand shards stay bounded.
+  uint64_t write_buffer_budget_bytes = 256 * kMiB;
+  // One block cache shared by all column families.
+  uint64_t block_cache_bytes = 128 * kMiB;
+
+  Status Validate() const;
+};
+
+}  // namespace riffle::storage
