@@ -1,0 +1,316 @@
+#include "server/api/kinesis_http/json.h"
+
+#include <simdjson.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include "server/broker/tokens.h"
+
+namespace riffle::kinesis_http {
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+
+std::string_view TypeWord(element_type type) {
+  switch (type) {
+    case element_type::ARRAY: return "Start of list";
+    case element_type::OBJECT: return "Start of structure or map";
+    case element_type::STRING: return "STRING_VALUE";
+    case element_type::BOOL: return "BOOLEAN_VALUE";
+    case element_type::NULL_VALUE: return "NULL_VALUE";
+    case element_type::INT64:
+    case element_type::UINT64:
+    case element_type::DOUBLE: return "NUMBER_VALUE";
+  }
+  return "value";
+}
+
+}  // namespace
+
+Status JsonDocument::Parse(std::string& body) {
+  if (body.find_first_not_of(" \t\r\n") == std::string::npos) {
+    body = "{}";
+  }
+  // simdjson reads up to SIMDJSON_PADDING bytes past the end; reserve them instead of copying.
+  const size_t length = body.size();
+  body.reserve(length + simdjson::SIMDJSON_PADDING);
+  element parsed;
+  auto error = parser_.parse(body.data(), length, /*realloc_if_needed=*/false).get(parsed);
+  if (error != simdjson::SUCCESS) {
+    return Status(ErrorCode::kSerialization,
+                  std::string("Request body is not valid JSON: ") + simdjson::error_message(error));
+  }
+  if (parsed.type() != element_type::OBJECT) {
+    return Status(ErrorCode::kSerialization,
+                  std::string(TypeWord(parsed.type())) + " found where a structure was expected");
+  }
+  root_ = parsed;
+  return Status();
+}
+
+void JsonObject::Fail(std::string message) const {
+  if (error_->ok()) {
+    *error_ = Status(ErrorCode::kSerialization, std::move(message));
+  }
+}
+
+bool JsonObject::Lookup(std::string_view name, element& out) const {
+  simdjson::dom::object object;
+  if (object_.get(object) != simdjson::SUCCESS) {
+    return false;
+  }
+  if (object.at_key(name).get(out) != simdjson::SUCCESS) {
+    return false;
+  }
+  return out.type() != element_type::NULL_VALUE;
+}
+
+std::optional<std::string> JsonObject::String(std::string_view name) const {
+  element value;
+  if (!Lookup(name, value)) {
+    return std::nullopt;
+  }
+  std::string_view s;
+  if (value.get(s) != simdjson::SUCCESS) {
+    Fail(std::string(TypeWord(value.type())) + " can not be converted to a String");
+    return std::nullopt;
+  }
+  return std::string(s);
+}
+
+std::optional<int64_t> JsonObject::Integer(std::string_view name) const {
+  element value;
+  if (!Lookup(name, value)) {
+    return std::nullopt;
+  }
+  int64_t i = 0;
+  if (value.get(i) == simdjson::SUCCESS) {
+    return i;
+  }
+  double d = 0;
+  if (value.get(d) == simdjson::SUCCESS && std::isfinite(d) && std::fabs(d) < 9.2e18) {
+    return static_cast<int64_t>(d);  // AWS truncates a fractional value
+  }
+  if (value.type() == element_type::UINT64 || value.type() == element_type::DOUBLE) {
+    return INT64_MAX;  // out of range: the broker's range check rejects it
+  }
+  Fail(std::string(TypeWord(value.type())) + " can not be converted to an Integer");
+  return std::nullopt;
+}
+
+std::optional<bool> JsonObject::Bool(std::string_view name) const {
+  element value;
+  if (!Lookup(name, value)) {
+    return std::nullopt;
+  }
+  bool b = false;
+  if (value.get(b) != simdjson::SUCCESS) {
+    Fail(std::string(TypeWord(value.type())) + " can not be converted to a Boolean");
+    return std::nullopt;
+  }
+  return b;
+}
+
+std::optional<int64_t> JsonObject::TimestampMillis(std::string_view name) const {
+  element value;
+  if (!Lookup(name, value)) {
+    return std::nullopt;
+  }
+  int64_t i = 0;
+  if (value.get(i) == simdjson::SUCCESS && i > -9'000'000'000'000 && i < 9'000'000'000'000) {
+    return i * 1000;
+  }
+  double d = 0;
+  if (value.get(d) == simdjson::SUCCESS && std::isfinite(d) && std::fabs(d) < 9e12) {
+    return static_cast<int64_t>(std::llround(d * 1000.0));
+  }
+  Fail(std::string(TypeWord(value.type())) + " can not be converted to a Timestamp");
+  return std::nullopt;
+}
+
+std::optional<std::string> JsonObject::Blob(std::string_view name) const {
+  std::optional<std::string> text = String(name);
+  if (!text) {
+    return std::nullopt;
+  }
+  std::optional<std::string> bytes = broker::Base64Decode(*text);
+  if (!bytes) {
+    Fail(std::string(name) + " is not valid base64");
+    return std::nullopt;
+  }
+  return bytes;
+}
+
+std::optional<std::map<std::string, std::string>> JsonObject::StringMap(
+    std::string_view name) const {
+  element value;
+  if (!Lookup(name, value)) {
+    return std::nullopt;
+  }
+  simdjson::dom::object object;
+  if (value.get(object) != simdjson::SUCCESS) {
+    Fail(std::string(TypeWord(value.type())) + " found where a map was expected");
+    return std::nullopt;
+  }
+  std::map<std::string, std::string> out;
+  for (auto field : object) {
+    std::string_view s;
+    if (field.value.type() == element_type::NULL_VALUE) {
+      continue;
+    }
+    if (field.value.get(s) != simdjson::SUCCESS) {
+      Fail(std::string(TypeWord(field.value.type())) + " can not be converted to a String");
+      return std::nullopt;
+    }
+    out[std::string(field.key)] = std::string(s);
+  }
+  return out;
+}
+
+std::optional<std::vector<std::string>> JsonObject::StringList(std::string_view name) const {
+  element value;
+  if (!Lookup(name, value)) {
+    return std::nullopt;
+  }
+  simdjson::dom::array array;
+  if (value.get(array) != simdjson::SUCCESS) {
+    Fail(std::string(TypeWord(value.type())) + " found where a list was expected");
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  for (element item : array) {
+    std::string_view s;
+    if (item.get(s) != simdjson::SUCCESS) {
+      Fail(std::string(TypeWord(item.type())) + " can not be converted to a String");
+      return std::nullopt;
+    }
+    out.emplace_back(s);
+  }
+  return out;
+}
+
+std::optional<JsonObject> JsonObject::Object(std::string_view name) const {
+  element value;
+  if (!Lookup(name, value)) {
+    return std::nullopt;
+  }
+  if (value.type() != element_type::OBJECT) {
+    Fail(std::string(TypeWord(value.type())) + " found where a structure was expected");
+    return std::nullopt;
+  }
+  return JsonObject(value, error_);
+}
+
+std::optional<std::vector<JsonObject>> JsonObject::ObjectList(std::string_view name) const {
+  element value;
+  if (!Lookup(name, value)) {
+    return std::nullopt;
+  }
+  simdjson::dom::array array;
+  if (value.get(array) != simdjson::SUCCESS) {
+    Fail(std::string(TypeWord(value.type())) + " found where a list was expected");
+    return std::nullopt;
+  }
+  std::vector<JsonObject> out;
+  for (element item : array) {
+    if (item.type() != element_type::OBJECT) {
+      Fail(std::string(TypeWord(item.type())) + " found where a structure was expected");
+      return std::nullopt;
+    }
+    out.emplace_back(item, error_);
+  }
+  return out;
+}
+
+void JsonWriter::Separate() {
+  if (need_comma_) {
+    out_.push_back(',');
+  }
+}
+
+JsonWriter& JsonWriter::BeginObject() {
+  Separate();
+  out_.push_back('{');
+  need_comma_ = false;
+  return *this;
+}
+
+JsonWriter& JsonWriter::EndObject() {
+  out_.push_back('}');
+  need_comma_ = true;
+  return *this;
+}
+
+JsonWriter& JsonWriter::BeginArray() {
+  Separate();
+  out_.push_back('[');
+  need_comma_ = false;
+  return *this;
+}
+
+JsonWriter& JsonWriter::EndArray() {
+  out_.push_back(']');
+  need_comma_ = true;
+  return *this;
+}
+
+JsonWriter& JsonWriter::Key(std::string_view name) {
+  String(name);
+  out_.push_back(':');
+  need_comma_ = false;
+  return *this;
+}
+
+JsonWriter& JsonWriter::String(std::string_view value) {
+  Separate();
+  out_.reserve(out_.size() + value.size() + 2);
+  out_.push_back('"');
+  for (char c : value) {
+    switch (c) {
+      case '"': out_ += "\\\""; break;
+      case '\\': out_ += "\\\\"; break;
+      case '\n': out_ += "\\n"; break;
+      case '\r': out_ += "\\r"; break;
+      case '\t': out_ += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(c));
+          out_ += buf;
+        } else {
+          out_.push_back(c);
+        }
+    }
+  }
+  out_.push_back('"');
+  need_comma_ = true;
+  return *this;
+}
+
+JsonWriter& JsonWriter::Int(int64_t value) {
+  Separate();
+  out_ += std::to_string(value);
+  need_comma_ = true;
+  return *this;
+}
+
+JsonWriter& JsonWriter::Bool(bool value) {
+  Separate();
+  out_ += value ? "true" : "false";
+  need_comma_ = true;
+  return *this;
+}
+
+JsonWriter& JsonWriter::Timestamp(int64_t millis) {
+  Separate();
+  char buf[48];
+  std::snprintf(buf, sizeof(buf), "%lld.%03lld", static_cast<long long>(millis / 1000),
+                static_cast<long long>(millis % 1000));
+  out_ += buf;
+  need_comma_ = true;
+  return *this;
+}
+
+}  // namespace riffle::kinesis_http

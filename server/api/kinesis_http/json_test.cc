@@ -1,0 +1,58 @@
+#include "server/api/kinesis_http/json.h"
+
+#include <gtest/gtest.h>
+
+namespace riffle::kinesis_http {
+namespace {
+
+TEST(JsonTest, ReadsTypedMembersAndTreatsNullAsAbsent) {
+  std::string body =
+      R"({"StreamName":"s","ShardCount":2.9,"Flag":true,"Data":"AAFoZWxsbw==","Gone":null,)"
+      R"("Timestamp":1459799926.48,"Tags":{"a":"1"},"Keys":["x","y"],"Unknown":{"z":1}})";
+  JsonDocument doc;
+  ASSERT_TRUE(doc.Parse(body).ok());
+  JsonObject in = doc.root();
+  EXPECT_EQ(in.String("StreamName"), "s");
+  EXPECT_EQ(in.Integer("ShardCount"), 2);  // truncated, as AWS does
+  EXPECT_EQ(in.Bool("Flag"), true);
+  EXPECT_EQ(in.Blob("Data"), std::string("\x00\x01hello", 7));
+  EXPECT_FALSE(in.String("Gone").has_value());
+  EXPECT_EQ(in.TimestampMillis("Timestamp"), 1459799926480);
+  EXPECT_EQ(in.StringMap("Tags")->at("a"), "1");
+  EXPECT_EQ(in.StringList("Keys")->size(), 2u);
+  EXPECT_TRUE(doc.error().ok());
+}
+
+TEST(JsonTest, WrongTypesAndBadBase64AreSerializationErrors) {
+  std::string body = R"({"ShardCount":"1"})";
+  JsonDocument doc;
+  ASSERT_TRUE(doc.Parse(body).ok());
+  EXPECT_FALSE(doc.root().Integer("ShardCount").has_value());
+  EXPECT_EQ(doc.error().code(), ErrorCode::kSerialization);
+
+  std::string blob = R"({"Data":"not base64!"})";
+  JsonDocument doc2;
+  ASSERT_TRUE(doc2.Parse(blob).ok());
+  EXPECT_FALSE(doc2.root().Blob("Data").has_value());
+  EXPECT_EQ(doc2.error().code(), ErrorCode::kSerialization);
+}
+
+TEST(JsonTest, BodyMustBeOneObject) {
+  for (std::string body : {std::string("[1]"), std::string("{"), std::string("\"x\"")}) {
+    JsonDocument doc;
+    EXPECT_EQ(doc.Parse(body).code(), ErrorCode::kSerialization) << body;
+  }
+  std::string empty;
+  JsonDocument doc;
+  EXPECT_TRUE(doc.Parse(empty).ok());
+}
+
+TEST(JsonTest, WriterEscapesAndFormatsTimestamps) {
+  JsonWriter out;
+  out.BeginObject().Member("k", "a\"b\\c\n\x01").Key("t").Timestamp(1459799926480);
+  out.Key("l").BeginArray().Int(1).Bool(false).EndArray().EndObject();
+  EXPECT_EQ(out.Take(), R"({"k":"a\"b\\c\n\u0001","t":1459799926.480,"l":[1,false]})");
+}
+
+}  // namespace
+}  // namespace riffle::kinesis_http

@@ -1,0 +1,26 @@
+// Kinesis operations over AWS JSON 1.1: decodes the request body into broker types, calls the
+// broker, encodes the result. The transport (server.cc) hands each request here.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "server/broker/broker.h"
+
+namespace riffle::kinesis_http {
+
+struct Reply {
+  int http_status = 200;
+  std::string body;        // JSON, possibly empty
+  std::string error_type;  // the bare Kinesis code for x-amzn-ErrorType; empty on success
+};
+
+// `target` is the X-Amz-Target header; `body` may be modified (padding for the parser).
+Reply Dispatch(broker::Broker& broker, const broker::RequestContext& ctx, std::string_view target,
+               std::string& body);
+
+// The error reply for `status`: HTTP status, `__type` and `message`.
+Reply ErrorReply(const Status& status);
+
+}  // namespace riffle::kinesis_http

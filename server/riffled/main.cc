@@ -1,0 +1,177 @@
+// riffled: the Riffle daemon. Parses flags and the optional config file, opens the store,
+// starts the broker, the gRPC and Kinesis HTTP front ends and the retention job, then waits
+// for SIGTERM/SIGINT and drains.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "server/api/grpc/grpc_server.h"
+#include "server/api/kinesis_http/server.h"
+#include "server/broker/broker.h"
+#include "server/jobs/periodic_job.h"
+#include "storage/store.h"
+
+namespace riffle {
+namespace {
+
+struct Flags {
+  std::string data_dir = "riffle-data";
+  std::string bind = "127.0.0.1";
+  int kinesis_port = 4567;
+  int grpc_port = 50051;
+  int metrics_port = 9464;
+  std::string fsync = "always";
+  int fsync_interval_ms = 10;
+  std::string shard_quotas = "on";
+  std::string ports_file;
+  std::string log_level = "info";
+  int64_t iterator_ttl_ms = 300'000;
+  int http_threads = 32;
+  int retention_check_s = 60;
+};
+
+// Written once every listener is up, then renamed into place, so a reader never sees half.
+bool WritePortsFile(const std::string& path, int kinesis, int grpc, int metrics) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << "{\"kinesis\": " << kinesis << ", \"grpc\": " << grpc << ", \"metrics\": " << metrics
+        << "}\n";
+    if (!out) {
+      return false;
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  return !ec;
+}
+
+int Run(const Flags& flags) {
+  storage::StoreOptions store_options;
+  store_options.data_dir = flags.data_dir;
+  store_options.fsync = flags.fsync == "always"     ? storage::FsyncMode::kAlways
+                        : flags.fsync == "interval" ? storage::FsyncMode::kInterval
+                                                    : storage::FsyncMode::kNever;
+  store_options.fsync_interval = std::chrono::milliseconds(flags.fsync_interval_ms);
+
+  // Signals are taken by sigwait below, so block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  StatusOr<std::unique_ptr<storage::Store>> store = storage::Store::Open(store_options);
+  if (!store.ok()) {
+    spdlog::error("cannot open the data directory: {}", store.status().message());
+    return 1;
+  }
+  SystemClock clock;
+  broker::BrokerOptions broker_options;
+  broker_options.shard_quotas = flags.shard_quotas == "on";
+  broker_options.iterator_ttl_ms = flags.iterator_ttl_ms;
+  StatusOr<std::unique_ptr<broker::Broker>> broker =
+      broker::Broker::Open(**store, clock, broker_options);
+  if (!broker.ok()) {
+    spdlog::error("cannot load the catalog: {}", broker.status().ToString());
+    return 1;
+  }
+  kinesis_http::HttpServerOptions http_options;
+  http_options.host = flags.bind;
+  http_options.port = flags.kinesis_port;
+  http_options.threads = flags.http_threads;
+  StatusOr<std::unique_ptr<kinesis_http::HttpServer>> http =
+      kinesis_http::HttpServer::Start(**broker, http_options);
+  if (!http.ok()) {
+    spdlog::error("{}", http.status().message());
+    return 1;
+  }
+  StatusOr<std::unique_ptr<grpc_api::GrpcServer>> grpc =
+      grpc_api::GrpcServer::Start(**broker, flags.bind, flags.grpc_port);
+  if (!grpc.ok()) {
+    spdlog::error("{}", grpc.status().message());
+    return 1;
+  }
+  jobs::PeriodicJob trimmer("retention", std::chrono::seconds(flags.retention_check_s),
+                            [b = broker->get()] { b->TrimExpiredRecords(); });
+  if (flags.metrics_port != 0) {
+    spdlog::warn("the Prometheus exporter is not part of this build; --metrics-port {} is unused",
+                 flags.metrics_port);
+  }
+  if (!flags.ports_file.empty() &&
+      !WritePortsFile(flags.ports_file, (*http)->port(), (*grpc)->port(), 0)) {
+    spdlog::error("cannot write the ports file {}", flags.ports_file);
+    return 1;
+  }
+  spdlog::info("riffled ready data_dir={} kinesis={}:{} grpc={}:{} fsync={} shard_quotas={}",
+               flags.data_dir, flags.bind, (*http)->port(), flags.bind, (*grpc)->port(),
+               flags.fsync, flags.shard_quotas);
+
+  int signal = 0;
+  sigwait(&signals, &signal);
+  spdlog::info("received {}, draining", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+  (*http)->Shutdown();
+  (*grpc)->Shutdown();
+  trimmer.Stop();
+  http->reset();
+  grpc->reset();
+  broker->reset();
+  store->reset();  // syncs the WAL and closes the database
+  spdlog::info("riffled stopped cleanly");
+  return 0;
+}
+
+}  // namespace
+}  // namespace riffle
+
+int main(int argc, char** argv) {
+  riffle::Flags flags;
+  CLI::App app{"riffled: a durable log broker with the Kinesis Data Streams API"};
+  app.set_config("--config", "", "read flags from a TOML/INI file (keys = flag names)");
+  app.add_option("--data-dir", flags.data_dir, "where the data lives")->capture_default_str();
+  app.add_option("--bind", flags.bind, "address to listen on")->capture_default_str();
+  app.add_option("--kinesis-port", flags.kinesis_port, "Kinesis HTTP API port (0: any free port)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
+  app.add_option("--grpc-port", flags.grpc_port, "gRPC API port (0: any free port)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
+  app.add_option("--metrics-port", flags.metrics_port, "Prometheus metrics port (0: off)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
+  app.add_option("--fsync", flags.fsync,
+                 "always: ack after the WAL fsync (group commit); interval: fsync every "
+                 "--fsync-interval-ms; never: leave it to the OS")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"always", "interval", "never"}));
+  app.add_option("--fsync-interval-ms", flags.fsync_interval_ms, "for --fsync=interval")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
+  app.add_option("--shard-quotas", flags.shard_quotas,
+                 "enforce the per-shard Kinesis quotas on PROVISIONED streams")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"on", "off"}));
+  app.add_option("--ports-file", flags.ports_file,
+                 "write {\"kinesis\": N, \"grpc\": N, \"metrics\": N} here once listening");
+  app.add_option("--log-level", flags.log_level, "trace|debug|info|warn|error")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  app.add_option("--http-threads", flags.http_threads, "Kinesis API worker threads")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  app.add_option("--retention-check-s", flags.retention_check_s,
+                 "how often expired records are trimmed")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
+  // For tests of iterator expiry; Kinesis fixes it at 300 s.
+  app.add_option("--iterator-ttl-ms", flags.iterator_ttl_ms)->group("")->check(CLI::Range(1, 86400000));
+  CLI11_PARSE(app, argc, argv);
+
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z level=%l %v");
+  spdlog::set_level(spdlog::level::from_str(flags.log_level));
+  return riffle::Run(flags);
+}
