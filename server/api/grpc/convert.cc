@@ -135,8 +135,7 @@ broker::PutRecordsRequest FromProto(const v1::PutRecordsRequest& in) {
         .explicit_hash_key = NonEmpty(entry.explicit_hash_key()),
     });
   }
-  return broker::PutRecordsRequest{.stream = FromProto(in.stream()),
-                                    .records = std::move(records)};
+  return broker::PutRecordsRequest{.stream = FromProto(in.stream()), .records = std::move(records)};
 }
 
 broker::GetShardIteratorRequest FromProto(const v1::GetShardIteratorRequest& in) {

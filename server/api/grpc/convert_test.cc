@@ -19,7 +19,8 @@ TEST(GrpcConvertTest, EmptyStreamNameAndArnAreAbsent) {
   request.mutable_stream()->set_arn("arn:aws:kinesis:us-east-1:000000000000:stream/s");
   out = FromProto(request);
   EXPECT_EQ(out.stream.name, std::nullopt);
-  EXPECT_THAT(out.stream.arn, Optional(std::string("arn:aws:kinesis:us-east-1:000000000000:stream/s")));
+  EXPECT_THAT(out.stream.arn,
+              Optional(std::string("arn:aws:kinesis:us-east-1:000000000000:stream/s")));
 }
 
 TEST(GrpcConvertTest, CreateStreamPassesUnsetOptionalsAsAbsent) {
@@ -135,8 +136,8 @@ TEST(GrpcConvertTest, FailedPutRecordsEntryHasNoShardOrSequenceNumber) {
 
 TEST(GrpcConvertTest, ClosedShardEndHasChildShardsAndNoNextIterator) {
   broker::GetRecordsResult in;
-  in.records.push_back({.sequence_number = "7", .arrival_time_ms = 5, .data = "d",
-                        .partition_key = "k"});
+  in.records.push_back(
+      {.sequence_number = "7", .arrival_time_ms = 5, .data = "d", .partition_key = "k"});
   in.child_shards.push_back({.shard_id = "shardId-000000000001",
                              .parent_shards = {"shardId-000000000000"},
                              .hash_key_range = {"0", "9"}});
@@ -153,10 +154,16 @@ TEST(GrpcConvertTest, ClosedShardEndHasChildShardsAndNoNextIterator) {
 
 TEST(GrpcConvertTest, ListStreamsFillsNamesAndSummariesInParallel) {
   broker::ListStreamsResult in;
-  in.streams.push_back({.stream_name = "a", .stream_arn = "arn-a", .stream_status = "ACTIVE",
-                        .stream_mode = "PROVISIONED", .creation_time_ms = 1});
-  in.streams.push_back({.stream_name = "b", .stream_arn = "arn-b", .stream_status = "DELETING",
-                        .stream_mode = "ON_DEMAND", .creation_time_ms = 2});
+  in.streams.push_back({.stream_name = "a",
+                        .stream_arn = "arn-a",
+                        .stream_status = "ACTIVE",
+                        .stream_mode = "PROVISIONED",
+                        .creation_time_ms = 1});
+  in.streams.push_back({.stream_name = "b",
+                        .stream_arn = "arn-b",
+                        .stream_status = "DELETING",
+                        .stream_mode = "ON_DEMAND",
+                        .creation_time_ms = 2});
   in.has_more_streams = true;
   in.next_token = "token";
   v1::ListStreamsResponse out;

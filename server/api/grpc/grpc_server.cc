@@ -50,11 +50,13 @@ StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(broker::Broker& broker,
       new GrpcServer(std::move(service), std::move(server), bound_port));
 }
 
-GrpcServer::GrpcServer(std::unique_ptr<grpc::Service> service,
-                       std::unique_ptr<grpc::Server> server, int port)
+GrpcServer::GrpcServer(std::unique_ptr<grpc::Service> service, std::unique_ptr<grpc::Server> server,
+                       int port)
     : service_(std::move(service)), server_(std::move(server)), port_(port) {}
 
-GrpcServer::~GrpcServer() { Shutdown(); }
+GrpcServer::~GrpcServer() {
+  Shutdown();
+}
 
 void GrpcServer::Shutdown() {
   std::lock_guard<std::mutex> lock(shutdown_mu_);

@@ -43,8 +43,8 @@ class FakeBroker final : public broker::Broker {
     }
     broker::StreamDescription description;
     description.stream_name = req.stream.name.value_or("");
-    description.stream_arn = "arn:aws:kinesis:" + ctx.region + ":" + ctx.account + ":stream/" +
-                             description.stream_name;
+    description.stream_arn =
+        "arn:aws:kinesis:" + ctx.region + ":" + ctx.account + ":stream/" + description.stream_name;
     return description;
   }
   StatusOr<broker::StreamDescription> DescribeStreamSummary(const broker::RequestContext&,
@@ -94,7 +94,8 @@ class FakeBroker final : public broker::Broker {
       return *error;
     }
     broker::GetRecordsResult result;
-    result.records.push_back({.sequence_number = "1", .arrival_time_ms = 1000,
+    result.records.push_back({.sequence_number = "1",
+                              .arrival_time_ms = 1000,
                               .data = "payload of " + req.shard_iterator.value_or(""),
                               .partition_key = "k"});
     result.next_shard_iterator = "next";
@@ -161,8 +162,7 @@ class GrpcServerTest : public ::testing::Test {
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(-1);
     stub_ = v1::Riffle::NewStub(grpc::CreateCustomChannel(
-        "127.0.0.1:" + std::to_string(server_->port()), grpc::InsecureChannelCredentials(),
-        args));
+        "127.0.0.1:" + std::to_string(server_->port()), grpc::InsecureChannelCredentials(), args));
   }
 
   static std::string ErrorTrailer(const grpc::ClientContext& context) {
@@ -177,8 +177,8 @@ class GrpcServerTest : public ::testing::Test {
 };
 
 TEST_F(GrpcServerTest, NameClashOnCreateStreamIsAlreadyExistsWithKinesisCode) {
-  broker_.error = Status(ErrorCode::kResourceInUse,
-                         "Stream s under account 000000000000 already exists.");
+  broker_.error =
+      Status(ErrorCode::kResourceInUse, "Stream s under account 000000000000 already exists.");
   grpc::ClientContext context;
   v1::CreateStreamRequest request;
   request.set_stream_name("s");
@@ -231,8 +231,7 @@ TEST_F(GrpcServerTest, IteratorTypeReachesTheBrokerAsKinesisString) {
   EXPECT_EQ(response.shard_iterator(), "iterator");
   EXPECT_THAT(broker_.last_iterator_request.shard_iterator_type,
               Optional(std::string("AFTER_SEQUENCE_NUMBER")));
-  EXPECT_THAT(broker_.last_iterator_request.starting_sequence_number,
-              Optional(std::string("17")));
+  EXPECT_THAT(broker_.last_iterator_request.starting_sequence_number, Optional(std::string("17")));
   EXPECT_EQ(broker_.last_iterator_request.timestamp_ms, std::nullopt);
 }
 

@@ -58,8 +58,7 @@ class RiffleService final : public v1::Riffle::Service {
     return Reply(broker_.PutRecords(ctx_, FromProto(*request)), *context, *response);
   }
 
-  grpc::Status GetShardIterator(ServerContext* context,
-                                const v1::GetShardIteratorRequest* request,
+  grpc::Status GetShardIterator(ServerContext* context, const v1::GetShardIteratorRequest* request,
                                 v1::GetShardIteratorResponse* response) override {
     StatusOr<std::string> result = broker_.GetShardIterator(ctx_, FromProto(*request));
     if (result.ok()) {
@@ -81,15 +80,13 @@ class RiffleService final : public v1::Riffle::Service {
   grpc::Status IncreaseStreamRetentionPeriod(ServerContext* context,
                                              const v1::RetentionRequest* request,
                                              v1::RetentionResponse* /*response*/) override {
-    return ToGrpcStatus(broker_.IncreaseStreamRetentionPeriod(ctx_, FromProto(*request)),
-                        *context);
+    return ToGrpcStatus(broker_.IncreaseStreamRetentionPeriod(ctx_, FromProto(*request)), *context);
   }
 
   grpc::Status DecreaseStreamRetentionPeriod(ServerContext* context,
                                              const v1::RetentionRequest* request,
                                              v1::RetentionResponse* /*response*/) override {
-    return ToGrpcStatus(broker_.DecreaseStreamRetentionPeriod(ctx_, FromProto(*request)),
-                        *context);
+    return ToGrpcStatus(broker_.DecreaseStreamRetentionPeriod(ctx_, FromProto(*request)), *context);
   }
 
   grpc::Status AddTagsToStream(ServerContext* context, const v1::AddTagsRequest* request,
