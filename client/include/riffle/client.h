@@ -1,0 +1,201 @@
+// C++ client for riffled's gRPC API. Plain structs in, riffle::Status / StatusOr out; no gRPC or
+// protobuf type appears here. Errors carry the Kinesis code the server judged (read from the
+// `riffle-error-code` trailer); a server that cannot be reached gives kServiceUnavailable.
+//
+// Thread-safe: one Client (one HTTP/2 channel) may be shared by any number of threads.
+//
+// Every struct member has an initializer, so designated initializers that leave members out
+// compile without -Wmissing-field-initializers warnings.
+//
+//   riffle::client::Client client({.endpoint = "127.0.0.1:50051"});
+//   riffle::Status created = client.CreateStream("orders", {.shard_count = 2});
+//   auto put = client.PutRecord("orders", {.data = "hello", .partition_key = "user-1"});
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace riffle::client {
+
+struct ClientOptions {
+  std::string endpoint = "127.0.0.1:50051";  // host:port of riffled's gRPC listener
+  // Deadline of each call. Connection failures fail fast, without waiting for it.
+  std::chrono::milliseconds call_timeout{30000};
+};
+
+enum class StreamMode { kProvisioned, kOnDemand };
+
+struct CreateStreamOptions {
+  std::optional<int32_t> shard_count{};  // PROVISIONED streams; unset for ON_DEMAND
+  std::optional<StreamMode> mode{};      // unset: the server's default for what else is given
+  std::map<std::string, std::string> tags{};
+};
+
+struct HashKeyRange {
+  std::string starting_hash_key{};  // decimal, inclusive
+  std::string ending_hash_key{};    // decimal, inclusive
+};
+
+struct Shard {
+  std::string shard_id{};
+  std::string parent_shard_id{};           // empty for a shard created with the stream
+  std::string adjacent_parent_shard_id{};  // set only for a merged shard
+  HashKeyRange hash_key_range{};
+  std::string starting_sequence_number{};
+  std::string ending_sequence_number{};  // empty while the shard is open
+};
+
+struct StreamDescription {
+  std::string stream_name{};
+  std::string stream_arn{};
+  std::string stream_status{};  // CREATING | ACTIVE | UPDATING | DELETING
+  std::optional<StreamMode> mode{};
+  std::vector<Shard> shards{};  // all of them: DescribeStream follows the pages
+  int32_t retention_period_hours = 0;
+  int64_t creation_time_ms = 0;  // since the Unix epoch
+  std::string encryption_type{};
+  int32_t open_shard_count = 0;
+};
+
+struct StreamSummary {
+  std::string stream_name{};
+  std::string stream_arn{};
+  std::string stream_status{};
+  std::optional<StreamMode> mode{};
+  int64_t creation_time_ms = 0;
+};
+
+// One record to write. Its shard is picked by the MD5 of partition_key, or by explicit_hash_key
+// (decimal, 0..2^128-1) when that is not empty.
+struct RecordToPut {
+  std::string data{};
+  std::string partition_key{};
+  std::string explicit_hash_key{};
+};
+
+struct PutRecordResult {
+  std::string shard_id{};
+  std::string sequence_number{};
+};
+
+// One entry per record of a PutRecords call, in request order. A failed entry has an error_code
+// (ProvisionedThroughputExceededException or InternalFailure) and no shard or sequence number;
+// the caller may retry it.
+struct PutRecordsEntryResult {
+  std::string shard_id{};
+  std::string sequence_number{};
+  std::string error_code{};
+  std::string error_message{};
+  bool ok() const { return error_code.empty(); }
+};
+
+struct PutRecordsResult {
+  int32_t failed_record_count = 0;
+  std::vector<PutRecordsEntryResult> records{};
+};
+
+enum class IteratorType {
+  kAtSequenceNumber,
+  kAfterSequenceNumber,
+  kTrimHorizon,
+  kLatest,
+  kAtTimestamp,
+};
+
+// Where a shard iterator starts. Build one with the named constructors.
+struct IteratorPosition {
+  IteratorType type = IteratorType::kTrimHorizon;
+  std::string sequence_number{};  // kAtSequenceNumber, kAfterSequenceNumber
+  int64_t timestamp_ms = 0;       // kAtTimestamp: first record that arrived at or after it
+
+  static IteratorPosition TrimHorizon() { return {}; }
+  static IteratorPosition Latest() { return {.type = IteratorType::kLatest}; }
+  static IteratorPosition AtSequenceNumber(std::string sequence_number) {
+    return {.type = IteratorType::kAtSequenceNumber, .sequence_number = std::move(sequence_number)};
+  }
+  static IteratorPosition AfterSequenceNumber(std::string sequence_number) {
+    return {.type = IteratorType::kAfterSequenceNumber,
+            .sequence_number = std::move(sequence_number)};
+  }
+  static IteratorPosition AtTimestamp(int64_t timestamp_ms) {
+    return {.type = IteratorType::kAtTimestamp, .timestamp_ms = timestamp_ms};
+  }
+};
+
+struct Record {
+  std::string sequence_number{};
+  int64_t arrival_time_ms = 0;
+  std::string data{};
+  std::string partition_key{};
+};
+
+struct ChildShard {
+  std::string shard_id{};
+  std::vector<std::string> parent_shards{};
+  HashKeyRange hash_key_range{};
+};
+
+struct GetRecordsResult {
+  std::vector<Record> records{};
+  // Pass to the next GetRecords. Empty only at the end of a closed shard; then child_shards says
+  // where its hash keys went.
+  std::string next_shard_iterator{};
+  int64_t millis_behind_latest = 0;
+  std::vector<ChildShard> child_shards{};
+};
+
+// Every `stream` argument is a stream name, or a stream ARN when it starts with "arn:".
+class Client {
+ public:
+  explicit Client(ClientOptions options = {});
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  const ClientOptions& options() const { return options_; }
+
+  Status CreateStream(const std::string& stream_name, const CreateStreamOptions& options = {});
+  Status DeleteStream(const std::string& stream);
+  // All shards, however many pages that takes.
+  StatusOr<StreamDescription> DescribeStream(const std::string& stream);
+  // All streams, in name order, however many pages that takes.
+  StatusOr<std::vector<StreamSummary>> ListStreams();
+  // All shards that have not expired, in shard id order.
+  StatusOr<std::vector<Shard>> ListShards(const std::string& stream);
+
+  // `sequence_number_for_ordering`, when not empty, must be a sequence number of this stream.
+  StatusOr<PutRecordResult> PutRecord(const std::string& stream, const RecordToPut& record,
+                                      const std::string& sequence_number_for_ordering = "");
+  // 1-500 records, at most 10 MiB in all. Records for one shard keep their order.
+  StatusOr<PutRecordsResult> PutRecords(const std::string& stream,
+                                        const std::vector<RecordToPut>& records);
+
+  StatusOr<std::string> GetShardIterator(const std::string& stream, const std::string& shard_id,
+                                         const IteratorPosition& position);
+  // limit: 1-10000 records; unset means the server's maximum.
+  StatusOr<GetRecordsResult> GetRecords(const std::string& shard_iterator,
+                                        std::optional<int32_t> limit = std::nullopt);
+
+  Status IncreaseStreamRetentionPeriod(const std::string& stream, int32_t hours);
+  Status DecreaseStreamRetentionPeriod(const std::string& stream, int32_t hours);
+
+  Status AddTagsToStream(const std::string& stream, const std::map<std::string, std::string>& tags);
+  Status RemoveTagsFromStream(const std::string& stream, const std::vector<std::string>& keys);
+  // All tags, however many pages that takes.
+  StatusOr<std::map<std::string, std::string>> ListTagsForStream(const std::string& stream);
+
+ private:
+  class Rpc;  // the gRPC stub and call plumbing, kept out of this header
+
+  const ClientOptions options_;
+  std::unique_ptr<Rpc> rpc_;
+};
+
+}  // namespace riffle::client

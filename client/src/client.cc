@@ -1,0 +1,365 @@
+#include "riffle/client.h"
+
+#include <string_view>
+#include <utility>
+
+#include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/support/channel_arguments.h>
+
+#include "riffle/v1/riffle.grpc.pb.h"
+
+namespace riffle::client {
+namespace {
+
+// The server names the Kinesis error code of every failed call under this key.
+constexpr char kErrorCodeTrailer[] = "riffle-error-code";
+// A GetRecords response holds up to 10 MiB of data plus up to 10000 keys and sequence numbers;
+// gRPC's default receive limit of 4 MiB would refuse it.
+constexpr int kMaxReceiveMessageBytes = 64 * 1024 * 1024;
+
+Status FromGrpc(const grpc::Status& status, const grpc::ClientContext& context,
+                const std::string& endpoint) {
+  if (status.ok()) {
+    return Status();
+  }
+  const auto& trailers = context.GetServerTrailingMetadata();
+  if (auto it = trailers.find(kErrorCodeTrailer); it != trailers.end()) {
+    std::string_view name(it->second.data(), it->second.size());
+    if (std::optional<ErrorCode> code = ErrorCodeFromKinesisName(name)) {
+      return Status(*code, status.error_message());
+    }
+    // A code from a newer server: keep its name where a user sees it.
+    return Status(ErrorCode::kInternalFailure, std::string(name) + ": " + status.error_message());
+  }
+  // No trailer: the call never reached Riffle's service (connection refused, reset, timed out).
+  switch (status.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return Status(ErrorCode::kServiceUnavailable,
+                    "riffled at " + endpoint + " is unavailable: " + status.error_message());
+    default:
+      return Status(
+          ErrorCode::kInternalFailure,
+          "gRPC error " + std::to_string(status.error_code()) + ": " + status.error_message());
+  }
+}
+
+void SetStream(const std::string& stream, v1::StreamRef& ref) {
+  if (stream.starts_with("arn:")) {
+    ref.set_arn(stream);
+  } else {
+    ref.set_name(stream);
+  }
+}
+
+std::optional<StreamMode> ModeFromProto(v1::StreamMode mode) {
+  switch (mode) {
+    case v1::PROVISIONED:
+      return StreamMode::kProvisioned;
+    case v1::ON_DEMAND:
+      return StreamMode::kOnDemand;
+    default:
+      return std::nullopt;
+  }
+}
+
+v1::ShardIteratorType IteratorTypeToProto(IteratorType type) {
+  switch (type) {
+    case IteratorType::kAtSequenceNumber:
+      return v1::AT_SEQUENCE_NUMBER;
+    case IteratorType::kAfterSequenceNumber:
+      return v1::AFTER_SEQUENCE_NUMBER;
+    case IteratorType::kTrimHorizon:
+      return v1::TRIM_HORIZON;
+    case IteratorType::kLatest:
+      return v1::LATEST;
+    case IteratorType::kAtTimestamp:
+      return v1::AT_TIMESTAMP;
+  }
+  return v1::SHARD_ITERATOR_TYPE_UNSPECIFIED;
+}
+
+HashKeyRange FromProto(const v1::HashKeyRange& in) {
+  return {.starting_hash_key = in.starting_hash_key(), .ending_hash_key = in.ending_hash_key()};
+}
+
+Shard FromProto(const v1::Shard& in) {
+  return Shard{
+      .shard_id = in.shard_id(),
+      .parent_shard_id = in.parent_shard_id(),
+      .adjacent_parent_shard_id = in.adjacent_parent_shard_id(),
+      .hash_key_range = FromProto(in.hash_key_range()),
+      .starting_sequence_number = in.starting_sequence_number(),
+      .ending_sequence_number = in.ending_sequence_number(),
+  };
+}
+
+}  // namespace
+
+class Client::Rpc {
+ public:
+  explicit Rpc(const ClientOptions& options) : options_(options) {
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
+    stub_ = v1::Riffle::NewStub(
+        grpc::CreateCustomChannel(options.endpoint, grpc::InsecureChannelCredentials(), args));
+  }
+
+  template <typename Request, typename Response>
+  using Method = grpc::Status (v1::Riffle::Stub::*)(grpc::ClientContext*, const Request&,
+                                                    Response*);
+
+  template <typename Request, typename Response>
+  Status Call(Method<Request, Response> method, const Request& request, Response& response) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + options_.call_timeout);
+    grpc::Status status = ((*stub_).*method)(&context, request, &response);
+    return FromGrpc(status, context, options_.endpoint);
+  }
+
+ private:
+  const ClientOptions& options_;
+  std::unique_ptr<v1::Riffle::Stub> stub_;
+};
+
+Client::Client(ClientOptions options)
+    : options_(std::move(options)), rpc_(std::make_unique<Rpc>(options_)) {}
+
+Client::~Client() = default;
+
+Status Client::CreateStream(const std::string& stream_name, const CreateStreamOptions& options) {
+  v1::CreateStreamRequest request;
+  request.set_stream_name(stream_name);
+  if (options.shard_count) {
+    request.set_shard_count(*options.shard_count);
+  }
+  if (options.mode) {
+    request.set_mode(*options.mode == StreamMode::kOnDemand ? v1::ON_DEMAND : v1::PROVISIONED);
+  }
+  request.mutable_tags()->insert(options.tags.begin(), options.tags.end());
+  v1::CreateStreamResponse response;
+  return rpc_->Call(&v1::Riffle::Stub::CreateStream, request, response);
+}
+
+Status Client::DeleteStream(const std::string& stream) {
+  v1::DeleteStreamRequest request;
+  SetStream(stream, *request.mutable_stream());
+  v1::DeleteStreamResponse response;
+  return rpc_->Call(&v1::Riffle::Stub::DeleteStream, request, response);
+}
+
+StatusOr<StreamDescription> Client::DescribeStream(const std::string& stream) {
+  StreamDescription out;
+  v1::DescribeStreamRequest request;
+  SetStream(stream, *request.mutable_stream());
+  while (true) {
+    v1::DescribeStreamResponse response;
+    RIFFLE_RETURN_IF_ERROR(rpc_->Call(&v1::Riffle::Stub::DescribeStream, request, response));
+    const v1::StreamDescription& page = response.description();
+    out.stream_name = page.stream_name();
+    out.stream_arn = page.stream_arn();
+    out.stream_status = page.stream_status();
+    out.mode = ModeFromProto(page.mode());
+    out.retention_period_hours = page.retention_period_hours();
+    out.creation_time_ms = page.creation_time_ms();
+    out.encryption_type = page.encryption_type();
+    out.open_shard_count = page.open_shard_count();
+    for (const v1::Shard& shard : page.shards()) {
+      out.shards.push_back(FromProto(shard));
+    }
+    // An empty page that claims more would loop forever; stop at what we have.
+    if (!page.has_more_shards() || page.shards().empty()) {
+      return out;
+    }
+    request.set_exclusive_start_shard_id(out.shards.back().shard_id);
+  }
+}
+
+StatusOr<std::vector<StreamSummary>> Client::ListStreams() {
+  std::vector<StreamSummary> out;
+  v1::ListStreamsRequest request;
+  while (true) {
+    v1::ListStreamsResponse response;
+    RIFFLE_RETURN_IF_ERROR(rpc_->Call(&v1::Riffle::Stub::ListStreams, request, response));
+    for (const v1::StreamSummary& summary : response.summaries()) {
+      out.push_back(StreamSummary{
+          .stream_name = summary.stream_name(),
+          .stream_arn = summary.stream_arn(),
+          .stream_status = summary.stream_status(),
+          .mode = ModeFromProto(summary.mode()),
+          .creation_time_ms = summary.creation_time_ms(),
+      });
+    }
+    if (!response.has_more_streams() || response.summaries().empty()) {
+      return out;
+    }
+    request.Clear();
+    if (!response.next_token().empty()) {
+      request.set_next_token(response.next_token());
+    } else {
+      request.set_exclusive_start_stream_name(out.back().stream_name);
+    }
+  }
+}
+
+StatusOr<std::vector<Shard>> Client::ListShards(const std::string& stream) {
+  std::vector<Shard> out;
+  v1::ListShardsRequest request;
+  SetStream(stream, *request.mutable_stream());
+  while (true) {
+    v1::ListShardsResponse response;
+    RIFFLE_RETURN_IF_ERROR(rpc_->Call(&v1::Riffle::Stub::ListShards, request, response));
+    for (const v1::Shard& shard : response.shards()) {
+      out.push_back(FromProto(shard));
+    }
+    if (response.next_token().empty()) {
+      return out;
+    }
+    // A token excludes every other selector.
+    request.Clear();
+    request.set_next_token(response.next_token());
+  }
+}
+
+StatusOr<PutRecordResult> Client::PutRecord(const std::string& stream, const RecordToPut& record,
+                                            const std::string& sequence_number_for_ordering) {
+  v1::PutRecordRequest request;
+  SetStream(stream, *request.mutable_stream());
+  request.set_data(record.data);
+  request.set_partition_key(record.partition_key);
+  request.set_explicit_hash_key(record.explicit_hash_key);
+  request.set_sequence_number_for_ordering(sequence_number_for_ordering);
+  v1::PutRecordResponse response;
+  RIFFLE_RETURN_IF_ERROR(rpc_->Call(&v1::Riffle::Stub::PutRecord, request, response));
+  return PutRecordResult{.shard_id = std::move(*response.mutable_shard_id()),
+                         .sequence_number = std::move(*response.mutable_sequence_number())};
+}
+
+StatusOr<PutRecordsResult> Client::PutRecords(const std::string& stream,
+                                              const std::vector<RecordToPut>& records) {
+  v1::PutRecordsRequest request;
+  SetStream(stream, *request.mutable_stream());
+  request.mutable_records()->Reserve(static_cast<int>(records.size()));
+  for (const RecordToPut& record : records) {
+    v1::PutRecordsEntry& entry = *request.add_records();
+    entry.set_data(record.data);
+    entry.set_partition_key(record.partition_key);
+    entry.set_explicit_hash_key(record.explicit_hash_key);
+  }
+  v1::PutRecordsResponse response;
+  RIFFLE_RETURN_IF_ERROR(rpc_->Call(&v1::Riffle::Stub::PutRecords, request, response));
+  PutRecordsResult out;
+  out.failed_record_count = response.failed_record_count();
+  out.records.reserve(response.records_size());
+  for (v1::PutRecordsResultEntry& entry : *response.mutable_records()) {
+    out.records.push_back(PutRecordsEntryResult{
+        .shard_id = std::move(*entry.mutable_shard_id()),
+        .sequence_number = std::move(*entry.mutable_sequence_number()),
+        .error_code = std::move(*entry.mutable_error_code()),
+        .error_message = std::move(*entry.mutable_error_message()),
+    });
+  }
+  return out;
+}
+
+StatusOr<std::string> Client::GetShardIterator(const std::string& stream,
+                                               const std::string& shard_id,
+                                               const IteratorPosition& position) {
+  v1::GetShardIteratorRequest request;
+  SetStream(stream, *request.mutable_stream());
+  request.set_shard_id(shard_id);
+  request.set_type(IteratorTypeToProto(position.type));
+  request.set_starting_sequence_number(position.sequence_number);
+  if (position.type == IteratorType::kAtTimestamp) {
+    request.set_timestamp_ms(position.timestamp_ms);
+  }
+  v1::GetShardIteratorResponse response;
+  RIFFLE_RETURN_IF_ERROR(rpc_->Call(&v1::Riffle::Stub::GetShardIterator, request, response));
+  return std::move(*response.mutable_shard_iterator());
+}
+
+StatusOr<GetRecordsResult> Client::GetRecords(const std::string& shard_iterator,
+                                              std::optional<int32_t> limit) {
+  v1::GetRecordsRequest request;
+  request.set_shard_iterator(shard_iterator);
+  if (limit) {
+    request.set_limit(*limit);
+  }
+  v1::GetRecordsResponse response;
+  RIFFLE_RETURN_IF_ERROR(rpc_->Call(&v1::Riffle::Stub::GetRecords, request, response));
+  GetRecordsResult out;
+  out.records.reserve(response.records_size());
+  for (v1::Record& record : *response.mutable_records()) {
+    out.records.push_back(Record{
+        .sequence_number = std::move(*record.mutable_sequence_number()),
+        .arrival_time_ms = record.arrival_time_ms(),
+        .data = std::move(*record.mutable_data()),
+        .partition_key = std::move(*record.mutable_partition_key()),
+    });
+  }
+  out.next_shard_iterator = std::move(*response.mutable_next_shard_iterator());
+  out.millis_behind_latest = response.millis_behind_latest();
+  for (const v1::ChildShard& child : response.child_shards()) {
+    out.child_shards.push_back(ChildShard{
+        .shard_id = child.shard_id(),
+        .parent_shards = {child.parent_shards().begin(), child.parent_shards().end()},
+        .hash_key_range = FromProto(child.hash_key_range()),
+    });
+  }
+  return out;
+}
+
+Status Client::IncreaseStreamRetentionPeriod(const std::string& stream, int32_t hours) {
+  v1::RetentionRequest request;
+  SetStream(stream, *request.mutable_stream());
+  request.set_retention_period_hours(hours);
+  v1::RetentionResponse response;
+  return rpc_->Call(&v1::Riffle::Stub::IncreaseStreamRetentionPeriod, request, response);
+}
+
+Status Client::DecreaseStreamRetentionPeriod(const std::string& stream, int32_t hours) {
+  v1::RetentionRequest request;
+  SetStream(stream, *request.mutable_stream());
+  request.set_retention_period_hours(hours);
+  v1::RetentionResponse response;
+  return rpc_->Call(&v1::Riffle::Stub::DecreaseStreamRetentionPeriod, request, response);
+}
+
+Status Client::AddTagsToStream(const std::string& stream,
+                               const std::map<std::string, std::string>& tags) {
+  v1::AddTagsRequest request;
+  SetStream(stream, *request.mutable_stream());
+  request.mutable_tags()->insert(tags.begin(), tags.end());
+  v1::AddTagsResponse response;
+  return rpc_->Call(&v1::Riffle::Stub::AddTagsToStream, request, response);
+}
+
+Status Client::RemoveTagsFromStream(const std::string& stream,
+                                    const std::vector<std::string>& keys) {
+  v1::RemoveTagsRequest request;
+  SetStream(stream, *request.mutable_stream());
+  request.mutable_tag_keys()->Add(keys.begin(), keys.end());
+  v1::RemoveTagsResponse response;
+  return rpc_->Call(&v1::Riffle::Stub::RemoveTagsFromStream, request, response);
+}
+
+StatusOr<std::map<std::string, std::string>> Client::ListTagsForStream(const std::string& stream) {
+  std::map<std::string, std::string> out;
+  v1::ListTagsRequest request;
+  SetStream(stream, *request.mutable_stream());
+  while (true) {
+    v1::ListTagsResponse response;
+    RIFFLE_RETURN_IF_ERROR(rpc_->Call(&v1::Riffle::Stub::ListTagsForStream, request, response));
+    for (const v1::Tag& tag : response.tags()) {
+      out[tag.key()] = tag.value();
+    }
+    if (!response.has_more_tags() || response.tags().empty()) {
+      return out;
+    }
+    request.set_exclusive_start_tag_key(response.tags().rbegin()->key());
+  }
+}
+
+}  // namespace riffle::client
