@@ -1,0 +1,121 @@
+// riffle: command-line client for riffled's gRPC API.
+//
+//   riffle [--endpoint HOST:PORT] [--json] stream create NAME --shards N [--on-demand]
+//   riffle stream list | stream describe NAME | stream delete NAME
+//   riffle produce NAME --key K [--file F]        one record per input line
+//   riffle tail NAME [--from trim-horizon|latest|timestamp:<RFC3339>|seq:<n>] [-f] [--shard ID]
+//
+// Exit status 0 on success, 1 on an error (printed as `riffle: <KinesisCode>: <message>`), and
+// CLI11's codes for bad usage.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "client/cli/commands.h"
+
+namespace {
+
+// Set by SIGINT/SIGTERM while `tail -f` runs; lock-free, so safe to store from a handler.
+std::atomic<bool> stop_requested{false};
+static_assert(std::atomic<bool>::is_always_lock_free);
+
+void RequestStop(int /*signal*/) {
+  stop_requested.store(true);
+}
+
+int Fail(const riffle::Status& status) {
+  std::cerr << "riffle: " << status.ToString() << "\n";
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"riffle: create streams, produce and tail records on a riffled server"};
+  app.require_subcommand(1);
+  std::string endpoint = "127.0.0.1:50051";
+  bool json = false;
+  app.add_option("--endpoint", endpoint, "riffled gRPC address host:port")
+      ->envname("RIFFLE_ENDPOINT")
+      ->capture_default_str();
+  app.add_flag("--json", json, "one JSON object per line, for scripts");
+
+  CLI::App* stream = app.add_subcommand("stream", "create, list, describe or delete streams");
+  stream->require_subcommand(1);
+  riffle::cli::CreateStreamArgs create_args;
+  int32_t shards = 0;
+  CLI::App* create = stream->add_subcommand("create", "create a stream");
+  create->add_option("name", create_args.stream, "stream name")->required();
+  CLI::Option* shards_option =
+      create->add_option("--shards", shards, "number of shards (PROVISIONED)");
+  create->add_flag("--on-demand", create_args.on_demand, "ON_DEMAND mode: no per-shard quotas");
+  CLI::App* list = stream->add_subcommand("list", "list streams");
+  std::string describe_name;
+  CLI::App* describe = stream->add_subcommand("describe", "show a stream and its shards");
+  describe->add_option("name", describe_name, "stream name or ARN")->required();
+  std::string delete_name;
+  CLI::App* remove = stream->add_subcommand("delete", "delete a stream and its records");
+  remove->add_option("name", delete_name, "stream name or ARN")->required();
+
+  riffle::cli::ProduceArgs produce_args;
+  std::string input_file;
+  CLI::App* produce = app.add_subcommand("produce", "write one record per line of stdin or --file");
+  produce->add_option("name", produce_args.stream, "stream name or ARN")->required();
+  produce->add_option("--key", produce_args.partition_key, "partition key of every record")
+      ->required();
+  produce->add_option("--file", input_file, "read lines from this file instead of stdin");
+
+  riffle::cli::TailArgs tail_args;
+  CLI::App* tail = app.add_subcommand("tail", "print the records of a stream");
+  tail->add_option("name", tail_args.stream, "stream name or ARN")->required();
+  tail->add_option("--from", tail_args.from,
+                   "trim-horizon | latest | timestamp:<RFC3339> | seq:<n>")
+      ->capture_default_str();
+  tail->add_flag("-f,--follow", tail_args.follow, "keep polling for new records until Ctrl-C");
+  tail->add_option("--shard", tail_args.shard_id, "read only this shard");
+
+  CLI11_PARSE(app, argc, argv);
+
+  riffle::client::Client client({.endpoint = endpoint});
+  const riffle::cli::Output output{.out = std::cout, .err = std::cerr, .json = json};
+  riffle::Status status;
+  if (create->parsed()) {
+    if (shards_option->count() > 0) {
+      create_args.shards = shards;
+    }
+    status = riffle::cli::CreateStream(client, output, create_args);
+  } else if (list->parsed()) {
+    status = riffle::cli::ListStreams(client, output);
+  } else if (describe->parsed()) {
+    status = riffle::cli::DescribeStream(client, output, describe_name);
+  } else if (remove->parsed()) {
+    status = riffle::cli::DeleteStream(client, output, delete_name);
+  } else if (produce->parsed()) {
+    if (!input_file.empty()) {
+      produce_args.input_fd = open(input_file.c_str(), O_RDONLY | O_CLOEXEC);
+      if (produce_args.input_fd < 0) {
+        std::cerr << "riffle: cannot open " << input_file << ": " << std::strerror(errno) << "\n";
+        return 1;
+      }
+    }
+    produce_args.show_progress = isatty(STDERR_FILENO) == 1;
+    status = riffle::cli::Produce(client, output, produce_args);
+  } else if (tail->parsed()) {
+    std::signal(SIGINT, RequestStop);
+    std::signal(SIGTERM, RequestStop);
+    tail_args.stop = &stop_requested;
+    status = riffle::cli::Tail(client, output, tail_args);
+  }
+  std::cout.flush();
+  if (!status.ok()) {
+    return Fail(status);
+  }
+  return 0;
+}
