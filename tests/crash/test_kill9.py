@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from harness import RiffledTestCase, read_all_records, shard_id, wait_for  # noqa: E402
 
-ROUNDS = 6
+ROUNDS = 10
 WRITERS = 4
 SHARDS = 3
 TIME_BUDGET_S = 60

@@ -724,19 +724,27 @@ class RecordsTest(RiffledTestCase):
         s = other.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]
         self.assertEqual(s["StreamARN"], f"arn:aws:kinesis:{REGION}:123456789012:stream/{name}")
         self.assertIn(name, other.list_streams(Limit=10000)["StreamNames"])
-        # The default account does not see it.
-        self.assertNotIn(name, self.kinesis.list_streams(Limit=10000)["StreamNames"])
-        self.assertClientError("ResourceNotFoundException", self.kinesis1.describe_stream_summary,
-                               StreamName=name,
-                               message=f"Stream {name} under account {ACCOUNT} not found.")
         other1 = self.riffled.client(access_key="123456789012", retries=False)
         self.assertClientError("ResourceNotFoundException", other1.describe_stream_summary,
                                StreamName=name + "-x",
                                message=f"Stream {name}-x under account 123456789012 not found.")
-        # The same name can exist in both accounts.
+        # Other access keys (not 12 digits) mean the default account.
+        odd = self.riffled.client(access_key="12345678901", retries=False)
+        self.assertClientError("ResourceNotFoundException", odd.describe_stream_summary,
+                               StreamName=name + "-x",
+                               message=f"Stream {name}-x under account {ACCOUNT} not found.")
+
+    def test_streams_of_different_accounts_are_separate(self):
+        # Stream names are unique per account (and region), as on AWS.
+        other = self.riffled.client(access_key="123456789012")
+        name = self.unique_name()
+        other.create_stream(StreamName=name, ShardCount=1)
+        self.assertNotIn(name, self.kinesis.list_streams(Limit=10000)["StreamNames"])
+        self.assertClientError("ResourceNotFoundException", self.kinesis1.describe_stream_summary,
+                               StreamName=name,
+                               message=f"Stream {name} under account {ACCOUNT} not found.")
         self.create_stream(name=name)
-        put = other.put_record(StreamName=name, Data=b"other", PartitionKey="p")
-        self.assertEqual(put["ShardId"], shard_id(0))
+        other.put_record(StreamName=name, Data=b"other", PartitionKey="p")
         self.assertEqual(read_all_records(self.kinesis, name, shard_id(0)), [])
 
     def test_region_is_taken_from_the_client(self):
@@ -921,12 +929,25 @@ class QuotaTest(RiffledTestCase):
                          "exactly the acknowledged entries are stored")
 
     def test_provisioned_put_record_is_throttled_with_400(self):
+        # 900 KiB records against the 1 MiB/s write quota of one shard.
         name = self.create_stream()
-        self.hammer_put_records(name, calls=3)
-        self.assertClientError("ProvisionedThroughputExceededException", self.kinesis1.put_record,
-                               StreamName=name, Data=b"x", PartitionKey="p",
-                               message=f"Rate exceeded for shard {shard_id(0)} in stream {name} "
-                                       f"under account {ACCOUNT}.")
+        big = b"w" * (900 * 1024)
+        outcomes = []
+        for _ in range(6):
+            try:
+                outcomes.append(self.kinesis1.put_record(StreamName=name, Data=big,
+                                                         PartitionKey="p")["ShardId"])
+            except botocore.exceptions.ClientError as e:
+                outcomes.append(e)
+        self.assertEqual(outcomes[0], shard_id(0))
+        errors = [e for e in outcomes if not isinstance(e, str)]
+        self.assertTrue(errors, "5.4 MB in a burst on one shard was all accepted")
+        e = errors[0]
+        self.assertEqual(e.response["Error"]["Code"], "ProvisionedThroughputExceededException")
+        self.assertEqual(e.response["ResponseMetadata"]["HTTPStatusCode"], 400)
+        self.assertEqual(e.response["Error"]["Message"],
+                         f"Rate exceeded for shard {shard_id(0)} in stream {name} under "
+                         f"account {ACCOUNT}.")
 
     def test_on_demand_stream_is_never_throttled(self):
         name = self.create_stream(on_demand=True)
@@ -959,11 +980,12 @@ class QuotasOffTest(RiffledTestCase):
         self.assertEqual([r["FailedRecordCount"] for r in results], [0, 0, 0, 0])
         self.assertEqual(len(read_all_records(self.kinesis, name, shard_id(0))), 2000)
 
-    def test_put_record_after_a_burst_succeeds(self):
+    def test_big_put_record_burst_is_not_throttled(self):
         name = self.create_stream()
-        self.hammer_put_records(name, calls=3)
-        out = self.kinesis1.put_record(StreamName=name, Data=b"x", PartitionKey="p")
-        self.assertEqual(out["ShardId"], shard_id(0))
+        big = b"w" * (900 * 1024)
+        for _ in range(6):
+            out = self.kinesis1.put_record(StreamName=name, Data=big, PartitionKey="p")
+            self.assertEqual(out["ShardId"], shard_id(0))
 
 
 if __name__ == "__main__":
