@@ -57,6 +57,15 @@ TEST(Base64Test, RoundTripsAndRejectsBadInput) {
   EXPECT_FALSE(Base64Decode("abc").has_value());
   EXPECT_FALSE(Base64Decode("ab=c").has_value());
   EXPECT_FALSE(Base64Decode("a*cd").has_value());
+  EXPECT_FALSE(Base64Decode("Zg=a").has_value());
+  EXPECT_FALSE(Base64Decode("Z===").has_value());
+  EXPECT_FALSE(Base64Decode("Zg==Zg==").has_value());  // padding only at the end
+  for (const std::string s : {"", "f", "fo", "foo", "foob", "fooba", "foobar"}) {
+    EXPECT_EQ(Base64Decode(Base64Encode(s)), s);
+  }
+  EXPECT_EQ(Base64Encode("f"), "Zg==");
+  EXPECT_EQ(Base64Encode("fo"), "Zm8=");
+  EXPECT_EQ(Base64Encode(std::string("\xff\xfe", 2)), "//4=");
 }
 
 TEST(Md5Test, MatchesKnownVectors) {

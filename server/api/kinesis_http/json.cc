@@ -29,6 +29,11 @@ std::string_view TypeWord(element_type type) {
 
 }  // namespace
 
+JsonDocument::JsonDocument() : parser_([]() -> simdjson::dom::parser& {
+  thread_local simdjson::dom::parser parser;
+  return parser;
+}()) {}
+
 Status JsonDocument::Parse(std::string& body) {
   if (body.find_first_not_of(" \t\r\n") == std::string::npos) {
     body = "{}";
@@ -284,6 +289,15 @@ JsonWriter& JsonWriter::String(std::string_view value) {
         }
     }
   }
+  out_.push_back('"');
+  need_comma_ = true;
+  return *this;
+}
+
+JsonWriter& JsonWriter::PlainString(std::string_view value) {
+  Separate();
+  out_.push_back('"');
+  out_.append(value);
   out_.push_back('"');
   need_comma_ = true;
   return *this;

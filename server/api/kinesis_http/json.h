@@ -49,6 +49,8 @@ class JsonObject {
 // Owns a parsed request body.
 class JsonDocument {
  public:
+  // Reuses the calling thread's parser: its buffers grow once instead of per request.
+  JsonDocument();
   // SerializationException unless `body` is one JSON object. An empty body is `{}`.
   Status Parse(std::string& body);
   JsonObject root() { return JsonObject(root_, &error_); }
@@ -56,7 +58,7 @@ class JsonDocument {
   const Status& error() const { return error_; }
 
  private:
-  simdjson::dom::parser parser_;
+  simdjson::dom::parser& parser_;
   simdjson::dom::element root_;
   Status error_;
 };
@@ -70,6 +72,8 @@ class JsonWriter {
   JsonWriter& EndArray();
   JsonWriter& Key(std::string_view name);
   JsonWriter& String(std::string_view value);
+  // A string known to need no escaping (base64, digits, ids): copied as is.
+  JsonWriter& PlainString(std::string_view value);
   JsonWriter& Int(int64_t value);
   JsonWriter& Bool(bool value);
   // Epoch seconds with a millisecond fraction: 1459799926.480
@@ -79,6 +83,7 @@ class JsonWriter {
   JsonWriter& MemberInt(std::string_view name, int64_t value) { return Key(name).Int(value); }
   JsonWriter& MemberBool(std::string_view name, bool value) { return Key(name).Bool(value); }
 
+  void Reserve(size_t bytes) { out_.reserve(bytes); }
   std::string Take() { return std::move(out_); }
 
  private:

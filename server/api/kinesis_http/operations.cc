@@ -287,13 +287,20 @@ StatusOr<std::string> GetRecords(Broker& b, const RequestContext& ctx, JsonObjec
   RIFFLE_DECODED(decode_error);
   RIFFLE_ASSIGN_OR_RETURN(broker::GetRecordsResult r, b.GetRecords(ctx, req));
   JsonWriter out;
+  size_t estimate = 256;
+  for (const auto& record : r.records) {
+    estimate += 160 + record.data.size() * 4 / 3 + record.partition_key.size();
+  }
+  out.Reserve(estimate);
   out.BeginObject().Key("Records").BeginArray();
   for (const auto& record : r.records) {
     out.BeginObject()
-        .Member("SequenceNumber", record.sequence_number)
+        .Key("SequenceNumber")
+        .PlainString(record.sequence_number)
         .Key("ApproximateArrivalTimestamp")
         .Timestamp(record.arrival_time_ms)
-        .Member("Data", broker::Base64Encode(record.data))
+        .Key("Data")
+        .PlainString(broker::Base64Encode(record.data))
         .Member("PartitionKey", record.partition_key)
         .EndObject();
   }
