@@ -41,6 +41,10 @@ JSON_CT = "application/x-amz-json-1.1"
 TARGET_PREFIX = "Kinesis_20131202."
 MAX_HASH = 2**128 - 1
 
+# The aws CLI to run; RIFFLE_TEST_AWS_CLI picks another one (say awscli v2
+# at /usr/bin/aws next to a pip-installed v1).
+AWS_CLI = os.environ.get("RIFFLE_TEST_AWS_CLI") or "aws"
+
 START_DEADLINE_S = 30.0
 STOP_DEADLINE_S = 30.0
 
@@ -95,13 +99,32 @@ def shard_id(i):
     return "shardId-%012d" % i
 
 
-def cli_major_version(aws="aws"):
+def cli_major_version(aws=AWS_CLI):
     out = subprocess.run([aws, "--version"], capture_output=True, text=True, timeout=60)
     text = (out.stdout + out.stderr).strip()
     m = re.match(r"aws-cli/(\d+)\.", text)
     if not m:
         raise AssertionError(f"cannot read the aws CLI version from {text!r}")
     return int(m.group(1))
+
+
+def available_clis():
+    """[(path, major version)] of the aws CLIs to test: the chosen one first,
+    then one more of the other major version if this machine has it (pip's
+    awscli v1 and Debian's awscli v2 are often both installed)."""
+    first = shutil.which(AWS_CLI) or AWS_CLI
+    found = [(first, cli_major_version(first))]
+    for candidate in ("aws", "/usr/bin/aws", "/usr/local/bin/aws"):
+        path = shutil.which(candidate)
+        if not path or os.path.realpath(path) == os.path.realpath(first):
+            continue
+        try:
+            major = cli_major_version(path)
+        except (AssertionError, OSError, subprocess.SubprocessError):
+            continue
+        if major not in [m for _, m in found]:
+            found.append((path, major))
+    return found
 
 
 class HttpResult:
@@ -306,13 +329,13 @@ class RiffledProcess:
                    AWS_REGION=REGION, AWS_PAGER="",
                    AWS_CONFIG_FILE=os.path.join(self.work_dir, "aws-config"),
                    AWS_SHARED_CREDENTIALS_FILE=os.path.join(self.work_dir, "aws-credentials"),
-                   AWS_EC2_METADATA_DISABLED="true")
+                   AWS_EC2_METADATA_DISABLED="true", RIFFLE_TEST_AWS_CLI=AWS_CLI)
         env.update(extra)
         return env
 
     def aws(self, *args, check=True, timeout=90):
         """Runs `aws --endpoint-url ... <args>`; returns the CompletedProcess."""
-        cmd = ["aws", "--endpoint-url", self.endpoint] + list(args)
+        cmd = [AWS_CLI, "--endpoint-url", self.endpoint] + list(args)
         p = subprocess.run(cmd, env=self.cli_env(), capture_output=True, text=True,
                            timeout=timeout)
         if check and p.returncode != 0:

@@ -26,7 +26,7 @@ import unittest
 
 import botocore.exceptions
 
-from harness import RiffledTestCase, cli_major_version, wait_for
+from harness import RiffledTestCase, available_clis, wait_for
 
 STREAM = "my-data-stream"
 
@@ -119,8 +119,10 @@ while True:
     shard_iterator = out['NextShardIterator']
 """
 
-# Passes the endpoint on the command line too (older CLIs ignore the variable).
-CLI_PRELUDE = 'aws() { command aws --endpoint-url "$AWS_ENDPOINT_URL" "$@"; }\n'
+# Passes the endpoint on the command line too (CLIs older than the
+# AWS_ENDPOINT_URL variable ignore it) and runs the CLI the harness chose.
+CLI_PRELUDE = ('aws() { command "${RIFFLE_TEST_AWS_CLI:-aws}" --endpoint-url "$AWS_ENDPOINT_URL" '
+               '"$@"; }\n')
 
 TUTORIAL_DATA_ARG = "SGVsbG8gS2luZXNpcw=="
 
@@ -130,7 +132,14 @@ class SeedTutorialTest(RiffledTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.cli_version = cli_major_version()
+        cls.clis = available_clis()
+
+    def setUp(self):
+        super().setUp()
+        self.cli, self.cli_version = self.clis[0]
+
+    def use_cli(self, path, major):
+        self.cli, self.cli_version = path, major
 
     def expected_tutorial_bytes(self):
         # awscli v1 base64-encodes the --data argument once more, so the
@@ -142,11 +151,12 @@ class SeedTutorialTest(RiffledTestCase):
     def run_cli(self, script, step, subst=None):
         for k, v in (subst or {}).items():
             script = script.replace(k, v)
-        p = subprocess.run(["bash", "-c", CLI_PRELUDE + script], env=self.riffled.cli_env(),
+        p = subprocess.run(["bash", "-c", CLI_PRELUDE + script],
+                           env=self.riffled.cli_env(RIFFLE_TEST_AWS_CLI=self.cli),
                            capture_output=True, text=True, timeout=90)
         self.assertEqual(p.returncode, 0,
-                         f"{step} failed (exit {p.returncode})\nstdout: {p.stdout}\n"
-                         f"stderr: {p.stderr}")
+                         f"{step} with {self.cli} (v{self.cli_version}) failed "
+                         f"(exit {p.returncode})\nstdout: {p.stdout}\nstderr: {p.stderr}")
         return p.stdout
 
     def run_cli_json(self, script, step, subst=None):
@@ -178,6 +188,12 @@ class SeedTutorialTest(RiffledTestCase):
                  what="my-data-stream ACTIVE")
 
     def test_cli_walk_prints_what_the_tutorial_shows(self):
+        for path, major in self.clis:
+            with self.subTest(cli=path, version=major):
+                self.use_cli(path, major)
+                self.cli_walk()
+
+    def cli_walk(self):
         self.create_like_tutorial()
 
         summary = self.run_cli_json(DESCRIBE_STREAM_SUMMARY, "describe-stream-summary")
@@ -268,16 +284,24 @@ class SeedTutorialTest(RiffledTestCase):
         self.wait_gone()
 
     def test_stored_bytes_match_the_cli_version(self):
-        self.create_like_tutorial()
-        self.run_cli_json(PUT_RECORD, "put-record")
-        it = self.kinesis.get_shard_iterator(StreamName=STREAM, ShardId="shardId-000000000000",
-                                             ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-        recs = self.kinesis.get_records(ShardIterator=it)["Records"]
-        self.assertEqual([r["Data"] for r in recs], [self.expected_tutorial_bytes()])
+        for path, major in self.clis:
+            with self.subTest(cli=path, version=major):
+                self.use_cli(path, major)
+                self.create_like_tutorial()
+                self.run_cli_json(PUT_RECORD, "put-record")
+                it = self.kinesis.get_shard_iterator(
+                    StreamName=STREAM, ShardId="shardId-000000000000",
+                    ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+                recs = self.kinesis.get_records(ShardIterator=it)["Records"]
+                self.assertEqual([r["Data"] for r in recs], [self.expected_tutorial_bytes()])
+                self.assertEqual(self.run_cli(DELETE_STREAM, "delete-stream"), "")
+                self.wait_gone()
 
     def test_cli_v2_raw_in_base64_out_stores_the_text(self):
-        if self.cli_version < 2:
-            self.skipTest("--cli-binary-format exists only in awscli v2")
+        v2 = [(p, m) for p, m in self.clis if m >= 2]
+        if not v2:
+            self.skipTest("--cli-binary-format exists only in awscli v2, not installed here")
+        self.use_cli(*v2[0])
         self.create_like_tutorial()
         put = self.run_cli_json(
             "aws kinesis put-record --stream-name my-data-stream --partition-key user-1 "
