@@ -6,6 +6,7 @@ chunked request bodies, all on raw sockets or http.client.
 """
 
 import json
+import select
 import socket
 import threading
 import time
@@ -192,6 +193,26 @@ class ConnectionsTest(RiffledTestCase):
         self.assertEqual(json.loads(resp)["ShardId"], shard_id(0))
         recs = read_all_records(self.kinesis, name, shard_id(0))
         self.assertEqual([r["Data"] for r in recs], [b"chunked"])
+
+    def test_expect_100_continue(self):
+        name = self.create_stream()
+        host = self.riffled.host
+        req = request_bytes(host, "PutRecord", {"StreamName": name, "Data": "ZXhwZWN0",
+                                                "PartitionKey": "p"},
+                            {"Expect": "100-continue"})
+        head, body = req.split(b"\r\n\r\n", 1)
+        with socket.create_connection(("127.0.0.1", self.riffled.port), timeout=30) as s:
+            s.sendall(head + b"\r\n\r\n")
+            f = s.makefile("rb")
+            # A server may answer 100 Continue or simply wait for the body.
+            readable, _, _ = select.select([s], [], [], 1.0)
+            if readable:
+                status, _, _ = read_response(f)
+                self.assertEqual(status, 100, "only 100 Continue may come before the body")
+            s.sendall(body)
+            status, headers, resp = read_response(f)
+        self.assertEqual(status, 200, resp)
+        self.assertEqual(json.loads(resp)["ShardId"], shard_id(0))
 
     def test_client_that_disconnects_mid_request_does_not_hurt(self):
         host = self.riffled.host

@@ -247,6 +247,14 @@ class ErrorsTest(RiffledTestCase):
             "Value 'bad name!' at 'streamName' failed to satisfy constraint: "
             "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"]))
 
+    def test_explicit_hash_key_that_is_not_a_number(self):
+        name = self.create_stream()
+        r = self.raw("PutRecord", {"StreamName": name, "Data": "eA==", "PartitionKey": "p",
+                                   "ExplicitHashKey": "12ab"})
+        self.assertRawError(r, "ValidationException", vmsg(
+            "Value '12ab' at 'explicitHashKey' failed to satisfy constraint: "
+            "Member must satisfy regular expression pattern: 0|([1-9]\\d{0,38})"))
+
     def test_get_records_limit_10001(self):
         name = self.create_stream()
         it = self.kinesis.get_shard_iterator(StreamName=name, ShardId=shard_id(0),

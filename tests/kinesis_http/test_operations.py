@@ -247,6 +247,37 @@ class StreamLifecycleTest(RiffledTestCase):
             NextToken=token,
             message="NextToken and StreamName cannot be provided together.")
 
+    def test_list_shards_next_token_excludes_every_other_selector(self):
+        name = self.create_stream(shards=3)
+        token = self.kinesis.list_shards(StreamName=name, MaxResults=1)["NextToken"]
+        k = self.kinesis1
+        self.assertClientError(
+            "InvalidArgumentException", k.list_shards, NextToken=token,
+            StreamARN=stream_arn(name),
+            message="NextToken and StreamARN cannot be provided together.")
+        self.assertClientError(
+            "InvalidArgumentException", k.list_shards, NextToken=token,
+            ExclusiveStartShardId=shard_id(0),
+            message="NextToken and ExclusiveStartShardId cannot be provided together.")
+        self.assertClientError(
+            "InvalidArgumentException", k.list_shards, NextToken=token,
+            ShardFilter={"Type": "AT_LATEST"},
+            message="NextToken and ShardFilter cannot be provided together.")
+        # The token alone still works afterwards.
+        self.assertEqual([s["ShardId"] for s in k.list_shards(NextToken=token)["Shards"]],
+                         [shard_id(1), shard_id(2)])
+
+    def test_list_streams_next_token_wins_over_exclusive_start(self):
+        prefix = self.unique_name("tw")
+        names = [f"{prefix}-{c}" for c in "abcd"]
+        for n in names:
+            self.kinesis.create_stream(StreamName=n, ShardCount=1)
+        page = self.kinesis.list_streams(Limit=1, ExclusiveStartStreamName=prefix + "-")
+        self.assertEqual(page["StreamNames"], names[:1])
+        nxt = self.kinesis.list_streams(Limit=1, NextToken=page["NextToken"],
+                                        ExclusiveStartStreamName=names[2])
+        self.assertEqual(nxt["StreamNames"], names[1:2])
+
     def test_describe_limits(self):
         before = self.kinesis.describe_limits()
         for k in ("ShardLimit", "OpenShardCount", "OnDemandStreamCount",
@@ -372,6 +403,33 @@ class RecordsTest(RiffledTestCase):
         self.assertEqual(out["FailedRecordCount"], 0, out["Records"])
         recs = read_all_records(self.kinesis, name, shard_id(9))
         self.assertEqual([r["Data"] for r in recs], [entries[9]["Data"]])
+
+    def test_get_records_returns_at_most_10_mib(self):
+        name = self.create_stream(on_demand=True)
+        data = [bytes([48 + i]) * (1024 * 1024 - 2) for i in range(11)]
+        for part in (data[:6], data[6:]):
+            out = self.kinesis.put_records(StreamName=name, Records=[
+                {"Data": d, "PartitionKey": "pk", "ExplicitHashKey": "0"} for d in part])
+            self.assertEqual(out["FailedRecordCount"], 0)
+        it = self.kinesis.get_shard_iterator(StreamName=name, ShardId=shard_id(0),
+                                             ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        first = self.kinesis.get_records(ShardIterator=it)
+        n = len(first["Records"])
+        self.assertTrue(1 <= n <= 10, f"{n} records of 1 MiB in one GetRecords")
+        self.assertGreater(first["MillisBehindLatest"], -1)
+        rest = self.kinesis.get_records(ShardIterator=first["NextShardIterator"])
+        self.assertEqual([r["Data"] for r in first["Records"] + rest["Records"]], data)
+
+    def test_get_records_of_a_deleted_stream_is_not_found(self):
+        name = self.create_stream()
+        self.kinesis.put_record(StreamName=name, Data=b"x", PartitionKey="p")
+        it = self.kinesis.get_shard_iterator(StreamName=name, ShardId=shard_id(0),
+                                             ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        self.kinesis.delete_stream(StreamName=name)
+        wait_for(lambda: name not in self.kinesis.list_streams(Limit=10000)["StreamNames"], 15,
+                 interval=0.05, what="stream deleted")
+        self.assertClientError("ResourceNotFoundException", self.kinesis1.get_records,
+                               ShardIterator=it)
 
     def test_largest_single_record_round_trips(self):
         name = self.create_stream()
@@ -948,6 +1006,27 @@ class QuotaTest(RiffledTestCase):
         self.assertEqual(e.response["Error"]["Message"],
                          f"Rate exceeded for shard {shard_id(0)} in stream {name} under "
                          f"account {ACCOUNT}.")
+
+    def test_provisioned_read_of_5_mib_blocks_the_next_call(self):
+        # Fill the shard while on-demand (no write quota), then switch to
+        # PROVISIONED: a 5 MiB read overdraws the 2 MiB/s read budget.
+        name = self.create_stream(on_demand=True)
+        out = self.kinesis.put_records(StreamName=name, Records=[
+            {"Data": b"r" * (1024 * 1024 - 2), "PartitionKey": "pk", "ExplicitHashKey": "0"}
+            for _ in range(5)])
+        self.assertEqual(out["FailedRecordCount"], 0)
+        self.kinesis.update_stream_mode(StreamARN=stream_arn(name),
+                                        StreamModeDetails={"StreamMode": "PROVISIONED"})
+        self.wait_active(name)
+        it = self.kinesis.get_shard_iterator(StreamName=name, ShardId=shard_id(0),
+                                             ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        got = self.kinesis1.get_records(ShardIterator=it)
+        self.assertEqual(len(got["Records"]), 5)
+        self.assertClientError("ProvisionedThroughputExceededException",
+                               self.kinesis1.get_records,
+                               ShardIterator=got["NextShardIterator"],
+                               message=f"Rate exceeded for shard {shard_id(0)} in stream {name} "
+                                       f"under account {ACCOUNT}.")
 
     def test_on_demand_stream_is_never_throttled(self):
         name = self.create_stream(on_demand=True)
