@@ -2,6 +2,7 @@
 // --json, tail -f until SIGTERM, delete, and the error format.
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <regex>
@@ -27,8 +28,9 @@ struct CliResult {
 
 class GrpcCliTest : public RiffledTest {
  protected:
-  std::vector<std::string> Command(const std::vector<std::string>& args) const {
-    std::vector<std::string> argv = {RIFFLE_CLI_PATH, "--endpoint", riffled_endpoint_};
+  std::vector<std::string> Command(const std::vector<std::string>& args,
+                                   const std::string& binary = RIFFLE_CLI_PATH) const {
+    std::vector<std::string> argv = {binary, "--endpoint", riffled_endpoint_};
     argv.insert(argv.end(), args.begin(), args.end());
     return argv;
   }
@@ -39,21 +41,22 @@ class GrpcCliTest : public RiffledTest {
     riffled_endpoint_ = riffled().grpc_endpoint();
   }
 
-  // Runs riffle to completion (deadline 30 s) with `input` on stdin.
-  CliResult Run(const std::vector<std::string>& args, const std::string& input = "") {
+  // Runs riffle (or `binary`) to completion (deadline 60 s) with `input` on stdin.
+  CliResult Run(const std::vector<std::string>& args, const std::string& input = "",
+                const std::string& binary = RIFFLE_CLI_PATH) {
     const std::filesystem::path dir = scratch_dir();
     const std::string id = std::to_string(runs_++);
     const std::string in = dir / ("cli-" + id + ".in");
     const std::string out = dir / ("cli-" + id + ".out");
     const std::string err = dir / ("cli-" + id + ".err");
     std::ofstream(in, std::ios::binary) << input;
-    const pid_t pid = Spawn(Command(args), in, out, err);
+    const pid_t pid = Spawn(Command(args, binary), in, out, err);
     CliResult result;
     if (pid < 0) {
-      ADD_FAILURE() << "cannot start " << RIFFLE_CLI_PATH;
+      ADD_FAILURE() << "cannot start " << binary;
       return result;
     }
-    result.exit_code = WaitForExit(pid, std::chrono::seconds(30));
+    result.exit_code = WaitForExit(pid, std::chrono::seconds(60));
     result.out = ReadFile(out);
     result.err = ReadFile(err);
     return result;
@@ -194,6 +197,47 @@ TEST_F(GrpcCliTest, TailFollowPrintsNewRecordsAndExitsZeroOnSigterm) {
 
   kill(follower, SIGTERM);
   EXPECT_EQ(WaitForExit(follower, std::chrono::seconds(10)), 0) << ReadFile(err);
+}
+
+// With per-shard quotas on, a PROVISIONED shard takes 1000 records/s: produce has to retry the
+// throttled entries of its batches until every line is written, once.
+class GrpcCliQuotaTest : public GrpcCliTest {
+ protected:
+  RiffledOptions Options() const override { return {.shard_quotas = "on"}; }
+};
+
+TEST_F(GrpcCliQuotaTest, ProduceRetriesThrottledRecordsUntilAllAreWritten) {
+  ASSERT_EQ(Run({"stream", "create", "narrow", "--shards", "1"}).exit_code, 0);
+  std::string input;
+  for (int i = 0; i < 2500; ++i) {
+    input.append(std::to_string(i)).append("\n");
+  }
+  CliResult produce = Run({"--json", "produce", "narrow", "--key", "k"}, input);
+  ASSERT_EQ(produce.exit_code, 0) << produce.err;
+  EXPECT_EQ(Lines(produce.out).size(), 2500u);
+
+  CliResult tail = Run({"tail", "narrow"});
+  ASSERT_EQ(tail.exit_code, 0) << tail.err;
+  std::vector<std::string> lines = Lines(tail.out);
+  ASSERT_EQ(lines.size(), 2500u);
+  std::sort(lines.begin(), lines.end(),
+            [](const std::string& a, const std::string& b) { return std::stoi(a) < std::stoi(b); });
+  for (int i = 0; i < 2500; ++i) {
+    ASSERT_EQ(lines[i], std::to_string(i)) << "missing or duplicated record";
+  }
+}
+
+TEST_F(GrpcCliTest, BenchWritesAndReadsBackTheRequestedRecords) {
+  CliResult bench = Run({"--stream", "bench", "--create", "--shards", "2", "--records", "3000",
+                         "--batch-size", "50", "--concurrency", "3", "--read", "--json"},
+                        "", RIFFLE_BENCH_PATH);
+  ASSERT_EQ(bench.exit_code, 0) << bench.err;
+  const std::vector<std::string> phases = Lines(bench.out);
+  ASSERT_EQ(phases.size(), 2u) << bench.out;
+  EXPECT_THAT(phases[0], StartsWith(R"({"phase":"write","records":3000,"bytes":300000,)"));
+  EXPECT_THAT(phases[0], HasSubstr(R"("calls":60,"throttled":0,)"));
+  EXPECT_THAT(phases[1], StartsWith(R"({"phase":"read","records":3000,"bytes":300000,)"));
+  EXPECT_THAT(phases[1], HasSubstr(R"("latency_ms":{"p50":)"));
 }
 
 }  // namespace
