@@ -165,6 +165,31 @@ class Kill9Test(RiffledTestCase):
         self.riffled.restart(graceful=True)
         self.verify(stream, ledger, seen, "final")
 
+    def test_sigterm_under_load_drains_and_exits_0(self):
+        stream = self.create_stream(shards=SHARDS)
+        ledger, seen = Ledger(), {}
+        stop, killed_at = threading.Event(), [None]
+        clients = [self.riffled.client(retries=False, connect_timeout=3, read_timeout=15,
+                                       max_pool_connections=2, user_agent_extra=f"t{w}")
+                   for w in range(WRITERS)]
+        threads = [threading.Thread(target=writer, args=(clients[w], stream, 0, w, ledger,
+                                                         stop, killed_at))
+                   for w in range(WRITERS)]
+        for t in threads:
+            t.start()
+        wait_for(lambda: ledger.count() >= 100 or not any(t.is_alive() for t in threads), 20,
+                 what="writes to be acknowledged")
+        self.assertEqual(ledger.early_errors, [])
+        self.assertTrue(all(t.is_alive() for t in threads), "writers stopped early")
+        killed_at[0] = time.monotonic()
+        rc = self.riffled.stop(timeout=30)
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+        self.assertEqual(rc, 0, "SIGTERM while writes are in flight must still exit 0")
+        self.riffled.start()
+        self.verify(stream, ledger, seen, "after SIGTERM")
+
 
 if __name__ == "__main__":
     unittest.main()
