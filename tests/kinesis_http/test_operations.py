@@ -342,6 +342,17 @@ class RecordsTest(RiffledTestCase):
                       if r["Data"] != b"v"]
             self.assertEqual(stored, ks)
 
+    def test_partition_key_length_counts_characters_not_bytes(self):
+        # 256 characters is the limit whatever their UTF-8 length.
+        name = self.create_stream(shards=3)
+        ranges = initial_ranges(3)
+        for key in ("\u00e9" * 256, "\U0001F600" * 128, "\u65e5" * 256):
+            with self.subTest(key=key[:3], utf8_bytes=len(key.encode())):
+                out = self.kinesis.put_record(StreamName=name, Data=b"u", PartitionKey=key)
+                self.assertEqual(out["ShardId"], shard_id(shard_for(hash_key(key), ranges)))
+        self.assertClientError("ValidationException", self.kinesis1.put_record,
+                               StreamName=name, Data=b"u", PartitionKey="\u00e9" * 257)
+
     def test_put_records_routes_each_entry_by_md5(self):
         name = self.create_stream(shards=4)
         ranges = initial_ranges(4)
