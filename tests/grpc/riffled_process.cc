@@ -21,14 +21,14 @@ namespace {
 constexpr std::chrono::seconds kStartDeadline{30};
 
 // {"kinesis": N, "grpc": M, "metrics": K}, complete: riffled may still be writing it.
-std::optional<int> GrpcPortFrom(const std::string& ports_json) {
+std::optional<std::pair<int, int>> KinesisAndGrpcPorts(const std::string& ports_json) {
   static const std::regex kComplete(
-      R"(\{\s*"kinesis"\s*:\s*\d+\s*,\s*"grpc"\s*:\s*(\d+)\s*,\s*"metrics"\s*:\s*\d+\s*\})");
+      R"(\{\s*"kinesis"\s*:\s*(\d+)\s*,\s*"grpc"\s*:\s*(\d+)\s*,\s*"metrics"\s*:\s*\d+\s*\})");
   std::smatch match;
   if (!std::regex_search(ports_json, match, kComplete)) {
     return std::nullopt;
   }
-  return std::stoi(match[1].str());
+  return std::make_pair(std::stoi(match[1].str()), std::stoi(match[2].str()));
 }
 
 }  // namespace
@@ -133,8 +133,9 @@ StatusOr<std::unique_ptr<RiffledProcess>> RiffledProcess::Start(
   }
   const auto deadline = std::chrono::steady_clock::now() + kStartDeadline;
   while (std::chrono::steady_clock::now() < deadline) {
-    if (std::optional<int> port = GrpcPortFrom(ReadFile(ports_file))) {
-      return std::unique_ptr<RiffledProcess>(new RiffledProcess(pid, log_path, *port));
+    if (std::optional<std::pair<int, int>> ports = KinesisAndGrpcPorts(ReadFile(ports_file))) {
+      return std::unique_ptr<RiffledProcess>(
+          new RiffledProcess(pid, log_path, ports->first, ports->second));
     }
     int status = 0;
     if (waitpid(pid, &status, WNOHANG) == pid) {
@@ -143,7 +144,7 @@ StatusOr<std::unique_ptr<RiffledProcess>> RiffledProcess::Start(
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  RiffledProcess stuck(pid, log_path, 0);
+  RiffledProcess stuck(pid, log_path, 0, 0);
   stuck.Kill();
   return Status(ErrorCode::kServiceUnavailable,
                 "riffled wrote no ports file within 30 s:\n" + stuck.LogTail());

@@ -48,6 +48,7 @@ class RiffledProcess {
   RiffledProcess(const RiffledProcess&) = delete;
   RiffledProcess& operator=(const RiffledProcess&) = delete;
 
+  int kinesis_port() const { return kinesis_port_; }
   int grpc_port() const { return grpc_port_; }
   std::string grpc_endpoint() const { return "127.0.0.1:" + std::to_string(grpc_port_); }
 
@@ -60,11 +61,15 @@ class RiffledProcess {
   std::string LogTail(size_t max_bytes = 4000) const;
 
  private:
-  RiffledProcess(pid_t pid, std::filesystem::path log_path, int grpc_port)
-      : pid_(pid), log_path_(std::move(log_path)), grpc_port_(grpc_port) {}
+  RiffledProcess(pid_t pid, std::filesystem::path log_path, int kinesis_port, int grpc_port)
+      : pid_(pid),
+        log_path_(std::move(log_path)),
+        kinesis_port_(kinesis_port),
+        grpc_port_(grpc_port) {}
 
   pid_t pid_;  // 0 once reaped
   std::filesystem::path log_path_;
+  int kinesis_port_;
   int grpc_port_;
 };
 
