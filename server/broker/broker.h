@@ -10,6 +10,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "server/broker/observer.h"
 #include "server/broker/types.h"
 
 namespace riffle::storage {
@@ -32,9 +33,10 @@ struct BrokerOptions {
 
 class Broker {
  public:
-  // Loads the catalog from `store`.
+  // Loads the catalog from `store`. `observer` (may be null) must outlive the Broker.
   static StatusOr<std::unique_ptr<Broker>> Open(storage::Store& store, const Clock& clock,
-                                                BrokerOptions options);
+                                                BrokerOptions options,
+                                                Observer* observer = nullptr);
   virtual ~Broker() = default;
 
   virtual Status CreateStream(const RequestContext& ctx, const CreateStreamRequest& req) = 0;

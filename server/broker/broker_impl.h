@@ -2,6 +2,7 @@
 // streams.cc holds the control-plane operations, records.cc the data plane.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -68,7 +69,7 @@ struct Stream {
 class BrokerImpl final : public Broker {
  public:
   BrokerImpl(storage::Store& store, const Clock& clock, BrokerOptions options,
-             std::string secret);
+             std::string secret, Observer* observer);
   Status Load();
 
   Status CreateStream(const RequestContext& ctx, const CreateStreamRequest& req) override;
@@ -127,6 +128,15 @@ class BrokerImpl final : public Broker {
                                                       bool enable);
   Status ChangeEncryption(const RequestContext& ctx, const EncryptionRequest& req, bool start);
 
+  StatusOr<PutRecordResult> DoPutRecord(const RequestContext& ctx, const PutRecordRequest& req);
+  StatusOr<PutRecordsResult> DoPutRecords(const RequestContext& ctx,
+                                          const PutRecordsRequest& req);
+  // Sets `stream_name` as soon as the iterator names the stream, for the metrics.
+  StatusOr<GetRecordsResult> DoGetRecords(const RequestContext& ctx, const GetRecordsRequest& req,
+                                          std::string& stream_name);
+  void ReportCall(Operation operation, std::string_view stream,
+                  std::chrono::steady_clock::time_point start, ErrorCode outcome) const;
+
   // The data plane shared by PutRecord and PutRecords: validates nothing, routes and throttles
   // each entry, writes every accepted one in one atomic batch.
   std::vector<EntryOutcome> Append(const RequestContext& ctx, const Stream& stream,
@@ -140,6 +150,7 @@ class BrokerImpl final : public Broker {
   const Clock& clock_;
   const BrokerOptions options_;
   const TokenSigner signer_;
+  Observer* const observer_;  // may be null
 
   std::mutex create_mu_;  // serializes CreateStream/DeleteStream
   mutable std::shared_mutex streams_mu_;

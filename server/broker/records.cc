@@ -82,7 +82,9 @@ std::vector<BrokerImpl::EntryOutcome> BrokerImpl::Append(const RequestContext& c
   std::vector<EntryOutcome> outcomes(entries.size());
   const int64_t now = clock_.NowMillis();
   const bool throttled = Throttled(stream);
-  const std::string name = stream.Snapshot().name;
+  const storage::StreamMeta meta = stream.Snapshot();
+  const std::string& name = meta.name;
+  const bool shard_level = !meta.shard_level_metrics.empty();
 
   // Route, then throttle in request order, then group the accepted entries by shard.
   std::map<uint32_t, std::pair<Shard*, std::vector<size_t>>> by_shard;
@@ -100,6 +102,9 @@ std::vector<BrokerImpl::EntryOutcome> BrokerImpl::Append(const RequestContext& c
           !shard.quotas.write_bytes.TryTake(size, now)) {
         outcomes[i].status = Status(ErrorCode::kProvisionedThroughputExceeded,
                                     ThrottleMessage(shard.shard_id, name, ctx.account));
+        if (observer_ != nullptr) {
+          observer_->Throttled(ShardTraffic{name, shard.shard_id, shard_level, 1, 0}, true);
+        }
         continue;
       }
     }
@@ -137,13 +142,70 @@ std::vector<BrokerImpl::EntryOutcome> BrokerImpl::Append(const RequestContext& c
       for (size_t i : indices) {
         outcomes[i].status = Status(ErrorCode::kInternalFailure, "Internal service failure.");
       }
+    } else if (observer_ != nullptr) {
+      uint64_t bytes = 0;
+      for (size_t i : indices) {
+        bytes += entries[i].data->size() + entries[i].partition_key->size();
+      }
+      observer_->RecordsWritten(
+          ShardTraffic{name, shard->shard_id, shard_level, indices.size(), bytes});
     }
   }
   return outcomes;
 }
 
+namespace {
+
+// The stream a request names, for metric labels only.
+std::string_view StreamLabel(const StreamRef& ref) {
+  if (ref.name) {
+    return *ref.name;
+  }
+  if (ref.arn) {
+    std::string_view arn = *ref.arn;
+    size_t slash = arn.rfind('/');
+    return slash == std::string_view::npos ? arn : arn.substr(slash + 1);
+  }
+  return {};
+}
+
+}  // namespace
+
+void BrokerImpl::ReportCall(Operation operation, std::string_view stream,
+                            std::chrono::steady_clock::time_point start, ErrorCode outcome) const {
+  if (observer_ != nullptr) {
+    std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+    observer_->Call(operation, stream, elapsed.count(), outcome);
+  }
+}
+
 StatusOr<PutRecordResult> BrokerImpl::PutRecord(const RequestContext& ctx,
                                                 const PutRecordRequest& req) {
+  const auto start = std::chrono::steady_clock::now();
+  StatusOr<PutRecordResult> result = DoPutRecord(ctx, req);
+  ReportCall(Operation::kPutRecord, StreamLabel(req.stream), start, result.status().code());
+  return result;
+}
+
+StatusOr<PutRecordsResult> BrokerImpl::PutRecords(const RequestContext& ctx,
+                                                  const PutRecordsRequest& req) {
+  const auto start = std::chrono::steady_clock::now();
+  StatusOr<PutRecordsResult> result = DoPutRecords(ctx, req);
+  ReportCall(Operation::kPutRecords, StreamLabel(req.stream), start, result.status().code());
+  return result;
+}
+
+StatusOr<GetRecordsResult> BrokerImpl::GetRecords(const RequestContext& ctx,
+                                                  const GetRecordsRequest& req) {
+  const auto start = std::chrono::steady_clock::now();
+  std::string stream;
+  StatusOr<GetRecordsResult> result = DoGetRecords(ctx, req, stream);
+  ReportCall(Operation::kGetRecords, stream, start, result.status().code());
+  return result;
+}
+
+StatusOr<PutRecordResult> BrokerImpl::DoPutRecord(const RequestContext& ctx,
+                                                  const PutRecordRequest& req) {
   Validator v;
   v.Required(req.data.has_value(), "data");
   v.BlobLength(req.data, "data", kMaxDataBytes);
@@ -182,8 +244,8 @@ StatusOr<PutRecordResult> BrokerImpl::PutRecord(const RequestContext& ctx,
                          meta.encryption_type == "KMS" ? "KMS" : "NONE"};
 }
 
-StatusOr<PutRecordsResult> BrokerImpl::PutRecords(const RequestContext& ctx,
-                                                  const PutRecordsRequest& req) {
+StatusOr<PutRecordsResult> BrokerImpl::DoPutRecords(const RequestContext& ctx,
+                                                    const PutRecordsRequest& req) {
   Validator v;
   if (v.Required(req.records.has_value(), "records") &&
       v.Count(req.records->size(), "records", 1, kMaxPutRecordsEntries)) {
@@ -325,8 +387,9 @@ StatusOr<std::string> BrokerImpl::GetShardIterator(const RequestContext& ctx,
   return EncodeIterator(signer_, IteratorPosition{stream->id, shard->meta.ordinal, offset, now});
 }
 
-StatusOr<GetRecordsResult> BrokerImpl::GetRecords(const RequestContext& ctx,
-                                                  const GetRecordsRequest& req) {
+StatusOr<GetRecordsResult> BrokerImpl::DoGetRecords(const RequestContext& ctx,
+                                                    const GetRecordsRequest& req,
+                                                    std::string& stream_name) {
   Validator v;
   v.Required(req.shard_iterator.has_value(), "shardIterator");
   v.Length(req.shard_iterator, "shardIterator", 1, 512);
@@ -351,6 +414,8 @@ StatusOr<GetRecordsResult> BrokerImpl::GetRecords(const RequestContext& ctx,
                               storage::FormatShardId(position.shard_ordinal), ctx.account));
   }
   const storage::StreamMeta meta = stream->Snapshot();
+  stream_name = meta.name;
+  const bool shard_level = !meta.shard_level_metrics.empty();
   if (req.stream_arn) {
     RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Stream> named,
                             ResolveStream(ctx, StreamRef{std::nullopt, req.stream_arn}));
@@ -363,6 +428,9 @@ StatusOr<GetRecordsResult> BrokerImpl::GetRecords(const RequestContext& ctx,
   if (throttled) {
     std::lock_guard lock(shard->quota_mu);
     if (!shard->quotas.read_bytes.HasCredit(now) || !shard->quotas.read_calls.TryTake(1, now)) {
+      if (observer_ != nullptr) {
+        observer_->Throttled(ShardTraffic{meta.name, shard->shard_id, shard_level, 0, 0}, false);
+      }
       return Status(ErrorCode::kProvisionedThroughputExceeded,
                     ThrottleMessage(shard->shard_id, meta.name, ctx.account));
     }
@@ -388,6 +456,11 @@ StatusOr<GetRecordsResult> BrokerImpl::GetRecords(const RequestContext& ctx,
     out.millis_behind_latest = 0;
   } else if (!out.records.empty()) {
     out.millis_behind_latest = std::max<int64_t>(0, now - out.records.back().arrival_time_ms);
+  }
+  if (observer_ != nullptr) {
+    observer_->RecordsRead(
+        ShardTraffic{meta.name, shard->shard_id, shard_level, out.records.size(), bytes},
+        out.millis_behind_latest);
   }
   out.next_shard_iterator = EncodeIterator(
       signer_, IteratorPosition{stream->id, shard->meta.ordinal, read.next_offset, now});

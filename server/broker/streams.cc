@@ -102,7 +102,7 @@ Status RequireActive(const std::string& name, const RequestContext& ctx, const S
 }  // namespace
 
 StatusOr<std::unique_ptr<Broker>> Broker::Open(storage::Store& store, const Clock& clock,
-                                               BrokerOptions options) {
+                                               BrokerOptions options, Observer* observer) {
   RIFFLE_ASSIGN_OR_RETURN(std::optional<std::string> secret,
                           store.GetCatalog(storage::kCatalogIteratorSecretKey));
   if (!secret) {
@@ -111,14 +111,19 @@ StatusOr<std::unique_ptr<Broker>> Broker::Open(storage::Store& store, const Cloc
     change.puts.emplace_back(std::string(storage::kCatalogIteratorSecretKey), *secret);
     RIFFLE_RETURN_IF_ERROR(store.WriteCatalog(change));
   }
-  auto broker = std::make_unique<BrokerImpl>(store, clock, options, std::move(*secret));
+  auto broker =
+      std::make_unique<BrokerImpl>(store, clock, options, std::move(*secret), observer);
   RIFFLE_RETURN_IF_ERROR(broker->Load());
   return std::unique_ptr<Broker>(std::move(broker));
 }
 
 BrokerImpl::BrokerImpl(storage::Store& store, const Clock& clock, BrokerOptions options,
-                       std::string secret)
-    : store_(store), clock_(clock), options_(options), signer_(std::move(secret)) {}
+                       std::string secret, Observer* observer)
+    : store_(store),
+      clock_(clock),
+      options_(options),
+      signer_(std::move(secret)),
+      observer_(observer) {}
 
 Status BrokerImpl::Load() {
   RIFFLE_ASSIGN_OR_RETURN(std::optional<std::string> next_id,

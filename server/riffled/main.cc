@@ -1,6 +1,6 @@
 // riffled: the Riffle daemon. Parses flags and the optional config file, opens the store,
-// starts the broker, the gRPC and Kinesis HTTP front ends and the retention job, then waits
-// for SIGTERM/SIGINT and drains.
+// starts the metrics exporter, the broker, the gRPC and Kinesis HTTP front ends and the
+// retention job, then waits for SIGTERM/SIGINT and drains.
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
@@ -13,6 +13,7 @@
 #include "server/api/kinesis_http/server.h"
 #include "server/broker/broker.h"
 #include "server/jobs/periodic_job.h"
+#include "server/metrics/metrics.h"
 #include "storage/store.h"
 
 namespace riffle {
@@ -70,12 +71,18 @@ int Run(const Flags& flags) {
     spdlog::error("cannot open the data directory: {}", store.status().message());
     return 1;
   }
+  StatusOr<std::unique_ptr<metrics::MetricsServer>> metrics =
+      metrics::MetricsServer::Start(flags.bind, flags.metrics_port);
+  if (!metrics.ok()) {
+    spdlog::error("{}", metrics.status().message());
+    return 1;
+  }
   SystemClock clock;
   broker::BrokerOptions broker_options;
   broker_options.shard_quotas = flags.shard_quotas == "on";
   broker_options.iterator_ttl_ms = flags.iterator_ttl_ms;
   StatusOr<std::unique_ptr<broker::Broker>> broker =
-      broker::Broker::Open(**store, clock, broker_options);
+      broker::Broker::Open(**store, clock, broker_options, metrics->get());
   if (!broker.ok()) {
     spdlog::error("cannot load the catalog: {}", broker.status().ToString());
     return 1;
@@ -98,18 +105,15 @@ int Run(const Flags& flags) {
   }
   jobs::PeriodicJob trimmer("retention", std::chrono::seconds(flags.retention_check_s),
                             [b = broker->get()] { b->TrimExpiredRecords(); });
-  if (flags.metrics_port != 0) {
-    spdlog::warn("the Prometheus exporter is not part of this build; --metrics-port {} is unused",
-                 flags.metrics_port);
-  }
   if (!flags.ports_file.empty() &&
-      !WritePortsFile(flags.ports_file, (*http)->port(), (*grpc)->port(), 0)) {
+      !WritePortsFile(flags.ports_file, (*http)->port(), (*grpc)->port(), (*metrics)->port())) {
     spdlog::error("cannot write the ports file {}", flags.ports_file);
     return 1;
   }
-  spdlog::info("riffled ready data_dir={} kinesis={}:{} grpc={}:{} fsync={} shard_quotas={}",
-               flags.data_dir, flags.bind, (*http)->port(), flags.bind, (*grpc)->port(),
-               flags.fsync, flags.shard_quotas);
+  spdlog::info(
+      "riffled ready data_dir={} kinesis={}:{} grpc={}:{} metrics={}:{} fsync={} shard_quotas={}",
+      flags.data_dir, flags.bind, (*http)->port(), flags.bind, (*grpc)->port(), flags.bind,
+      (*metrics)->port(), flags.fsync, flags.shard_quotas);
 
   int signal = 0;
   sigwait(&signals, &signal);
@@ -121,6 +125,7 @@ int Run(const Flags& flags) {
   grpc->reset();
   broker->reset();
   store->reset();  // syncs the WAL and closes the database
+  metrics->reset();
   spdlog::info("riffled stopped cleanly");
   return 0;
 }

@@ -1,0 +1,225 @@
+#include "server/metrics/metrics.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/exposer.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
+
+namespace riffle::metrics {
+namespace {
+
+using prometheus::Counter;
+using prometheus::Family;
+using prometheus::Gauge;
+using prometheus::Histogram;
+
+std::string_view OperationName(broker::Operation op) {
+  switch (op) {
+    case broker::Operation::kPutRecord: return "PutRecord";
+    case broker::Operation::kPutRecords: return "PutRecords";
+    case broker::Operation::kGetRecords: return "GetRecords";
+    case broker::Operation::kGetShardIterator: return "GetShardIterator";
+  }
+  return "unknown";
+}
+
+const Histogram::BucketBoundaries& LatencyBuckets() {
+  static const auto* buckets = new Histogram::BucketBoundaries{
+      0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+  return *buckets;
+}
+
+// The series of one label set, looked up once and then reused: Family::Add takes a lock and
+// hashes the labels, too much for every request.
+struct Series {
+  Counter* incoming_bytes;
+  Counter* incoming_records;
+  Counter* outgoing_bytes;
+  Counter* outgoing_records;
+  Gauge* iterator_age;
+  Counter* write_throttled;
+  Counter* read_throttled;
+};
+
+class MetricsImpl final : public MetricsServer {
+ public:
+  MetricsImpl()
+      : registry_(std::make_shared<prometheus::Registry>()),
+        incoming_bytes_(prometheus::BuildCounter()
+                            .Name("riffle_incoming_bytes_total")
+                            .Help("Bytes put into the stream (CloudWatch IncomingBytes)")
+                            .Register(*registry_)),
+        incoming_records_(prometheus::BuildCounter()
+                              .Name("riffle_incoming_records_total")
+                              .Help("Records put into the stream (CloudWatch IncomingRecords)")
+                              .Register(*registry_)),
+        outgoing_bytes_(prometheus::BuildCounter()
+                            .Name("riffle_get_records_bytes_total")
+                            .Help("Bytes returned by GetRecords (CloudWatch GetRecords.Bytes)")
+                            .Register(*registry_)),
+        outgoing_records_(prometheus::BuildCounter()
+                              .Name("riffle_get_records_records_total")
+                              .Help("Records returned by GetRecords (GetRecords.Records)")
+                              .Register(*registry_)),
+        iterator_age_(prometheus::BuildGauge()
+                          .Name("riffle_get_records_iterator_age_milliseconds")
+                          .Help("MillisBehindLatest of the latest GetRecords call "
+                                "(GetRecords.IteratorAgeMilliseconds)")
+                          .Register(*registry_)),
+        write_throttled_(prometheus::BuildCounter()
+                             .Name("riffle_write_provisioned_throughput_exceeded_total")
+                             .Help("Records refused by the write quota "
+                                   "(WriteProvisionedThroughputExceeded)")
+                             .Register(*registry_)),
+        read_throttled_(prometheus::BuildCounter()
+                            .Name("riffle_read_provisioned_throughput_exceeded_total")
+                            .Help("GetRecords calls refused by the read quota "
+                                  "(ReadProvisionedThroughputExceeded)")
+                            .Register(*registry_)),
+        latency_(prometheus::BuildHistogram()
+                     .Name("riffle_operation_latency_seconds")
+                     .Help("Duration of data-plane calls (PutRecord.Latency, ...)")
+                     .Register(*registry_)),
+        calls_(prometheus::BuildCounter()
+                   .Name("riffle_operation_calls_total")
+                   .Help("Data-plane calls by outcome (PutRecord.Success, ...)")
+                   .Register(*registry_)) {}
+
+  Status Listen(const std::string& host, int port) {
+    if (port == 0) {
+      return Status();
+    }
+    try {
+      exposer_ = std::make_unique<prometheus::Exposer>(host + ":" + std::to_string(port));
+    } catch (const std::exception& e) {  // civetweb reports a failed bind by throwing
+      return Status(ErrorCode::kServiceUnavailable, "cannot listen on " + host + ":" +
+                                                        std::to_string(port) +
+                                                        " for metrics: " + e.what());
+    }
+    exposer_->RegisterCollectable(registry_);
+    std::vector<int> ports = exposer_->GetListeningPorts();
+    port_ = ports.empty() ? 0 : ports.front();
+    return Status();
+  }
+
+  int port() const override { return port_; }
+
+  std::string Render() const override {
+    return prometheus::TextSerializer().Serialize(registry_->Collect());
+  }
+
+  void RecordsWritten(const broker::ShardTraffic& t) override {
+    for (Series* s : SeriesFor(t)) {
+      s->incoming_bytes->Increment(static_cast<double>(t.bytes));
+      s->incoming_records->Increment(static_cast<double>(t.records));
+    }
+  }
+
+  void RecordsRead(const broker::ShardTraffic& t, int64_t iterator_age_ms) override {
+    for (Series* s : SeriesFor(t)) {
+      s->outgoing_bytes->Increment(static_cast<double>(t.bytes));
+      s->outgoing_records->Increment(static_cast<double>(t.records));
+      s->iterator_age->Set(static_cast<double>(iterator_age_ms));
+    }
+  }
+
+  void Throttled(const broker::ShardTraffic& t, bool write) override {
+    for (Series* s : SeriesFor(t)) {
+      (write ? s->write_throttled : s->read_throttled)->Increment();
+    }
+  }
+
+  void Call(broker::Operation op, std::string_view stream, double seconds,
+            ErrorCode outcome) override {
+    const std::string name(OperationName(op));
+    const std::string key = name + '\0' + std::string(stream) + '\0' +
+                            std::string(outcome == ErrorCode::kOk ? "" : KinesisName(outcome));
+    {
+      std::shared_lock lock(mu_);
+      if (auto it = calls_by_key_.find(key); it != calls_by_key_.end()) {
+        it->second.first->Observe(seconds);
+        it->second.second->Increment();
+        return;
+      }
+    }
+    std::unique_lock lock(mu_);
+    auto& entry = calls_by_key_[key];
+    if (entry.first == nullptr) {
+      entry.first = &latency_.Add({{"operation", name}, {"stream", std::string(stream)}},
+                                  LatencyBuckets());
+      entry.second = &calls_.Add(
+          {{"operation", name},
+           {"stream", std::string(stream)},
+           {"outcome", outcome == ErrorCode::kOk ? "success" : std::string(KinesisName(outcome))}});
+    }
+    entry.first->Observe(seconds);
+    entry.second->Increment();
+  }
+
+ private:
+  // The stream's series, plus the shard's when shard-level metrics are on.
+  std::vector<Series*> SeriesFor(const broker::ShardTraffic& t) {
+    std::vector<Series*> out{Lookup(t.stream, {})};
+    if (t.shard_level) {
+      out.push_back(Lookup(t.stream, t.shard_id));
+    }
+    return out;
+  }
+
+  Series* Lookup(std::string_view stream, std::string_view shard) {
+    std::string key = std::string(stream) + '\0' + std::string(shard);
+    {
+      std::shared_lock lock(mu_);
+      if (auto it = series_.find(key); it != series_.end()) {
+        return &it->second;
+      }
+    }
+    std::unique_lock lock(mu_);
+    if (auto it = series_.find(key); it != series_.end()) {
+      return &it->second;
+    }
+    prometheus::Labels labels{{"stream", std::string(stream)}};
+    if (!shard.empty()) {
+      labels["shard"] = std::string(shard);
+    }
+    Series s{&incoming_bytes_.Add(labels),  &incoming_records_.Add(labels),
+             &outgoing_bytes_.Add(labels),  &outgoing_records_.Add(labels),
+             &iterator_age_.Add(labels),    &write_throttled_.Add(labels),
+             &read_throttled_.Add(labels)};
+    return &series_.emplace(std::move(key), s).first->second;
+  }
+
+  std::shared_ptr<prometheus::Registry> registry_;
+  Family<Counter>& incoming_bytes_;
+  Family<Counter>& incoming_records_;
+  Family<Counter>& outgoing_bytes_;
+  Family<Counter>& outgoing_records_;
+  Family<Gauge>& iterator_age_;
+  Family<Counter>& write_throttled_;
+  Family<Counter>& read_throttled_;
+  Family<Histogram>& latency_;
+  Family<Counter>& calls_;
+
+  std::shared_mutex mu_;
+  std::unordered_map<std::string, Series> series_;  // guarded by mu_
+  std::unordered_map<std::string, std::pair<Histogram*, Counter*>> calls_by_key_;  // mu_
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  int port_ = 0;
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& host, int port) {
+  auto metrics = std::make_unique<MetricsImpl>();
+  RIFFLE_RETURN_IF_ERROR(metrics->Listen(host, port));
+  return std::unique_ptr<MetricsServer>(std::move(metrics));
+}
+
+}  // namespace riffle::metrics

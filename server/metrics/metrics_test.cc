@@ -1,0 +1,52 @@
+#include "server/metrics/metrics.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace riffle::metrics {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::unique_ptr<MetricsServer> Counting() {
+  StatusOr<std::unique_ptr<MetricsServer>> metrics = MetricsServer::Start("127.0.0.1", 0);
+  EXPECT_TRUE(metrics.ok());
+  return std::move(metrics).value();
+}
+
+TEST(MetricsTest, CountsStreamTrafficWithoutShardLabelsByDefault) {
+  auto metrics = Counting();
+  metrics->RecordsWritten({"orders", "shardId-000000000000", false, 3, 300});
+  metrics->RecordsWritten({"orders", "shardId-000000000001", false, 2, 200});
+  metrics->RecordsRead({"orders", "shardId-000000000000", false, 5, 500}, 1234);
+  std::string text = metrics->Render();
+  EXPECT_THAT(text, HasSubstr("riffle_incoming_bytes_total{stream=\"orders\"} 500"));
+  EXPECT_THAT(text, HasSubstr("riffle_incoming_records_total{stream=\"orders\"} 5"));
+  EXPECT_THAT(text, HasSubstr("riffle_get_records_records_total{stream=\"orders\"} 5"));
+  EXPECT_THAT(text, HasSubstr("riffle_get_records_iterator_age_milliseconds{stream=\"orders\"} 1234"));
+  EXPECT_THAT(text, Not(HasSubstr("shard=")));
+}
+
+TEST(MetricsTest, EnhancedMonitoringAddsShardSeries) {
+  auto metrics = Counting();
+  metrics->RecordsWritten({"s", "shardId-000000000001", true, 2, 20});
+  metrics->Throttled({"s", "shardId-000000000001", true, 1, 0}, /*write=*/true);
+  std::string text = metrics->Render();
+  EXPECT_THAT(text, HasSubstr("riffle_incoming_bytes_total{shard=\"shardId-000000000001\",stream=\"s\"} 20"));
+  EXPECT_THAT(text, HasSubstr("riffle_incoming_bytes_total{stream=\"s\"} 20"));
+  EXPECT_THAT(text, HasSubstr("riffle_write_provisioned_throughput_exceeded_total{stream=\"s\"} 1"));
+}
+
+TEST(MetricsTest, CallsAreTimedByOperationAndOutcome) {
+  auto metrics = Counting();
+  metrics->Call(broker::Operation::kPutRecord, "s", 0.002, ErrorCode::kOk);
+  metrics->Call(broker::Operation::kPutRecord, "s", 0.001, ErrorCode::kResourceNotFound);
+  std::string text = metrics->Render();
+  EXPECT_THAT(text, HasSubstr("riffle_operation_calls_total{operation=\"PutRecord\",outcome=\"success\",stream=\"s\"} 1"));
+  EXPECT_THAT(text, HasSubstr("outcome=\"ResourceNotFoundException\""));
+  EXPECT_THAT(text, HasSubstr("riffle_operation_latency_seconds_count{operation=\"PutRecord\",stream=\"s\"} 2"));
+}
+
+}  // namespace
+}  // namespace riffle::metrics
