@@ -59,6 +59,7 @@ GrpcServer::~GrpcServer() {
 }
 
 void GrpcServer::Shutdown() {
+  // Held through the drain on purpose: a concurrent caller returns only once the server stopped.
   std::lock_guard<std::mutex> lock(shutdown_mu_);
   if (shut_down_) {
     return;
