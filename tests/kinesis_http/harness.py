@@ -189,9 +189,11 @@ class RiffledProcess:
         log = open(self.log_path, "ab")
         log.write(f"=== start #{self.starts}: {' '.join(self.command())}\n".encode())
         log.flush()
-        self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
-        log.close()
+        try:
+            self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL)
+        finally:
+            log.close()
         self._clients = {}
         deadline = time.monotonic() + START_DEADLINE_S
         while True:
