@@ -1,7 +1,10 @@
 // Writing and reading records through the C++ client against the real riffled: order within a
 // shard, PutRecords batches, routing, and every shard iterator type.
+#include <atomic>
 #include <chrono>
 #include <map>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include <gmock/gmock.h>
@@ -259,6 +262,69 @@ TEST_F(GrpcPutGetTest, RecordsSurviveACleanRestart) {
   ASSERT_TRUE(after.ok()) << after.status().ToString();
   EXPECT_THAT(SequenceNumbersOf(*after), ElementsAreArray(SequenceNumbersOf(*before)));
   EXPECT_EQ(after->size(), 100u);
+}
+
+// Visibility invariant: with writers racing on one shard, a reader that follows its iterators
+// must never pass a record that becomes visible later; it would never go back for it.
+TEST_F(GrpcPutGetTest, ConcurrentReaderNeverSkipsARecordThatBecomesVisibleLater) {
+  ASSERT_TRUE(CreateActiveStream("race", {.shard_count = 1}).ok());
+  constexpr int kWriters = 4;
+  constexpr int kCallsPerWriter = 150;
+  std::mutex mu;
+  std::set<std::string> acked;  // sequence numbers
+  std::atomic<int> writers_done{0};
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      const std::string data = std::string("w").append(std::to_string(w));
+      for (int call = 0; call < kCallsPerWriter; ++call) {
+        std::vector<client::RecordToPut> batch(1 + call % 4, {.data = data, .partition_key = "k"});
+        StatusOr<client::PutRecordsResult> put = client().PutRecords("race", batch);
+        if (!put.ok()) {
+          ADD_FAILURE() << put.status().ToString();
+          break;
+        }
+        std::lock_guard<std::mutex> lock(mu);
+        for (const client::PutRecordsEntryResult& entry : put->records) {
+          acked.insert(entry.sequence_number);
+        }
+      }
+      ++writers_done;
+    });
+  }
+
+  // No ASSERT until the writers are joined: returning early would destroy joinable threads.
+  StatusOr<std::string> iterator = client().GetShardIterator(
+      "race", "shardId-000000000000", client::IteratorPosition::TrimHorizon());
+  EXPECT_TRUE(iterator.ok()) << iterator.status().ToString();
+  std::vector<std::string> read;
+  std::string position = iterator.ok() ? *iterator : "";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!position.empty() && std::chrono::steady_clock::now() < deadline) {
+    const bool writing = writers_done.load() < kWriters;
+    StatusOr<client::GetRecordsResult> result = client().GetRecords(position);
+    if (!result.ok()) {
+      ADD_FAILURE() << result.status().ToString();
+      break;
+    }
+    for (const client::Record& record : result->records) {
+      read.push_back(record.sequence_number);
+    }
+    position = result->next_shard_iterator;
+    if (!writing && result->records.empty()) {
+      break;  // every write had finished before this read, which found nothing more
+    }
+  }
+  for (std::thread& writer : writers) {
+    writer.join();
+  }
+  ASSERT_FALSE(HasFailure());
+  for (size_t i = 1; i < read.size(); ++i) {
+    ASSERT_TRUE(SequenceLess(read[i - 1], read[i])) << read[i - 1] << " then " << read[i];
+  }
+  EXPECT_EQ(read.size(), acked.size());
+  EXPECT_EQ(std::set<std::string>(read.begin(), read.end()), acked)
+      << "the reader skipped records that became visible after it passed them";
 }
 
 }  // namespace
