@@ -14,6 +14,7 @@
 #include "server/broker/broker.h"
 #include "server/broker/token_bucket.h"
 #include "server/broker/tokens.h"
+#include "server/broker/validation.h"
 #include "storage/format.h"
 #include "storage/shard_log.h"
 #include "storage/store.h"
@@ -112,6 +113,9 @@ class BrokerImpl final : public Broker {
   struct Entry;         // one record on its way in (records.cc)
   struct EntryOutcome;  // its result
 
+  // Adds the model checks of StreamName/StreamARN to `v`, so that one ValidationException lists
+  // them together with the operation's other failures.
+  static void ValidateStreamRef(Validator& v, const StreamRef& ref);
   // Resolves a StreamName/StreamARN pair (validating both) to a live stream.
   StatusOr<std::shared_ptr<Stream>> ResolveStream(const RequestContext& ctx,
                                                   const StreamRef& ref) const;

@@ -207,10 +207,11 @@ StatusOr<GetRecordsResult> BrokerImpl::GetRecords(const RequestContext& ctx,
 StatusOr<PutRecordResult> BrokerImpl::DoPutRecord(const RequestContext& ctx,
                                                   const PutRecordRequest& req) {
   Validator v;
+  ValidateStreamRef(v, req.stream);
   v.Required(req.data.has_value(), "data");
   v.BlobLength(req.data, "data", kMaxDataBytes);
   v.Required(req.partition_key.has_value(), "partitionKey");
-  v.Length(req.partition_key, "partitionKey", 1, kMaxPartitionKeyLength);
+  v.CharLength(req.partition_key, "partitionKey", 1, kMaxPartitionKeyLength);
   v.Pattern(req.explicit_hash_key, "explicitHashKey", "0|([1-9]\\d{0,38})",
             !req.explicit_hash_key || (IsDecimalInteger(*req.explicit_hash_key) &&
                                        req.explicit_hash_key->size() <= 39));
@@ -247,6 +248,7 @@ StatusOr<PutRecordResult> BrokerImpl::DoPutRecord(const RequestContext& ctx,
 StatusOr<PutRecordsResult> BrokerImpl::DoPutRecords(const RequestContext& ctx,
                                                     const PutRecordsRequest& req) {
   Validator v;
+  ValidateStreamRef(v, req.stream);
   if (v.Required(req.records.has_value(), "records") &&
       v.Count(req.records->size(), "records", 1, kMaxPutRecordsEntries)) {
     for (size_t i = 0; i < req.records->size(); ++i) {
@@ -255,7 +257,7 @@ StatusOr<PutRecordsResult> BrokerImpl::DoPutRecords(const RequestContext& ctx,
       v.Required(e.data.has_value(), path + "data");
       v.BlobLength(e.data, path + "data", kMaxDataBytes);
       v.Required(e.partition_key.has_value(), path + "partitionKey");
-      v.Length(e.partition_key, path + "partitionKey", 1, kMaxPartitionKeyLength);
+      v.CharLength(e.partition_key, path + "partitionKey", 1, kMaxPartitionKeyLength);
       v.Pattern(e.explicit_hash_key, path + "explicitHashKey", "0|([1-9]\\d{0,38})",
                 !e.explicit_hash_key ||
                     (IsDecimalInteger(*e.explicit_hash_key) && e.explicit_hash_key->size() <= 39));
@@ -313,6 +315,7 @@ StatusOr<PutRecordsResult> BrokerImpl::DoPutRecords(const RequestContext& ctx,
 StatusOr<std::string> BrokerImpl::GetShardIterator(const RequestContext& ctx,
                                                    const GetShardIteratorRequest& req) {
   Validator v;
+  ValidateStreamRef(v, req.stream);
   v.Required(req.shard_id.has_value(), "shardId");
   v.Name(req.shard_id, "shardId");
   v.Required(req.shard_iterator_type.has_value(), "shardIteratorType");
@@ -439,13 +442,17 @@ StatusOr<GetRecordsResult> BrokerImpl::DoGetRecords(const RequestContext& ctx,
   RIFFLE_ASSIGN_OR_RETURN(storage::ReadResult read,
                           shard->log->Read(position.offset, limit, kMaxGetRecordsBytes));
   GetRecordsResult out;
+  // Records show KMS while the stream's encryption is on (the setting is recorded; Riffle does
+  // not call a KMS).
+  const std::optional<std::string> encryption_type =
+      meta.encryption_type == "KMS" ? std::optional<std::string>("KMS") : std::nullopt;
   uint64_t bytes = 0;
   out.records.reserve(read.records.size());
   for (storage::ReadRecord& r : read.records) {
     bytes += r.record.data.size() + r.record.partition_key.size();
     out.records.push_back(Record{storage::FormatSequenceNumber(shard->meta.ordinal, r.offset + 1),
                                  r.record.arrival_ms, std::move(r.record.data),
-                                 std::move(r.record.partition_key)});
+                                 std::move(r.record.partition_key), encryption_type});
   }
   if (throttled) {
     std::lock_guard lock(shard->quota_mu);

@@ -190,17 +190,23 @@ std::shared_ptr<Stream> BrokerImpl::FindStreamById(uint64_t id) const {
   return it == streams_by_id_.end() ? nullptr : it->second;
 }
 
+void BrokerImpl::ValidateStreamRef(Validator& v, const StreamRef& ref) {
+  v.Name(ref.name, "streamName");
+  if (v.Length(ref.arn, "streamARN", 1, 2048)) {
+    v.Pattern(ref.arn, "streamARN", "arn:aws.*:kinesis:.*:\\d{12}:stream/\\S+",
+              !ref.arn || ParseStreamArn(*ref.arn).has_value());
+  }
+}
+
 StatusOr<std::shared_ptr<Stream>> BrokerImpl::ResolveStream(const RequestContext& ctx,
                                                             const StreamRef& ref) const {
   Validator v;
-  v.Name(ref.name, "streamName");
-  v.Length(ref.arn, "streamARN", 1, 2048);
-  std::optional<ParsedArn> arn;
-  if (ref.arn && !ref.arn->empty() && ref.arn->size() <= 2048) {
-    arn = ParseStreamArn(*ref.arn);
-    v.Pattern(ref.arn, "streamARN", "arn:aws.*:kinesis:.*:\\d{12}:stream/\\S+", arn.has_value());
-  }
+  ValidateStreamRef(v, ref);
   RIFFLE_RETURN_IF_ERROR(v.ToStatus());
+  std::optional<ParsedArn> arn;
+  if (ref.arn) {
+    arn = ParseStreamArn(*ref.arn);
+  }
   if (!ref.name && !ref.arn) {
     return Status(ErrorCode::kInvalidArgument, "Either StreamName or StreamARN must be provided.");
   }

@@ -169,6 +169,7 @@ struct Record {
   int64_t arrival_time_ms = 0;
   std::string data;
   std::string partition_key;
+  std::optional<std::string> encryption_type;  // "KMS" on encrypted streams, else absent
 };
 
 struct ChildShard {

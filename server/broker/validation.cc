@@ -35,6 +35,16 @@ bool IsDecimalInteger(std::string_view text) {
   return true;
 }
 
+size_t Utf16Length(std::string_view utf8) {
+  size_t units = 0;
+  for (unsigned char c : utf8) {
+    if ((c & 0xC0) != 0x80) {
+      units += c >= 0xF0 ? 2 : 1;  // a 4-byte sequence is a surrogate pair in UTF-16
+    }
+  }
+  return units;
+}
+
 void Validator::Fail(std::string_view value_text, std::string_view path, std::string_view rule) {
   failures_.push_back(fmt::format("Value {} at '{}' failed to satisfy constraint: {}", value_text,
                                   path, rule));
@@ -57,6 +67,23 @@ bool Validator::Length(const std::optional<std::string>& value, std::string_view
     return false;
   }
   if (value->size() > max) {
+    Fail(Quoted(*value), path, fmt::format("Member must have length less than or equal to {}", max));
+    return false;
+  }
+  return true;
+}
+
+bool Validator::CharLength(const std::optional<std::string>& value, std::string_view path,
+                           size_t min, size_t max) {
+  if (!value) {
+    return true;
+  }
+  const size_t length = Utf16Length(*value);
+  if (length < min) {
+    Fail(Quoted(*value), path, fmt::format("Member must have length greater than or equal to {}", min));
+    return false;
+  }
+  if (length > max) {
     Fail(Quoted(*value), path, fmt::format("Member must have length less than or equal to {}", max));
     return false;
   }

@@ -20,6 +20,9 @@ class Validator {
   bool Required(bool present, std::string_view path);
   bool Length(const std::optional<std::string>& value, std::string_view path, size_t min,
               size_t max);
+  // Like Length, counting characters as the service does (UTF-16 code units) instead of bytes.
+  bool CharLength(const std::optional<std::string>& value, std::string_view path, size_t min,
+                  size_t max);
   // Like Length for a blob; the value is printed as AWS prints a byte buffer.
   bool BlobLength(const std::optional<std::string>& value, std::string_view path, size_t max);
   bool Count(size_t count, std::string_view path, size_t min, size_t max);
@@ -43,5 +46,7 @@ class Validator {
 // Shared pattern checks.
 bool IsValidName(std::string_view name);        // 1+ of [a-zA-Z0-9_.-]
 bool IsDecimalInteger(std::string_view text);   // 0|([1-9]\d*)
+// Length of UTF-8 text in UTF-16 code units: characters outside the BMP count twice.
+size_t Utf16Length(std::string_view utf8);
 
 }  // namespace riffle::broker

@@ -803,18 +803,21 @@ class RecordsTest(RiffledTestCase):
                                StreamName=name + "-x",
                                message=f"Stream {name}-x under account {ACCOUNT} not found.")
 
-    def test_streams_of_different_accounts_are_separate(self):
-        # Stream names are unique per account (and region), as on AWS.
-        other = self.riffled.client(access_key="123456789012")
+    def test_one_namespace_serves_every_account_and_region(self):
+        # riffled keeps one set of streams per data directory: callers with other keys or
+        # regions see the same streams, each with ARNs in its own account and region.
+        other = self.riffled.client(access_key="123456789012", region="eu-west-1")
         name = self.unique_name()
         other.create_stream(StreamName=name, ShardCount=1)
-        self.assertNotIn(name, self.kinesis.list_streams(Limit=10000)["StreamNames"])
-        self.assertClientError("ResourceNotFoundException", self.kinesis1.describe_stream_summary,
-                               StreamName=name,
-                               message=f"Stream {name} under account {ACCOUNT} not found.")
-        self.create_stream(name=name)
+        self.assertIn(name, self.kinesis.list_streams(Limit=10000)["StreamNames"])
+        mine = self.kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]
+        self.assertEqual(mine["StreamARN"], f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{name}")
         other.put_record(StreamName=name, Data=b"other", PartitionKey="p")
-        self.assertEqual(read_all_records(self.kinesis, name, shard_id(0)), [])
+        self.assertEqual([r["Data"] for r in read_all_records(self.kinesis, name, shard_id(0))],
+                         [b"other"])
+        # An ARN naming another account than the caller's does not resolve.
+        self.assertClientError("ResourceNotFoundException", self.kinesis1.describe_stream_summary,
+                               StreamARN=f"arn:aws:kinesis:{REGION}:123456789012:stream/{name}")
 
     def test_region_is_taken_from_the_client(self):
         west = self.riffled.client(region="eu-west-1")

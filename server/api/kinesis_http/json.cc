@@ -36,7 +36,7 @@ JsonDocument::JsonDocument() : parser_([]() -> simdjson::dom::parser& {
 
 Status JsonDocument::Parse(std::string& body) {
   if (body.find_first_not_of(" \t\r\n") == std::string::npos) {
-    body = "{}";
+    return Status(ErrorCode::kSerialization, "The request body is empty; it must be a JSON object.");
   }
   // simdjson reads up to SIMDJSON_PADDING bytes past the end; reserve them instead of copying.
   const size_t length = body.size();

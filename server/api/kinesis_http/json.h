@@ -51,7 +51,7 @@ class JsonDocument {
  public:
   // Reuses the calling thread's parser: its buffers grow once instead of per request.
   JsonDocument();
-  // SerializationException unless `body` is one JSON object. An empty body is `{}`.
+  // SerializationException unless `body` is one JSON object (`{}` when there are no members).
   Status Parse(std::string& body);
   JsonObject root() { return JsonObject(root_, &error_); }
   // The first type error any getter met.

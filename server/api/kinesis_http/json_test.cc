@@ -44,7 +44,10 @@ TEST(JsonTest, BodyMustBeOneObject) {
   }
   std::string empty;
   JsonDocument doc;
-  EXPECT_TRUE(doc.Parse(empty).ok());
+  EXPECT_EQ(doc.Parse(empty).code(), ErrorCode::kSerialization);
+  std::string no_members = "{}";
+  JsonDocument doc2;
+  EXPECT_TRUE(doc2.Parse(no_members).ok());
 }
 
 TEST(JsonTest, WriterEscapesAndFormatsTimestamps) {

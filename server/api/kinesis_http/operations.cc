@@ -301,8 +301,11 @@ StatusOr<std::string> GetRecords(Broker& b, const RequestContext& ctx, JsonObjec
         .Timestamp(record.arrival_time_ms)
         .Key("Data")
         .PlainString(broker::Base64Encode(record.data))
-        .Member("PartitionKey", record.partition_key)
-        .EndObject();
+        .Member("PartitionKey", record.partition_key);
+    if (record.encryption_type) {
+      out.Member("EncryptionType", *record.encryption_type);
+    }
+    out.EndObject();
   }
   out.EndArray();
   if (r.next_shard_iterator) {
