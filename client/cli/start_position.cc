@@ -32,10 +32,10 @@ bool Expect(std::string_view text, size_t& pos, char c) {
 }
 
 Status BadTime(std::string_view text) {
-  return Status(ErrorCode::kValidation,
-                "'" + std::string(text) +
-                    "' is not an RFC 3339 time such as 2024-05-01T12:00:00Z or "
-                    "2024-05-01T12:00:00.250+09:00");
+  std::string message = "'";
+  message.append(text).append(
+      "' is not an RFC 3339 time such as 2024-05-01T12:00:00Z or 2024-05-01T12:00:00.250+09:00");
+  return Status(ErrorCode::kValidation, std::move(message));
 }
 
 }  // namespace

@@ -136,8 +136,12 @@ TEST(GrpcConvertTest, FailedPutRecordsEntryHasNoShardOrSequenceNumber) {
 
 TEST(GrpcConvertTest, ClosedShardEndHasChildShardsAndNoNextIterator) {
   broker::GetRecordsResult in;
-  in.records.push_back(
-      {.sequence_number = "7", .arrival_time_ms = 5, .data = "d", .partition_key = "k"});
+  broker::Record record;
+  record.sequence_number = "7";
+  record.arrival_time_ms = 5;
+  record.data = "d";
+  record.partition_key = "k";
+  in.records.push_back(std::move(record));
   in.child_shards.push_back({.shard_id = "shardId-000000000001",
                              .parent_shards = {"shardId-000000000000"},
                              .hash_key_range = {"0", "9"}});

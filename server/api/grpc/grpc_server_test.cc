@@ -94,10 +94,12 @@ class FakeBroker final : public broker::Broker {
       return *error;
     }
     broker::GetRecordsResult result;
-    result.records.push_back({.sequence_number = "1",
-                              .arrival_time_ms = 1000,
-                              .data = "payload of " + req.shard_iterator.value_or(""),
-                              .partition_key = "k"});
+    broker::Record record;
+    record.sequence_number = "1";
+    record.arrival_time_ms = 1000;
+    record.data = "payload of " + req.shard_iterator.value_or("");
+    record.partition_key = "k";
+    result.records.push_back(std::move(record));
     result.next_shard_iterator = "next";
     return result;
   }
