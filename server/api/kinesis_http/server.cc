@@ -3,10 +3,14 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <nghttp2/nghttp2.h>
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <atomic>
+#include <cstring>
+#include <map>
 #include <ctime>
 #include <thread>
 #include <vector>
@@ -87,13 +91,66 @@ Status ReadCredentials(std::string_view authorization, broker::RequestContext& c
 
 class ServerImpl;
 
+constexpr std::string_view kHttp2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+// One HTTP/2 connection (h2c, prior knowledge) driven by nghttp2: frames in from the socket,
+// each complete request stream answered in order of completion, frames out. Runs on one
+// worker thread like Session, so its callbacks never race.
+class Http2Session : public std::enable_shared_from_this<Http2Session> {
+ public:
+  Http2Session(tcp::socket socket, ServerImpl& server, beast::flat_buffer preread);
+  ~Http2Session();
+  void Start();
+
+ private:
+  struct Stream {
+    std::string authorization;
+    std::string target;
+    std::string body;
+    bool too_large = false;
+    // The response body, served to nghttp2 from here.
+    std::string response;
+    size_t sent = 0;
+  };
+
+  static int OnBeginHeaders(nghttp2_session*, const nghttp2_frame* frame, void* self);
+  static int OnHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
+                      size_t namelen, const uint8_t* value, size_t valuelen, uint8_t flags,
+                      void* self);
+  static int OnDataChunk(nghttp2_session*, uint8_t flags, int32_t stream_id, const uint8_t* data,
+                         size_t len, void* self);
+  static int OnFrameRecv(nghttp2_session*, const nghttp2_frame* frame, void* self);
+  static int OnStreamClose(nghttp2_session*, int32_t stream_id, uint32_t error_code, void* self);
+  static ssize_t ReadResponse(nghttp2_session*, int32_t stream_id, uint8_t* buf, size_t length,
+                              uint32_t* data_flags, nghttp2_data_source* source, void* self);
+
+  void Respond(int32_t stream_id, Stream& stream);
+  bool Feed(const char* data, size_t size);
+  void ReadMore();
+  void Flush();
+  void Close();
+
+  beast::tcp_stream socket_;
+  ServerImpl& server_;
+  beast::flat_buffer preread_;
+  nghttp2_session* session_ = nullptr;
+  std::map<int32_t, Stream> streams_;
+  std::array<char, 16384> read_buffer_{};
+  std::string write_buffer_;
+  bool writing_ = false;
+  bool closed_ = false;
+};
+
 // One connection: read a request, answer it, repeat while keep-alive holds.
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, ServerImpl& server);
-  void Start() { Read(); }
+  // Reads until the first bytes tell HTTP/2 (the client preface: h2c with prior knowledge, as
+  // the JS and Java SDKs speak to an http:// endpoint) from HTTP/1.1.
+  void Start() { Sniff(); }
 
  private:
+  void Sniff();
   void Read();
   void OnRead(beast::error_code ec);
   void Answer(http::response<http::string_body> response);
@@ -178,16 +235,23 @@ class ServerImpl final : public HttpServer {
     }
   }
 
-  http::response<http::string_body> Handle(http::request<http::string_body>& request) {
+  // One request, whichever HTTP version carried it.
+  Reply Handle(std::string_view authorization, std::string_view target, std::string& body) {
     in_flight_.fetch_add(1);
     broker::RequestContext ctx;
     Reply reply;
-    if (Status auth = ReadCredentials(request[http::field::authorization], ctx); !auth.ok()) {
+    if (Status auth = ReadCredentials(authorization, ctx); !auth.ok()) {
       reply = ErrorReply(auth);
     } else {
-      reply = Dispatch(broker_, ctx, request["X-Amz-Target"], request.body());
+      reply = Dispatch(broker_, ctx, target, body);
     }
     in_flight_.fetch_sub(1);
+    return reply;
+  }
+
+  http::response<http::string_body> Handle(http::request<http::string_body>& request) {
+    Reply reply = Handle(request[http::field::authorization], request["X-Amz-Target"],
+                         request.body());
     return MakeResponse(std::move(reply), request.version(), request.keep_alive());
   }
 
@@ -243,8 +307,251 @@ class ServerImpl final : public HttpServer {
   std::atomic<int> in_flight_{0};
 };
 
+
+Http2Session::Http2Session(tcp::socket socket, ServerImpl& server, beast::flat_buffer preread)
+    : socket_(std::move(socket)), server_(server), preread_(std::move(preread)) {
+  nghttp2_session_callbacks* callbacks = nullptr;
+  nghttp2_session_callbacks_new(&callbacks);
+  nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, OnBeginHeaders);
+  nghttp2_session_callbacks_set_on_header_callback(callbacks, OnHeader);
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, OnDataChunk);
+  nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, OnFrameRecv);
+  nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, OnStreamClose);
+  nghttp2_session_server_new(&session_, callbacks, this);
+  nghttp2_session_callbacks_del(callbacks);
+}
+
+Http2Session::~Http2Session() { nghttp2_session_del(session_); }
+
+void Http2Session::Start() {
+  // Large windows, so a 14 MiB PutRecords body flows without waiting on WINDOW_UPDATEs;
+  // nghttp2 returns window as the body is consumed.
+  const nghttp2_settings_entry settings[] = {
+      {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 128},
+      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 16 * 1024 * 1024},
+  };
+  nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, std::size(settings));
+  nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0, 64 * 1024 * 1024);
+  const auto data = preread_.data();
+  if (!Feed(static_cast<const char*>(data.data()), data.size())) {
+    return;
+  }
+  preread_.consume(data.size());
+  Flush();
+  ReadMore();
+}
+
+bool Http2Session::Feed(const char* data, size_t size) {
+  ssize_t consumed =
+      nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(data), size);
+  if (consumed < 0) {
+    Close();  // a protocol error: nghttp2 has queued GOAWAY where it could
+    return false;
+  }
+  return true;
+}
+
+void Http2Session::ReadMore() {
+  if (closed_) {
+    return;
+  }
+  socket_.expires_after(server_.options().idle_timeout);
+  socket_.async_read_some(asio::buffer(read_buffer_),
+                          [self = shared_from_this()](beast::error_code ec, size_t n) {
+                            if (ec) {
+                              self->Close();
+                              return;
+                            }
+                            if (self->Feed(self->read_buffer_.data(), n)) {
+                              self->Flush();
+                              self->ReadMore();
+                            }
+                          });
+}
+
+void Http2Session::Flush() {
+  if (writing_ || closed_) {
+    return;
+  }
+  write_buffer_.clear();
+  for (;;) {
+    const uint8_t* chunk = nullptr;
+    ssize_t n = nghttp2_session_mem_send(session_, &chunk);
+    if (n < 0) {
+      Close();
+      return;
+    }
+    if (n == 0) {
+      break;
+    }
+    write_buffer_.append(reinterpret_cast<const char*>(chunk), static_cast<size_t>(n));
+  }
+  if (write_buffer_.empty()) {
+    if (nghttp2_session_want_read(session_) == 0 && nghttp2_session_want_write(session_) == 0) {
+      Close();
+    }
+    return;
+  }
+  writing_ = true;
+  asio::async_write(socket_, asio::buffer(write_buffer_),
+                    [self = shared_from_this()](beast::error_code ec, size_t) {
+                      self->writing_ = false;
+                      if (ec) {
+                        self->Close();
+                        return;
+                      }
+                      self->Flush();
+                    });
+}
+
+void Http2Session::Close() {
+  if (closed_) {
+    return;
+  }
+  closed_ = true;
+  beast::error_code ignored;
+  socket_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  socket_.socket().close(ignored);
+}
+
+int Http2Session::OnBeginHeaders(nghttp2_session*, const nghttp2_frame* frame, void* self) {
+  if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
+    static_cast<Http2Session*>(self)->streams_[frame->hd.stream_id];
+  }
+  return 0;
+}
+
+int Http2Session::OnHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
+                           size_t namelen, const uint8_t* value, size_t valuelen, uint8_t,
+                           void* self) {
+  auto* session = static_cast<Http2Session*>(self);
+  auto it = session->streams_.find(frame->hd.stream_id);
+  if (it == session->streams_.end()) {
+    return 0;
+  }
+  std::string_view key(reinterpret_cast<const char*>(name), namelen);  // lower case in HTTP/2
+  std::string_view text(reinterpret_cast<const char*>(value), valuelen);
+  if (key == "authorization") {
+    it->second.authorization = text;
+  } else if (key == "x-amz-target") {
+    it->second.target = text;
+  }
+  return 0;
+}
+
+int Http2Session::OnDataChunk(nghttp2_session*, uint8_t, int32_t stream_id, const uint8_t* data,
+                              size_t len, void* self) {
+  auto* session = static_cast<Http2Session*>(self);
+  auto it = session->streams_.find(stream_id);
+  if (it == session->streams_.end()) {
+    return 0;
+  }
+  Stream& stream = it->second;
+  if (stream.too_large || stream.body.size() + len > session->server_.options().max_body_bytes) {
+    stream.too_large = true;  // keep reading to the end of the stream, keep nothing
+    stream.body.clear();
+    return 0;
+  }
+  stream.body.append(reinterpret_cast<const char*>(data), len);
+  return 0;
+}
+
+int Http2Session::OnFrameRecv(nghttp2_session*, const nghttp2_frame* frame, void* self) {
+  auto* session = static_cast<Http2Session*>(self);
+  if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
+      (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0) {
+    auto it = session->streams_.find(frame->hd.stream_id);
+    if (it != session->streams_.end()) {
+      session->Respond(frame->hd.stream_id, it->second);
+    }
+  }
+  return 0;
+}
+
+int Http2Session::OnStreamClose(nghttp2_session*, int32_t stream_id, uint32_t, void* self) {
+  static_cast<Http2Session*>(self)->streams_.erase(stream_id);
+  return 0;
+}
+
+ssize_t Http2Session::ReadResponse(nghttp2_session*, int32_t stream_id, uint8_t* buf,
+                                   size_t length, uint32_t* data_flags, nghttp2_data_source*,
+                                   void* self) {
+  auto* session = static_cast<Http2Session*>(self);
+  auto it = session->streams_.find(stream_id);
+  if (it == session->streams_.end()) {
+    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+  }
+  Stream& stream = it->second;
+  size_t n = std::min(length, stream.response.size() - stream.sent);
+  std::memcpy(buf, stream.response.data() + stream.sent, n);
+  stream.sent += n;
+  if (stream.sent == stream.response.size()) {
+    *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+  }
+  return static_cast<ssize_t>(n);
+}
+
+void Http2Session::Respond(int32_t stream_id, Stream& stream) {
+  Reply reply =
+      stream.too_large
+          ? ErrorReply(Status(ErrorCode::kSerialization,
+                              "Request body exceeds the limit of " +
+                                  std::to_string(server_.options().max_body_bytes) + " bytes."))
+          : server_.Handle(stream.authorization, stream.target, stream.body);
+  if (stream.too_large) {
+    reply.http_status = 413;
+  }
+  stream.body = std::string();
+  stream.response = std::move(reply.body);
+  const std::string status = std::to_string(reply.http_status);
+  const std::string length = std::to_string(stream.response.size());
+  const std::string request_id = NewRequestId();
+  const std::string date = HttpDate();
+  auto header = [](std::string_view name, std::string_view value) {
+    return nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
+                      reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
+                      value.size(), NGHTTP2_NV_FLAG_NONE};
+  };
+  std::vector<nghttp2_nv> headers = {
+      header(":status", status),
+      header("content-type", "application/x-amz-json-1.1"),
+      header("content-length", length),
+      header("x-amzn-requestid", request_id),
+      header("date", date),
+  };
+  if (!reply.error_type.empty()) {
+    headers.push_back(header("x-amzn-errortype", reply.error_type));
+  }
+  nghttp2_data_provider provider{};
+  provider.read_callback = ReadResponse;
+  nghttp2_submit_response(session_, stream_id, headers.data(), headers.size(), &provider);
+}
+
 Session::Session(tcp::socket socket, ServerImpl& server)
     : stream_(std::move(socket)), server_(server) {}
+
+void Session::Sniff() {
+  const auto data = buffer_.data();
+  const std::string_view seen(static_cast<const char*>(data.data()),
+                              std::min(data.size(), kHttp2Preface.size()));
+  if (seen != kHttp2Preface.substr(0, seen.size())) {
+    Read();  // HTTP/1.1; Beast parses what is already in buffer_
+    return;
+  }
+  if (seen.size() == kHttp2Preface.size()) {
+    std::make_shared<Http2Session>(stream_.release_socket(), server_, std::move(buffer_))->Start();
+    return;
+  }
+  stream_.expires_after(server_.options().idle_timeout);
+  stream_.async_read_some(buffer_.prepare(4096),
+                          [self = shared_from_this()](beast::error_code ec, size_t n) {
+                            if (ec) {
+                              return;  // closed before a whole request line or preface
+                            }
+                            self->buffer_.commit(n);
+                            self->Sniff();
+                          });
+}
 
 void Session::Read() {
   parser_.emplace();

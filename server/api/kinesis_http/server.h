@@ -1,5 +1,6 @@
-// The Kinesis HTTP/1.1 front end: Boost.Beast over Asio, keep-alive, pipelined requests
-// answered in order. Each request runs on one of the I/O threads, which block in the broker
+// The Kinesis HTTP front end on one port: HTTP/1.1 through Boost.Beast (keep-alive, pipelined
+// requests answered in order) and HTTP/2 with prior knowledge (h2c, what the JS and Java SDKs
+// speak to an http:// endpoint) through nghttp2, told apart by the client's first bytes. Each request runs on one of the I/O threads, which block in the broker
 // (an fsync included): with many threads, concurrent writers share one group-commit fsync.
 //
 // Thread-safe. Borrows the broker, which must outlive the server.
