@@ -4,6 +4,8 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <malloc.h>
+
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -134,6 +136,10 @@ int Run(const Flags& flags) {
 }  // namespace riffle
 
 int main(int argc, char** argv) {
+  // Large buffers (request bodies, GetRecords responses of up to ~14 MiB) come from mmap and go
+  // back to the OS when freed. With glibc's default the threshold climbs after the first such
+  // free, and every worker thread's arena then kept its largest response resident.
+  mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
   riffle::Flags flags;
   CLI::App app{"riffled: a durable log broker with the Kinesis Data Streams API"};
   app.set_config("--config", "", "read flags from a TOML/INI file (keys = flag names)");
