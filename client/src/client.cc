@@ -33,10 +33,13 @@ Status FromGrpc(const grpc::Status& status, const grpc::ClientContext& context,
     // A code from a newer server: keep its name where a user sees it.
     return Status(ErrorCode::kInternalFailure, std::string(name) + ": " + status.error_message());
   }
-  // No trailer: the call never reached Riffle's service (connection refused, reset, timed out).
+  // No trailer: the call never reached Riffle's service (connection refused, reset, timed out),
+  // or the server went away under it (a shutdown cancels the calls in flight; this client never
+  // cancels its own).
   switch (status.error_code()) {
     case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::CANCELLED:
       return Status(ErrorCode::kServiceUnavailable,
                     "riffled at " + endpoint + " is unavailable: " + status.error_message());
     default:
