@@ -49,7 +49,8 @@ struct TailArgs {
   const std::atomic<bool>* stop = nullptr;
 };
 // Prints the records of every shard (or one). Without `follow` it stops once each shard is read
-// to its end; with it, it polls for new records (and children of closed shards) until `stop`.
+// to its end; with it, it polls for new records (and children of closed shards) until `stop`,
+// and waits out a server that is unavailable for a while (a restart) instead of failing.
 Status Tail(client::Client& client, const Output& output, const TailArgs& args);
 
 }  // namespace riffle::cli

@@ -16,6 +16,15 @@ namespace {
 // the GetRecords quota of a PROVISIONED shard, so following never throttles itself.
 constexpr std::chrono::milliseconds kIdlePoll{250};
 constexpr std::chrono::milliseconds kThrottledPause{500};
+// While following, a server that went away (restart, upgrade) is polled again at this pace.
+constexpr std::chrono::milliseconds kUnavailablePause{1000};
+
+// What one round of polls over the shards ran into.
+struct PollRound {
+  bool printed = false;
+  bool throttled = false;
+  bool unavailable = false;
+};
 
 struct ShardCursor {
   std::string shard_id{};
@@ -34,23 +43,25 @@ class Tailer {
     RIFFLE_ASSIGN_OR_RETURN(client::IteratorPosition start, ParseStartPosition(args_.from));
     RIFFLE_RETURN_IF_ERROR(OpenCursors(start));
     while (!Stopped()) {
-      bool printed = false;
-      bool throttled = false;
+      PollRound round;
       // Index loop: Poll() may append children of a closed shard.
       for (size_t i = 0; i < cursors_.size() && !Stopped(); ++i) {
         if (cursors_[i].done) {
           continue;
         }
-        RIFFLE_RETURN_IF_ERROR(Poll(i, printed, throttled));
+        RIFFLE_RETURN_IF_ERROR(Poll(i, round));
       }
       const bool all_done = std::all_of(cursors_.begin(), cursors_.end(),
                                         [](const ShardCursor& cursor) { return cursor.done; });
       if (all_done) {
         break;
       }
-      if (throttled) {
+      ReportOutage(round);
+      if (round.unavailable) {
+        Sleep(kUnavailablePause);
+      } else if (round.throttled) {
         Sleep(kThrottledPause);
-      } else if (!printed) {
+      } else if (!round.printed) {
         Sleep(kIdlePoll);
       }
     }
@@ -102,12 +113,32 @@ class Tailer {
     return Status();
   }
 
-  Status Poll(size_t index, bool& printed, bool& throttled) {
+  // Says once on stderr that the server is away, and once that it is back, so a follower
+  // that waits out a restart does not look hung.
+  void ReportOutage(const PollRound& round) {
+    if (round.unavailable && !outage_reported_) {
+      output_.err << "riffle: " << outage_.ToString() << "; retrying\n" << std::flush;
+      outage_reported_ = true;
+    } else if (!round.unavailable && outage_reported_) {
+      output_.err << "riffle: reconnected\n" << std::flush;
+      outage_reported_ = false;
+    }
+  }
+
+  Status Poll(size_t index, PollRound& round) {
     StatusOr<client::GetRecordsResult> result = client_.GetRecords(cursors_[index].iterator);
     if (!result.ok()) {
       switch (result.status().code()) {
         case ErrorCode::kProvisionedThroughputExceeded:
-          throttled = true;
+          round.throttled = true;
+          return Status();
+        case ErrorCode::kServiceUnavailable:
+          if (!args_.follow) {
+            return result.status();
+          }
+          // Iterators survive a restart, so the same one is tried again.
+          outage_ = result.status();
+          round.unavailable = true;
           return Status();
         case ErrorCode::kExpiredIterator:
           return Reopen(cursors_[index]);
@@ -121,7 +152,7 @@ class Tailer {
       cursor.last_sequence_number = record.sequence_number;
     }
     if (!result->records.empty()) {
-      printed = true;
+      round.printed = true;
       output_.out.flush();
     }
     cursor.iterator = std::move(result->next_shard_iterator);
@@ -180,6 +211,8 @@ class Tailer {
   const TailArgs& args_;
   std::vector<ShardCursor> cursors_;
   std::set<std::string> known_shards_;
+  Status outage_;  // the last ServiceUnavailable while following
+  bool outage_reported_ = false;
 };
 
 }  // namespace

@@ -199,6 +199,41 @@ TEST_F(GrpcCliTest, TailFollowPrintsNewRecordsAndExitsZeroOnSigterm) {
   EXPECT_EQ(WaitForExit(follower, std::chrono::seconds(10)), 0) << ReadFile(err);
 }
 
+TEST_F(GrpcCliTest, TailFollowWaitsOutARestartOfRiffled) {
+  ASSERT_EQ(Run({"stream", "create", "live", "--shards", "1"}).exit_code, 0);
+  const std::string out = scratch_dir() / "follow.out";
+  const std::string err = scratch_dir() / "follow.err";
+  const pid_t follower = Spawn(Command({"tail", "live", "-f"}), "", out, err);
+  ASSERT_GT(follower, 0);
+  ASSERT_EQ(Run({"produce", "live", "--key", "k"}, "before\n").exit_code, 0);
+  const auto wait_for_lines = [&](size_t count) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (Lines(ReadFile(out)).size() < count && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return Lines(ReadFile(out));
+  };
+  ASSERT_EQ(wait_for_lines(1).size(), 1u) << ReadFile(err);
+
+  // Same port, so the follower's endpoint stays valid across the restart.
+  const int port = riffled().grpc_port();
+  StopRiffled();
+  const auto outage_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (ReadFile(err).find("retrying") == std::string::npos &&
+         std::chrono::steady_clock::now() < outage_deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_THAT(ReadFile(err), StartsWith("riffle: ServiceUnavailable: "));
+  StartRiffled(port);
+  ASSERT_FALSE(HasFatalFailure());
+  ASSERT_EQ(Run({"produce", "live", "--key", "k"}, "after\n").exit_code, 0);
+
+  EXPECT_THAT(wait_for_lines(2), ElementsAreArray({"before", "after"})) << ReadFile(err);
+  kill(follower, SIGTERM);
+  EXPECT_EQ(WaitForExit(follower, std::chrono::seconds(10)), 0) << ReadFile(err);
+  EXPECT_THAT(ReadFile(err), HasSubstr("riffle: reconnected\n"));
+}
+
 // With per-shard quotas on, a PROVISIONED shard takes 1000 records/s: produce has to retry the
 // throttled entries of its batches until every line is written, once.
 class GrpcCliQuotaTest : public GrpcCliTest {

@@ -109,24 +109,21 @@ StatusOr<std::unique_ptr<RiffledProcess>> RiffledProcess::Start(
     const RiffledOptions& options) {
   const std::filesystem::path ports_file = data_dir.string() + ".ports.json";
   std::filesystem::remove(ports_file);
-  std::vector<std::string> argv = {
-      BinaryPath(),
-      "--data-dir",
-      data_dir.string(),
-      "--bind",
-      "127.0.0.1",
-      "--kinesis-port",
-      "0",
-      "--grpc-port",
-      "0",
-      "--metrics-port",
-      "0",
-      "--ports-file",
-      ports_file.string(),
-      "--fsync=" + options.fsync,
-      "--shard-quotas=" + options.shard_quotas,
-  };
-  argv.insert(argv.end(), options.extra_args.begin(), options.extra_args.end());
+  const std::vector<std::string> argv = {BinaryPath(),
+                                         "--data-dir",
+                                         data_dir.string(),
+                                         "--bind",
+                                         "127.0.0.1",
+                                         "--kinesis-port",
+                                         "0",
+                                         "--grpc-port",
+                                         std::to_string(options.grpc_port),
+                                         "--metrics-port",
+                                         "0",
+                                         "--ports-file",
+                                         ports_file.string(),
+                                         "--fsync=" + options.fsync,
+                                         "--shard-quotas=" + options.shard_quotas};
   const pid_t pid = Spawn(argv, "", log_path.string(), log_path.string());
   if (pid < 0) {
     return Status(ErrorCode::kInternalFailure, "cannot start " + BinaryPath());

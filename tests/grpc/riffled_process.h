@@ -17,7 +17,7 @@ namespace riffle::testing {
 struct RiffledOptions {
   std::string fsync = "always";      // always | interval | never
   std::string shard_quotas = "off";  // on | off
-  std::vector<std::string> extra_args{};
+  int grpc_port = 0;                 // 0: any free port
 };
 
 // A fresh directory under $TMPDIR (or /tmp), removed with everything in it on destruction.

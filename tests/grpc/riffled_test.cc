@@ -5,10 +5,14 @@
 
 namespace riffle::testing {
 
-void RiffledTest::StartRiffled() {
+void RiffledTest::StartRiffled(int grpc_port) {
   client_.reset();
+  RiffledOptions options = Options();
+  if (grpc_port != 0) {
+    options.grpc_port = grpc_port;
+  }
   StatusOr<std::unique_ptr<RiffledProcess>> riffled =
-      RiffledProcess::Start(data_dir_, temp_.path() / "riffled.log", Options());
+      RiffledProcess::Start(data_dir_, temp_.path() / "riffled.log", options);
   ASSERT_TRUE(riffled.ok()) << riffled.status().ToString();
   riffled_ = std::move(riffled).value();
   client_ = std::make_unique<client::Client>(

@@ -23,8 +23,8 @@ class RiffledTest : public ::testing::Test {
   virtual RiffledOptions Options() const { return {}; }
 
   // Starts riffled on data_dir() (again, after StopRiffled or KillRiffled) and connects the
-  // client to it.
-  void StartRiffled();
+  // client to it. `grpc_port` 0 takes Options()' port.
+  void StartRiffled(int grpc_port = 0);
   // SIGTERM; a non-zero exit fails the test. Does nothing if riffled is not running.
   void StopRiffled();
   // SIGKILL, as a crash.
