@@ -299,6 +299,24 @@ TEST_F(BrokerTest, RetentionTrimsExpiredRecords) {
             std::vector<std::string>{"new"});
 }
 
+TEST_F(BrokerTest, DecreasedRetentionHidesExpiredRecordsBeforeTheyAreTrimmed) {
+  Create("s", 1);
+  RetentionRequest longer;
+  longer.stream.name = "s";
+  longer.retention_period_hours = 48;
+  ASSERT_TRUE(broker_->IncreaseStreamRetentionPeriod(ctx_, longer).ok());
+  ASSERT_TRUE(Put("s", "k", "old").ok());
+  clock_.Advance(30LL * 3600 * 1000);
+  ASSERT_TRUE(Put("s", "k", "new").ok());
+  EXPECT_EQ(ReadData(Iterator("s", "shardId-000000000000", "TRIM_HORIZON")),
+            (std::vector<std::string>{"old", "new"}));
+  RetentionRequest shorter = longer;
+  shorter.retention_period_hours = 24;
+  ASSERT_TRUE(broker_->DecreaseStreamRetentionPeriod(ctx_, shorter).ok());
+  EXPECT_EQ(ReadData(Iterator("s", "shardId-000000000000", "TRIM_HORIZON")),
+            std::vector<std::string>{"new"});
+}
+
 TEST_F(BrokerTest, RetentionBoundsAndDirection) {
   Create("s", 1);
   RetentionRequest req;

@@ -356,8 +356,11 @@ StatusOr<std::string> BrokerImpl::GetShardIterator(const RequestContext& ctx,
   }
   const int64_t now = clock_.NowMillis();
   uint64_t offset = 0;
+  const int64_t retention_cutoff = now - int64_t{meta.retention_hours} * 3600 * 1000;
   if (type == "TRIM_HORIZON") {
-    offset = shard->log->trim_offset();
+    // The oldest record still within retention, even before the trimmer has removed the
+    // expired ones.
+    RIFFLE_ASSIGN_OR_RETURN(offset, shard->log->FindOffsetAtTime(retention_cutoff));
   } else if (type == "LATEST") {
     offset = shard->log->committed_end();
   } else if (type == "AT_TIMESTAMP") {
@@ -441,6 +444,13 @@ StatusOr<GetRecordsResult> BrokerImpl::DoGetRecords(const RequestContext& ctx,
   const auto limit = static_cast<uint32_t>(req.limit.value_or(kMaxGetRecordsLimit));
   RIFFLE_ASSIGN_OR_RETURN(storage::ReadResult read,
                           shard->log->Read(position.offset, limit, kMaxGetRecordsBytes));
+  // Expired records are invisible from the moment they expire; the trimmer deletes them later.
+  const int64_t retention_cutoff = now - int64_t{meta.retention_hours} * 3600 * 1000;
+  auto first_live = std::find_if(read.records.begin(), read.records.end(),
+                                 [&](const storage::ReadRecord& r) {
+                                   return r.record.arrival_ms >= retention_cutoff;
+                                 });
+  read.records.erase(read.records.begin(), first_live);
   GetRecordsResult out;
   // Records show KMS while the stream's encryption is on (the setting is recorded; Riffle does
   // not call a KMS).
