@@ -1,0 +1,356 @@
+"""riffled's Prometheus metrics, scraped over HTTP from a real daemon.
+
+Each test starts riffled with a real --metrics-port, drives traffic through the
+Kinesis HTTP API with boto3, scrapes http://127.0.0.1:<port>/metrics and checks
+exact counter values: incoming records and bytes, GetRecords records and bytes,
+calls by operation and outcome, shard-level series under enhanced monitoring,
+and the provisioned-throughput counters of a throttled PROVISIONED stream.
+If `promtool` is installed the scrape is also run through `promtool check metrics`.
+"""
+
+import re
+import shutil
+import socket
+import subprocess
+import time
+import unittest
+import urllib.request
+
+import botocore.exceptions
+
+from harness import RiffledProcess, RiffledTestCase, hash_key, initial_ranges, shard_for, shard_id
+
+SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+(-?\d+))?$")
+LABEL = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*(?:,|$)')
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def unescape(value):
+    return re.sub(r"\\(.)", lambda m: "\n" if m.group(1) == "n" else m.group(1), value)
+
+
+def parse_labels(text):
+    labels = {}
+    pos = 0
+    text = text or ""
+    while pos < len(text):
+        m = LABEL.match(text, pos)
+        if not m or m.end() == pos:
+            raise AssertionError(f"cannot parse labels {text!r} at {pos}")
+        labels[m.group(1)] = unescape(m.group(2))
+        pos = m.end()
+    return labels
+
+
+class Scrape:
+    """The samples of one scrape: (name, frozenset of labels) -> value."""
+
+    def __init__(self, text):
+        self.text = text
+        self.samples = {}
+        for line in text.splitlines():
+            if not line.strip() or line.startswith("#"):
+                continue
+            m = SAMPLE.match(line)
+            if not m:
+                raise AssertionError(f"unparsable exposition line: {line!r}")
+            key = (m.group(1), frozenset(parse_labels(m.group(2)).items()))
+            if key in self.samples:
+                raise AssertionError(f"duplicate sample: {line!r}")
+            self.samples[key] = float(m.group(3))
+
+    def get(self, name, **labels):
+        """The value of exactly this series, or None when it is absent."""
+        return self.samples.get((name, frozenset(labels.items())))
+
+    def series(self, name, **labels):
+        """[(labels dict, value)] of every series of `name` whose labels include `labels`."""
+        want = set(labels.items())
+        return [(dict(k[1]), v) for k, v in self.samples.items()
+                if k[0] == name and want <= k[1]]
+
+
+class MetricsRiffled(RiffledProcess):
+    """riffled with a metrics listener on a port picked for it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.metrics_port = free_port()
+
+    def command(self):
+        cmd = super().command()
+        i = cmd.index("--metrics-port")
+        cmd[i + 1] = str(self.metrics_port)
+        return cmd
+
+
+class MetricsTestCase(RiffledTestCase):
+
+    def setUp(self):
+        unittest.TestCase.setUp(self)
+        self._names = 0
+        # The port was free a moment ago; another process may grab it before
+        # riffled binds it, so try a few.
+        for attempt in range(5):
+            self.riffled = MetricsRiffled(self.riffled_args)
+            try:
+                self.riffled.start()
+                break
+            except AssertionError:
+                log = self.riffled.log_tail()
+                self.riffled.cleanup()
+                if attempt == 4 or "for metrics" not in log:
+                    raise AssertionError("riffled did not start\n" + log)
+        self.assertEqual(self.riffled.ports["metrics"], self.riffled.metrics_port,
+                         f"ports file: {self.riffled.ports}")
+
+    def scrape(self):
+        url = f"http://127.0.0.1:{self.riffled.metrics_port}/metrics"
+        with urllib.request.urlopen(url, timeout=30) as resp:
+            self.assertEqual(resp.status, 200)
+            ctype = resp.headers.get("Content-Type", "")
+            self.assertTrue(ctype.startswith("text/plain"), f"Content-Type {ctype!r}")
+            return Scrape(resp.read().decode("utf-8"))
+
+    def assertMetric(self, scrape, name, expected, **labels):
+        got = scrape.get(name, **labels)
+        self.assertEqual(got, expected,
+                         f"{name}{labels}: want {expected}, got {got}; series of {name}: "
+                         f"{scrape.series(name)}")
+
+    def get_records_counted(self, stream, shard, client=None, limit=7):
+        """Reads a shard to its tip; returns (records, number of GetRecords calls)."""
+        client = client or self.kinesis1
+        it = client.get_shard_iterator(StreamName=stream, ShardId=shard,
+                                       ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        records, calls = [], 0
+        while True:
+            out = client.get_records(ShardIterator=it, Limit=limit)
+            calls += 1
+            records.extend(out["Records"])
+            it = out["NextShardIterator"]
+            if not out["Records"] and out["MillisBehindLatest"] == 0:
+                return records, calls
+            self.assertLess(calls, 1000)
+
+
+class PrometheusMetricsTest(MetricsTestCase):
+
+    def test_counts_of_puts_and_gets(self):
+        stream = self.create_stream(on_demand=True)
+        shards = [s["ShardId"] for s in self.kinesis.list_shards(StreamName=stream)["Shards"]]
+        k = self.kinesis1
+        written = []
+        put_record_calls = 0
+        for i in range(13):
+            key, data = f"key-{i}", (b"r" * (i * 37 + 1))
+            k.put_record(StreamName=stream, PartitionKey=key, Data=data)
+            put_record_calls += 1
+            written.append((key, data))
+        put_records_calls = 0
+        for batch in range(3):
+            entries = [{"PartitionKey": f"batch{batch}-{j}", "Data": bytes([j]) * (j * 11)}
+                       for j in range(9)]
+            out = k.put_records(StreamName=stream, Records=entries)
+            self.assertEqual(out["FailedRecordCount"], 0, out)
+            put_records_calls += 1
+            written.extend((e["PartitionKey"], e["Data"]) for e in entries)
+        n = len(written)
+        n_bytes = sum(len(key.encode()) + len(data) for key, data in written)
+
+        read, get_calls = [], 0
+        for shard in shards:
+            records, calls = self.get_records_counted(stream, shard)
+            read.extend(records)
+            get_calls += calls
+        self.assertEqual(len(read), n)
+
+        # A call on a stream that does not exist is counted under its error outcome.
+        missing = self.unique_name("missing")
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            k.put_record(StreamName=missing, PartitionKey="k", Data=b"x")
+        self.assertEqual(cm.exception.response["Error"]["Code"], "ResourceNotFoundException")
+
+        m = self.scrape()
+        self.assertMetric(m, "riffle_incoming_records_total", n, stream=stream)
+        self.assertMetric(m, "riffle_incoming_bytes_total", n_bytes, stream=stream)
+        self.assertMetric(m, "riffle_get_records_records_total", n, stream=stream)
+        self.assertMetric(m, "riffle_get_records_bytes_total", n_bytes, stream=stream)
+        self.assertMetric(m, "riffle_get_records_iterator_age_milliseconds", 0, stream=stream)
+        self.assertMetric(m, "riffle_write_provisioned_throughput_exceeded_total", 0,
+                          stream=stream)
+        self.assertMetric(m, "riffle_read_provisioned_throughput_exceeded_total", 0,
+                          stream=stream)
+        for op, calls in [("PutRecord", put_record_calls), ("PutRecords", put_records_calls),
+                          ("GetRecords", get_calls)]:
+            self.assertMetric(m, "riffle_operation_calls_total", calls, operation=op,
+                              stream=stream, outcome="success")
+            self.assertMetric(m, "riffle_operation_latency_seconds_count", calls, operation=op,
+                              stream=stream)
+            self.assertMetric(m, "riffle_operation_latency_seconds_bucket", calls, operation=op,
+                              stream=stream, le="+Inf")
+            # No error outcomes for this stream.
+            outcomes = {lbl["outcome"] for lbl, _ in m.series("riffle_operation_calls_total",
+                                                                operation=op, stream=stream)}
+            self.assertEqual(outcomes, {"success"})
+        self.assertMetric(m, "riffle_operation_calls_total", 1, operation="PutRecord",
+                          stream=missing, outcome="ResourceNotFoundException")
+        self.assertEqual(m.series("riffle_operation_calls_total", stream=missing,
+                                  outcome="success"), [])
+        # Without enhanced monitoring there is no shard label anywhere.
+        for (name, labels), _ in m.samples.items():
+            if name.startswith("riffle_"):
+                self.assertNotIn("shard", dict(labels), f"{name}{dict(labels)}")
+
+        # Counters only grow: more traffic moves them by exactly that much.
+        k.put_record(StreamName=stream, PartitionKey="one-more", Data=b"12345")
+        m2 = self.scrape()
+        self.assertMetric(m2, "riffle_incoming_records_total", n + 1, stream=stream)
+        self.assertMetric(m2, "riffle_incoming_bytes_total", n_bytes + 13, stream=stream)
+        self.assertMetric(m2, "riffle_operation_calls_total", put_record_calls + 1,
+                          operation="PutRecord", stream=stream, outcome="success")
+
+    def test_enhanced_monitoring_adds_shard_series(self):
+        stream = self.create_stream(shards=3)
+        plain = self.create_stream(shards=3)
+        out = self.kinesis.enable_enhanced_monitoring(StreamName=stream,
+                                                      ShardLevelMetrics=["ALL"])
+        self.assertIn("IncomingRecords", out["DesiredShardLevelMetrics"])
+        ranges = initial_ranges(3)
+        per_shard = {shard_id(i): [0, 0] for i in range(3)}
+        for i in range(30):
+            key, data = f"em-{i}", b"d" * (i + 1)
+            for s in (stream, plain):
+                r = self.kinesis1.put_record(StreamName=s, PartitionKey=key, Data=data)
+                self.assertEqual(r["ShardId"], shard_id(shard_for(hash_key(key), ranges)))
+            per_shard[r["ShardId"]][0] += 1
+            per_shard[r["ShardId"]][1] += len(key) + len(data)
+        for shard in per_shard:
+            # Two calls per shard stay within the 5 calls a second of a PROVISIONED shard.
+            records, calls = self.get_records_counted(stream, shard, limit=10000)
+            self.assertEqual((len(records), calls), (per_shard[shard][0], 2))
+
+        m = self.scrape()
+        total_records = sum(c for c, _ in per_shard.values())
+        total_bytes = sum(b for _, b in per_shard.values())
+        for shard, (count, size) in per_shard.items():
+            with self.subTest(shard=shard):
+                self.assertGreater(count, 0, "the keys should cover every shard")
+                self.assertMetric(m, "riffle_incoming_records_total", count, stream=stream,
+                                  shard=shard)
+                self.assertMetric(m, "riffle_incoming_bytes_total", size, stream=stream,
+                                  shard=shard)
+                self.assertMetric(m, "riffle_get_records_records_total", count, stream=stream,
+                                  shard=shard)
+                self.assertMetric(m, "riffle_get_records_bytes_total", size, stream=stream,
+                                  shard=shard)
+        # The stream-level series still count everything.
+        self.assertMetric(m, "riffle_incoming_records_total", total_records, stream=stream)
+        self.assertMetric(m, "riffle_incoming_bytes_total", total_bytes, stream=stream)
+        self.assertMetric(m, "riffle_get_records_records_total", total_records, stream=stream)
+        self.assertEqual(
+            sorted(lbl["shard"] for lbl, _ in m.series("riffle_incoming_records_total",
+                                                        stream=stream) if "shard" in lbl),
+            sorted(per_shard))
+        # The stream without enhanced monitoring has no shard series.
+        self.assertMetric(m, "riffle_incoming_records_total", total_records, stream=plain)
+        self.assertEqual([lbl for lbl, _ in m.series("riffle_incoming_records_total",
+                                                      stream=plain) if "shard" in lbl], [])
+
+        # After disabling it, shard series stop moving while the stream series go on.
+        self.kinesis.disable_enhanced_monitoring(StreamName=stream, ShardLevelMetrics=["ALL"])
+        self.kinesis1.put_record(StreamName=stream, PartitionKey="em-0", Data=b"z")
+        m2 = self.scrape()
+        self.assertMetric(m2, "riffle_incoming_records_total", total_records + 1, stream=stream)
+        for shard, (count, _) in per_shard.items():
+            self.assertMetric(m2, "riffle_incoming_records_total", count, stream=stream,
+                              shard=shard)
+
+    def test_read_throttling_is_counted(self):
+        stream = self.create_stream(shards=1)
+        self.kinesis1.put_record(StreamName=stream, PartitionKey="k", Data=b"payload")
+        it = self.kinesis1.get_shard_iterator(StreamName=stream, ShardId=shard_id(0),
+                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        ok = throttled = 0
+        # A PROVISIONED shard allows 5 GetRecords calls a second.
+        deadline = time.monotonic() + 20
+        while throttled < 5 and time.monotonic() < deadline:
+            try:
+                self.kinesis1.get_records(ShardIterator=it)
+                ok += 1
+            except botocore.exceptions.ClientError as e:
+                self.assertEqual(e.response["Error"]["Code"],
+                                 "ProvisionedThroughputExceededException", e.response)
+                throttled += 1
+        self.assertGreaterEqual(throttled, 5, f"{ok} calls went through and none was throttled")
+
+        m = self.scrape()
+        self.assertMetric(m, "riffle_read_provisioned_throughput_exceeded_total", throttled,
+                          stream=stream)
+        self.assertMetric(m, "riffle_write_provisioned_throughput_exceeded_total", 0,
+                          stream=stream)
+        self.assertMetric(m, "riffle_operation_calls_total", throttled, operation="GetRecords",
+                          stream=stream, outcome="ProvisionedThroughputExceededException")
+        self.assertMetric(m, "riffle_operation_calls_total", ok, operation="GetRecords",
+                          stream=stream, outcome="success")
+        self.assertMetric(m, "riffle_operation_latency_seconds_count", ok + throttled,
+                          operation="GetRecords", stream=stream)
+        self.assertMetric(m, "riffle_get_records_records_total", ok, stream=stream)
+
+    def test_write_throttling_is_counted_per_record(self):
+        stream = self.create_stream(shards=1)
+        # A PROVISIONED shard takes 1000 records a second: three batches of 500
+        # in quick succession go over it.
+        failed = succeeded = 0
+        for b in range(3):
+            entries = [{"PartitionKey": f"w{b}-{i}", "Data": b"v"} for i in range(500)]
+            out = self.kinesis1.put_records(StreamName=stream, Records=entries)
+            for r in out["Records"]:
+                if "ErrorCode" in r:
+                    self.assertEqual(r["ErrorCode"], "ProvisionedThroughputExceededException", r)
+                    failed += 1
+                else:
+                    succeeded += 1
+            self.assertEqual(out.get("FailedRecordCount", 0), sum(
+                1 for r in out["Records"] if "ErrorCode" in r))
+        self.assertGreater(failed, 0, "1500 records in one burst must exceed the shard quota")
+        m = self.scrape()
+        self.assertMetric(m, "riffle_write_provisioned_throughput_exceeded_total", failed,
+                          stream=stream)
+        self.assertMetric(m, "riffle_incoming_records_total", succeeded, stream=stream)
+        # A partly throttled PutRecords call is still a successful call.
+        self.assertMetric(m, "riffle_operation_calls_total", 3, operation="PutRecords",
+                          stream=stream, outcome="success")
+
+    def test_promtool_accepts_the_scrape(self):
+        """`promtool check metrics` parses a scrape with every kind of series in it."""
+        promtool = shutil.which("promtool")
+        stream = self.create_stream(shards=2)
+        self.kinesis.enable_enhanced_monitoring(StreamName=stream, ShardLevelMetrics=["ALL"])
+        for i in range(10):
+            self.kinesis1.put_record(StreamName=stream, PartitionKey=f"p{i}", Data=b"x" * i)
+        self.get_records_counted(stream, shard_id(0), limit=10000)
+        with self.assertRaises(botocore.exceptions.ClientError):
+            self.kinesis1.put_record(StreamName="no-such-stream", PartitionKey="k", Data=b"x")
+        text = self.scrape().text
+        self.assertIn('shard="shardId-000000000000"', text)
+        if not promtool:
+            self.skipTest("promtool is not installed (Debian package `prometheus`), so the "
+                          "exposition format check did not run")
+        p = subprocess.run([promtool, "check", "metrics"], input=text.encode(),
+                           capture_output=True, timeout=60)
+        # Exit 1 is a text that does not parse. Exit 3 is lint advice only (such as
+        # "use base unit seconds" for the Kinesis-style iterator age in milliseconds).
+        self.assertIn(p.returncode, (0, 3),
+                      f"promtool check metrics exited {p.returncode}\n"
+                      f"stdout: {p.stdout.decode()}\nstderr: {p.stderr.decode()}\n"
+                      f"scrape:\n{text}")
+
+
+if __name__ == "__main__":
+    unittest.main()
