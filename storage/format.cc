@@ -274,6 +274,7 @@ std::string EncodeStreamMeta(const StreamMeta& meta) {
                                                  : 0);
     PutFixed64(out, static_cast<uint64_t>(shard.created_ms));
     PutVarint(out, shard.ending_position ? *shard.ending_position + 1 : 0);
+    PutFixed64(out, static_cast<uint64_t>(shard.closed_ms));
   }
   return out;
 }
@@ -316,6 +317,7 @@ std::optional<StreamMeta> DecodeStreamMeta(std::string_view value) {
     if (uint64_t ending = r.Varint(); ending != 0) {
       shard.ending_position = ending - 1;
     }
+    shard.closed_ms = static_cast<int64_t>(r.Fixed64());
     meta.shards.push_back(shard);
   }
   if (!r.ok() || !r.done()) {

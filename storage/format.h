@@ -70,8 +70,9 @@ struct ShardMeta {
   std::optional<uint32_t> parent_ordinal;
   std::optional<uint32_t> adjacent_parent_ordinal;
   int64_t created_ms = 0;
-  // Set when a reshard closes the shard: the position of its last record.
+  // Set when a reshard closes the shard: the position of its last record, and when.
   std::optional<uint64_t> ending_position;
+  int64_t closed_ms = 0;
 };
 
 struct StreamMeta {

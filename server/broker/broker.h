@@ -75,6 +75,13 @@ class Broker {
   virtual Status UpdateStreamMode(const RequestContext& ctx, const UpdateStreamModeRequest& req) = 0;
   virtual StatusOr<DescribeLimitsResult> DescribeLimits(const RequestContext& ctx) = 0;
 
+  // Resharding (PROVISIONED streams). Each is one atomic catalog change: parents close at their
+  // last record, children take the writes from then on.
+  virtual Status SplitShard(const RequestContext& ctx, const SplitShardRequest& req) = 0;
+  virtual Status MergeShards(const RequestContext& ctx, const MergeShardsRequest& req) = 0;
+  virtual StatusOr<UpdateShardCountResult> UpdateShardCount(
+      const RequestContext& ctx, const UpdateShardCountRequest& req) = 0;
+
   // Drops records older than each stream's retention period. Called by the trimmer job.
   virtual void TrimExpiredRecords() = 0;
 };

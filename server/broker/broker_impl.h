@@ -49,21 +49,36 @@ struct Shard {
   ShardQuotas quotas;  // guarded by quota_mu
 };
 
+// The shards of a stream at one moment. Immutable: a reshard publishes a new one.
+struct ShardSet {
+  std::vector<std::shared_ptr<Shard>> all;   // by ordinal, open and closed
+  std::vector<std::shared_ptr<Shard>> open;  // by starting hash key, for routing
+  // nullptr if the stream has no shard with that ordinal.
+  std::shared_ptr<Shard> Find(uint32_t ordinal) const;
+  // The shards whose parent or adjacent parent is `ordinal`.
+  std::vector<std::shared_ptr<Shard>> ChildrenOf(uint32_t ordinal) const;
+};
+
 struct Stream {
   uint64_t id = 0;
   // Serializes control-plane changes of this stream (held across their catalog write).
   std::mutex control_mu;
-  // Guards meta for readers; held only to copy or swap fields, never across I/O.
+  // Held shared by every append from routing to Finish(), exclusively by a reshard while it
+  // closes shards: a closed shard's last offset is final, and a writer that routed to it
+  // before the switch has finished by then (writers after it route to the children).
+  std::shared_mutex append_mu;
+  // Guards meta and shard_set; held only to copy or swap them, never across I/O.
   mutable std::mutex mu;
-  storage::StreamMeta meta;  // guarded by mu
-  // Every shard, by ordinal. Fixed for the life of the Stream until resharding exists.
-  std::vector<std::shared_ptr<Shard>> shards;
-  // Open shards sorted by starting hash key, for routing.
-  std::vector<std::shared_ptr<Shard>> open_shards;
+  storage::StreamMeta meta;                  // guarded by mu
+  std::shared_ptr<const ShardSet> shard_set;  // guarded by mu
 
   storage::StreamMeta Snapshot() const {
     std::lock_guard lock(mu);
     return meta;
+  }
+  std::shared_ptr<const ShardSet> shards() const {
+    std::lock_guard lock(mu);
+    return shard_set;
   }
 };
 
@@ -106,6 +121,10 @@ class BrokerImpl final : public Broker {
   Status StartStreamEncryption(const RequestContext& ctx, const EncryptionRequest& req) override;
   Status StopStreamEncryption(const RequestContext& ctx, const EncryptionRequest& req) override;
   Status UpdateStreamMode(const RequestContext& ctx, const UpdateStreamModeRequest& req) override;
+  Status SplitShard(const RequestContext& ctx, const SplitShardRequest& req) override;
+  Status MergeShards(const RequestContext& ctx, const MergeShardsRequest& req) override;
+  StatusOr<UpdateShardCountResult> UpdateShardCount(const RequestContext& ctx,
+                                                    const UpdateShardCountRequest& req) override;
   StatusOr<DescribeLimitsResult> DescribeLimits(const RequestContext& ctx) override;
   void TrimExpiredRecords() override;
 
@@ -124,6 +143,19 @@ class BrokerImpl final : public Broker {
   // Writes the stream's new meta to the catalog, then publishes it. Caller holds control_mu.
   Status CommitMeta(Stream& stream, storage::StreamMeta meta);
   StatusOr<std::shared_ptr<Stream>> BuildStream(storage::StreamMeta meta);
+  // The ShardSet of `meta`, reusing the Shards of `previous` (may be null) where they exist.
+  StatusOr<std::shared_ptr<const ShardSet>> BuildShardSet(const storage::StreamMeta& meta,
+                                                         const ShardSet* previous);
+  // Closes `parents` and opens `children` (ranges, parent ordinals) in one catalog write,
+  // after the appends in flight have drained. Caller holds control_mu and has validated.
+  struct NewShard {
+    storage::HashKey start = 0;
+    storage::HashKey end = 0;
+    uint32_t parent = 0;
+    std::optional<uint32_t> adjacent_parent;
+  };
+  Status Reshard(Stream& stream, const std::vector<uint32_t>& parents,
+                 const std::vector<NewShard>& children);
   StreamDescription Describe(const RequestContext& ctx, const storage::StreamMeta& meta) const;
   ShardDescription DescribeShard(const Shard& shard) const;
   Status ChangeRetention(const RequestContext& ctx, const RetentionRequest& req, bool increase);

@@ -86,12 +86,15 @@ std::vector<BrokerImpl::EntryOutcome> BrokerImpl::Append(const RequestContext& c
   const std::string& name = meta.name;
   const bool shard_level = !meta.shard_level_metrics.empty();
 
+  // Held until every reservation is finished, so a reshard never closes a shard under a write.
+  std::shared_lock append_lock(const_cast<Stream&>(stream).append_mu);
+  const std::shared_ptr<const ShardSet> shards = stream.shards();
   // Route, then throttle in request order, then group the accepted entries by shard.
   std::map<uint32_t, std::pair<Shard*, std::vector<size_t>>> by_shard;
   for (size_t i = 0; i < entries.size(); ++i) {
     const HashKey h = entries[i].hash_key;
     auto it = std::upper_bound(
-        stream.open_shards.begin(), stream.open_shards.end(), h,
+        shards->open.begin(), shards->open.end(), h,
         [](HashKey key, const std::shared_ptr<Shard>& s) { return key < s->meta.starting_hash_key; });
     Shard& shard = **std::prev(it);  // open shards tile [0, 2^128-1], so one always holds h
     if (throttled) {
@@ -343,12 +346,7 @@ StatusOr<std::string> BrokerImpl::GetShardIterator(const RequestContext& ctx,
                   "Current request has no timestamp parameter.");
   }
   std::optional<uint32_t> ordinal = storage::ParseShardId(*req.shard_id);
-  const Shard* shard = nullptr;
-  for (const auto& candidate : stream->shards) {
-    if (ordinal && candidate->meta.ordinal == *ordinal) {
-      shard = candidate.get();
-    }
-  }
+  const std::shared_ptr<Shard> shard = ordinal ? stream->shards()->Find(*ordinal) : nullptr;
   if (shard == nullptr || meta.status == "CREATING") {
     return Status(ErrorCode::kResourceNotFound,
                   fmt::format("Shard {} in stream {} under account {} does not exist",
@@ -406,14 +404,8 @@ StatusOr<GetRecordsResult> BrokerImpl::DoGetRecords(const RequestContext& ctx,
       IteratorPosition position,
       DecodeIterator(signer_, *req.shard_iterator, now, options_.iterator_ttl_ms));
   std::shared_ptr<Stream> stream = FindStreamById(position.stream_id);
-  Shard* shard = nullptr;
-  if (stream) {
-    for (const auto& candidate : stream->shards) {
-      if (candidate->meta.ordinal == position.shard_ordinal) {
-        shard = candidate.get();
-      }
-    }
-  }
+  const std::shared_ptr<const ShardSet> shards = stream ? stream->shards() : nullptr;
+  const std::shared_ptr<Shard> shard = shards ? shards->Find(position.shard_ordinal) : nullptr;
   if (shard == nullptr) {
     return Status(ErrorCode::kResourceNotFound,
                   fmt::format("Shard {} in stream under account {} does not exist",
@@ -478,6 +470,21 @@ StatusOr<GetRecordsResult> BrokerImpl::DoGetRecords(const RequestContext& ctx,
     observer_->RecordsRead(
         ShardTraffic{meta.name, shard->shard_id, shard_level, out.records.size(), bytes},
         out.millis_behind_latest);
+  }
+  if (shard->meta.ending_position && read.next_offset >= end) {
+    // The end of a closed shard: no next iterator, and the children to continue with.
+    for (const auto& child : shards->ChildrenOf(shard->meta.ordinal)) {
+      ChildShard c;
+      c.shard_id = child->shard_id;
+      c.parent_shards.push_back(storage::FormatShardId(*child->meta.parent_ordinal));
+      if (child->meta.adjacent_parent_ordinal) {
+        c.parent_shards.push_back(storage::FormatShardId(*child->meta.adjacent_parent_ordinal));
+      }
+      c.hash_key_range.starting_hash_key = storage::FormatHashKey(child->meta.starting_hash_key);
+      c.hash_key_range.ending_hash_key = storage::FormatHashKey(child->meta.ending_hash_key);
+      out.child_shards.push_back(std::move(c));
+    }
+    return out;
   }
   out.next_shard_iterator = EncodeIterator(
       signer_, IteratorPosition{stream->id, shard->meta.ordinal, read.next_offset, now});

@@ -149,23 +149,58 @@ Status BrokerImpl::Load() {
   return store_.DropShardsExcept(live);
 }
 
+std::shared_ptr<Shard> ShardSet::Find(uint32_t ordinal) const {
+  auto it = std::lower_bound(all.begin(), all.end(), ordinal,
+                             [](const auto& shard, uint32_t o) { return shard->meta.ordinal < o; });
+  return it != all.end() && (*it)->meta.ordinal == ordinal ? *it : nullptr;
+}
+
+std::vector<std::shared_ptr<Shard>> ShardSet::ChildrenOf(uint32_t ordinal) const {
+  std::vector<std::shared_ptr<Shard>> children;
+  for (const auto& shard : all) {
+    if (shard->meta.parent_ordinal == ordinal || shard->meta.adjacent_parent_ordinal == ordinal) {
+      children.push_back(shard);
+    }
+  }
+  return children;
+}
+
+StatusOr<std::shared_ptr<const ShardSet>> BrokerImpl::BuildShardSet(const StreamMeta& meta,
+                                                                    const ShardSet* previous) {
+  auto set = std::make_shared<ShardSet>();
+  for (const storage::ShardMeta& shard_meta : meta.shards) {
+    std::shared_ptr<Shard> shard;
+    if (std::shared_ptr<Shard> existing =
+            previous != nullptr ? previous->Find(shard_meta.ordinal) : nullptr) {
+      // Keep the Shard (its log and quota buckets); only its metadata may have changed.
+      shard = std::make_shared<Shard>();
+      shard->shard_id = existing->shard_id;
+      shard->log = existing->log;
+      std::lock_guard lock(existing->quota_mu);
+      shard->quotas = existing->quotas;
+    } else {
+      shard = std::make_shared<Shard>();
+      shard->shard_id = storage::FormatShardId(shard_meta.ordinal);
+      RIFFLE_ASSIGN_OR_RETURN(shard->log, store_.OpenShard(meta.id, shard_meta.ordinal));
+    }
+    shard->meta = shard_meta;
+    set->all.push_back(shard);
+    if (!shard_meta.ending_position) {
+      set->open.push_back(shard);
+    }
+  }
+  std::sort(set->all.begin(), set->all.end(),
+            [](const auto& a, const auto& b) { return a->meta.ordinal < b->meta.ordinal; });
+  std::sort(set->open.begin(), set->open.end(), [](const auto& a, const auto& b) {
+    return a->meta.starting_hash_key < b->meta.starting_hash_key;
+  });
+  return std::shared_ptr<const ShardSet>(std::move(set));
+}
+
 StatusOr<std::shared_ptr<Stream>> BrokerImpl::BuildStream(StreamMeta meta) {
   auto stream = std::make_shared<Stream>();
   stream->id = meta.id;
-  for (const storage::ShardMeta& shard_meta : meta.shards) {
-    auto shard = std::make_shared<Shard>();
-    shard->meta = shard_meta;
-    shard->shard_id = storage::FormatShardId(shard_meta.ordinal);
-    RIFFLE_ASSIGN_OR_RETURN(shard->log, store_.OpenShard(meta.id, shard_meta.ordinal));
-    stream->shards.push_back(shard);
-    if (!shard_meta.ending_position) {
-      stream->open_shards.push_back(shard);
-    }
-  }
-  std::sort(stream->open_shards.begin(), stream->open_shards.end(),
-            [](const auto& a, const auto& b) {
-              return a->meta.starting_hash_key < b->meta.starting_hash_key;
-            });
+  RIFFLE_ASSIGN_OR_RETURN(stream->shard_set, BuildShardSet(meta, nullptr));
   stream->meta = std::move(meta);
   return stream;
 }
@@ -337,7 +372,7 @@ Status BrokerImpl::DeleteStream(const RequestContext& ctx, const DeleteStreamReq
     streams_.erase(meta.name);
     streams_by_id_.erase(stream->id);
   }
-  for (const auto& shard : stream->shards) {
+  for (const auto& shard : stream->shards()->all) {
     RIFFLE_RETURN_IF_ERROR(store_.DropShard(stream->id, shard->meta.ordinal));
   }
   return Status();
@@ -395,7 +430,7 @@ StatusOr<StreamDescription> BrokerImpl::DescribeStream(const RequestContext& ctx
   if (req.exclusive_start_shard_id) {
     after = storage::ParseShardId(*req.exclusive_start_shard_id);
   }
-  for (const auto& shard : stream->shards) {
+  for (const auto& shard : stream->shards()->all) {
     if (after && shard->meta.ordinal <= *after) {
       continue;
     }
@@ -547,7 +582,7 @@ StatusOr<ListShardsResult> BrokerImpl::ListShards(const RequestContext& ctx,
   }
   const size_t page = static_cast<size_t>(req.max_results.value_or(1000));
   ListShardsResult out;
-  for (const auto& shard : stream->shards) {
+  for (const auto& shard : stream->shards()->all) {
     if (after && shard->meta.ordinal < *after) {
       continue;
     }
@@ -801,7 +836,7 @@ StatusOr<DescribeLimitsResult> BrokerImpl::DescribeLimits(const RequestContext&)
   std::shared_lock lock(streams_mu_);
   for (const auto& [name, stream] : streams_) {
     StreamMeta meta = stream->Snapshot();
-    out.open_shard_count += static_cast<int32_t>(stream->open_shards.size());
+    out.open_shard_count += static_cast<int32_t>(stream->shards()->open.size());
     out.on_demand_stream_count += meta.mode == "ON_DEMAND" ? 1 : 0;
   }
   return out;
@@ -818,7 +853,7 @@ void BrokerImpl::TrimExpiredRecords() {
   const int64_t now = clock_.NowMillis();
   for (const auto& stream : streams) {
     const int64_t cutoff = now - int64_t{stream->Snapshot().retention_hours} * 3600 * 1000;
-    for (const auto& shard : stream->shards) {
+    for (const auto& shard : stream->shards()->all) {
       shard->log->TrimBefore(cutoff).IgnoreError();  // retried on the next pass
     }
   }

@@ -234,6 +234,31 @@ struct UpdateStreamModeRequest {
   std::optional<std::string> stream_mode;
 };
 
+struct SplitShardRequest {
+  StreamRef stream;
+  std::optional<std::string> shard_to_split;
+  std::optional<std::string> new_starting_hash_key;
+};
+
+struct MergeShardsRequest {
+  StreamRef stream;
+  std::optional<std::string> shard_to_merge;
+  std::optional<std::string> adjacent_shard_to_merge;
+};
+
+struct UpdateShardCountRequest {
+  StreamRef stream;
+  std::optional<int64_t> target_shard_count;
+  std::optional<std::string> scaling_type;  // UNIFORM_SCALING
+};
+
+struct UpdateShardCountResult {
+  std::string stream_name;
+  std::string stream_arn;
+  int32_t current_shard_count = 0;
+  int32_t target_shard_count = 0;
+};
+
 struct DescribeLimitsResult {
   int32_t shard_limit = 0;
   int32_t open_shard_count = 0;

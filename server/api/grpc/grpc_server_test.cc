@@ -145,6 +145,16 @@ class FakeBroker final : public broker::Broker {
   StatusOr<broker::DescribeLimitsResult> DescribeLimits(const broker::RequestContext&) override {
     return Unused<broker::DescribeLimitsResult>();
   }
+  Status SplitShard(const broker::RequestContext&, const broker::SplitShardRequest&) override {
+    return Answer();
+  }
+  Status MergeShards(const broker::RequestContext&, const broker::MergeShardsRequest&) override {
+    return Answer();
+  }
+  StatusOr<broker::UpdateShardCountResult> UpdateShardCount(
+      const broker::RequestContext&, const broker::UpdateShardCountRequest&) override {
+    return Unused<broker::UpdateShardCountResult>();
+  }
   void TrimExpiredRecords() override {}
 
  private:

@@ -457,6 +457,40 @@ StatusOr<std::string> UpdateStreamMode(Broker& b, const RequestContext& ctx, Jso
   return Empty();
 }
 
+StatusOr<std::string> SplitShard(Broker& b, const RequestContext& ctx, JsonObject& in,
+                                 const Status& decode_error) {
+  broker::SplitShardRequest req{ReadStreamRef(in), in.String("ShardToSplit"),
+                                in.String("NewStartingHashKey")};
+  RIFFLE_DECODED(decode_error);
+  RIFFLE_RETURN_IF_ERROR(b.SplitShard(ctx, req));
+  return Empty();
+}
+
+StatusOr<std::string> MergeShards(Broker& b, const RequestContext& ctx, JsonObject& in,
+                                  const Status& decode_error) {
+  broker::MergeShardsRequest req{ReadStreamRef(in), in.String("ShardToMerge"),
+                                 in.String("AdjacentShardToMerge")};
+  RIFFLE_DECODED(decode_error);
+  RIFFLE_RETURN_IF_ERROR(b.MergeShards(ctx, req));
+  return Empty();
+}
+
+StatusOr<std::string> UpdateShardCount(Broker& b, const RequestContext& ctx, JsonObject& in,
+                                       const Status& decode_error) {
+  broker::UpdateShardCountRequest req{ReadStreamRef(in), in.Integer("TargetShardCount"),
+                                      in.String("ScalingType")};
+  RIFFLE_DECODED(decode_error);
+  RIFFLE_ASSIGN_OR_RETURN(broker::UpdateShardCountResult r, b.UpdateShardCount(ctx, req));
+  JsonWriter out;
+  out.BeginObject()
+      .Member("StreamName", r.stream_name)
+      .MemberInt("CurrentShardCount", r.current_shard_count)
+      .MemberInt("TargetShardCount", r.target_shard_count)
+      .Member("StreamARN", r.stream_arn)
+      .EndObject();
+  return out.Take();
+}
+
 StatusOr<std::string> DescribeLimits(Broker& b, const RequestContext& ctx, JsonObject&,
                                      const Status& decode_error) {
   RIFFLE_DECODED(decode_error);
@@ -522,6 +556,9 @@ const std::unordered_map<std::string_view, Handler>& Handlers() {
       {"StopStreamEncryption", std::bind(ChangeEncryption, _1, _2, _3, _4, false)},
       {"UpdateStreamMode", UpdateStreamMode},
       {"DescribeLimits", DescribeLimits},
+      {"SplitShard", SplitShard},
+      {"MergeShards", MergeShards},
+      {"UpdateShardCount", UpdateShardCount},
       {"DescribeAccountSettings", DescribeAccountSettings},
   };
   return *handlers;
@@ -531,7 +568,6 @@ const std::unordered_map<std::string_view, Handler>& Handlers() {
 // calling them unknown.
 bool IsKnownButUnsupported(std::string_view op) {
   static constexpr std::string_view kOps[] = {
-      "SplitShard",          "MergeShards",         "UpdateShardCount",
       "RegisterStreamConsumer", "DeregisterStreamConsumer", "DescribeStreamConsumer",
       "ListStreamConsumers", "SubscribeToShard",    "UpdateMaxRecordSize",
       "UpdateStreamWarmThroughput", "UpdateAccountSettings", "GetResourcePolicy",
