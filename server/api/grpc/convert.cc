@@ -46,6 +46,17 @@ std::optional<std::string> IteratorTypeFromProto(v1::ShardIteratorType type) {
   }
 }
 
+std::optional<std::string> ScalingTypeFromProto(v1::ScalingType type) {
+  switch (type) {
+    case v1::SCALING_TYPE_UNSPECIFIED:
+      return std::nullopt;
+    case v1::UNIFORM_SCALING:
+      return "UNIFORM_SCALING";
+    default:
+      return std::to_string(static_cast<int>(type));
+  }
+}
+
 void ToProto(const broker::HashKeyRange& in, v1::HashKeyRange& out) {
   out.set_starting_hash_key(in.starting_hash_key);
   out.set_ending_hash_key(in.ending_hash_key);
@@ -188,6 +199,30 @@ broker::ListTagsRequest FromProto(const v1::ListTagsRequest& in) {
   return out;
 }
 
+broker::SplitShardRequest FromProto(const v1::SplitShardRequest& in) {
+  return broker::SplitShardRequest{
+      .stream = FromProto(in.stream()),
+      .shard_to_split = in.shard_to_split(),
+      .new_starting_hash_key = in.new_starting_hash_key(),
+  };
+}
+
+broker::MergeShardsRequest FromProto(const v1::MergeShardsRequest& in) {
+  return broker::MergeShardsRequest{
+      .stream = FromProto(in.stream()),
+      .shard_to_merge = in.shard_to_merge(),
+      .adjacent_shard_to_merge = in.adjacent_shard_to_merge(),
+  };
+}
+
+broker::UpdateShardCountRequest FromProto(const v1::UpdateShardCountRequest& in) {
+  return broker::UpdateShardCountRequest{
+      .stream = FromProto(in.stream()),
+      .target_shard_count = in.target_shard_count(),
+      .scaling_type = ScalingTypeFromProto(in.scaling_type()),
+  };
+}
+
 v1::StreamMode StreamModeToProto(const std::string& mode) {
   if (mode == "PROVISIONED") {
     return v1::PROVISIONED;
@@ -280,6 +315,13 @@ void ToProto(const broker::ListTagsResult& in, v1::ListTagsResponse& out) {
     tag.set_value(value);
   }
   out.set_has_more_tags(in.has_more_tags);
+}
+
+void ToProto(const broker::UpdateShardCountResult& in, v1::UpdateShardCountResponse& out) {
+  out.set_stream_name(in.stream_name);
+  out.set_stream_arn(in.stream_arn);
+  out.set_current_shard_count(in.current_shard_count);
+  out.set_target_shard_count(in.target_shard_count);
 }
 
 }  // namespace riffle::grpc_api

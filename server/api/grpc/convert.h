@@ -28,6 +28,9 @@ broker::RetentionRequest FromProto(const v1::RetentionRequest& in);
 broker::AddTagsRequest FromProto(const v1::AddTagsRequest& in);
 broker::RemoveTagsRequest FromProto(const v1::RemoveTagsRequest& in);
 broker::ListTagsRequest FromProto(const v1::ListTagsRequest& in);
+broker::SplitShardRequest FromProto(const v1::SplitShardRequest& in);
+broker::MergeShardsRequest FromProto(const v1::MergeShardsRequest& in);
+broker::UpdateShardCountRequest FromProto(const v1::UpdateShardCountRequest& in);
 
 // "PROVISIONED" -> PROVISIONED, "ON_DEMAND" -> ON_DEMAND, anything else -> UNSPECIFIED.
 v1::StreamMode StreamModeToProto(const std::string& mode);
@@ -40,5 +43,6 @@ void ToProto(const broker::PutRecordsResult& in, v1::PutRecordsResponse& out);
 // Moves the record data: a response can carry 10 MiB.
 void ToProto(broker::GetRecordsResult&& in, v1::GetRecordsResponse& out);
 void ToProto(const broker::ListTagsResult& in, v1::ListTagsResponse& out);
+void ToProto(const broker::UpdateShardCountResult& in, v1::UpdateShardCountResponse& out);
 
 }  // namespace riffle::grpc_api

@@ -180,5 +180,51 @@ TEST(GrpcConvertTest, ListStreamsFillsNamesAndSummariesInParallel) {
   EXPECT_EQ(out.next_token(), "token");
 }
 
+TEST(GrpcConvertTest, ReshardRequestsPassRequiredMembersEvenWhenEmpty) {
+  broker::SplitShardRequest split = FromProto(v1::SplitShardRequest());
+  EXPECT_THAT(split.shard_to_split, Optional(std::string()));
+  EXPECT_THAT(split.new_starting_hash_key, Optional(std::string()));
+  broker::MergeShardsRequest merge = FromProto(v1::MergeShardsRequest());
+  EXPECT_THAT(merge.shard_to_merge, Optional(std::string()));
+  EXPECT_THAT(merge.adjacent_shard_to_merge, Optional(std::string()));
+  broker::UpdateShardCountRequest scale = FromProto(v1::UpdateShardCountRequest());
+  EXPECT_THAT(scale.target_shard_count, Optional(0));
+  EXPECT_EQ(scale.scaling_type, std::nullopt);
+}
+
+TEST(GrpcConvertTest, SplitShardCarriesShardAndHashKey) {
+  v1::SplitShardRequest request;
+  request.mutable_stream()->set_name("s");
+  request.set_shard_to_split("shardId-000000000001");
+  request.set_new_starting_hash_key("170141183460469231731687303715884105728");
+  broker::SplitShardRequest out = FromProto(request);
+  EXPECT_THAT(out.stream.name, Optional(std::string("s")));
+  EXPECT_THAT(out.shard_to_split, Optional(std::string("shardId-000000000001")));
+  EXPECT_THAT(out.new_starting_hash_key,
+              Optional(std::string("170141183460469231731687303715884105728")));
+}
+
+TEST(GrpcConvertTest, ScalingTypeBecomesKinesisStringAndUnknownValuesTheirNumber) {
+  v1::UpdateShardCountRequest request;
+  request.set_target_shard_count(4);
+  request.set_scaling_type(v1::UNIFORM_SCALING);
+  broker::UpdateShardCountRequest out = FromProto(request);
+  EXPECT_THAT(out.target_shard_count, Optional(4));
+  EXPECT_THAT(out.scaling_type, Optional(std::string("UNIFORM_SCALING")));
+  request.set_scaling_type(static_cast<v1::ScalingType>(7));
+  EXPECT_THAT(FromProto(request).scaling_type, Optional(std::string("7")));
+}
+
+TEST(GrpcConvertTest, UpdateShardCountResultCarriesEveryField) {
+  v1::UpdateShardCountResponse out;
+  ToProto(broker::UpdateShardCountResult{"s", "arn:aws:kinesis:us-east-1:000000000000:stream/s", 2,
+                                         4},
+          out);
+  EXPECT_EQ(out.stream_name(), "s");
+  EXPECT_EQ(out.stream_arn(), "arn:aws:kinesis:us-east-1:000000000000:stream/s");
+  EXPECT_EQ(out.current_shard_count(), 2);
+  EXPECT_EQ(out.target_shard_count(), 4);
+}
+
 }  // namespace
 }  // namespace riffle::grpc_api

@@ -27,6 +27,9 @@ class FakeBroker final : public broker::Broker {
   broker::PutRecordRequest last_put;
   broker::GetShardIteratorRequest last_iterator_request;
   size_t last_put_records_bytes = 0;
+  broker::SplitShardRequest last_split;
+  broker::MergeShardsRequest last_merge;
+  broker::UpdateShardCountRequest last_scale;
 
   Status CreateStream(const broker::RequestContext&,
                       const broker::CreateStreamRequest& req) override {
@@ -145,15 +148,25 @@ class FakeBroker final : public broker::Broker {
   StatusOr<broker::DescribeLimitsResult> DescribeLimits(const broker::RequestContext&) override {
     return Unused<broker::DescribeLimitsResult>();
   }
-  Status SplitShard(const broker::RequestContext&, const broker::SplitShardRequest&) override {
+  Status SplitShard(const broker::RequestContext&, const broker::SplitShardRequest& req) override {
+    last_split = req;
     return Answer();
   }
-  Status MergeShards(const broker::RequestContext&, const broker::MergeShardsRequest&) override {
+  Status MergeShards(const broker::RequestContext&,
+                     const broker::MergeShardsRequest& req) override {
+    last_merge = req;
     return Answer();
   }
   StatusOr<broker::UpdateShardCountResult> UpdateShardCount(
-      const broker::RequestContext&, const broker::UpdateShardCountRequest&) override {
-    return Unused<broker::UpdateShardCountResult>();
+      const broker::RequestContext& ctx, const broker::UpdateShardCountRequest& req) override {
+    last_scale = req;
+    if (error) {
+      return *error;
+    }
+    const std::string name = req.stream.name.value_or("");
+    return broker::UpdateShardCountResult{
+        name, "arn:aws:kinesis:" + ctx.region + ":" + ctx.account + ":stream/" + name, 2,
+        static_cast<int32_t>(req.target_shard_count.value_or(0))};
   }
   void TrimExpiredRecords() override {}
 
@@ -310,6 +323,73 @@ TEST_F(GrpcServerTest, ShutdownIsIdempotentAndRefusesLaterCalls) {
   v1::DeleteStreamResponse response;
   EXPECT_EQ(stub_->DeleteStream(&context, request, &response).error_code(),
             grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(GrpcServerTest, SplitShardReachesTheBrokerAndItsErrorsKeepTheirCode) {
+  v1::SplitShardRequest request;
+  request.mutable_stream()->set_name("s");
+  request.set_shard_to_split("shardId-000000000000");
+  request.set_new_starting_hash_key("100");
+  v1::SplitShardResponse response;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->SplitShard(&context, request, &response).ok());
+    EXPECT_EQ(ErrorTrailer(context), "");
+  }
+  EXPECT_THAT(broker_.last_split.shard_to_split, Optional(std::string("shardId-000000000000")));
+  EXPECT_THAT(broker_.last_split.new_starting_hash_key, Optional(std::string("100")));
+
+  broker_.error = Status(ErrorCode::kInvalidArgument, "NewStartingHashKey 1 used in SplitShard()");
+  grpc::ClientContext context;
+  grpc::Status status = stub_->SplitShard(&context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "NewStartingHashKey 1 used in SplitShard()");
+  EXPECT_EQ(ErrorTrailer(context), "InvalidArgumentException");
+}
+
+TEST_F(GrpcServerTest, MergeOfAClosedShardIsFailedPrecondition) {
+  broker_.error = Status(ErrorCode::kResourceInUse, "has already been merged or split");
+  grpc::ClientContext context;
+  v1::MergeShardsRequest request;
+  request.mutable_stream()->set_name("s");
+  request.set_shard_to_merge("shardId-000000000000");
+  request.set_adjacent_shard_to_merge("shardId-000000000001");
+  v1::MergeShardsResponse response;
+  grpc::Status status = stub_->MergeShards(&context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(ErrorTrailer(context), "ResourceInUseException");
+  EXPECT_THAT(broker_.last_merge.shard_to_merge, Optional(std::string("shardId-000000000000")));
+  EXPECT_THAT(broker_.last_merge.adjacent_shard_to_merge,
+              Optional(std::string("shardId-000000000001")));
+}
+
+TEST_F(GrpcServerTest, UpdateShardCountReturnsTheBrokerResult) {
+  grpc::ClientContext context;
+  v1::UpdateShardCountRequest request;
+  request.mutable_stream()->set_name("s");
+  request.set_target_shard_count(4);
+  request.set_scaling_type(v1::UNIFORM_SCALING);
+  v1::UpdateShardCountResponse response;
+  ASSERT_TRUE(stub_->UpdateShardCount(&context, request, &response).ok());
+  EXPECT_EQ(response.stream_name(), "s");
+  EXPECT_EQ(response.stream_arn(), "arn:aws:kinesis:us-east-1:000000000000:stream/s");
+  EXPECT_EQ(response.current_shard_count(), 2);
+  EXPECT_EQ(response.target_shard_count(), 4);
+  EXPECT_THAT(broker_.last_scale.scaling_type, Optional(std::string("UNIFORM_SCALING")));
+}
+
+TEST_F(GrpcServerTest, UpdateShardCountOverTheLimitIsResourceExhausted) {
+  broker_.error = Status(ErrorCode::kLimitExceeded, "must be between half and double");
+  grpc::ClientContext context;
+  v1::UpdateShardCountRequest request;
+  request.mutable_stream()->set_name("s");
+  request.set_target_shard_count(100);
+  request.set_scaling_type(v1::UNIFORM_SCALING);
+  v1::UpdateShardCountResponse response;
+  grpc::Status status = stub_->UpdateShardCount(&context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(ErrorTrailer(context), "LimitExceededException");
+  EXPECT_EQ(response.target_shard_count(), 0);
 }
 
 }  // namespace

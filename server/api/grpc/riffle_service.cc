@@ -104,6 +104,21 @@ class RiffleService final : public v1::Riffle::Service {
     return Reply(broker_.ListTagsForStream(ctx_, FromProto(*request)), *context, *response);
   }
 
+  grpc::Status SplitShard(ServerContext* context, const v1::SplitShardRequest* request,
+                          v1::SplitShardResponse* /*response*/) override {
+    return ToGrpcStatus(broker_.SplitShard(ctx_, FromProto(*request)), *context);
+  }
+
+  grpc::Status MergeShards(ServerContext* context, const v1::MergeShardsRequest* request,
+                           v1::MergeShardsResponse* /*response*/) override {
+    return ToGrpcStatus(broker_.MergeShards(ctx_, FromProto(*request)), *context);
+  }
+
+  grpc::Status UpdateShardCount(ServerContext* context, const v1::UpdateShardCountRequest* request,
+                                v1::UpdateShardCountResponse* response) override {
+    return Reply(broker_.UpdateShardCount(ctx_, FromProto(*request)), *context, *response);
+  }
+
  private:
   template <typename Result, typename Response>
   static grpc::Status Reply(const StatusOr<Result>& result, ServerContext& context,
