@@ -22,7 +22,7 @@ struct StoreOptions {
   FsyncMode fsync = FsyncMode::kAlways;
   std::chrono::milliseconds fsync_interval{10};  // used by kInterval only; 1 ms .. 10 s
   // One memtable budget shared by all shard column families, so a thousand shards stay bounded.
-  uint64_t write_buffer_budget_bytes = 64 * kMiB;
+  uint64_t write_buffer_budget_bytes = 32 * kMiB;
   // One block cache shared by all column families.
   uint64_t block_cache_bytes = 32 * kMiB;
 
