@@ -365,4 +365,45 @@ StatusOr<std::map<std::string, std::string>> Client::ListTagsForStream(const std
   }
 }
 
+Status Client::SplitShard(const std::string& stream, const std::string& shard_to_split,
+                          const std::string& new_starting_hash_key) {
+  v1::SplitShardRequest request;
+  SetStream(stream, *request.mutable_stream());
+  request.set_shard_to_split(shard_to_split);
+  request.set_new_starting_hash_key(new_starting_hash_key);
+  v1::SplitShardResponse response;
+  return rpc_->Call(&v1::Riffle::Stub::SplitShard, request, response);
+}
+
+Status Client::MergeShards(const std::string& stream, const std::string& shard_to_merge,
+                           const std::string& adjacent_shard_to_merge) {
+  v1::MergeShardsRequest request;
+  SetStream(stream, *request.mutable_stream());
+  request.set_shard_to_merge(shard_to_merge);
+  request.set_adjacent_shard_to_merge(adjacent_shard_to_merge);
+  v1::MergeShardsResponse response;
+  return rpc_->Call(&v1::Riffle::Stub::MergeShards, request, response);
+}
+
+StatusOr<UpdateShardCountResult> Client::UpdateShardCount(const std::string& stream,
+                                                          int32_t target_shard_count,
+                                                          ScalingType scaling_type) {
+  v1::UpdateShardCountRequest request;
+  SetStream(stream, *request.mutable_stream());
+  request.set_target_shard_count(target_shard_count);
+  switch (scaling_type) {
+    case ScalingType::kUniformScaling:
+      request.set_scaling_type(v1::UNIFORM_SCALING);
+      break;
+  }
+  v1::UpdateShardCountResponse response;
+  RIFFLE_RETURN_IF_ERROR(rpc_->Call(&v1::Riffle::Stub::UpdateShardCount, request, response));
+  return UpdateShardCountResult{
+      .stream_name = std::move(*response.mutable_stream_name()),
+      .stream_arn = std::move(*response.mutable_stream_arn()),
+      .current_shard_count = response.current_shard_count(),
+      .target_shard_count = response.target_shard_count(),
+  };
+}
+
 }  // namespace riffle::client

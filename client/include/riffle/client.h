@@ -151,6 +151,15 @@ struct GetRecordsResult {
   std::vector<ChildShard> child_shards{};
 };
 
+enum class ScalingType { kUniformScaling };
+
+struct UpdateShardCountResult {
+  std::string stream_name{};
+  std::string stream_arn{};
+  int32_t current_shard_count = 0;  // open shards before the call
+  int32_t target_shard_count = 0;
+};
+
 // Every `stream` argument is a stream name, or a stream ARN when it starts with "arn:".
 class Client {
  public:
@@ -190,6 +199,27 @@ class Client {
   Status RemoveTagsFromStream(const std::string& stream, const std::vector<std::string>& keys);
   // All tags, however many pages that takes.
   StatusOr<std::map<std::string, std::string>> ListTagsForStream(const std::string& stream);
+
+  // Resharding of PROVISIONED streams (ON_DEMAND ones fail with kValidation). The parents close
+  // at their last record and stay readable; GetRecords at the end of one returns no next
+  // iterator and the children in child_shards. Read a child only after all of its parents to
+  // keep each partition key's order.
+  //
+  // Splits an open shard in two at `new_starting_hash_key` (decimal), the second child's first
+  // hash key: it must be greater than the shard's starting hash key + 1 and less than its ending
+  // hash key (else kInvalidArgument). An unknown shard is kResourceNotFound, a closed one
+  // kResourceInUse.
+  Status SplitShard(const std::string& stream, const std::string& shard_to_split,
+                    const std::string& new_starting_hash_key);
+  // Merges two open shards into one; `shard_to_merge`'s hash keys must end right below
+  // `adjacent_shard_to_merge`'s (else kInvalidArgument).
+  Status MergeShards(const std::string& stream, const std::string& shard_to_merge,
+                     const std::string& adjacent_shard_to_merge);
+  // Reshards the open shards into `target_shard_count` of equal hash key ranges: between half
+  // and double the open shard count (else kLimitExceeded).
+  StatusOr<UpdateShardCountResult> UpdateShardCount(
+      const std::string& stream, int32_t target_shard_count,
+      ScalingType scaling_type = ScalingType::kUniformScaling);
 
  private:
   class Rpc;  // the gRPC stub and call plumbing, kept out of this header
