@@ -30,6 +30,28 @@ Status ListStreams(client::Client& client, const Output& output);
 Status DescribeStream(client::Client& client, const Output& output, const std::string& stream);
 Status DeleteStream(client::Client& client, const Output& output, const std::string& stream);
 
+struct SplitShardArgs {
+  std::string stream;
+  std::string shard_id;
+  std::string new_starting_hash_key;  // decimal; the second child's first hash key
+};
+// Splits, then reports the two children (found by DescribeStream: parent == shard_id).
+Status SplitShard(client::Client& client, const Output& output, const SplitShardArgs& args);
+
+struct MergeShardsArgs {
+  std::string stream;
+  std::string shard_id;           // the lower hash keys
+  std::string adjacent_shard_id;  // the hash keys right above
+};
+// Merges, then reports the child (found by DescribeStream: parent and adjacent parent).
+Status MergeShards(client::Client& client, const Output& output, const MergeShardsArgs& args);
+
+struct ScaleStreamArgs {
+  std::string stream;
+  int32_t shards = 0;  // target open shard count, UNIFORM_SCALING
+};
+Status ScaleStream(client::Client& client, const Output& output, const ScaleStreamArgs& args);
+
 struct ProduceArgs {
   std::string stream;
   std::string partition_key;
@@ -48,9 +70,13 @@ struct TailArgs {
   // Set from a signal handler; tail returns OK soon after it turns true.
   const std::atomic<bool>* stop = nullptr;
 };
-// Prints the records of every shard (or one). Without `follow` it stops once each shard is read
-// to its end; with it, it polls for new records (and children of closed shards) until `stop`,
-// and waits out a server that is unavailable for a while (a restart) instead of failing.
+// Prints the records of every shard (or one). A shard is read only once all of its parents that
+// are still listed have been read to their end, and a closed shard is followed into the
+// children its last GetRecords names, so each partition key's records come out in order across
+// splits and merges. Without `follow` it stops once each shard is read to its end; with it, it
+// polls for new records (and children of closed shards) until `stop`, and waits out a server
+// that is unavailable for a while (a restart) instead of failing. With `shard_id` only that
+// shard is read, and no children.
 Status Tail(client::Client& client, const Output& output, const TailArgs& args);
 
 }  // namespace riffle::cli

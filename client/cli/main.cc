@@ -2,6 +2,8 @@
 //
 //   riffle [--endpoint HOST:PORT] [--json] stream create NAME --shards N [--on-demand]
 //   riffle stream list | stream describe NAME | stream delete NAME
+//   riffle stream split NAME --shard ID --hash-key K | stream merge NAME --shard A --adjacent B
+//   riffle stream scale NAME --shards N             UNIFORM_SCALING to N open shards
 //   riffle produce NAME --key K [--file F]        one record per input line
 //   riffle tail NAME [--from trim-horizon|latest|timestamp:<RFC3339>|seq:<n>] [-f] [--shard ID]
 //
@@ -47,7 +49,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--json", json, "one JSON object per line, for scripts");
 
-  CLI::App* stream = app.add_subcommand("stream", "create, list, describe or delete streams");
+  CLI::App* stream =
+      app.add_subcommand("stream", "create, list, describe, reshard or delete streams");
   stream->require_subcommand(1);
   riffle::cli::CreateStreamArgs create_args;
   int32_t shards = 0;
@@ -63,6 +66,26 @@ int main(int argc, char** argv) {
   std::string delete_name;
   CLI::App* remove = stream->add_subcommand("delete", "delete a stream and its records");
   remove->add_option("name", delete_name, "stream name or ARN")->required();
+  riffle::cli::SplitShardArgs split_args;
+  CLI::App* split = stream->add_subcommand("split", "split an open shard in two");
+  split->add_option("name", split_args.stream, "stream name or ARN")->required();
+  split->add_option("--shard", split_args.shard_id, "the shard to split")->required();
+  split->add_option("--hash-key", split_args.new_starting_hash_key,
+                    "decimal hash key where the second child starts")
+      ->required();
+  riffle::cli::MergeShardsArgs merge_args;
+  CLI::App* merge = stream->add_subcommand("merge", "merge two adjacent open shards");
+  merge->add_option("name", merge_args.stream, "stream name or ARN")->required();
+  merge->add_option("--shard", merge_args.shard_id, "the shard with the lower hash keys")
+      ->required();
+  merge->add_option("--adjacent", merge_args.adjacent_shard_id,
+                    "the shard whose hash keys start right above it")
+      ->required();
+  riffle::cli::ScaleStreamArgs scale_args;
+  CLI::App* scale =
+      stream->add_subcommand("scale", "reshard to N open shards of equal hash key ranges");
+  scale->add_option("name", scale_args.stream, "stream name or ARN")->required();
+  scale->add_option("--shards", scale_args.shards, "target open shard count")->required();
 
   riffle::cli::ProduceArgs produce_args;
   std::string input_file;
@@ -97,6 +120,12 @@ int main(int argc, char** argv) {
     status = riffle::cli::DescribeStream(client, output, describe_name);
   } else if (remove->parsed()) {
     status = riffle::cli::DeleteStream(client, output, delete_name);
+  } else if (split->parsed()) {
+    status = riffle::cli::SplitShard(client, output, split_args);
+  } else if (merge->parsed()) {
+    status = riffle::cli::MergeShards(client, output, merge_args);
+  } else if (scale->parsed()) {
+    status = riffle::cli::ScaleStream(client, output, scale_args);
   } else if (produce->parsed()) {
     if (!input_file.empty()) {
       produce_args.input_fd = open(input_file.c_str(), O_RDONLY | O_CLOEXEC);

@@ -36,6 +36,37 @@ std::string ShardJson(const client::Shard& shard) {
   return json.Build();
 }
 
+// The shards of `stream` whose parents are exactly `parent` (and `adjacent_parent`, empty for a
+// split): the children a reshard just made, as a new parent is never reused.
+StatusOr<std::vector<std::string>> ChildrenOf(client::Client& client, const std::string& stream,
+                                              const std::string& parent,
+                                              const std::string& adjacent_parent) {
+  RIFFLE_ASSIGN_OR_RETURN(client::StreamDescription description, client.DescribeStream(stream));
+  std::vector<std::string> children;
+  for (const client::Shard& shard : description.shards) {
+    if (shard.parent_shard_id == parent && shard.adjacent_parent_shard_id == adjacent_parent) {
+      children.push_back(shard.shard_id);
+    }
+  }
+  return children;
+}
+
+std::string JoinIds(const std::vector<std::string>& ids, const char* separator) {
+  std::string out;
+  for (const std::string& id : ids) {
+    out += (out.empty() ? "" : separator) + id;
+  }
+  return out;
+}
+
+std::vector<std::string> JsonStrings(const std::vector<std::string>& values) {
+  std::vector<std::string> out;
+  for (const std::string& value : values) {
+    out.push_back(tools::JsonQuote(value));
+  }
+  return out;
+}
+
 }  // namespace
 
 Status CreateStream(client::Client& client, const Output& output, const CreateStreamArgs& args) {
@@ -130,6 +161,63 @@ Status DescribeStream(client::Client& client, const Output& output, const std::s
       output.out << " + " << shard.adjacent_parent_shard_id;
     }
     output.out << "\n";
+  }
+  return Status();
+}
+
+Status SplitShard(client::Client& client, const Output& output, const SplitShardArgs& args) {
+  RIFFLE_RETURN_IF_ERROR(client.SplitShard(args.stream, args.shard_id, args.new_starting_hash_key));
+  RIFFLE_ASSIGN_OR_RETURN(std::vector<std::string> children,
+                          ChildrenOf(client, args.stream, args.shard_id, ""));
+  if (output.json) {
+    output.out << JsonObject()
+                      .AddString("stream_name", args.stream)
+                      .AddString("shard_to_split", args.shard_id)
+                      .AddString("new_starting_hash_key", args.new_starting_hash_key)
+                      .AddRaw("child_shards", tools::JsonArray(JsonStrings(children)))
+                      .Build()
+               << "\n";
+  } else {
+    output.out << "split " << args.shard_id << " of stream " << args.stream << " at hash key "
+               << args.new_starting_hash_key << " into " << JoinIds(children, " and ") << "\n";
+  }
+  return Status();
+}
+
+Status MergeShards(client::Client& client, const Output& output, const MergeShardsArgs& args) {
+  RIFFLE_RETURN_IF_ERROR(client.MergeShards(args.stream, args.shard_id, args.adjacent_shard_id));
+  RIFFLE_ASSIGN_OR_RETURN(std::vector<std::string> children,
+                          ChildrenOf(client, args.stream, args.shard_id, args.adjacent_shard_id));
+  if (output.json) {
+    output.out << JsonObject()
+                      .AddString("stream_name", args.stream)
+                      .AddString("shard_to_merge", args.shard_id)
+                      .AddString("adjacent_shard_to_merge", args.adjacent_shard_id)
+                      .AddRaw("child_shards", tools::JsonArray(JsonStrings(children)))
+                      .Build()
+               << "\n";
+  } else {
+    output.out << "merged " << args.shard_id << " and " << args.adjacent_shard_id
+               << " of stream " << args.stream << " into " << JoinIds(children, " and ") << "\n";
+  }
+  return Status();
+}
+
+Status ScaleStream(client::Client& client, const Output& output, const ScaleStreamArgs& args) {
+  RIFFLE_ASSIGN_OR_RETURN(client::UpdateShardCountResult result,
+                          client.UpdateShardCount(args.stream, args.shards));
+  if (output.json) {
+    output.out << JsonObject()
+                      .AddString("stream_name", result.stream_name)
+                      .AddString("stream_arn", result.stream_arn)
+                      .AddInt("current_shard_count", result.current_shard_count)
+                      .AddInt("target_shard_count", result.target_shard_count)
+                      .Build()
+               << "\n";
+  } else {
+    output.out << "scaled stream " << result.stream_name << " from "
+               << result.current_shard_count << " to " << result.target_shard_count
+               << " open shards\n";
   }
   return Status();
 }

@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <chrono>
 #include <ostream>
-#include <set>
+#include <map>
 #include <thread>
 #include <vector>
 
@@ -28,8 +28,12 @@ struct PollRound {
 
 struct ShardCursor {
   std::string shard_id{};
-  std::string iterator{};
+  // Read only after these are done, so that a partition key's records before a reshard (in the
+  // parents) come out before those after it (in this child).
+  std::vector<std::string> parents{};
   client::IteratorPosition start{};
+  std::string iterator{};  // empty until opened, and again at the end of a closed shard
+  bool opened = false;
   std::string last_sequence_number{};  // of the last record printed
   bool done = false;
 };
@@ -44,10 +48,14 @@ class Tailer {
     RIFFLE_RETURN_IF_ERROR(OpenCursors(start));
     while (!Stopped()) {
       PollRound round;
-      // Index loop: Poll() may append children of a closed shard.
+      // Index loop: Poll() may append children of a closed shard, which come after their
+      // parents and so are polled in the same round once those are done.
       for (size_t i = 0; i < cursors_.size() && !Stopped(); ++i) {
-        if (cursors_[i].done) {
+        if (cursors_[i].done || !ParentsDone(cursors_[i])) {
           continue;
+        }
+        if (!cursors_[i].opened) {
+          RIFFLE_RETURN_IF_ERROR(Open(cursors_[i]));
         }
         RIFFLE_RETURN_IF_ERROR(Poll(i, round));
       }
@@ -79,33 +87,60 @@ class Tailer {
     }
   }
 
+  // A parent that is not tracked does not hold its children back: it expired (ListShards leaves
+  // it out), or the start position was not in it.
+  bool ParentsDone(const ShardCursor& cursor) const {
+    return std::all_of(cursor.parents.begin(), cursor.parents.end(), [&](const std::string& id) {
+      auto it = index_of_.find(id);
+      return it == index_of_.end() || cursors_[it->second].done;
+    });
+  }
+
+  void Track(ShardCursor cursor) {
+    index_of_.emplace(cursor.shard_id, cursors_.size());
+    cursors_.push_back(std::move(cursor));
+  }
+
+  Status Open(ShardCursor& cursor) {
+    RIFFLE_ASSIGN_OR_RETURN(cursor.iterator,
+                            client_.GetShardIterator(args_.stream, cursor.shard_id, cursor.start));
+    cursor.opened = true;
+    return Status();
+  }
+
+  // Opens every listed shard at `start` now, so that a position like LATEST means the time the
+  // tail started even for a shard that waits for its parents.
   Status OpenCursors(const client::IteratorPosition& start) {
-    std::vector<std::string> shard_ids;
+    std::vector<ShardCursor> listed;
     if (!args_.shard_id.empty()) {
-      shard_ids.push_back(args_.shard_id);
+      listed.push_back({.shard_id = args_.shard_id, .start = start});
     } else {
       RIFFLE_ASSIGN_OR_RETURN(std::vector<client::Shard> shards, client_.ListShards(args_.stream));
       for (const client::Shard& shard : shards) {
-        shard_ids.push_back(shard.shard_id);
+        ShardCursor cursor{.shard_id = shard.shard_id, .start = start};
+        for (const std::string* parent : {&shard.parent_shard_id, &shard.adjacent_parent_shard_id}) {
+          if (!parent->empty()) {
+            cursor.parents.push_back(*parent);
+          }
+        }
+        listed.push_back(std::move(cursor));
       }
     }
     // A sequence number belongs to one shard: the others refuse it with InvalidArgument, and are
-    // left out rather than read from some other point.
+    // left out rather than read from some other point; the shard's children are read whole.
     const bool one_shard_only =
         start.type == client::IteratorType::kAtSequenceNumber && args_.shard_id.empty();
     Status refused;
-    for (const std::string& shard_id : shard_ids) {
-      known_shards_.insert(shard_id);
-      StatusOr<std::string> iterator = client_.GetShardIterator(args_.stream, shard_id, start);
-      if (!iterator.ok()) {
-        if (one_shard_only && iterator.status().code() == ErrorCode::kInvalidArgument) {
-          refused = iterator.status();
+    for (ShardCursor& cursor : listed) {
+      Status opened = Open(cursor);
+      if (!opened.ok()) {
+        if (one_shard_only && opened.code() == ErrorCode::kInvalidArgument) {
+          refused = opened;
           continue;
         }
-        return iterator.status();
+        return opened;
       }
-      cursors_.push_back(
-          {.shard_id = shard_id, .iterator = std::move(iterator).value(), .start = start});
+      Track(std::move(cursor));
     }
     if (cursors_.empty() && !refused.ok()) {
       return refused;
@@ -158,10 +193,8 @@ class Tailer {
     cursor.iterator = std::move(result->next_shard_iterator);
     if (cursor.iterator.empty()) {
       cursor.done = true;  // the end of a closed shard: its hash keys moved to the children
-      if (args_.follow) {
-        for (const client::ChildShard& child : result->child_shards) {
-          RIFFLE_RETURN_IF_ERROR(OpenChild(child.shard_id));
-        }
+      for (const client::ChildShard& child : result->child_shards) {
+        AddChild(child);
       }
     } else if (!args_.follow && result->records.empty() && result->millis_behind_latest == 0) {
       cursor.done = true;  // caught up
@@ -169,15 +202,16 @@ class Tailer {
     return Status();
   }
 
-  Status OpenChild(const std::string& shard_id) {
-    if (!args_.shard_id.empty() || !known_shards_.insert(shard_id).second) {
-      return Status();
+  // Tracks a child named at the end of a closed shard, unless it is tracked already (listed at
+  // the start, or named by its other parent). It is opened at TRIM_HORIZON once its parents are
+  // done: all of its records are newer than theirs.
+  void AddChild(const client::ChildShard& child) {
+    if (!args_.shard_id.empty() || index_of_.count(child.shard_id) > 0) {
+      return;
     }
-    const client::IteratorPosition start = client::IteratorPosition::TrimHorizon();
-    RIFFLE_ASSIGN_OR_RETURN(std::string iterator,
-                            client_.GetShardIterator(args_.stream, shard_id, start));
-    cursors_.push_back({.shard_id = shard_id, .iterator = std::move(iterator), .start = start});
-    return Status();
+    Track({.shard_id = child.shard_id,
+           .parents = child.parent_shards,
+           .start = client::IteratorPosition::TrimHorizon()});
   }
 
   // An iterator lives 5 minutes; a tail that was suspended longer resumes where it stopped.
@@ -209,8 +243,8 @@ class Tailer {
   client::Client& client_;
   const Output& output_;
   const TailArgs& args_;
-  std::vector<ShardCursor> cursors_;
-  std::set<std::string> known_shards_;
+  std::vector<ShardCursor> cursors_;  // parents before children
+  std::map<std::string, size_t> index_of_;  // shard id -> its cursor
   Status outage_;  // the last ServiceUnavailable while following
   bool outage_reported_ = false;
 };

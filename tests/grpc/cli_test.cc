@@ -1,11 +1,14 @@
 // Drives the `riffle` CLI binary against the real riffled: create, produce from stdin, tail
-// --json, tail -f until SIGTERM, delete, and the error format.
+// --json, tail -f until SIGTERM, split, merge and scale, tail across a split, delete, and the
+// error format.
 #include <signal.h>
 
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <regex>
+#include <set>
 #include <thread>
 
 #include <gmock/gmock.h>
@@ -232,6 +235,140 @@ TEST_F(GrpcCliTest, TailFollowWaitsOutARestartOfRiffled) {
   kill(follower, SIGTERM);
   EXPECT_EQ(WaitForExit(follower, std::chrono::seconds(10)), 0) << ReadFile(err);
   EXPECT_THAT(ReadFile(err), HasSubstr("riffle: reconnected\n"));
+}
+
+TEST_F(GrpcCliTest, SplitMergeAndScaleReportTheNewShards) {
+  ASSERT_EQ(Run({"stream", "create", "s", "--shards", "2"}).exit_code, 0);
+  // Shard 0 holds 0..2^127-1; split it at 2^126.
+  CliResult split = Run({"stream", "split", "s", "--shard", "shardId-000000000000", "--hash-key",
+                         "85070591730234615865843651857942052864"});
+  ASSERT_EQ(split.exit_code, 0) << split.err;
+  EXPECT_EQ(split.out,
+            "split shardId-000000000000 of stream s at hash key "
+            "85070591730234615865843651857942052864 into shardId-000000000002 and "
+            "shardId-000000000003\n");
+
+  CliResult merge = Run({"--json", "stream", "merge", "s", "--shard", "shardId-000000000003",
+                         "--adjacent", "shardId-000000000001"});
+  ASSERT_EQ(merge.exit_code, 0) << merge.err;
+  EXPECT_EQ(merge.out,
+            R"({"stream_name":"s","shard_to_merge":"shardId-000000000003",)"
+            R"("adjacent_shard_to_merge":"shardId-000000000001",)"
+            R"("child_shards":["shardId-000000000004"]})"
+            "\n");
+
+  CliResult scale = Run({"stream", "scale", "s", "--shards", "4"});
+  ASSERT_EQ(scale.exit_code, 0) << scale.err;
+  EXPECT_EQ(scale.out, "scaled stream s from 2 to 4 open shards\n");
+  CliResult scale_json = Run({"--json", "stream", "scale", "s", "--shards", "2"});
+  ASSERT_EQ(scale_json.exit_code, 0) << scale_json.err;
+  EXPECT_EQ(scale_json.out,
+            R"({"stream_name":"s","stream_arn":"arn:aws:kinesis:us-east-1:000000000000:stream/s",)"
+            R"("current_shard_count":4,"target_shard_count":2})"
+            "\n");
+
+  CliResult describe = Run({"stream", "describe", "s"});
+  ASSERT_EQ(describe.exit_code, 0) << describe.err;
+  EXPECT_THAT(describe.out, HasSubstr("Shards:      2 open, "));
+  EXPECT_THAT(describe.out, HasSubstr("shardId-000000000004  CLOSED  hash keys "
+                                      "85070591730234615865843651857942052864.."
+                                      "340282366920938463463374607431768211455  parent "
+                                      "shardId-000000000003 + shardId-000000000001\n"));
+
+  CliResult unknown = Run({"stream", "split", "s", "--shard", "shardId-000000000099",
+                           "--hash-key", "5"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_EQ(unknown.out, "");
+  EXPECT_EQ(unknown.err,
+            "riffle: ResourceNotFoundException: Could not find shard shardId-000000000099 in "
+            "stream s under account 000000000000.\n");
+  CliResult far_apart = Run({"stream", "merge", "s", "--shard", "shardId-000000000000",
+                             "--adjacent", "shardId-000000000001"});
+  EXPECT_EQ(far_apart.exit_code, 1);
+  EXPECT_THAT(far_apart.err, StartsWith("riffle: ResourceInUseException: "));
+}
+
+// The data of one `--json tail` line up to `length` bytes, without a regex: lines here hold
+// records of a megabyte.
+std::string DataPrefix(const std::string& line, size_t length) {
+  const size_t at = line.find("\"data\":\"");
+  return at == std::string::npos ? "<no data>" : line.substr(at + 8, length);
+}
+
+TEST_F(GrpcCliTest, TailFromTrimHorizonPrintsParentRecordsBeforeChildRecordsAfterASplit) {
+  ASSERT_EQ(Run({"stream", "create", "s", "--shards", "1"}).exit_code, 0);
+  // More than the 10 MiB one GetRecords call returns, so the parent takes several calls; the
+  // children must wait for all of them.
+  std::string before;
+  std::vector<std::string> expected;
+  for (int i = 10; i < 22; ++i) {
+    expected.push_back("before-" + std::to_string(i));
+    before += expected.back() + " " + std::string(1000 * 1000, 'x') + "\n";
+  }
+  ASSERT_EQ(Run({"produce", "s", "--key", "k"}, before).exit_code, 0);
+  CliResult split = Run({"stream", "split", "s", "--shard", "shardId-000000000000", "--hash-key",
+                         "170141183460469231731687303715884105728"});
+  ASSERT_EQ(split.exit_code, 0) << split.err;
+  // Keys on both children: which key lands where is up to MD5.
+  std::map<std::string, std::vector<std::string>> after;
+  for (const std::string key : {"k", "j", "user-1", "user-2"}) {
+    std::string input;
+    for (int i = 0; i < 5; ++i) {
+      after[key].push_back("after-" + key + "-" + std::to_string(i));
+      input += after[key].back() + "\n";
+    }
+    ASSERT_EQ(Run({"produce", "s", "--key", key}, input).exit_code, 0);
+  }
+
+  CliResult tail = Run({"--json", "tail", "s", "--from", "trim-horizon"});
+  ASSERT_EQ(tail.exit_code, 0) << tail.err;
+  const std::vector<std::string> lines = Lines(tail.out);
+  ASSERT_EQ(lines.size(), expected.size() + 20);
+  std::vector<std::string> parent;
+  std::set<std::string> child_shards;
+  std::map<std::string, std::vector<std::string>> per_key;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const std::string shard = JsonString(lines[i].substr(0, 200), "shard_id");
+    if (i < expected.size()) {
+      EXPECT_EQ(shard, "shardId-000000000000") << "line " << i;
+      parent.push_back(DataPrefix(lines[i], 9));
+    } else {
+      EXPECT_NE(shard, "shardId-000000000000") << "line " << i << " is a parent record after "
+                                              << "child records";
+      child_shards.insert(shard);
+      const std::string key = JsonString(lines[i].substr(0, 300), "partition_key");
+      per_key[key].push_back(DataPrefix(lines[i], 100).substr(0, after[key].front().size()));
+    }
+  }
+  EXPECT_THAT(parent, ElementsAreArray(expected));
+  EXPECT_THAT(child_shards, ::testing::IsSubsetOf({"shardId-000000000001",
+                                                   "shardId-000000000002"}));
+  EXPECT_EQ(per_key, after);
+}
+
+TEST_F(GrpcCliTest, TailFollowContinuesIntoTheChildrenOfASplitShard) {
+  ASSERT_EQ(Run({"stream", "create", "s", "--shards", "1"}).exit_code, 0);
+  const std::string out = scratch_dir() / "follow.out";
+  const std::string err = scratch_dir() / "follow.err";
+  const pid_t follower = Spawn(Command({"tail", "s", "-f"}), "", out, err);
+  ASSERT_GT(follower, 0);
+  const auto wait_for_lines = [&](size_t count) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (Lines(ReadFile(out)).size() < count && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return Lines(ReadFile(out));
+  };
+  ASSERT_EQ(Run({"produce", "s", "--key", "k"}, "b0\nb1\n").exit_code, 0);
+  ASSERT_EQ(wait_for_lines(2).size(), 2u) << ReadFile(err);
+  ASSERT_EQ(Run({"stream", "split", "s", "--shard", "shardId-000000000000", "--hash-key",
+                 "170141183460469231731687303715884105728"})
+                .exit_code,
+            0);
+  ASSERT_EQ(Run({"produce", "s", "--key", "k"}, "a0\na1\n").exit_code, 0);
+  EXPECT_THAT(wait_for_lines(4), ElementsAreArray({"b0", "b1", "a0", "a1"})) << ReadFile(err);
+  kill(follower, SIGTERM);
+  EXPECT_EQ(WaitForExit(follower, std::chrono::seconds(10)), 0) << ReadFile(err);
 }
 
 // With per-shard quotas on, a PROVISIONED shard takes 1000 records/s: produce has to retry the
