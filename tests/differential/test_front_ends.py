@@ -4,7 +4,8 @@ The same scenarios run through the native gRPC API (the `riffle` CLI, whose path
 comes from RIFFLE_CLI) and through the Kinesis HTTP API (boto3) against ONE
 daemon: records written through one are read back through the other with the
 same data, partition keys, sequence numbers, shards and arrival times; the same
-partition keys route to the same shards; stream descriptions match; and the same
+partition keys route to the same shards; stream descriptions match, also after a
+split, merge or scale through either of them; and the same
 bad inputs fail with the same Kinesis error code (and message) on both.
 
 Every expectation is an exact value, so that drift between the front ends fails.
@@ -360,6 +361,86 @@ class FrontEndsTest(RiffledTestCase):
         code, _ = self.cli_error("stream", "describe", stream)
         self.assertEqual(code, "ResourceNotFoundException")
 
+    # -- resharding -------------------------------------------------------
+
+    def assertLineage(self, stream, closed, children):
+        """Both front ends show exactly `closed` closed, and `children` as {id: (parents, range)}."""
+        cli, desc = self.assertDescriptionsAgree(stream)
+        cli_shards = {s["shard_id"]: s for s in cli["shards"]}
+        boto_shards = {s["ShardId"]: s for s in desc["Shards"]}
+        for shard in closed:
+            self.assertIn("ending_sequence_number", cli_shards[shard])
+            self.assertIn("EndingSequenceNumber", boto_shards[shard]["SequenceNumberRange"])
+        for shard, (parents, (start, end)) in children.items():
+            c, b = cli_shards[shard], boto_shards[shard]
+            self.assertEqual([c.get("parent_shard_id"), c.get("adjacent_parent_shard_id")],
+                             (parents + [None])[:2], shard)
+            self.assertEqual([b.get("ParentShardId"), b.get("AdjacentParentShardId")],
+                             (parents + [None])[:2], shard)
+            self.assertEqual((int(c["starting_hash_key"]), int(c["ending_hash_key"])),
+                             (start, end), shard)
+            self.assertNotIn("ending_sequence_number", c)
+        for shard, c in cli_shards.items():
+            if shard not in closed:
+                self.assertNotIn("ending_sequence_number", c, f"{shard} should be open")
+        return cli, desc
+
+    def test_split_through_cli_agrees_with_boto3(self):
+        stream = self.create_stream(shards=1)
+        before = self.produce(stream, "k", [b"b0", b"b1"])
+        middle = 2 ** 127
+        [split] = self.cli_ok("stream", "split", stream, "--shard", shard_id(0),
+                              "--hash-key", str(middle))
+        self.assertEqual(split, {"stream_name": stream, "shard_to_split": shard_id(0),
+                                 "new_starting_hash_key": str(middle),
+                                 "child_shards": [shard_id(1), shard_id(2)]})
+        self.assertLineage(stream, [shard_id(0)], {
+            shard_id(1): ([shard_id(0)], (0, middle - 1)),
+            shard_id(2): ([shard_id(0)], (middle, 2 ** 128 - 1)),
+        })
+        after = self.produce(stream, "k", [b"a0", b"a1"])
+        halves = [(0, middle - 1), (middle, 2 ** 128 - 1)]
+        self.assertEqual({sh for _, sh, _ in after},
+                         {shard_id(1 + shard_for(hash_key("k"), halves))})
+
+        # boto3 reads the parent to its end: no next iterator, the children the CLI printed.
+        it = self.kinesis.get_shard_iterator(StreamName=stream, ShardId=shard_id(0),
+                                             ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        out = self.kinesis.get_records(ShardIterator=it)
+        self.assertEqual([r["Data"] for r in out["Records"]], [b"b0", b"b1"])
+        self.assertIsNone(out.get("NextShardIterator"))
+        self.assertEqual([c["ShardId"] for c in out["ChildShards"]], split["child_shards"])
+        self.assertEqual([c["ParentShards"] for c in out["ChildShards"]],
+                         [[shard_id(0)], [shard_id(0)]])
+
+        # The CLI's tail reads the parent before the child.
+        tailed = [(t["shard_id"], tail_data(t), t["sequence_number"]) for t in self.tail(stream)]
+        self.assertEqual(tailed, [(sh, d, seq) for d, sh, seq in before + after])
+
+    def test_split_and_merge_through_boto3_agree_with_cli(self):
+        stream = self.create_stream(shards=2)
+        quarter = 2 ** 126
+        self.kinesis.split_shard(StreamName=stream, ShardToSplit=shard_id(1),
+                                 NewStartingHashKey=str(3 * quarter))
+        self.assertLineage(stream, [shard_id(1)], {
+            shard_id(2): ([shard_id(1)], (2 * quarter, 3 * quarter - 1)),
+            shard_id(3): ([shard_id(1)], (3 * quarter, 2 ** 128 - 1)),
+        })
+        self.kinesis.merge_shards(StreamName=stream, ShardToMerge=shard_id(2),
+                                  AdjacentShardToMerge=shard_id(3))
+        self.assertLineage(stream, [shard_id(1), shard_id(2), shard_id(3)], {
+            shard_id(4): ([shard_id(2), shard_id(3)], (2 * quarter, 2 ** 128 - 1)),
+        })
+        out = self.kinesis.update_shard_count(StreamName=stream, TargetShardCount=4,
+                                              ScalingType="UNIFORM_SCALING")
+        self.assertEqual((out["CurrentShardCount"], out["TargetShardCount"]), (2, 4))
+        cli, _ = self.assertDescriptionsAgree(stream)
+        self.assertEqual(cli["open_shard_count"], 4)
+        [scaled] = self.cli_ok("stream", "scale", stream, "--shards", "2")
+        self.assertEqual((scaled["current_shard_count"], scaled["target_shard_count"]), (4, 2))
+        cli, _ = self.assertDescriptionsAgree(stream)
+        self.assertEqual(cli["open_shard_count"], 2)
+
     # -- errors -----------------------------------------------------------
 
     def assertSameError(self, code, cli_args, boto_call, stdin=b"", same_message=True,
@@ -415,6 +496,41 @@ class FrontEndsTest(RiffledTestCase):
         # Nothing was written by either refused call.
         self.assertEqual(self.tail(stream), [])
         self.assertEqual(self.boto_records(stream, 2), {shard_id(0): [], shard_id(1): []})
+
+    def test_reshard_errors_agree(self):
+        stream = self.create_stream(shards=3)
+        k = self.kinesis1
+        missing = shard_id(99)
+        self.assertSameError("ResourceNotFoundException",
+                             ["stream", "split", stream, "--shard", missing, "--hash-key", "5"],
+                             k.split_shard, StreamName=stream, ShardToSplit=missing,
+                             NewStartingHashKey="5")
+        self.assertSameError("InvalidArgumentException",
+                             ["stream", "split", stream, "--shard", shard_id(0),
+                              "--hash-key", "1"],
+                             k.split_shard, StreamName=stream, ShardToSplit=shard_id(0),
+                             NewStartingHashKey="1")
+        self.assertSameError("InvalidArgumentException",
+                             ["stream", "merge", stream, "--shard", shard_id(0),
+                              "--adjacent", shard_id(2)],
+                             k.merge_shards, StreamName=stream, ShardToMerge=shard_id(0),
+                             AdjacentShardToMerge=shard_id(2))
+        self.assertSameError("LimitExceededException",
+                             ["stream", "scale", stream, "--shards", "7"],
+                             k.update_shard_count, StreamName=stream, TargetShardCount=7,
+                             ScalingType="UNIFORM_SCALING")
+        on_demand = self.create_stream(on_demand=True)
+        self.assertSameError("ValidationException",
+                             ["stream", "split", on_demand, "--shard", shard_id(0),
+                              "--hash-key", str(2 ** 127)],
+                             k.split_shard, StreamName=on_demand, ShardToSplit=shard_id(0),
+                             NewStartingHashKey=str(2 ** 127))
+        self.assertSameError("ValidationException",
+                             ["stream", "scale", on_demand, "--shards", "2"],
+                             k.update_shard_count, StreamName=on_demand, TargetShardCount=2,
+                             ScalingType="UNIFORM_SCALING")
+        # Nothing changed through either front end.
+        self.assertLineage(stream, [], {})
 
     def test_duplicate_stream_errors_agree(self):
         stream = self.create_stream(shards=1)
