@@ -9,7 +9,7 @@ RIFFLE_BUILD_TYPE=${RIFFLE_BUILD_TYPE:-Release}
 BUILD_PACKAGES=(cmake ninja-build pkg-config g++ librocksdb-dev libgrpc++-dev protobuf-compiler-grpc
   libprotobuf-dev protobuf-compiler libgtest-dev libgmock-dev libbenchmark-dev libboost1.81-dev
   libsimdjson-dev libssl-dev libcli11-dev libspdlog-dev libfmt-dev libnghttp2-dev
-  prometheus-cpp-dev)
+  prometheus-cpp-dev zlib1g-dev)
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi

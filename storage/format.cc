@@ -276,6 +276,11 @@ std::string EncodeStreamMeta(const StreamMeta& meta) {
     PutVarint(out, shard.ending_position ? *shard.ending_position + 1 : 0);
     PutFixed64(out, static_cast<uint64_t>(shard.closed_ms));
   }
+  PutVarint(out, meta.consumers.size());
+  for (const ConsumerMeta& consumer : meta.consumers) {
+    PutString(out, consumer.name);
+    PutFixed64(out, static_cast<uint64_t>(consumer.created_ms));
+  }
   return out;
 }
 
@@ -319,6 +324,12 @@ std::optional<StreamMeta> DecodeStreamMeta(std::string_view value) {
     }
     shard.closed_ms = static_cast<int64_t>(r.Fixed64());
     meta.shards.push_back(shard);
+  }
+  for (uint64_t n = r.Varint(); r.ok() && n > 0; --n) {
+    ConsumerMeta consumer;
+    consumer.name = std::string(r.String());
+    consumer.created_ms = static_cast<int64_t>(r.Fixed64());
+    meta.consumers.push_back(std::move(consumer));
   }
   if (!r.ok() || !r.done()) {
     return std::nullopt;

@@ -75,6 +75,12 @@ struct ShardMeta {
   int64_t closed_ms = 0;
 };
 
+// An enhanced fan-out consumer registered on a stream.
+struct ConsumerMeta {
+  std::string name;
+  int64_t created_ms = 0;  // its ARN ends in the creation time in seconds
+};
+
 struct StreamMeta {
   uint64_t id = 0;  // internal id: never reused, so a re-created name never meets old data
   std::string name;
@@ -89,6 +95,7 @@ struct StreamMeta {
   int32_t max_record_size_kib = 1024;
   uint32_t next_shard_ordinal = 0;
   std::vector<ShardMeta> shards;
+  std::vector<ConsumerMeta> consumers;
 };
 
 std::string EncodeStreamMeta(const StreamMeta& meta);

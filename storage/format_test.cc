@@ -113,6 +113,7 @@ TEST(StreamMetaTest, RoundTripsEveryField) {
   shard.parent_ordinal = 0;
   shard.ending_position = 99;
   meta.shards = {ShardMeta{}, shard};
+  meta.consumers = {ConsumerMeta{"app", 1700000000123}};
   std::optional<StreamMeta> decoded = DecodeStreamMeta(EncodeStreamMeta(meta));
   ASSERT_TRUE(decoded.has_value());
   EXPECT_EQ(decoded->name, "orders");
@@ -124,6 +125,9 @@ TEST(StreamMetaTest, RoundTripsEveryField) {
   EXPECT_EQ(decoded->shards[1].parent_ordinal, 0u);
   EXPECT_EQ(decoded->shards[1].ending_hash_key, kMaxHashKey);
   EXPECT_EQ(decoded->shards[1].ending_position, 99u);
+  ASSERT_EQ(decoded->consumers.size(), 1u);
+  EXPECT_EQ(decoded->consumers[0].name, "app");
+  EXPECT_EQ(decoded->consumers[0].created_ms, 1700000000123);
   std::string truncated = EncodeStreamMeta(meta);
   truncated.pop_back();
   EXPECT_FALSE(DecodeStreamMeta(truncated).has_value());

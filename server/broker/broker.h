@@ -82,6 +82,23 @@ class Broker {
   virtual StatusOr<UpdateShardCountResult> UpdateShardCount(
       const RequestContext& ctx, const UpdateShardCountRequest& req) = 0;
 
+  // Enhanced fan-out consumers and their push subscriptions.
+  virtual StatusOr<ConsumerDescription> RegisterStreamConsumer(
+      const RequestContext& ctx, const RegisterConsumerRequest& req) = 0;
+  virtual Status DeregisterStreamConsumer(const RequestContext& ctx, const ConsumerRef& req) = 0;
+  virtual StatusOr<ConsumerDescription> DescribeStreamConsumer(const RequestContext& ctx,
+                                                               const ConsumerRef& req) = 0;
+  virtual StatusOr<ListConsumersResult> ListStreamConsumers(const RequestContext& ctx,
+                                                            const ListConsumersRequest& req) = 0;
+  // Validates a SubscribeToShard call and returns where it starts. The transport then calls
+  // NextEvent() until it reports the shard's end or the subscription's time is up.
+  virtual StatusOr<Subscription> Subscribe(const RequestContext& ctx,
+                                           const SubscribeRequest& req) = 0;
+  // The records after `subscription` (at most ~1 MiB), advancing it. An empty event is a
+  // heartbeat. Never blocks on new data.
+  virtual StatusOr<SubscriptionEvent> NextEvent(const RequestContext& ctx,
+                                                Subscription& subscription) = 0;
+
   // Drops records older than each stream's retention period. Called by the trimmer job.
   virtual void TrimExpiredRecords() = 0;
 };

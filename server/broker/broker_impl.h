@@ -125,6 +125,16 @@ class BrokerImpl final : public Broker {
   Status MergeShards(const RequestContext& ctx, const MergeShardsRequest& req) override;
   StatusOr<UpdateShardCountResult> UpdateShardCount(const RequestContext& ctx,
                                                     const UpdateShardCountRequest& req) override;
+  StatusOr<ConsumerDescription> RegisterStreamConsumer(const RequestContext& ctx,
+                                                       const RegisterConsumerRequest& req) override;
+  Status DeregisterStreamConsumer(const RequestContext& ctx, const ConsumerRef& req) override;
+  StatusOr<ConsumerDescription> DescribeStreamConsumer(const RequestContext& ctx,
+                                                       const ConsumerRef& req) override;
+  StatusOr<ListConsumersResult> ListStreamConsumers(const RequestContext& ctx,
+                                                    const ListConsumersRequest& req) override;
+  StatusOr<Subscription> Subscribe(const RequestContext& ctx, const SubscribeRequest& req) override;
+  StatusOr<SubscriptionEvent> NextEvent(const RequestContext& ctx,
+                                        Subscription& subscription) override;
   StatusOr<DescribeLimitsResult> DescribeLimits(const RequestContext& ctx) override;
   void TrimExpiredRecords() override;
 
@@ -170,6 +180,22 @@ class BrokerImpl final : public Broker {
   // Sets `stream_name` as soon as the iterator names the stream, for the metrics.
   StatusOr<GetRecordsResult> DoGetRecords(const RequestContext& ctx, const GetRecordsRequest& req,
                                           std::string& stream_name);
+  // Where an iterator or subscription of `type` starts in `shard` (GetShardIterator's rules).
+  StatusOr<uint64_t> StartOffset(const RequestContext& ctx, const storage::StreamMeta& meta,
+                                 const Shard& shard, const std::string& type,
+                                 const std::optional<std::string>& sequence_number,
+                                 std::optional<int64_t> timestamp_ms, int64_t now) const;
+  // The children of a closed shard as GetRecords and SubscribeToShard report them.
+  static std::vector<ChildShard> ChildShardsOf(const ShardSet& shards, uint32_t ordinal);
+  // The stream and consumer a ConsumerRef names.
+  struct ResolvedConsumer {
+    std::shared_ptr<Stream> stream;
+    storage::ConsumerMeta consumer;
+  };
+  StatusOr<ResolvedConsumer> ResolveConsumer(const RequestContext& ctx,
+                                             const ConsumerRef& ref) const;
+  ConsumerDescription DescribeConsumer(const RequestContext& ctx, const std::string& stream,
+                                       const storage::ConsumerMeta& consumer) const;
   void ReportCall(Operation operation, std::string_view stream,
                   std::chrono::steady_clock::time_point start, ErrorCode outcome) const;
 

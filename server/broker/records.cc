@@ -315,6 +315,66 @@ StatusOr<PutRecordsResult> BrokerImpl::DoPutRecords(const RequestContext& ctx,
   return out;
 }
 
+StatusOr<uint64_t> BrokerImpl::StartOffset(const RequestContext& ctx,
+                                           const storage::StreamMeta& meta, const Shard& shard,
+                                           const std::string& type,
+                                           const std::optional<std::string>& sequence_number,
+                                           std::optional<int64_t> timestamp_ms,
+                                           int64_t now) const {
+  uint64_t offset = 0;
+  const int64_t retention_cutoff = now - int64_t{meta.retention_hours} * 3600 * 1000;
+  if (type == "TRIM_HORIZON") {
+    // The oldest record still within retention, even before the trimmer has removed the
+    // expired ones.
+    RIFFLE_ASSIGN_OR_RETURN(offset, shard.log->FindOffsetAtTime(retention_cutoff));
+  } else if (type == "LATEST") {
+    offset = shard.log->committed_end();
+  } else if (type == "AT_TIMESTAMP") {
+    if (*timestamp_ms > now) {
+      offset = shard.log->committed_end();  // nothing has arrived at a future time yet
+    } else {
+      RIFFLE_ASSIGN_OR_RETURN(offset, shard.log->FindOffsetAtTime(*timestamp_ms));
+    }
+  } else {
+    std::optional<storage::SequencePosition> position =
+        storage::ParseSequenceNumber(*sequence_number);
+    if (!position) {
+      return Status(ErrorCode::kInvalidArgument,
+                    fmt::format("StartingSequenceNumber {} used in GetShardIterator on shard {} in "
+                                "stream {} under account {} is invalid.",
+                                *sequence_number, shard.shard_id, meta.name,
+                                ctx.account));
+    }
+    if (position->shard_ordinal != shard.meta.ordinal) {
+      return Status(ErrorCode::kInvalidArgument,
+                    fmt::format("Invalid StartingSequenceNumber. It encodes {}, while it was used "
+                                "in a call to a shard with {}",
+                                storage::FormatShardId(position->shard_ordinal), shard.shard_id));
+    }
+    // Position p is the record at offset p - 1; position 0 is the shard's start.
+    offset = type == "AT_SEQUENCE_NUMBER" ? (position->position == 0 ? 0 : position->position - 1)
+                                          : position->position;
+    offset = std::max(offset, shard.log->trim_offset());
+  }
+  return offset;
+}
+
+std::vector<ChildShard> BrokerImpl::ChildShardsOf(const ShardSet& shards, uint32_t ordinal) {
+  std::vector<ChildShard> out;
+  for (const auto& child : shards.ChildrenOf(ordinal)) {
+    ChildShard c;
+    c.shard_id = child->shard_id;
+    c.parent_shards.push_back(storage::FormatShardId(*child->meta.parent_ordinal));
+    if (child->meta.adjacent_parent_ordinal) {
+      c.parent_shards.push_back(storage::FormatShardId(*child->meta.adjacent_parent_ordinal));
+    }
+    c.hash_key_range.starting_hash_key = storage::FormatHashKey(child->meta.starting_hash_key);
+    c.hash_key_range.ending_hash_key = storage::FormatHashKey(child->meta.ending_hash_key);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
 StatusOr<std::string> BrokerImpl::GetShardIterator(const RequestContext& ctx,
                                                    const GetShardIteratorRequest& req) {
   Validator v;
@@ -353,41 +413,9 @@ StatusOr<std::string> BrokerImpl::GetShardIterator(const RequestContext& ctx,
                               *req.shard_id, meta.name, ctx.account));
   }
   const int64_t now = clock_.NowMillis();
-  uint64_t offset = 0;
-  const int64_t retention_cutoff = now - int64_t{meta.retention_hours} * 3600 * 1000;
-  if (type == "TRIM_HORIZON") {
-    // The oldest record still within retention, even before the trimmer has removed the
-    // expired ones.
-    RIFFLE_ASSIGN_OR_RETURN(offset, shard->log->FindOffsetAtTime(retention_cutoff));
-  } else if (type == "LATEST") {
-    offset = shard->log->committed_end();
-  } else if (type == "AT_TIMESTAMP") {
-    if (*req.timestamp_ms > now) {
-      offset = shard->log->committed_end();  // nothing has arrived at a future time yet
-    } else {
-      RIFFLE_ASSIGN_OR_RETURN(offset, shard->log->FindOffsetAtTime(*req.timestamp_ms));
-    }
-  } else {
-    std::optional<storage::SequencePosition> position =
-        storage::ParseSequenceNumber(*req.starting_sequence_number);
-    if (!position) {
-      return Status(ErrorCode::kInvalidArgument,
-                    fmt::format("StartingSequenceNumber {} used in GetShardIterator on shard {} in "
-                                "stream {} under account {} is invalid.",
-                                *req.starting_sequence_number, shard->shard_id, meta.name,
-                                ctx.account));
-    }
-    if (position->shard_ordinal != shard->meta.ordinal) {
-      return Status(ErrorCode::kInvalidArgument,
-                    fmt::format("Invalid StartingSequenceNumber. It encodes {}, while it was used "
-                                "in a call to a shard with {}",
-                                storage::FormatShardId(position->shard_ordinal), shard->shard_id));
-    }
-    // Position p is the record at offset p - 1; position 0 is the shard's start.
-    offset = type == "AT_SEQUENCE_NUMBER" ? (position->position == 0 ? 0 : position->position - 1)
-                                          : position->position;
-    offset = std::max(offset, shard->log->trim_offset());
-  }
+  RIFFLE_ASSIGN_OR_RETURN(uint64_t offset,
+                          StartOffset(ctx, meta, *shard, type, req.starting_sequence_number,
+                                      req.timestamp_ms, now));
   return EncodeIterator(signer_, IteratorPosition{stream->id, shard->meta.ordinal, offset, now});
 }
 
@@ -473,17 +501,7 @@ StatusOr<GetRecordsResult> BrokerImpl::DoGetRecords(const RequestContext& ctx,
   }
   if (shard->meta.ending_position && read.next_offset >= end) {
     // The end of a closed shard: no next iterator, and the children to continue with.
-    for (const auto& child : shards->ChildrenOf(shard->meta.ordinal)) {
-      ChildShard c;
-      c.shard_id = child->shard_id;
-      c.parent_shards.push_back(storage::FormatShardId(*child->meta.parent_ordinal));
-      if (child->meta.adjacent_parent_ordinal) {
-        c.parent_shards.push_back(storage::FormatShardId(*child->meta.adjacent_parent_ordinal));
-      }
-      c.hash_key_range.starting_hash_key = storage::FormatHashKey(child->meta.starting_hash_key);
-      c.hash_key_range.ending_hash_key = storage::FormatHashKey(child->meta.ending_hash_key);
-      out.child_shards.push_back(std::move(c));
-    }
+    out.child_shards = ChildShardsOf(*shards, shard->meta.ordinal);
     return out;
   }
   out.next_shard_iterator = EncodeIterator(

@@ -362,6 +362,12 @@ Status BrokerImpl::DeleteStream(const RequestContext& ctx, const DeleteStreamReq
   if (FindStream(meta.name) != stream) {
     return Status(ErrorCode::kResourceNotFound, NotFound(ctx, meta.name));  // a racing delete
   }
+  if (!meta.consumers.empty() && !req.enforce_consumer_deletion) {
+    return Status(ErrorCode::kResourceInUse,
+                  fmt::format("Stream {} under account {} has registered consumers; deleting it "
+                              "needs EnforceConsumerDeletion.",
+                              meta.name, ctx.account));
+  }
   // Catalog first: once the entry is gone the stream is gone, even if a crash interrupts the
   // column family drops below (the next start drops what is left).
   storage::Store::CatalogChange change;
@@ -411,6 +417,7 @@ StreamDescription BrokerImpl::Describe(const RequestContext& ctx, const StreamMe
     out.key_id = meta.key_id;
   }
   out.max_record_size_kib = meta.max_record_size_kib;
+  out.consumer_count = static_cast<int32_t>(meta.consumers.size());
   for (const storage::ShardMeta& shard : meta.shards) {
     out.open_shard_count += shard.ending_position ? 0 : 1;
   }

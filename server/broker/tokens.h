@@ -12,7 +12,12 @@
 
 namespace riffle::broker {
 
-enum class TokenKind : uint8_t { kShardIterator = 1, kListShards = 2, kListStreams = 3 };
+enum class TokenKind : uint8_t {
+  kShardIterator = 1,
+  kListShards = 2,
+  kListStreams = 3,
+  kListConsumers = 4,
+};
 
 class TokenSigner {
  public:

@@ -259,6 +259,68 @@ struct UpdateShardCountResult {
   int32_t target_shard_count = 0;
 };
 
+// A consumer named by ConsumerARN, or by StreamARN + ConsumerName (all three may be given if
+// they agree).
+struct ConsumerRef {
+  std::optional<std::string> stream_arn;
+  std::optional<std::string> consumer_name;
+  std::optional<std::string> consumer_arn;
+};
+
+struct RegisterConsumerRequest {
+  std::optional<std::string> stream_arn;
+  std::optional<std::string> consumer_name;
+};
+
+struct ConsumerDescription {
+  std::string consumer_name;
+  std::string consumer_arn;
+  std::string consumer_status;  // CREATING | ACTIVE | DELETING
+  int64_t creation_time_ms = 0;
+  std::string stream_arn;
+};
+
+struct ListConsumersRequest {
+  std::optional<std::string> stream_arn;
+  std::optional<std::string> next_token;
+  std::optional<int64_t> max_results;
+  std::optional<int64_t> stream_creation_timestamp_ms;
+};
+
+struct ListConsumersResult {
+  std::vector<ConsumerDescription> consumers;
+  std::optional<std::string> next_token;
+};
+
+struct StartingPosition {
+  std::optional<std::string> type;  // the five ShardIteratorType values
+  std::optional<std::string> sequence_number;
+  std::optional<int64_t> timestamp_ms;
+};
+
+struct SubscribeRequest {
+  std::optional<std::string> consumer_arn;
+  std::optional<std::string> shard_id;
+  std::optional<StartingPosition> starting_position;
+};
+
+// Where a subscription stands; the transport keeps it and asks for the next event.
+struct Subscription {
+  uint64_t stream_id = 0;
+  uint32_t shard_ordinal = 0;
+  uint64_t offset = 0;                  // the next record to deliver
+  std::string continuation_sequence_number;  // "after" this is the next record
+};
+
+struct SubscriptionEvent {
+  std::vector<Record> records;
+  // Absent only in the last event of a closed shard, which lists the children instead.
+  std::optional<std::string> continuation_sequence_number;
+  int64_t millis_behind_latest = 0;
+  std::vector<ChildShard> child_shards;
+  bool shard_ended = false;
+};
+
 struct DescribeLimitsResult {
   int32_t shard_limit = 0;
   int32_t open_shard_count = 0;

@@ -168,6 +168,30 @@ class FakeBroker final : public broker::Broker {
         name, "arn:aws:kinesis:" + ctx.region + ":" + ctx.account + ":stream/" + name, 2,
         static_cast<int32_t>(req.target_shard_count.value_or(0))};
   }
+  StatusOr<broker::ConsumerDescription> RegisterStreamConsumer(
+      const broker::RequestContext&, const broker::RegisterConsumerRequest&) override {
+    return Unused<broker::ConsumerDescription>();
+  }
+  Status DeregisterStreamConsumer(const broker::RequestContext&,
+                                  const broker::ConsumerRef&) override {
+    return Answer();
+  }
+  StatusOr<broker::ConsumerDescription> DescribeStreamConsumer(
+      const broker::RequestContext&, const broker::ConsumerRef&) override {
+    return Unused<broker::ConsumerDescription>();
+  }
+  StatusOr<broker::ListConsumersResult> ListStreamConsumers(
+      const broker::RequestContext&, const broker::ListConsumersRequest&) override {
+    return Unused<broker::ListConsumersResult>();
+  }
+  StatusOr<broker::Subscription> Subscribe(const broker::RequestContext&,
+                                           const broker::SubscribeRequest&) override {
+    return Unused<broker::Subscription>();
+  }
+  StatusOr<broker::SubscriptionEvent> NextEvent(const broker::RequestContext&,
+                                                broker::Subscription&) override {
+    return Unused<broker::SubscriptionEvent>();
+  }
   void TrimExpiredRecords() override {}
 
  private:

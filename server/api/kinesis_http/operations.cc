@@ -74,6 +74,67 @@ void WriteEncryption(JsonWriter& out, const broker::StreamDescription& d) {
 
 std::string Empty() { return std::string(); }
 
+// "Records": [...] of GetRecords and SubscribeToShardEvent.
+void WriteRecords(JsonWriter& out, const std::vector<broker::Record>& records) {
+  size_t estimate = 256;
+  for (const auto& record : records) {
+    estimate += 160 + record.data.size() * 4 / 3 + record.partition_key.size();
+  }
+  out.Reserve(estimate);
+  out.Key("Records").BeginArray();
+  for (const auto& record : records) {
+    out.BeginObject()
+        .Key("SequenceNumber")
+        .PlainString(record.sequence_number)
+        .Key("ApproximateArrivalTimestamp")
+        .Timestamp(record.arrival_time_ms)
+        .Key("Data")
+        .PlainString(broker::Base64Encode(record.data))
+        .Member("PartitionKey", record.partition_key);
+    if (record.encryption_type) {
+      out.Member("EncryptionType", *record.encryption_type);
+    }
+    out.EndObject();
+  }
+  out.EndArray();
+}
+
+// "ChildShards": [...], left out when empty (only a closed shard's end has children).
+void WriteChildShards(JsonWriter& out, const std::vector<broker::ChildShard>& children) {
+  if (children.empty()) {
+    return;
+  }
+  out.Key("ChildShards").BeginArray();
+  for (const auto& child : children) {
+    out.BeginObject().Member("ShardId", child.shard_id).Key("ParentShards").BeginArray();
+    for (const auto& parent : child.parent_shards) {
+      out.String(parent);
+    }
+    out.EndArray();
+    WriteHashKeyRange(out, child.hash_key_range);
+    out.EndObject();
+  }
+  out.EndArray();
+}
+
+void WriteConsumer(JsonWriter& out, const broker::ConsumerDescription& c, bool with_stream) {
+  out.BeginObject()
+      .Member("ConsumerName", c.consumer_name)
+      .Member("ConsumerARN", c.consumer_arn)
+      .Member("ConsumerStatus", c.consumer_status)
+      .Key("ConsumerCreationTimestamp")
+      .Timestamp(c.creation_time_ms);
+  if (with_stream) {
+    out.Member("StreamARN", c.stream_arn);
+  }
+  out.EndObject();
+}
+
+broker::ConsumerRef ReadConsumerRef(JsonObject& in) {
+  return broker::ConsumerRef{in.String("StreamARN"), in.String("ConsumerName"),
+                             in.String("ConsumerARN")};
+}
+
 // One operation: decode, call, encode. Returns the body or the broker's error.
 using Handler = std::function<StatusOr<std::string>(Broker&, const RequestContext&, JsonObject&,
                                                     const Status& decode_error)>;
@@ -287,44 +348,13 @@ StatusOr<std::string> GetRecords(Broker& b, const RequestContext& ctx, JsonObjec
   RIFFLE_DECODED(decode_error);
   RIFFLE_ASSIGN_OR_RETURN(broker::GetRecordsResult r, b.GetRecords(ctx, req));
   JsonWriter out;
-  size_t estimate = 256;
-  for (const auto& record : r.records) {
-    estimate += 160 + record.data.size() * 4 / 3 + record.partition_key.size();
-  }
-  out.Reserve(estimate);
-  out.BeginObject().Key("Records").BeginArray();
-  for (const auto& record : r.records) {
-    out.BeginObject()
-        .Key("SequenceNumber")
-        .PlainString(record.sequence_number)
-        .Key("ApproximateArrivalTimestamp")
-        .Timestamp(record.arrival_time_ms)
-        .Key("Data")
-        .PlainString(broker::Base64Encode(record.data))
-        .Member("PartitionKey", record.partition_key);
-    if (record.encryption_type) {
-      out.Member("EncryptionType", *record.encryption_type);
-    }
-    out.EndObject();
-  }
-  out.EndArray();
+  out.BeginObject();
+  WriteRecords(out, r.records);
   if (r.next_shard_iterator) {
     out.Member("NextShardIterator", *r.next_shard_iterator);
   }
   out.MemberInt("MillisBehindLatest", r.millis_behind_latest);
-  if (!r.child_shards.empty()) {
-    out.Key("ChildShards").BeginArray();
-    for (const auto& child : r.child_shards) {
-      out.BeginObject().Member("ShardId", child.shard_id).Key("ParentShards").BeginArray();
-      for (const auto& parent : child.parent_shards) {
-        out.String(parent);
-      }
-      out.EndArray();
-      WriteHashKeyRange(out, child.hash_key_range);
-      out.EndObject();
-    }
-    out.EndArray();
-  }
+  WriteChildShards(out, r.child_shards);
   out.EndObject();
   return out.Take();
 }
@@ -491,6 +521,59 @@ StatusOr<std::string> UpdateShardCount(Broker& b, const RequestContext& ctx, Jso
   return out.Take();
 }
 
+StatusOr<std::string> RegisterStreamConsumer(Broker& b, const RequestContext& ctx, JsonObject& in,
+                                             const Status& decode_error) {
+  broker::RegisterConsumerRequest req{in.String("StreamARN"), in.String("ConsumerName")};
+  in.StringMap("Tags");
+  RIFFLE_DECODED(decode_error);
+  RIFFLE_ASSIGN_OR_RETURN(broker::ConsumerDescription c, b.RegisterStreamConsumer(ctx, req));
+  JsonWriter out;
+  out.BeginObject().Key("Consumer");
+  WriteConsumer(out, c, /*with_stream=*/false);
+  out.EndObject();
+  return out.Take();
+}
+
+StatusOr<std::string> DeregisterStreamConsumer(Broker& b, const RequestContext& ctx,
+                                               JsonObject& in, const Status& decode_error) {
+  broker::ConsumerRef req = ReadConsumerRef(in);
+  RIFFLE_DECODED(decode_error);
+  RIFFLE_RETURN_IF_ERROR(b.DeregisterStreamConsumer(ctx, req));
+  return Empty();
+}
+
+StatusOr<std::string> DescribeStreamConsumer(Broker& b, const RequestContext& ctx, JsonObject& in,
+                                             const Status& decode_error) {
+  broker::ConsumerRef req = ReadConsumerRef(in);
+  RIFFLE_DECODED(decode_error);
+  RIFFLE_ASSIGN_OR_RETURN(broker::ConsumerDescription c, b.DescribeStreamConsumer(ctx, req));
+  JsonWriter out;
+  out.BeginObject().Key("ConsumerDescription");
+  WriteConsumer(out, c, /*with_stream=*/true);
+  out.EndObject();
+  return out.Take();
+}
+
+StatusOr<std::string> ListStreamConsumers(Broker& b, const RequestContext& ctx, JsonObject& in,
+                                          const Status& decode_error) {
+  broker::ListConsumersRequest req{in.String("StreamARN"), in.String("NextToken"),
+                                   in.Integer("MaxResults"),
+                                   in.TimestampMillis("StreamCreationTimestamp")};
+  RIFFLE_DECODED(decode_error);
+  RIFFLE_ASSIGN_OR_RETURN(broker::ListConsumersResult r, b.ListStreamConsumers(ctx, req));
+  JsonWriter out;
+  out.BeginObject().Key("Consumers").BeginArray();
+  for (const auto& c : r.consumers) {
+    WriteConsumer(out, c, /*with_stream=*/false);
+  }
+  out.EndArray();
+  if (r.next_token) {
+    out.Member("NextToken", *r.next_token);
+  }
+  out.EndObject();
+  return out.Take();
+}
+
 StatusOr<std::string> DescribeLimits(Broker& b, const RequestContext& ctx, JsonObject&,
                                      const Status& decode_error) {
   RIFFLE_DECODED(decode_error);
@@ -559,6 +642,10 @@ const std::unordered_map<std::string_view, Handler>& Handlers() {
       {"SplitShard", SplitShard},
       {"MergeShards", MergeShards},
       {"UpdateShardCount", UpdateShardCount},
+      {"RegisterStreamConsumer", RegisterStreamConsumer},
+      {"DeregisterStreamConsumer", DeregisterStreamConsumer},
+      {"DescribeStreamConsumer", DescribeStreamConsumer},
+      {"ListStreamConsumers", ListStreamConsumers},
       {"DescribeAccountSettings", DescribeAccountSettings},
   };
   return *handlers;
@@ -568,8 +655,7 @@ const std::unordered_map<std::string_view, Handler>& Handlers() {
 // calling them unknown.
 bool IsKnownButUnsupported(std::string_view op) {
   static constexpr std::string_view kOps[] = {
-      "RegisterStreamConsumer", "DeregisterStreamConsumer", "DescribeStreamConsumer",
-      "ListStreamConsumers", "SubscribeToShard",    "UpdateMaxRecordSize",
+      "UpdateMaxRecordSize",
       "UpdateStreamWarmThroughput", "UpdateAccountSettings", "GetResourcePolicy",
       "PutResourcePolicy",   "DeleteResourcePolicy"};
   for (std::string_view known : kOps) {
@@ -581,6 +667,35 @@ bool IsKnownButUnsupported(std::string_view op) {
 }
 
 }  // namespace
+
+StatusOr<broker::Subscription> StartSubscription(Broker& broker, const RequestContext& ctx,
+                                                 std::string& body) {
+  JsonDocument doc;
+  RIFFLE_RETURN_IF_ERROR(doc.Parse(body));
+  JsonObject in = doc.root();
+  broker::SubscribeRequest req;
+  req.consumer_arn = in.String("ConsumerARN");
+  req.shard_id = in.String("ShardId");
+  if (std::optional<JsonObject> start = in.Object("StartingPosition")) {
+    req.starting_position = broker::StartingPosition{
+        start->String("Type"), start->String("SequenceNumber"), start->TimestampMillis("Timestamp")};
+  }
+  RIFFLE_RETURN_IF_ERROR(doc.error());
+  return broker.Subscribe(ctx, req);
+}
+
+std::string SubscriptionEventJson(const broker::SubscriptionEvent& event) {
+  JsonWriter out;
+  out.BeginObject();
+  WriteRecords(out, event.records);
+  if (event.continuation_sequence_number) {
+    out.Member("ContinuationSequenceNumber", *event.continuation_sequence_number);
+  }
+  out.MemberInt("MillisBehindLatest", event.millis_behind_latest);
+  WriteChildShards(out, event.child_shards);
+  out.EndObject();
+  return out.Take();
+}
 
 Reply ErrorReply(const Status& status) {
   Reply reply;

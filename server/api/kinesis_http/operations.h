@@ -23,4 +23,14 @@ Reply Dispatch(broker::Broker& broker, const broker::RequestContext& ctx, std::s
 // The error reply for `status`: HTTP status, `__type` and `message`.
 Reply ErrorReply(const Status& status);
 
+inline constexpr std::string_view kSubscribeToShardTarget = "Kinesis_20131202.SubscribeToShard";
+
+// SubscribeToShard streams its answer, so the transport runs it: this decodes and validates the
+// request and says where the subscription starts...
+StatusOr<broker::Subscription> StartSubscription(broker::Broker& broker,
+                                                 const broker::RequestContext& ctx,
+                                                 std::string& body);
+// ...and this is the JSON payload of each SubscribeToShardEvent message.
+std::string SubscriptionEventJson(const broker::SubscriptionEvent& event);
+
 }  // namespace riffle::kinesis_http

@@ -12,9 +12,11 @@
 #include <cstring>
 #include <map>
 #include <ctime>
+#include <functional>
 #include <thread>
 #include <vector>
 
+#include "server/api/kinesis_http/event_stream.h"
 #include "server/api/kinesis_http/operations.h"
 
 namespace riffle::kinesis_http {
@@ -156,10 +158,29 @@ class Session : public std::enable_shared_from_this<Session> {
   void Answer(http::response<http::string_body> response);
   void OnWrite(bool keep_alive, beast::error_code ec);
 
+  // SubscribeToShard: a chunked event stream of up to 5 minutes on this connection.
+  void Subscribe(http::request<http::string_body>& request);
+  void PollSubscription();
+  void SendEvent(std::string message, std::function<void()> then);
+  void EndSubscription();
+
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   ServerImpl& server_;
+
+  struct Push {
+    broker::RequestContext ctx;
+    broker::Subscription subscription;
+    std::chrono::steady_clock::time_point ends;
+    std::chrono::steady_clock::time_point last_event;
+    http::response<http::empty_body> header;
+    std::optional<http::response_serializer<http::empty_body>> serializer;
+    asio::steady_timer timer;
+    bool keep_alive = false;
+    explicit Push(const asio::any_io_executor& executor) : timer(executor) {}
+  };
+  std::unique_ptr<Push> push_;
 };
 
 class ServerImpl final : public HttpServer {
@@ -234,6 +255,8 @@ class ServerImpl final : public HttpServer {
       }
     }
   }
+
+  broker::Broker& broker() { return broker_; }
 
   // One request, whichever HTTP version carried it.
   Reply Handle(std::string_view authorization, std::string_view target, std::string& body) {
@@ -585,7 +608,114 @@ void Session::OnRead(beast::error_code ec) {
     return;
   }
   http::request<http::string_body> request = parser_->release();
+  if (request["X-Amz-Target"] == kSubscribeToShardTarget) {
+    Subscribe(request);
+    return;
+  }
   Answer(server_.Handle(request));
+}
+
+// The subscription polls its shard rather than waiting on the watermark: a worker thread runs
+// many connections and must never block, and a 50 ms poll keeps delivery well under the
+// latency KCL expects from enhanced fan-out.
+constexpr auto kSubscriptionPoll = std::chrono::milliseconds(50);
+constexpr auto kSubscriptionHeartbeat = std::chrono::seconds(5);
+constexpr auto kSubscriptionLifetime = std::chrono::minutes(5);
+
+void Session::Subscribe(http::request<http::string_body>& request) {
+  broker::RequestContext ctx;
+  Status auth = ReadCredentials(request[http::field::authorization], ctx);
+  StatusOr<broker::Subscription> subscription =
+      auth.ok() ? StartSubscription(server_.broker(), ctx, request.body()) : auth;
+  if (!subscription.ok()) {
+    Answer(ServerImpl::MakeResponse(ErrorReply(subscription.status()), request.version(),
+                                    request.keep_alive()));
+    return;
+  }
+  push_ = std::make_unique<Push>(stream_.get_executor());
+  push_->ctx = ctx;
+  push_->subscription = std::move(subscription).value();
+  push_->keep_alive = request.keep_alive();
+  push_->ends = std::chrono::steady_clock::now() + kSubscriptionLifetime;
+  push_->header = http::response<http::empty_body>{http::status::ok, request.version()};
+  push_->header.set("x-amzn-RequestId", NewRequestId());
+  push_->header.set(http::field::date, HttpDate());
+  push_->header.set(http::field::content_type, "application/vnd.amazon.eventstream");
+  push_->header.keep_alive(push_->keep_alive);
+  push_->header.chunked(true);
+  push_->serializer.emplace(push_->header);
+  stream_.expires_never();  // the subscription's own clock ends it
+  http::async_write_header(
+      stream_, *push_->serializer, [self = shared_from_this()](beast::error_code ec, size_t) {
+        if (ec) {
+          return;
+        }
+        // botocore requires initial-response as the first message.
+        self->SendEvent(EncodeEventMessage("initial-response", "application/json", "{}"),
+                        [self] { self->PollSubscription(); });
+      });
+}
+
+void Session::SendEvent(std::string message, std::function<void()> then) {
+  auto data = std::make_shared<std::string>(std::move(message));
+  push_->last_event = std::chrono::steady_clock::now();
+  asio::async_write(stream_, http::make_chunk(asio::buffer(*data)),
+                    [self = shared_from_this(), data, then](beast::error_code ec, size_t) {
+                      if (!ec) {
+                        then();
+                      }
+                    });
+}
+
+void Session::PollSubscription() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now >= push_->ends || server_.stopping()) {
+    EndSubscription();
+    return;
+  }
+  StatusOr<broker::SubscriptionEvent> event =
+      server_.broker().NextEvent(push_->ctx, push_->subscription);
+  if (!event.ok()) {
+    SendEvent(EncodeExceptionMessage(KinesisName(event.status().code()), event.status().message()),
+              [self = shared_from_this()] { self->EndSubscription(); });
+    return;
+  }
+  const bool has_records = !event->records.empty();
+  if (has_records || event->shard_ended || now - push_->last_event >= kSubscriptionHeartbeat) {
+    const bool ended = event->shard_ended;
+    SendEvent(EncodeEventMessage("SubscribeToShardEvent", "application/x-amz-json-1.1",
+                                 SubscriptionEventJson(*event)),
+              [self = shared_from_this(), ended, has_records] {
+                if (ended) {
+                  self->EndSubscription();
+                } else if (has_records) {
+                  self->PollSubscription();  // more may be waiting: read again at once
+                } else {
+                  self->push_->timer.expires_after(kSubscriptionPoll);
+                  self->push_->timer.async_wait([self](beast::error_code ec) {
+                    if (!ec) {
+                      self->PollSubscription();
+                    }
+                  });
+                }
+              });
+    return;
+  }
+  push_->timer.expires_after(kSubscriptionPoll);
+  push_->timer.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (!ec) {
+      self->PollSubscription();
+    }
+  });
+}
+
+void Session::EndSubscription() {
+  asio::async_write(stream_, http::make_chunk_last(),
+                    [self = shared_from_this()](beast::error_code ec, size_t) {
+                      const bool keep_alive = self->push_->keep_alive;
+                      self->push_.reset();
+                      self->OnWrite(keep_alive, ec);
+                    });
 }
 
 void Session::Answer(http::response<http::string_body> response) {
