@@ -12,7 +12,6 @@
 #include <cstring>
 #include <map>
 #include <ctime>
-#include <functional>
 #include <thread>
 #include <vector>
 
@@ -93,6 +92,69 @@ Status ReadCredentials(std::string_view authorization, broker::RequestContext& c
 
 class ServerImpl;
 
+
+// The subscription polls its shard rather than waiting on the watermark: a worker thread runs
+// many connections and must never block, and a 50 ms poll keeps delivery well under the
+// latency KCL expects from enhanced fan-out.
+constexpr auto kSubscriptionPoll = std::chrono::milliseconds(50);
+constexpr auto kSubscriptionHeartbeat = std::chrono::seconds(5);
+constexpr auto kSubscriptionLifetime = std::chrono::minutes(5);
+
+// Turns a broker subscription into event-stream messages, whichever HTTP version carries them:
+// initial-response first, an event whenever records arrive, a heartbeat after 5 s of silence,
+// an exception message on error, and nothing after the shard's end or 5 minutes.
+class SubscriptionPump {
+ public:
+  SubscriptionPump(broker::Broker& broker, broker::RequestContext ctx,
+                   broker::Subscription subscription)
+      : broker_(broker),
+        ctx_(std::move(ctx)),
+        subscription_(std::move(subscription)),
+        ends_(std::chrono::steady_clock::now() + kSubscriptionLifetime) {}
+
+  // The next message, or nullopt when there is nothing to send yet. After it, done() says
+  // whether the stream is over.
+  std::optional<std::string> Next() {
+    const auto now = std::chrono::steady_clock::now();
+    if (!started_) {
+      started_ = true;
+      last_event_ = now;
+      return EncodeEventMessage("initial-response", "application/json", "{}");
+    }
+    more_ready_ = false;
+    if (now >= ends_) {
+      done_ = true;
+      return std::nullopt;
+    }
+    StatusOr<broker::SubscriptionEvent> event = broker_.NextEvent(ctx_, subscription_);
+    if (!event.ok()) {
+      done_ = true;
+      return EncodeExceptionMessage(KinesisName(event.status().code()), event.status().message());
+    }
+    if (event->records.empty() && !event->shard_ended && now - last_event_ < kSubscriptionHeartbeat) {
+      return std::nullopt;
+    }
+    last_event_ = now;
+    more_ready_ = !event->records.empty();
+    done_ = event->shard_ended;
+    return EncodeEventMessage("SubscribeToShardEvent", "application/x-amz-json-1.1",
+                              SubscriptionEventJson(*event));
+  }
+  bool done() const { return done_; }
+  // The last event carried records: more may be waiting, ask again at once.
+  bool more_ready() const { return more_ready_; }
+
+ private:
+  broker::Broker& broker_;
+  const broker::RequestContext ctx_;
+  broker::Subscription subscription_;
+  const std::chrono::steady_clock::time_point ends_;
+  std::chrono::steady_clock::time_point last_event_;
+  bool started_ = false;
+  bool done_ = false;
+  bool more_ready_ = false;
+};
+
 constexpr std::string_view kHttp2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 // One HTTP/2 connection (h2c, prior knowledge) driven by nghttp2: frames in from the socket,
@@ -113,6 +175,8 @@ class Http2Session : public std::enable_shared_from_this<Http2Session> {
     // The response body, served to nghttp2 from here.
     std::string response;
     size_t sent = 0;
+    // SubscribeToShard: the body grows as events come; nghttp2 is told to wait until then.
+    std::unique_ptr<SubscriptionPump> pump;
   };
 
   static int OnBeginHeaders(nghttp2_session*, const nghttp2_frame* frame, void* self);
@@ -127,6 +191,9 @@ class Http2Session : public std::enable_shared_from_this<Http2Session> {
                               uint32_t* data_flags, nghttp2_data_source* source, void* self);
 
   void Respond(int32_t stream_id, Stream& stream);
+  void StartPush(int32_t stream_id, Stream& stream, SubscriptionPump pump);
+  // Moves every open subscription forward, then comes back in kSubscriptionPoll.
+  void PumpSubscriptions();
   bool Feed(const char* data, size_t size);
   void ReadMore();
   void Flush();
@@ -141,6 +208,8 @@ class Http2Session : public std::enable_shared_from_this<Http2Session> {
   std::string write_buffer_;
   bool writing_ = false;
   bool closed_ = false;
+  asio::steady_timer push_timer_;
+  bool push_timer_armed_ = false;
 };
 
 // One connection: read a request, answer it, repeat while keep-alive holds.
@@ -160,8 +229,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // SubscribeToShard: a chunked event stream of up to 5 minutes on this connection.
   void Subscribe(http::request<http::string_body>& request);
-  void PollSubscription();
-  void SendEvent(std::string message, std::function<void()> then);
+  void PumpSubscription();
   void EndSubscription();
 
   beast::tcp_stream stream_;
@@ -170,10 +238,7 @@ class Session : public std::enable_shared_from_this<Session> {
   ServerImpl& server_;
 
   struct Push {
-    broker::RequestContext ctx;
-    broker::Subscription subscription;
-    std::chrono::steady_clock::time_point ends;
-    std::chrono::steady_clock::time_point last_event;
+    std::optional<SubscriptionPump> pump;
     http::response<http::empty_body> header;
     std::optional<http::response_serializer<http::empty_body>> serializer;
     asio::steady_timer timer;
@@ -331,8 +396,21 @@ class ServerImpl final : public HttpServer {
 };
 
 
+// Authenticates and validates a SubscribeToShard request and opens its pump.
+StatusOr<SubscriptionPump> OpenPump(ServerImpl& server, std::string_view authorization,
+                                    std::string& body) {
+  broker::RequestContext ctx;
+  RIFFLE_RETURN_IF_ERROR(ReadCredentials(authorization, ctx));
+  RIFFLE_ASSIGN_OR_RETURN(broker::Subscription subscription,
+                          StartSubscription(server.broker(), ctx, body));
+  return SubscriptionPump(server.broker(), std::move(ctx), std::move(subscription));
+}
+
 Http2Session::Http2Session(tcp::socket socket, ServerImpl& server, beast::flat_buffer preread)
-    : socket_(std::move(socket)), server_(server), preread_(std::move(preread)) {
+    : socket_(std::move(socket)),
+      server_(server),
+      preread_(std::move(preread)),
+      push_timer_(socket_.get_executor()) {
   nghttp2_session_callbacks* callbacks = nullptr;
   nghttp2_session_callbacks_new(&callbacks);
   nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, OnBeginHeaders);
@@ -506,23 +584,93 @@ ssize_t Http2Session::ReadResponse(nghttp2_session*, int32_t stream_id, uint8_t*
   }
   Stream& stream = it->second;
   size_t n = std::min(length, stream.response.size() - stream.sent);
+  if (n == 0 && stream.pump && !stream.pump->done()) {
+    return NGHTTP2_ERR_DEFERRED;  // resumed when the next event is appended
+  }
   std::memcpy(buf, stream.response.data() + stream.sent, n);
   stream.sent += n;
   if (stream.sent == stream.response.size()) {
-    *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+    if (!stream.pump || stream.pump->done()) {
+      *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+    }
+    stream.response.clear();  // a subscription's body must not grow for 5 minutes
+    stream.sent = 0;
   }
   return static_cast<ssize_t>(n);
 }
 
+void Http2Session::StartPush(int32_t stream_id, Stream& stream, SubscriptionPump pump) {
+  stream.body = std::string();
+  stream.pump = std::make_unique<SubscriptionPump>(std::move(pump));
+  const std::string request_id = NewRequestId();
+  auto header = [](std::string_view name, std::string_view value) {
+    return nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
+                      reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
+                      value.size(), NGHTTP2_NV_FLAG_NONE};
+  };
+  const nghttp2_nv headers[] = {
+      header(":status", "200"),
+      header("content-type", "application/vnd.amazon.eventstream"),
+      header("x-amzn-requestid", request_id),
+  };
+  nghttp2_data_provider provider{};
+  provider.read_callback = ReadResponse;
+  nghttp2_submit_response(session_, stream_id, headers, std::size(headers), &provider);
+  PumpSubscriptions();
+}
+
+void Http2Session::PumpSubscriptions() {
+  if (closed_) {
+    return;
+  }
+  bool open = false;
+  for (auto& [stream_id, stream] : streams_) {
+    if (!stream.pump || stream.pump->done()) {
+      continue;
+    }
+    bool appended = false;
+    while (std::optional<std::string> message = stream.pump->Next()) {
+      stream.response.append(*message);
+      appended = true;
+      if (stream.pump->done() || !stream.pump->more_ready() ||
+          stream.response.size() > 4 * 1024 * 1024) {
+        break;
+      }
+    }
+    if (appended || stream.pump->done()) {
+      nghttp2_session_resume_data(session_, stream_id);
+    }
+    open = open || !stream.pump->done();
+  }
+  Flush();
+  if (open && !push_timer_armed_) {
+    push_timer_armed_ = true;
+    push_timer_.expires_after(kSubscriptionPoll);
+    push_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      self->push_timer_armed_ = false;
+      if (!ec) {
+        self->PumpSubscriptions();
+      }
+    });
+  }
+}
+
 void Http2Session::Respond(int32_t stream_id, Stream& stream) {
-  Reply reply =
-      stream.too_large
-          ? ErrorReply(Status(ErrorCode::kSerialization,
-                              "Request body exceeds the limit of " +
-                                  std::to_string(server_.options().max_body_bytes) + " bytes."))
-          : server_.Handle(stream.authorization, stream.target, stream.body);
+  Reply reply;
   if (stream.too_large) {
+    reply = ErrorReply(Status(ErrorCode::kSerialization,
+                              "Request body exceeds the limit of " +
+                                  std::to_string(server_.options().max_body_bytes) + " bytes."));
     reply.http_status = 413;
+  } else if (stream.target == kSubscribeToShardTarget) {
+    StatusOr<SubscriptionPump> pump = OpenPump(server_, stream.authorization, stream.body);
+    if (pump.ok()) {
+      StartPush(stream_id, stream, std::move(pump).value());
+      return;
+    }
+    reply = ErrorReply(pump.status());
+  } else {
+    reply = server_.Handle(stream.authorization, stream.target, stream.body);
   }
   stream.body = std::string();
   stream.response = std::move(reply.body);
@@ -615,28 +763,17 @@ void Session::OnRead(beast::error_code ec) {
   Answer(server_.Handle(request));
 }
 
-// The subscription polls its shard rather than waiting on the watermark: a worker thread runs
-// many connections and must never block, and a 50 ms poll keeps delivery well under the
-// latency KCL expects from enhanced fan-out.
-constexpr auto kSubscriptionPoll = std::chrono::milliseconds(50);
-constexpr auto kSubscriptionHeartbeat = std::chrono::seconds(5);
-constexpr auto kSubscriptionLifetime = std::chrono::minutes(5);
-
 void Session::Subscribe(http::request<http::string_body>& request) {
-  broker::RequestContext ctx;
-  Status auth = ReadCredentials(request[http::field::authorization], ctx);
-  StatusOr<broker::Subscription> subscription =
-      auth.ok() ? StartSubscription(server_.broker(), ctx, request.body()) : auth;
-  if (!subscription.ok()) {
-    Answer(ServerImpl::MakeResponse(ErrorReply(subscription.status()), request.version(),
+  StatusOr<SubscriptionPump> pump =
+      OpenPump(server_, request[http::field::authorization], request.body());
+  if (!pump.ok()) {
+    Answer(ServerImpl::MakeResponse(ErrorReply(pump.status()), request.version(),
                                     request.keep_alive()));
     return;
   }
   push_ = std::make_unique<Push>(stream_.get_executor());
-  push_->ctx = ctx;
-  push_->subscription = std::move(subscription).value();
+  push_->pump.emplace(std::move(pump).value());
   push_->keep_alive = request.keep_alive();
-  push_->ends = std::chrono::steady_clock::now() + kSubscriptionLifetime;
   push_->header = http::response<http::empty_body>{http::status::ok, request.version()};
   push_->header.set("x-amzn-RequestId", NewRequestId());
   push_->header.set(http::field::date, HttpDate());
@@ -645,68 +782,52 @@ void Session::Subscribe(http::request<http::string_body>& request) {
   push_->header.chunked(true);
   push_->serializer.emplace(push_->header);
   stream_.expires_never();  // the subscription's own clock ends it
-  http::async_write_header(
-      stream_, *push_->serializer, [self = shared_from_this()](beast::error_code ec, size_t) {
-        if (ec) {
-          return;
-        }
-        // botocore requires initial-response as the first message.
-        self->SendEvent(EncodeEventMessage("initial-response", "application/json", "{}"),
-                        [self] { self->PollSubscription(); });
-      });
+  http::async_write_header(stream_, *push_->serializer,
+                           [self = shared_from_this()](beast::error_code ec, size_t) {
+                             if (!ec) {
+                               self->PumpSubscription();
+                             }
+                           });
 }
 
-void Session::SendEvent(std::string message, std::function<void()> then) {
-  auto data = std::make_shared<std::string>(std::move(message));
-  push_->last_event = std::chrono::steady_clock::now();
-  asio::async_write(stream_, http::make_chunk(asio::buffer(*data)),
-                    [self = shared_from_this(), data, then](beast::error_code ec, size_t) {
-                      if (!ec) {
-                        then();
-                      }
-                    });
-}
-
-void Session::PollSubscription() {
-  const auto now = std::chrono::steady_clock::now();
-  if (now >= push_->ends || server_.stopping()) {
+void Session::PumpSubscription() {
+  if (server_.stopping()) {
     EndSubscription();
     return;
   }
-  StatusOr<broker::SubscriptionEvent> event =
-      server_.broker().NextEvent(push_->ctx, push_->subscription);
-  if (!event.ok()) {
-    SendEvent(EncodeExceptionMessage(KinesisName(event.status().code()), event.status().message()),
-              [self = shared_from_this()] { self->EndSubscription(); });
-    return;
-  }
-  const bool has_records = !event->records.empty();
-  if (has_records || event->shard_ended || now - push_->last_event >= kSubscriptionHeartbeat) {
-    const bool ended = event->shard_ended;
-    SendEvent(EncodeEventMessage("SubscribeToShardEvent", "application/x-amz-json-1.1",
-                                 SubscriptionEventJson(*event)),
-              [self = shared_from_this(), ended, has_records] {
-                if (ended) {
-                  self->EndSubscription();
-                } else if (has_records) {
-                  self->PollSubscription();  // more may be waiting: read again at once
-                } else {
-                  self->push_->timer.expires_after(kSubscriptionPoll);
-                  self->push_->timer.async_wait([self](beast::error_code ec) {
-                    if (!ec) {
-                      self->PollSubscription();
-                    }
-                  });
-                }
-              });
-    return;
-  }
-  push_->timer.expires_after(kSubscriptionPoll);
-  push_->timer.async_wait([self = shared_from_this()](beast::error_code ec) {
-    if (!ec) {
-      self->PollSubscription();
+  std::optional<std::string> message = push_->pump->Next();
+  if (!message) {
+    if (push_->pump->done()) {
+      EndSubscription();
+      return;
     }
-  });
+    push_->timer.expires_after(kSubscriptionPoll);
+    push_->timer.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec) {
+        self->PumpSubscription();
+      }
+    });
+    return;
+  }
+  auto data = std::make_shared<std::string>(std::move(*message));
+  asio::async_write(stream_, http::make_chunk(asio::buffer(*data)),
+                    [self = shared_from_this(), data](beast::error_code ec, size_t) {
+                      if (ec) {
+                        return;
+                      }
+                      if (self->push_->pump->done()) {
+                        self->EndSubscription();
+                      } else if (self->push_->pump->more_ready()) {
+                        self->PumpSubscription();
+                      } else {
+                        self->push_->timer.expires_after(kSubscriptionPoll);
+                        self->push_->timer.async_wait([self](beast::error_code wait_ec) {
+                          if (!wait_ec) {
+                            self->PumpSubscription();
+                          }
+                        });
+                      }
+                    });
 }
 
 void Session::EndSubscription() {
