@@ -20,6 +20,8 @@ const {
   GetShardIteratorCommand,
   GetRecordsCommand,
   DeleteStreamCommand,
+  RegisterStreamConsumerCommand,
+  SubscribeToShardCommand,
   ResourceNotFoundException,
   ResourceInUseException,
 } = require('@aws-sdk/client-kinesis');
@@ -187,3 +189,40 @@ const clients = [makeClient(), makeClient(new NodeHttpHandler())];
 test.after(() => clients.forEach((c) => c.destroy()));
 coreFlows('HTTP/2 (the SDK default)', clients[0]);
 coreFlows('HTTP/1.1', clients[1]);
+
+// SubscribeToShard is an HTTP/2 event stream in this SDK: the backlog comes first, then a
+// record put while subscribed, each with the continuation sequence number of its last record.
+test('subscribeToShard pushes records with @aws-sdk/client-kinesis', async () => {
+  const client = clients[0];
+  const stream = `js-sdk-push-${crypto.randomBytes(4).toString('hex')}`;
+  await client.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 1 }));
+  const summary = await client.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
+  const consumer = (await client.send(new RegisterStreamConsumerCommand({
+    StreamARN: summary.StreamDescriptionSummary.StreamARN, ConsumerName: 'js',
+  }))).Consumer;
+  const first = await client.send(new PutRecordCommand({
+    StreamName: stream, Data: Buffer.from('backlog'), PartitionKey: 'p',
+  }));
+  const out = await client.send(new SubscribeToShardCommand({
+    ConsumerARN: consumer.ConsumerARN, ShardId: 'shardId-000000000000',
+    StartingPosition: { Type: 'TRIM_HORIZON' },
+  }));
+  let late;
+  const seen = [];
+  const deadline = Date.now() + 10000;
+  for await (const event of out.EventStream) {
+    assert.ok(Date.now() < deadline, 'records did not arrive within 10 s');
+    const e = event.SubscribeToShardEvent;
+    if (!e || e.Records.length === 0) continue;
+    for (const r of e.Records) seen.push([Buffer.from(r.Data).toString(), r.SequenceNumber]);
+    assert.equal(e.ContinuationSequenceNumber, e.Records[e.Records.length - 1].SequenceNumber);
+    if (seen.length === 1) {
+      late = await client.send(new PutRecordCommand({
+        StreamName: stream, Data: Buffer.from('live'), PartitionKey: 'p',
+      }));
+    }
+    if (seen.length >= 2) break;
+  }
+  assert.deepEqual(seen, [['backlog', first.SequenceNumber], ['live', late.SequenceNumber]]);
+  await client.send(new DeleteStreamCommand({ StreamName: stream, EnforceConsumerDeletion: true }));
+});
