@@ -73,6 +73,9 @@ class Broker {
   virtual Status StartStreamEncryption(const RequestContext& ctx, const EncryptionRequest& req) = 0;
   virtual Status StopStreamEncryption(const RequestContext& ctx, const EncryptionRequest& req) = 0;
   virtual Status UpdateStreamMode(const RequestContext& ctx, const UpdateStreamModeRequest& req) = 0;
+  // The largest record (data + partition key) the stream takes, 1 MiB to 10 MiB.
+  virtual Status UpdateMaxRecordSize(const RequestContext& ctx,
+                                     const UpdateMaxRecordSizeRequest& req) = 0;
   virtual StatusOr<DescribeLimitsResult> DescribeLimits(const RequestContext& ctx) = 0;
 
   // Resharding (PROVISIONED streams). Each is one atomic catalog change: parents close at their

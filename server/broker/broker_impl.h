@@ -32,6 +32,8 @@ inline constexpr int64_t kMaxGetRecordsLimit = 10000;
 inline constexpr uint64_t kMaxGetRecordsBytes = 10 * 1024 * 1024;
 inline constexpr uint32_t kOnDemandDefaultShards = 4;
 inline constexpr size_t kMaxTagsPerStream = 50;
+inline constexpr int64_t kMinMaxRecordSizeKiB = 1024;
+inline constexpr int64_t kMaxMaxRecordSizeKiB = 10240;
 
 // The per-shard quotas of a PROVISIONED stream. Guarded by Shard::quota_mu.
 struct ShardQuotas {
@@ -121,6 +123,8 @@ class BrokerImpl final : public Broker {
   Status StartStreamEncryption(const RequestContext& ctx, const EncryptionRequest& req) override;
   Status StopStreamEncryption(const RequestContext& ctx, const EncryptionRequest& req) override;
   Status UpdateStreamMode(const RequestContext& ctx, const UpdateStreamModeRequest& req) override;
+  Status UpdateMaxRecordSize(const RequestContext& ctx,
+                             const UpdateMaxRecordSizeRequest& req) override;
   Status SplitShard(const RequestContext& ctx, const SplitShardRequest& req) override;
   Status MergeShards(const RequestContext& ctx, const MergeShardsRequest& req) override;
   StatusOr<UpdateShardCountResult> UpdateShardCount(const RequestContext& ctx,

@@ -317,6 +317,27 @@ TEST_F(BrokerTest, DecreasedRetentionHidesExpiredRecordsBeforeTheyAreTrimmed) {
             std::vector<std::string>{"new"});
 }
 
+TEST_F(BrokerTest, MaxRecordSizeIsPerStreamFromOneToTenMiB) {
+  Create("s", 1);
+  const std::string two_mib(2 * 1024 * 1024, 'x');
+  EXPECT_EQ(Put("s", "k", two_mib).status().code(), ErrorCode::kValidation);
+  UpdateMaxRecordSizeRequest req;
+  req.stream_arn = "arn:aws:kinesis:us-east-1:000000000000:stream/s";
+  req.max_record_size_kib = 10241;
+  EXPECT_EQ(broker_->UpdateMaxRecordSize(ctx_, req).code(), ErrorCode::kValidation);
+  req.max_record_size_kib = 4096;
+  ASSERT_TRUE(broker_->UpdateMaxRecordSize(ctx_, req).ok());
+  EXPECT_TRUE(Put("s", "k", two_mib).ok());
+  EXPECT_EQ(broker_->DescribeStreamSummary(ctx_, StreamRef{"s", std::nullopt})->max_record_size_kib,
+            4096);
+  CreateStreamRequest big;
+  big.stream_name = "big";
+  big.shard_count = 1;
+  big.max_record_size_kib = 10240;
+  ASSERT_TRUE(broker_->CreateStream(ctx_, big).ok());
+  EXPECT_TRUE(Put("big", "k", std::string(10 * 1024 * 1024 - 1, 'y')).ok());
+}
+
 TEST_F(BrokerTest, RetentionBoundsAndDirection) {
   Create("s", 1);
   RetentionRequest req;

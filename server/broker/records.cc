@@ -101,8 +101,11 @@ std::vector<BrokerImpl::EntryOutcome> BrokerImpl::Append(const RequestContext& c
       const auto size =
           static_cast<double>(entries[i].data->size() + entries[i].partition_key->size());
       std::lock_guard lock(shard.quota_mu);
-      if (!shard.quotas.write_records.TryTake(1, now) ||
-          !shard.quotas.write_bytes.TryTake(size, now)) {
+      // Bytes are charged after the check, like reads: a record larger than one second's
+      // quota (up to 10 MiB with a raised MaxRecordSizeInKiB) is accepted when the bucket is
+      // in credit and pays it back before the next one.
+      if (!shard.quotas.write_bytes.HasCredit(now) ||
+          !shard.quotas.write_records.TryTake(1, now)) {
         outcomes[i].status = Status(ErrorCode::kProvisionedThroughputExceeded,
                                     ThrottleMessage(shard.shard_id, name, ctx.account));
         if (observer_ != nullptr) {
@@ -110,6 +113,7 @@ std::vector<BrokerImpl::EntryOutcome> BrokerImpl::Append(const RequestContext& c
         }
         continue;
       }
+      shard.quotas.write_bytes.Charge(size);
     }
     auto& group = by_shard[shard.meta.ordinal];
     group.first = &shard;

@@ -278,6 +278,8 @@ Status BrokerImpl::CreateStream(const RequestContext& ctx, const CreateStreamReq
   v.Name(req.stream_name, "streamName");
   v.Range(req.shard_count, "shardCount", 1, 100000);
   v.Enum(req.stream_mode, "streamModeDetails.streamMode", kStreamModes);
+  v.Range(req.max_record_size_kib, "maxRecordSizeInKiB", kMinMaxRecordSizeKiB,
+          kMaxMaxRecordSizeKiB);
   for (const auto& [key, value] : req.tags) {
     v.Length(key, "tags.key", 1, 128);
     v.Length(value, "tags.value", 0, 256);
@@ -328,6 +330,8 @@ Status BrokerImpl::CreateStream(const RequestContext& ctx, const CreateStreamReq
   meta.mode = on_demand ? "ON_DEMAND" : "PROVISIONED";
   meta.created_ms = now;
   meta.tags = req.tags;
+  meta.max_record_size_kib =
+      static_cast<int32_t>(req.max_record_size_kib.value_or(kMinMaxRecordSizeKiB));
   auto ranges = storage::EvenHashKeyRanges(shard_count);
   for (uint32_t i = 0; i < shard_count; ++i) {
     storage::ShardMeta shard;
@@ -834,6 +838,23 @@ Status BrokerImpl::UpdateStreamMode(const RequestContext& ctx,
                               ctx.account, meta.mode));
   }
   meta.mode = *req.stream_mode;
+  return CommitMeta(*stream, std::move(meta));
+}
+
+Status BrokerImpl::UpdateMaxRecordSize(const RequestContext& ctx,
+                                       const UpdateMaxRecordSizeRequest& req) {
+  Validator v;
+  v.Required(req.stream_arn.has_value(), "streamARN");
+  v.Required(req.max_record_size_kib.has_value(), "maxRecordSizeInKiB");
+  v.Range(req.max_record_size_kib, "maxRecordSizeInKiB", kMinMaxRecordSizeKiB,
+          kMaxMaxRecordSizeKiB);
+  RIFFLE_RETURN_IF_ERROR(v.ToStatus());
+  RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream,
+                          ResolveStream(ctx, StreamRef{std::nullopt, req.stream_arn}));
+  std::lock_guard control(stream->control_mu);
+  StreamMeta meta = stream->Snapshot();
+  RIFFLE_RETURN_IF_ERROR(RequireActive(meta.name, ctx, meta));
+  meta.max_record_size_kib = static_cast<int32_t>(*req.max_record_size_kib);
   return CommitMeta(*stream, std::move(meta));
 }
 

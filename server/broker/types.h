@@ -28,6 +28,7 @@ struct CreateStreamRequest {
   std::optional<int64_t> shard_count;
   std::optional<std::string> stream_mode;  // "PROVISIONED" | "ON_DEMAND"
   std::map<std::string, std::string> tags;
+  std::optional<int64_t> max_record_size_kib;  // 1024..10240, default 1024
 };
 
 struct DeleteStreamRequest {
@@ -227,6 +228,11 @@ struct EncryptionRequest {
   StreamRef stream;
   std::optional<std::string> encryption_type;
   std::optional<std::string> key_id;
+};
+
+struct UpdateMaxRecordSizeRequest {
+  std::optional<std::string> stream_arn;
+  std::optional<int64_t> max_record_size_kib;
 };
 
 struct UpdateStreamModeRequest {

@@ -145,6 +145,10 @@ class FakeBroker final : public broker::Broker {
                           const broker::UpdateStreamModeRequest&) override {
     return Answer();
   }
+  Status UpdateMaxRecordSize(const broker::RequestContext&,
+                             const broker::UpdateMaxRecordSizeRequest&) override {
+    return Answer();
+  }
   StatusOr<broker::DescribeLimitsResult> DescribeLimits(const broker::RequestContext&) override {
     return Unused<broker::DescribeLimitsResult>();
   }

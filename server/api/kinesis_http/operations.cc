@@ -161,8 +161,8 @@ StatusOr<std::string> CreateStream(Broker& b, const RequestContext& ctx, JsonObj
     }
   }
   req.tags = in.StringMap("Tags").value_or(std::map<std::string, std::string>{});
+  req.max_record_size_kib = in.Integer("MaxRecordSizeInKiB");
   in.Integer("WarmThroughputMiBps");
-  in.Integer("MaxRecordSizeInKiB");
   RIFFLE_DECODED(decode_error);
   RIFFLE_RETURN_IF_ERROR(b.CreateStream(ctx, req));
   return Empty();
@@ -574,6 +574,14 @@ StatusOr<std::string> ListStreamConsumers(Broker& b, const RequestContext& ctx, 
   return out.Take();
 }
 
+StatusOr<std::string> UpdateMaxRecordSize(Broker& b, const RequestContext& ctx, JsonObject& in,
+                                          const Status& decode_error) {
+  broker::UpdateMaxRecordSizeRequest req{in.String("StreamARN"), in.Integer("MaxRecordSizeInKiB")};
+  RIFFLE_DECODED(decode_error);
+  RIFFLE_RETURN_IF_ERROR(b.UpdateMaxRecordSize(ctx, req));
+  return Empty();
+}
+
 StatusOr<std::string> DescribeLimits(Broker& b, const RequestContext& ctx, JsonObject&,
                                      const Status& decode_error) {
   RIFFLE_DECODED(decode_error);
@@ -638,6 +646,7 @@ const std::unordered_map<std::string_view, Handler>& Handlers() {
       {"StartStreamEncryption", std::bind(ChangeEncryption, _1, _2, _3, _4, true)},
       {"StopStreamEncryption", std::bind(ChangeEncryption, _1, _2, _3, _4, false)},
       {"UpdateStreamMode", UpdateStreamMode},
+      {"UpdateMaxRecordSize", UpdateMaxRecordSize},
       {"DescribeLimits", DescribeLimits},
       {"SplitShard", SplitShard},
       {"MergeShards", MergeShards},
@@ -655,7 +664,6 @@ const std::unordered_map<std::string_view, Handler>& Handlers() {
 // calling them unknown.
 bool IsKnownButUnsupported(std::string_view op) {
   static constexpr std::string_view kOps[] = {
-      "UpdateMaxRecordSize",
       "UpdateStreamWarmThroughput", "UpdateAccountSettings", "GetResourcePolicy",
       "PutResourcePolicy",   "DeleteResourcePolicy"};
   for (std::string_view known : kOps) {
