@@ -84,6 +84,9 @@ struct Stream {
   }
 };
 
+// ResourceInUse unless the stream is ACTIVE, in the service's wording.
+Status RequireActive(const RequestContext& ctx, const storage::StreamMeta& meta);
+
 class BrokerImpl final : public Broker {
  public:
   BrokerImpl(storage::Store& store, const Clock& clock, BrokerOptions options,
@@ -208,6 +211,11 @@ class BrokerImpl final : public Broker {
   std::vector<EntryOutcome> Append(const RequestContext& ctx, const Stream& stream,
                                    std::vector<Entry>& entries);
   bool Throttled(const Stream& stream) const;
+
+  // Pagination tokens: signed, stamped with their issue time, valid for kPageTokenTtlMs.
+  std::string SignPageToken(TokenKind kind, std::string_view payload) const;
+  // The payload, or InvalidArgument (not issued here) / ExpiredNextToken.
+  StatusOr<std::string> OpenPageToken(TokenKind kind, std::string_view token) const;
 
   std::string Arn(const RequestContext& ctx, const std::string& name) const;
   std::string NotFound(const RequestContext& ctx, const std::string& name) const;

@@ -64,11 +64,7 @@ StatusOr<ConsumerDescription> BrokerImpl::RegisterStreamConsumer(
                           ResolveStream(ctx, StreamRef{std::nullopt, req.stream_arn}));
   std::lock_guard control(stream->control_mu);
   storage::StreamMeta meta = stream->Snapshot();
-  if (meta.status != "ACTIVE" && meta.status != "UPDATING") {
-    return Status(ErrorCode::kResourceInUse,
-                  fmt::format("Stream {} under account {} not ACTIVE, instead in state {}",
-                              meta.name, ctx.account, meta.status));
-  }
+  RIFFLE_RETURN_IF_ERROR(RequireActive(ctx, meta));
   for (const storage::ConsumerMeta& existing : meta.consumers) {
     if (existing.name == *req.consumer_name) {
       return Status(ErrorCode::kResourceInUse,
@@ -166,37 +162,22 @@ StatusOr<ListConsumersResult> BrokerImpl::ListStreamConsumers(const RequestConte
   const storage::StreamMeta meta = stream->Snapshot();
   size_t start = 0;
   if (req.next_token) {
-    std::optional<std::string> payload =
-        signer_.Verify(TokenKind::kListConsumers, *req.next_token);
-    if (!payload || payload->size() != 24) {
+    // payload: stream id | index of the first consumer of the page
+    RIFFLE_ASSIGN_OR_RETURN(std::string payload,
+                            OpenPageToken(TokenKind::kListConsumers, *req.next_token));
+    if (payload.size() != 16 || ReadBigEndian64(payload, 0) != stream->id) {
       return Status(ErrorCode::kInvalidArgument, "Invalid NextToken.");
     }
-    auto field = [&](size_t at) {
-      uint64_t v = 0;
-      for (size_t i = 0; i < 8; ++i) {
-        v = (v << 8) | static_cast<uint8_t>((*payload)[at + i]);
-      }
-      return v;
-    };
-    if (clock_.NowMillis() - static_cast<int64_t>(field(0)) > kPageTokenTtlMs) {
-      return Status(ErrorCode::kExpiredNextToken, "The NextToken has expired.");
-    }
-    if (field(8) != stream->id) {
-      return Status(ErrorCode::kInvalidArgument, "The NextToken belongs to another stream.");
-    }
-    start = static_cast<size_t>(field(16));
+    start = static_cast<size_t>(ReadBigEndian64(payload, 8));
   }
   const size_t page = static_cast<size_t>(std::min<int64_t>(req.max_results.value_or(100), 100));
   ListConsumersResult out;
   for (size_t i = start; i < meta.consumers.size(); ++i) {
     if (out.consumers.size() == page) {
       std::string payload;
-      for (uint64_t v : {static_cast<uint64_t>(clock_.NowMillis()), stream->id, uint64_t{i}}) {
-        for (int b = 7; b >= 0; --b) {
-          payload.push_back(static_cast<char>((v >> (8 * b)) & 0xff));
-        }
-      }
-      out.next_token = signer_.Sign(TokenKind::kListConsumers, payload);
+      AppendBigEndian64(payload, stream->id);
+      AppendBigEndian64(payload, i);
+      out.next_token = SignPageToken(TokenKind::kListConsumers, payload);
       break;
     }
     out.consumers.push_back(DescribeConsumer(ctx, meta.name, meta.consumers[i]));

@@ -25,15 +25,6 @@ Status RequireProvisioned(const storage::StreamMeta& meta, std::string_view oper
   return Status();
 }
 
-Status RequireActive(const RequestContext& ctx, const storage::StreamMeta& meta) {
-  if (meta.status != "ACTIVE") {
-    return Status(ErrorCode::kResourceInUse,
-                  fmt::format("Stream {} under account {} not ACTIVE, instead in state {}",
-                              meta.name, ctx.account, meta.status));
-  }
-  return Status();
-}
-
 // The open shard named `shard_id`, or the error Kinesis gives for it.
 StatusOr<std::shared_ptr<Shard>> OpenShard(const RequestContext& ctx,
                                            const storage::StreamMeta& meta, const ShardSet& set,

@@ -18,20 +18,6 @@ const std::vector<std::string_view> kMetricNames = {
     "WriteProvisionedThroughputExceeded", "ReadProvisionedThroughputExceeded",
     "IteratorAgeMilliseconds", "ALL"};
 
-void PutU64(std::string& out, uint64_t v) {
-  for (int i = 7; i >= 0; --i) {
-    out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-  }
-}
-
-uint64_t GetU64(std::string_view in, size_t at) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8; ++i) {
-    v = (v << 8) | static_cast<uint8_t>(in[at + i]);
-  }
-  return v;
-}
-
 // A stream ARN split into its parts; nullopt unless it matches the model's pattern.
 struct ParsedArn {
   std::string region;
@@ -90,16 +76,34 @@ std::vector<std::string> ExpandMetrics(const std::vector<std::string>& requested
   return {out.begin(), out.end()};
 }
 
-Status RequireActive(const std::string& name, const RequestContext& ctx, const StreamMeta& meta) {
+}  // namespace
+
+Status RequireActive(const RequestContext& ctx, const StreamMeta& meta) {
   if (meta.status != "ACTIVE") {
     return Status(ErrorCode::kResourceInUse,
-                  fmt::format("Stream {} under account {} not ACTIVE, instead in state {}", name,
-                              ctx.account, meta.status));
+                  fmt::format("Stream {} under account {} not ACTIVE, instead in state {}",
+                              meta.name, ctx.account, meta.status));
   }
   return Status();
 }
 
-}  // namespace
+std::string BrokerImpl::SignPageToken(TokenKind kind, std::string_view payload) const {
+  std::string stamped;
+  AppendBigEndian64(stamped, static_cast<uint64_t>(clock_.NowMillis()));
+  stamped.append(payload);
+  return signer_.Sign(kind, stamped);
+}
+
+StatusOr<std::string> BrokerImpl::OpenPageToken(TokenKind kind, std::string_view token) const {
+  std::optional<std::string> stamped = signer_.Verify(kind, token);
+  if (!stamped || stamped->size() < 8) {
+    return Status(ErrorCode::kInvalidArgument, "Invalid NextToken.");
+  }
+  if (clock_.NowMillis() - static_cast<int64_t>(ReadBigEndian64(*stamped, 0)) > kPageTokenTtlMs) {
+    return Status(ErrorCode::kExpiredNextToken, "The NextToken has expired.");
+  }
+  return stamped->substr(8);
+}
 
 StatusOr<std::unique_ptr<Broker>> Broker::Open(storage::Store& store, const Clock& clock,
                                                BrokerOptions options, Observer* observer) {
@@ -129,7 +133,7 @@ Status BrokerImpl::Load() {
   RIFFLE_ASSIGN_OR_RETURN(std::optional<std::string> next_id,
                           store_.GetCatalog(storage::kCatalogNextStreamIdKey));
   if (next_id && next_id->size() == 8) {
-    next_stream_id_ = GetU64(*next_id, 0);
+    next_stream_id_ = ReadBigEndian64(*next_id, 0);
   }
   RIFFLE_ASSIGN_OR_RETURN(auto entries, store_.ScanCatalog(storage::kCatalogStreamPrefix));
   std::set<std::string> live;
@@ -349,7 +353,7 @@ Status BrokerImpl::CreateStream(const RequestContext& ctx, const CreateStreamReq
   change.puts.emplace_back(std::string(storage::kCatalogStreamPrefix) + meta.name,
                            storage::EncodeStreamMeta(meta));
   std::string next_id;
-  PutU64(next_id, meta.id + 1);
+  AppendBigEndian64(next_id, meta.id + 1);
   change.puts.emplace_back(std::string(storage::kCatalogNextStreamIdKey), next_id);
   RIFFLE_RETURN_IF_ERROR(store_.WriteCatalog(change));
   ++next_stream_id_;
@@ -468,16 +472,8 @@ StatusOr<ListStreamsResult> BrokerImpl::ListStreams(const RequestContext& ctx,
   v.Length(req.next_token, "nextToken", 1, 1048576);
   RIFFLE_RETURN_IF_ERROR(v.ToStatus());
   std::optional<std::string> after = req.exclusive_start_stream_name;
-  const int64_t now = clock_.NowMillis();
   if (req.next_token) {  // the token wins over ExclusiveStartStreamName
-    std::optional<std::string> payload = signer_.Verify(TokenKind::kListStreams, *req.next_token);
-    if (!payload || payload->size() < 8) {
-      return Status(ErrorCode::kInvalidArgument, "Invalid NextToken.");
-    }
-    if (now - static_cast<int64_t>(GetU64(*payload, 0)) > kPageTokenTtlMs) {
-      return Status(ErrorCode::kExpiredNextToken, "The NextToken has expired.");
-    }
-    after = payload->substr(8);
+    RIFFLE_ASSIGN_OR_RETURN(after, OpenPageToken(TokenKind::kListStreams, *req.next_token));
   }
   const size_t page = static_cast<size_t>(std::min<int64_t>(req.limit.value_or(100), 100));
   std::vector<std::shared_ptr<Stream>> streams;
@@ -492,10 +488,7 @@ StatusOr<ListStreamsResult> BrokerImpl::ListStreams(const RequestContext& ctx,
   for (const auto& stream : streams) {
     if (out.streams.size() == page) {
       out.has_more_streams = true;
-      std::string payload;
-      PutU64(payload, static_cast<uint64_t>(now));
-      payload += out.streams.back().stream_name;
-      out.next_token = signer_.Sign(TokenKind::kListStreams, payload);
+      out.next_token = SignPageToken(TokenKind::kListStreams, out.streams.back().stream_name);
       break;
     }
     StreamMeta meta = stream->Snapshot();
@@ -523,7 +516,6 @@ StatusOr<ListShardsResult> BrokerImpl::ListShards(const RequestContext& ctx,
   StreamRef ref = req.stream;
   std::optional<uint32_t> after;
   std::optional<ShardFilter> filter = req.shard_filter;
-  const int64_t now = clock_.NowMillis();
   if (req.next_token) {
     for (const auto& [present, what] :
          {std::pair{req.stream.name.has_value(), "StreamName"},
@@ -536,22 +528,20 @@ StatusOr<ListShardsResult> BrokerImpl::ListShards(const RequestContext& ctx,
                       fmt::format("NextToken and {} cannot be provided together.", what));
       }
     }
-    // payload: issued ms | stream id | last ordinal + 1 | filter type | stream name
-    std::optional<std::string> payload = signer_.Verify(TokenKind::kListShards, *req.next_token);
-    if (!payload || payload->size() < 25) {
+    // payload: stream id | first ordinal of the page | only open shards | stream name
+    RIFFLE_ASSIGN_OR_RETURN(std::string payload,
+                            OpenPageToken(TokenKind::kListShards, *req.next_token));
+    if (payload.size() < 17) {
       return Status(ErrorCode::kInvalidArgument, "Invalid NextToken.");
     }
-    if (now - static_cast<int64_t>(GetU64(*payload, 0)) > kPageTokenTtlMs) {
-      return Status(ErrorCode::kExpiredNextToken, "The NextToken has expired.");
-    }
-    uint64_t stream_id = GetU64(*payload, 8);
-    after = static_cast<uint32_t>(GetU64(*payload, 16));
-    if ((*payload)[24] != 0) {
+    uint64_t stream_id = ReadBigEndian64(payload, 0);
+    after = static_cast<uint32_t>(ReadBigEndian64(payload, 8));
+    if (payload[16] != 0) {
       filter = ShardFilter{std::string("AT_LATEST"), std::nullopt, std::nullopt};
     }
     std::shared_ptr<Stream> stream = FindStreamById(stream_id);
     if (!stream) {
-      return Status(ErrorCode::kResourceNotFound, NotFound(ctx, payload->substr(25)));
+      return Status(ErrorCode::kResourceNotFound, NotFound(ctx, payload.substr(17)));
     }
     ref.name = stream->Snapshot().name;
   } else if (!req.stream.name && !req.stream.arn) {
@@ -605,12 +595,11 @@ StatusOr<ListShardsResult> BrokerImpl::ListShards(const RequestContext& ctx,
     }
     if (out.shards.size() == page) {
       std::string payload;
-      PutU64(payload, static_cast<uint64_t>(now));
-      PutU64(payload, stream->id);
-      PutU64(payload, shard->meta.ordinal);  // the first shard of the next page
+      AppendBigEndian64(payload, stream->id);
+      AppendBigEndian64(payload, shard->meta.ordinal);  // the first shard of the next page
       payload.push_back(only_open ? 1 : 0);
       payload += meta.name;
-      out.next_token = signer_.Sign(TokenKind::kListShards, payload);
+      out.next_token = SignPageToken(TokenKind::kListShards, payload);
       break;
     }
     out.shards.push_back(DescribeShard(*shard));
@@ -639,7 +628,7 @@ Status BrokerImpl::ChangeRetention(const RequestContext& ctx, const RetentionReq
   }
   std::lock_guard control(stream->control_mu);
   StreamMeta meta = stream->Snapshot();
-  RIFFLE_RETURN_IF_ERROR(RequireActive(meta.name, ctx, meta));
+  RIFFLE_RETURN_IF_ERROR(RequireActive(ctx, meta));
   if (increase && hours < meta.retention_hours) {
     return Status(ErrorCode::kInvalidArgument,
                   fmt::format("Requested retention period ({} hours) for stream {} can not be "
@@ -689,7 +678,7 @@ Status BrokerImpl::AddTagsToStream(const RequestContext& ctx, const AddTagsReque
   std::lock_guard control(stream->control_mu);
   StreamMeta meta = stream->Snapshot();
   if (meta.status == "CREATING" || meta.status == "DELETING") {
-    return RequireActive(meta.name, ctx, meta);
+    return RequireActive(ctx, meta);
   }
   for (const auto& [key, value] : *req.tags) {
     meta.tags[key] = value;
@@ -716,7 +705,7 @@ Status BrokerImpl::RemoveTagsFromStream(const RequestContext& ctx, const RemoveT
   std::lock_guard control(stream->control_mu);
   StreamMeta meta = stream->Snapshot();
   if (meta.status == "CREATING" || meta.status == "DELETING") {
-    return RequireActive(meta.name, ctx, meta);
+    return RequireActive(ctx, meta);
   }
   for (const std::string& key : *req.tag_keys) {
     meta.tags.erase(key);  // unknown keys are ignored
@@ -759,7 +748,7 @@ StatusOr<EnhancedMonitoringResult> BrokerImpl::ChangeMonitoring(
   RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream, ResolveStream(ctx, req.stream));
   std::lock_guard control(stream->control_mu);
   StreamMeta meta = stream->Snapshot();
-  RIFFLE_RETURN_IF_ERROR(RequireActive(meta.name, ctx, meta));
+  RIFFLE_RETURN_IF_ERROR(RequireActive(ctx, meta));
   EnhancedMonitoringResult out;
   out.stream_name = meta.name;
   out.stream_arn = Arn(ctx, meta.name);
@@ -805,7 +794,7 @@ Status BrokerImpl::ChangeEncryption(const RequestContext& ctx, const EncryptionR
   }
   std::lock_guard control(stream->control_mu);
   StreamMeta meta = stream->Snapshot();
-  RIFFLE_RETURN_IF_ERROR(RequireActive(meta.name, ctx, meta));
+  RIFFLE_RETURN_IF_ERROR(RequireActive(ctx, meta));
   // The setting is recorded and reported; Riffle never calls a KMS.
   meta.encryption_type = start ? "KMS" : "NONE";
   meta.key_id = start ? *req.key_id : "";
@@ -831,7 +820,7 @@ Status BrokerImpl::UpdateStreamMode(const RequestContext& ctx,
                           ResolveStream(ctx, StreamRef{std::nullopt, req.stream_arn}));
   std::lock_guard control(stream->control_mu);
   StreamMeta meta = stream->Snapshot();
-  RIFFLE_RETURN_IF_ERROR(RequireActive(meta.name, ctx, meta));
+  RIFFLE_RETURN_IF_ERROR(RequireActive(ctx, meta));
   if (meta.mode == *req.stream_mode) {
     return Status(ErrorCode::kInvalidArgument,
                   fmt::format("Stream {} under account {} is already in {} mode.", meta.name,
@@ -853,7 +842,7 @@ Status BrokerImpl::UpdateMaxRecordSize(const RequestContext& ctx,
                           ResolveStream(ctx, StreamRef{std::nullopt, req.stream_arn}));
   std::lock_guard control(stream->control_mu);
   StreamMeta meta = stream->Snapshot();
-  RIFFLE_RETURN_IF_ERROR(RequireActive(meta.name, ctx, meta));
+  RIFFLE_RETURN_IF_ERROR(RequireActive(ctx, meta));
   meta.max_record_size_kib = static_cast<int32_t>(*req.max_record_size_kib);
   return CommitMeta(*stream, std::move(meta));
 }

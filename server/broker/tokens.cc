@@ -23,20 +23,6 @@ std::string Mac(const std::string& secret, std::string_view message) {
   return std::string(reinterpret_cast<const char*>(out.data()), kMacBytes);
 }
 
-void PutU64(std::string& out, uint64_t v) {
-  for (int i = 7; i >= 0; --i) {
-    out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-  }
-}
-
-uint64_t GetU64(std::string_view in, size_t at) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8; ++i) {
-    v = (v << 8) | static_cast<uint8_t>(in[at + i]);
-  }
-  return v;
-}
-
 std::string FormatTime(int64_t ms) {
   std::time_t seconds = ms / 1000;
   std::tm tm{};
@@ -58,6 +44,20 @@ bool ConstantTimeEqual(std::string_view a, std::string_view b) {
 }
 
 }  // namespace
+
+void AppendBigEndian64(std::string& out, uint64_t value) {
+  for (int i = 7; i >= 0; --i) {
+    out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+  }
+}
+
+uint64_t ReadBigEndian64(std::string_view in, size_t at) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; ++i) {
+    v = (v << 8) | static_cast<uint8_t>(in[at + i]);
+  }
+  return v;
+}
 
 std::string TokenSigner::Sign(TokenKind kind, std::string_view payload) const {
   std::string message(1, static_cast<char>(kind));
@@ -85,10 +85,10 @@ std::optional<std::string> TokenSigner::Verify(TokenKind kind, std::string_view 
 
 std::string EncodeIterator(const TokenSigner& signer, const IteratorPosition& position) {
   std::string payload;
-  PutU64(payload, position.stream_id);
-  PutU64(payload, position.shard_ordinal);
-  PutU64(payload, position.offset);
-  PutU64(payload, static_cast<uint64_t>(position.issued_ms));
+  AppendBigEndian64(payload, position.stream_id);
+  AppendBigEndian64(payload, position.shard_ordinal);
+  AppendBigEndian64(payload, position.offset);
+  AppendBigEndian64(payload, static_cast<uint64_t>(position.issued_ms));
   return signer.Sign(TokenKind::kShardIterator, payload);
 }
 
@@ -99,10 +99,10 @@ StatusOr<IteratorPosition> DecodeIterator(const TokenSigner& signer, std::string
     return Status(ErrorCode::kInvalidArgument, "Invalid ShardIterator.");
   }
   IteratorPosition position;
-  position.stream_id = GetU64(*payload, 0);
-  position.shard_ordinal = static_cast<uint32_t>(GetU64(*payload, 8));
-  position.offset = GetU64(*payload, 16);
-  position.issued_ms = static_cast<int64_t>(GetU64(*payload, 24));
+  position.stream_id = ReadBigEndian64(*payload, 0);
+  position.shard_ordinal = static_cast<uint32_t>(ReadBigEndian64(*payload, 8));
+  position.offset = ReadBigEndian64(*payload, 16);
+  position.issued_ms = static_cast<int64_t>(ReadBigEndian64(*payload, 24));
   if (now_ms - position.issued_ms > ttl_ms) {
     return Status(ErrorCode::kExpiredIterator,
                   fmt::format("Iterator expired. The iterator was created at time {} while right "

@@ -44,6 +44,10 @@ std::string EncodeIterator(const TokenSigner& signer, const IteratorPosition& po
 StatusOr<IteratorPosition> DecodeIterator(const TokenSigner& signer, std::string_view token,
                                           int64_t now_ms, int64_t ttl_ms);
 
+// Fixed-width big-endian integers inside token payloads.
+void AppendBigEndian64(std::string& out, uint64_t value);
+uint64_t ReadBigEndian64(std::string_view in, size_t at);  // in.size() >= at + 8
+
 // Random bytes for a new secret.
 std::string RandomSecret();
 
