@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <utility>
+#include <vector>
 
 namespace riffle::grpc_api {
 namespace {
@@ -69,6 +70,29 @@ void ToProto(const broker::ShardDescription& in, v1::Shard& out) {
   ToProto(in.hash_key_range, *out.mutable_hash_key_range());
   out.set_starting_sequence_number(in.starting_sequence_number);
   out.set_ending_sequence_number(in.ending_sequence_number.value_or(""));
+}
+
+// Moves each record's data: one response can carry 10 MiB.
+void MoveRecords(std::vector<broker::Record>& in,
+                 google::protobuf::RepeatedPtrField<v1::Record>& out) {
+  out.Reserve(static_cast<int>(in.size()));
+  for (broker::Record& record : in) {
+    v1::Record& proto = *out.Add();
+    proto.set_sequence_number(std::move(record.sequence_number));
+    proto.set_arrival_time_ms(record.arrival_time_ms);
+    proto.set_data(std::move(record.data));
+    proto.set_partition_key(std::move(record.partition_key));
+  }
+}
+
+void ToProto(const std::vector<broker::ChildShard>& in,
+             google::protobuf::RepeatedPtrField<v1::ChildShard>& out) {
+  for (const broker::ChildShard& child : in) {
+    v1::ChildShard& proto = *out.Add();
+    proto.set_shard_id(child.shard_id);
+    proto.mutable_parent_shards()->Add(child.parent_shards.begin(), child.parent_shards.end());
+    ToProto(child.hash_key_range, *proto.mutable_hash_key_range());
+  }
 }
 
 }  // namespace
@@ -223,6 +247,50 @@ broker::UpdateShardCountRequest FromProto(const v1::UpdateShardCountRequest& in)
   };
 }
 
+broker::RegisterConsumerRequest FromProto(const v1::RegisterStreamConsumerRequest& in) {
+  return broker::RegisterConsumerRequest{.stream_arn = in.stream_arn(),
+                                         .consumer_name = in.consumer_name()};
+}
+
+broker::ConsumerRef FromProto(const v1::ConsumerRef& in) {
+  // All optional: the broker says which combinations name a consumer.
+  return broker::ConsumerRef{
+      .stream_arn = NonEmpty(in.stream_arn()),
+      .consumer_name = NonEmpty(in.consumer_name()),
+      .consumer_arn = NonEmpty(in.consumer_arn()),
+  };
+}
+
+broker::ListConsumersRequest FromProto(const v1::ListStreamConsumersRequest& in) {
+  broker::ListConsumersRequest out;
+  out.stream_arn = in.stream_arn();
+  out.next_token = NonEmpty(in.next_token());
+  if (in.has_max_results()) {
+    out.max_results = in.max_results();
+  }
+  if (in.has_stream_creation_time_ms()) {
+    out.stream_creation_timestamp_ms = in.stream_creation_time_ms();
+  }
+  return out;
+}
+
+broker::SubscribeRequest FromProto(const v1::SubscribeToShardRequest& in) {
+  broker::SubscribeRequest out;
+  out.consumer_arn = in.consumer_arn();
+  out.shard_id = in.shard_id();
+  if (in.has_starting_position()) {
+    const v1::StartingPosition& position = in.starting_position();
+    broker::StartingPosition start;
+    start.type = IteratorTypeFromProto(position.type());
+    start.sequence_number = NonEmpty(position.sequence_number());
+    if (position.has_timestamp_ms()) {
+      start.timestamp_ms = position.timestamp_ms();
+    }
+    out.starting_position = std::move(start);
+  }
+  return out;
+}
+
 v1::StreamMode StreamModeToProto(const std::string& mode) {
   if (mode == "PROVISIONED") {
     return v1::PROVISIONED;
@@ -249,6 +317,7 @@ void ToProto(const broker::StreamDescription& in, v1::StreamDescription& out) {
   out.set_encryption_type(in.encryption_type);
   out.set_key_id(in.key_id.value_or(""));
   out.set_open_shard_count(in.open_shard_count);
+  out.set_consumer_count(in.consumer_count);
 }
 
 void ToProto(const broker::ListStreamsResult& in, v1::ListStreamsResponse& out) {
@@ -290,22 +359,10 @@ void ToProto(const broker::PutRecordsResult& in, v1::PutRecordsResponse& out) {
 }
 
 void ToProto(broker::GetRecordsResult&& in, v1::GetRecordsResponse& out) {
-  out.mutable_records()->Reserve(static_cast<int>(in.records.size()));
-  for (broker::Record& record : in.records) {
-    v1::Record& proto = *out.add_records();
-    proto.set_sequence_number(std::move(record.sequence_number));
-    proto.set_arrival_time_ms(record.arrival_time_ms);
-    proto.set_data(std::move(record.data));
-    proto.set_partition_key(std::move(record.partition_key));
-  }
+  MoveRecords(in.records, *out.mutable_records());
   out.set_next_shard_iterator(in.next_shard_iterator.value_or(""));
   out.set_millis_behind_latest(in.millis_behind_latest);
-  for (const broker::ChildShard& child : in.child_shards) {
-    v1::ChildShard& proto = *out.add_child_shards();
-    proto.set_shard_id(child.shard_id);
-    proto.mutable_parent_shards()->Add(child.parent_shards.begin(), child.parent_shards.end());
-    ToProto(child.hash_key_range, *proto.mutable_hash_key_range());
-  }
+  ToProto(in.child_shards, *out.mutable_child_shards());
 }
 
 void ToProto(const broker::ListTagsResult& in, v1::ListTagsResponse& out) {
@@ -322,6 +379,28 @@ void ToProto(const broker::UpdateShardCountResult& in, v1::UpdateShardCountRespo
   out.set_stream_arn(in.stream_arn);
   out.set_current_shard_count(in.current_shard_count);
   out.set_target_shard_count(in.target_shard_count);
+}
+
+void ToProto(const broker::ConsumerDescription& in, v1::Consumer& out) {
+  out.set_consumer_name(in.consumer_name);
+  out.set_consumer_arn(in.consumer_arn);
+  out.set_consumer_status(in.consumer_status);
+  out.set_creation_time_ms(in.creation_time_ms);
+  out.set_stream_arn(in.stream_arn);
+}
+
+void ToProto(const broker::ListConsumersResult& in, v1::ListStreamConsumersResponse& out) {
+  for (const broker::ConsumerDescription& consumer : in.consumers) {
+    ToProto(consumer, *out.add_consumers());
+  }
+  out.set_next_token(in.next_token.value_or(""));
+}
+
+void ToProto(broker::SubscriptionEvent&& in, v1::SubscribeToShardEvent& out) {
+  MoveRecords(in.records, *out.mutable_records());
+  out.set_continuation_sequence_number(in.continuation_sequence_number.value_or(""));
+  out.set_millis_behind_latest(in.millis_behind_latest);
+  ToProto(in.child_shards, *out.mutable_child_shards());
 }
 
 }  // namespace riffle::grpc_api

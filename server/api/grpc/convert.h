@@ -31,6 +31,10 @@ broker::ListTagsRequest FromProto(const v1::ListTagsRequest& in);
 broker::SplitShardRequest FromProto(const v1::SplitShardRequest& in);
 broker::MergeShardsRequest FromProto(const v1::MergeShardsRequest& in);
 broker::UpdateShardCountRequest FromProto(const v1::UpdateShardCountRequest& in);
+broker::RegisterConsumerRequest FromProto(const v1::RegisterStreamConsumerRequest& in);
+broker::ConsumerRef FromProto(const v1::ConsumerRef& in);
+broker::ListConsumersRequest FromProto(const v1::ListStreamConsumersRequest& in);
+broker::SubscribeRequest FromProto(const v1::SubscribeToShardRequest& in);
 
 // "PROVISIONED" -> PROVISIONED, "ON_DEMAND" -> ON_DEMAND, anything else -> UNSPECIFIED.
 v1::StreamMode StreamModeToProto(const std::string& mode);
@@ -44,5 +48,9 @@ void ToProto(const broker::PutRecordsResult& in, v1::PutRecordsResponse& out);
 void ToProto(broker::GetRecordsResult&& in, v1::GetRecordsResponse& out);
 void ToProto(const broker::ListTagsResult& in, v1::ListTagsResponse& out);
 void ToProto(const broker::UpdateShardCountResult& in, v1::UpdateShardCountResponse& out);
+void ToProto(const broker::ConsumerDescription& in, v1::Consumer& out);
+void ToProto(const broker::ListConsumersResult& in, v1::ListStreamConsumersResponse& out);
+// Moves the record data, as for GetRecords.
+void ToProto(broker::SubscriptionEvent&& in, v1::SubscribeToShardEvent& out);
 
 }  // namespace riffle::grpc_api

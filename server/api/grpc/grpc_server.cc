@@ -31,28 +31,24 @@ std::string ListenAddress(const std::string& host, int port) {
 StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(broker::Broker& broker,
                                                         const std::string& host, int port,
                                                         broker::RequestContext context) {
-  std::unique_ptr<grpc::Service> service = NewRiffleService(broker, std::move(context));
+  std::unique_ptr<GrpcServer> self(new GrpcServer());
+  self->service_ = NewRiffleService(broker, std::move(context), self->stopping_);
   const std::string address = ListenAddress(host, port);
-  int bound_port = 0;
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &bound_port);
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &self->port_);
   builder.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
   // gRPC sets SO_REUSEPORT by default, which would let a second daemon share the port and
   // silently take half of the calls instead of failing to start.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.RegisterService(service.get());
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || bound_port == 0) {
+  builder.RegisterService(self->service_.get());
+  self->server_ = builder.BuildAndStart();
+  if (self->server_ == nullptr || self->port_ == 0) {
+    self->shut_down_ = true;  // nothing to drain
     return Status(ErrorCode::kServiceUnavailable,
                   "gRPC server cannot listen on " + address + " (address in use or not local?)");
   }
-  return std::unique_ptr<GrpcServer>(
-      new GrpcServer(std::move(service), std::move(server), bound_port));
+  return self;
 }
-
-GrpcServer::GrpcServer(std::unique_ptr<grpc::Service> service, std::unique_ptr<grpc::Server> server,
-                       int port)
-    : service_(std::move(service)), server_(std::move(server)), port_(port) {}
 
 GrpcServer::~GrpcServer() {
   Shutdown();
@@ -65,6 +61,7 @@ void GrpcServer::Shutdown() {
     return;
   }
   shut_down_ = true;
+  stopping_.store(true);
   server_->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
   server_->Wait();
 }

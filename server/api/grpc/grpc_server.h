@@ -5,6 +5,7 @@
 // Shutdown() may be called from any thread, more than once; the destructor calls it.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -37,17 +38,19 @@ class GrpcServer {
   int port() const { return port_; }
 
   // Stops accepting calls and waits for the ones in flight; those still running after 5 s are
-  // cancelled. Idempotent.
+  // cancelled. Open SubscribeToShard calls end at once with UNAVAILABLE. Idempotent.
   void Shutdown();
 
  private:
-  GrpcServer(std::unique_ptr<grpc::Service> service, std::unique_ptr<grpc::Server> server,
-             int port);
+  GrpcServer() = default;
 
-  // Declared before server_ so that it is destroyed after it: the server calls into it.
+  // Set when Shutdown() starts, so that subscriptions end instead of waiting out the grace period.
+  // Declared before service_, which reads it, and service_ before server_, which calls into it,
+  // so that each is destroyed after its users.
+  std::atomic<bool> stopping_{false};
   std::unique_ptr<grpc::Service> service_;
   std::unique_ptr<grpc::Server> server_;
-  const int port_;
+  int port_ = 0;
   std::mutex shutdown_mu_;
   bool shut_down_ = false;  // guarded by shutdown_mu_
 };

@@ -1,8 +1,11 @@
 #include "server/api/grpc/riffle_service.h"
 
+#include <chrono>
+#include <thread>
 #include <utility>
 
 #include <grpcpp/server_context.h>
+#include <grpcpp/support/sync_stream.h>
 
 #include "riffle/v1/riffle.grpc.pb.h"
 #include "server/api/grpc/convert.h"
@@ -13,10 +16,17 @@ namespace {
 
 using grpc::ServerContext;
 
+// SubscribeToShard's pace, as over the Kinesis HTTP API: how often an idle subscription asks the
+// broker for new records, and how long it stays silent before an empty event tells the client
+// that it is still open.
+constexpr std::chrono::milliseconds kSubscriptionPoll{50};
+constexpr std::chrono::seconds kSubscriptionHeartbeat{5};
+
 class RiffleService final : public v1::Riffle::Service {
  public:
-  RiffleService(broker::Broker& broker, broker::RequestContext context)
-      : broker_(broker), ctx_(std::move(context)) {}
+  RiffleService(broker::Broker& broker, broker::RequestContext context,
+                const std::atomic<bool>& stopping)
+      : broker_(broker), ctx_(std::move(context)), stopping_(stopping) {}
 
   grpc::Status CreateStream(ServerContext* context, const v1::CreateStreamRequest* request,
                             v1::CreateStreamResponse* /*response*/) override {
@@ -119,6 +129,77 @@ class RiffleService final : public v1::Riffle::Service {
     return Reply(broker_.UpdateShardCount(ctx_, FromProto(*request)), *context, *response);
   }
 
+  grpc::Status RegisterStreamConsumer(ServerContext* context,
+                                      const v1::RegisterStreamConsumerRequest* request,
+                                      v1::RegisterStreamConsumerResponse* response) override {
+    return Reply(broker_.RegisterStreamConsumer(ctx_, FromProto(*request)), *context,
+                 *response->mutable_consumer());
+  }
+
+  grpc::Status DeregisterStreamConsumer(ServerContext* context,
+                                        const v1::DeregisterStreamConsumerRequest* request,
+                                        v1::DeregisterStreamConsumerResponse* /*response*/) override {
+    return ToGrpcStatus(broker_.DeregisterStreamConsumer(ctx_, FromProto(request->consumer())),
+                        *context);
+  }
+
+  grpc::Status DescribeStreamConsumer(ServerContext* context,
+                                      const v1::DescribeStreamConsumerRequest* request,
+                                      v1::DescribeStreamConsumerResponse* response) override {
+    return Reply(broker_.DescribeStreamConsumer(ctx_, FromProto(request->consumer())), *context,
+                 *response->mutable_consumer());
+  }
+
+  grpc::Status ListStreamConsumers(ServerContext* context,
+                                   const v1::ListStreamConsumersRequest* request,
+                                   v1::ListStreamConsumersResponse* response) override {
+    return Reply(broker_.ListStreamConsumers(ctx_, FromProto(*request)), *context, *response);
+  }
+
+  // The sync server gives each call its own thread, so this one polls the broker on it: the
+  // broker never blocks waiting for records (NextEvent), the transport sets the pace.
+  grpc::Status SubscribeToShard(ServerContext* context, const v1::SubscribeToShardRequest* request,
+                                grpc::ServerWriter<v1::SubscribeToShardEvent>* writer) override {
+    StatusOr<broker::Subscription> subscription = broker_.Subscribe(ctx_, FromProto(*request));
+    if (!subscription.ok()) {
+      return ToGrpcStatus(subscription.status(), *context);
+    }
+    // Due at once: the first event tells the client that the subscription is open.
+    auto last_sent = std::chrono::steady_clock::now() - kSubscriptionHeartbeat;
+    while (true) {
+      if (stopping_.load()) {
+        return ToGrpcStatus(Status(ErrorCode::kServiceUnavailable,
+                                   "riffled is shutting down; subscribe again after the last "
+                                   "continuation sequence number"),
+                            *context);
+      }
+      if (context->IsCancelled()) {
+        return grpc::Status::CANCELLED;
+      }
+      StatusOr<broker::SubscriptionEvent> event = broker_.NextEvent(ctx_, *subscription);
+      if (!event.ok()) {
+        return ToGrpcStatus(event.status(), *context);
+      }
+      const auto now = std::chrono::steady_clock::now();
+      const bool has_records = !event->records.empty();
+      const bool ended = event->shard_ended;
+      if (!has_records && !ended && now - last_sent < kSubscriptionHeartbeat) {
+        std::this_thread::sleep_for(kSubscriptionPoll);
+        continue;
+      }
+      v1::SubscribeToShardEvent message;
+      ToProto(std::move(event).value(), message);
+      if (!writer->Write(message)) {
+        return grpc::Status::CANCELLED;  // the client went away
+      }
+      last_sent = now;
+      if (ended) {
+        return grpc::Status::OK;
+      }
+      // An event with records may have left more behind (it holds ~1 MiB): ask again at once.
+    }
+  }
+
  private:
   template <typename Result, typename Response>
   static grpc::Status Reply(const StatusOr<Result>& result, ServerContext& context,
@@ -131,13 +212,15 @@ class RiffleService final : public v1::Riffle::Service {
 
   broker::Broker& broker_;
   const broker::RequestContext ctx_;
+  const std::atomic<bool>& stopping_;
 };
 
 }  // namespace
 
 std::unique_ptr<grpc::Service> NewRiffleService(broker::Broker& broker,
-                                                broker::RequestContext context) {
-  return std::make_unique<RiffleService>(broker, std::move(context));
+                                                broker::RequestContext context,
+                                                const std::atomic<bool>& stopping) {
+  return std::make_unique<RiffleService>(broker, std::move(context), stopping);
 }
 
 }  // namespace riffle::grpc_api

@@ -3,6 +3,7 @@
 // expensive header of the build.
 #pragma once
 
+#include <atomic>
 #include <memory>
 
 #include "server/broker/broker.h"
@@ -13,8 +14,12 @@ class Service;
 
 namespace riffle::grpc_api {
 
-// Borrows `broker`, which must outlive the service. Thread-safe: gRPC calls it from its pool.
+// Borrows `broker` and `stopping`, which must outlive the service. Thread-safe: gRPC calls it
+// from its pool. SubscribeToShard holds its handler thread for as long as the subscription lasts;
+// it ends within one poll (50 ms) of the client cancelling or of `stopping` turning true, which
+// the server sets before it drains so that open subscriptions do not hold a shutdown up.
 std::unique_ptr<grpc::Service> NewRiffleService(broker::Broker& broker,
-                                                broker::RequestContext context);
+                                                broker::RequestContext context,
+                                                const std::atomic<bool>& stopping);
 
 }  // namespace riffle::grpc_api
