@@ -3,6 +3,8 @@
 #include <string_view>
 #include <utility>
 
+#include <grpcpp/support/sync_stream.h>
+
 #include <grpcpp/client_context.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
@@ -34,8 +36,8 @@ Status FromGrpc(const grpc::Status& status, const grpc::ClientContext& context,
     return Status(ErrorCode::kInternalFailure, std::string(name) + ": " + status.error_message());
   }
   // No trailer: the call never reached Riffle's service (connection refused, reset, timed out),
-  // or the server went away under it (a shutdown cancels the calls in flight; this client never
-  // cancels its own).
+  // or the server went away under it (a shutdown cancels the calls in flight; the only calls this
+  // client cancels itself are subscriptions, and ShardSubscription does not report those).
   switch (status.error_code()) {
     case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::DEADLINE_EXCEEDED:
@@ -99,7 +101,104 @@ Shard FromProto(const v1::Shard& in) {
   };
 }
 
+std::vector<ChildShard> FromProto(const google::protobuf::RepeatedPtrField<v1::ChildShard>& in) {
+  std::vector<ChildShard> out;
+  for (const v1::ChildShard& child : in) {
+    out.push_back(ChildShard{
+        .shard_id = child.shard_id(),
+        .parent_shards = {child.parent_shards().begin(), child.parent_shards().end()},
+        .hash_key_range = FromProto(child.hash_key_range()),
+    });
+  }
+  return out;
+}
+
+// Moves each record's data out of `in`.
+std::vector<Record> TakeRecords(google::protobuf::RepeatedPtrField<v1::Record>& in) {
+  std::vector<Record> out;
+  out.reserve(in.size());
+  for (v1::Record& record : in) {
+    out.push_back(Record{
+        .sequence_number = std::move(*record.mutable_sequence_number()),
+        .arrival_time_ms = record.arrival_time_ms(),
+        .data = std::move(*record.mutable_data()),
+        .partition_key = std::move(*record.mutable_partition_key()),
+    });
+  }
+  return out;
+}
+
+Consumer FromProto(v1::Consumer& in) {
+  return Consumer{
+      .consumer_name = std::move(*in.mutable_consumer_name()),
+      .consumer_arn = std::move(*in.mutable_consumer_arn()),
+      .consumer_status = std::move(*in.mutable_consumer_status()),
+      .creation_time_ms = in.creation_time_ms(),
+      .stream_arn = std::move(*in.mutable_stream_arn()),
+  };
+}
+
 }  // namespace
+
+class ShardSubscription::Call {
+ public:
+  explicit Call(std::string endpoint) : endpoint_(std::move(endpoint)) {}
+
+  grpc::ClientContext context;
+  std::unique_ptr<grpc::ClientReader<v1::SubscribeToShardEvent>> reader;
+  // Read by SubscribeToShard to learn that the call is open; Next() hands it out first.
+  std::optional<v1::SubscribeToShardEvent> first;
+  bool finished = false;
+
+  // Ends the call on the client's side and returns the server's verdict.
+  Status Finish() {
+    finished = true;
+    const grpc::Status status = reader->Finish();
+    return FromGrpc(status, context, endpoint_);
+  }
+
+ private:
+  const std::string endpoint_;
+};
+
+ShardSubscription::ShardSubscription(std::unique_ptr<Call> call) : call_(std::move(call)) {}
+
+ShardSubscription::~ShardSubscription() {
+  if (!call_->finished) {
+    Cancel();
+    // Drained so that Finish() does not wait for messages nobody reads.
+    v1::SubscribeToShardEvent ignored;
+    while (call_->reader->Read(&ignored)) {
+    }
+    call_->Finish().IgnoreError();  // cancelled on purpose: there is no error to report
+  }
+}
+
+bool ShardSubscription::Next(SubscriptionEvent& event) {
+  if (call_->finished) {
+    return false;
+  }
+  v1::SubscribeToShardEvent message;
+  if (call_->first) {
+    message = std::move(*call_->first);
+    call_->first.reset();
+  } else if (!call_->reader->Read(&message)) {
+    Status finished = call_->Finish();
+    // A call this side cancelled ends as CANCELLED, which is not the server's failure.
+    status_ = cancelled_.load() ? Status() : std::move(finished);
+    return false;
+  }
+  event.records = TakeRecords(*message.mutable_records());
+  event.continuation_sequence_number = std::move(*message.mutable_continuation_sequence_number());
+  event.millis_behind_latest = message.millis_behind_latest();
+  event.child_shards = FromProto(message.child_shards());
+  return true;
+}
+
+void ShardSubscription::Cancel() {
+  cancelled_.store(true);
+  call_->context.TryCancel();
+}
 
 class Client::Rpc {
  public:
@@ -120,6 +219,46 @@ class Client::Rpc {
     context.set_deadline(std::chrono::system_clock::now() + options_.call_timeout);
     grpc::Status status = ((*stub_).*method)(&context, request, &response);
     return FromGrpc(status, context, options_.endpoint);
+  }
+
+  // A stream ARN as it is, or the ARN of a named stream (which only the server knows: it holds
+  // the region and account).
+  StatusOr<std::string> StreamArn(const std::string& stream) {
+    if (stream.starts_with("arn:")) {
+      return stream;
+    }
+    v1::DescribeStreamRequest request;
+    SetStream(stream, *request.mutable_stream());
+    request.set_limit(1);
+    v1::DescribeStreamResponse response;
+    RIFFLE_RETURN_IF_ERROR(Call(&v1::Riffle::Stub::DescribeStream, request, response));
+    return std::move(*response.mutable_description()->mutable_stream_arn());
+  }
+
+  Status SetConsumer(const std::string& stream, const std::string& consumer,
+                     v1::ConsumerRef& ref) {
+    if (consumer.starts_with("arn:")) {
+      ref.set_consumer_arn(consumer);
+      return Status();
+    }
+    RIFFLE_ASSIGN_OR_RETURN(*ref.mutable_stream_arn(), StreamArn(stream));
+    ref.set_consumer_name(consumer);
+    return Status();
+  }
+
+  StatusOr<std::unique_ptr<ShardSubscription>> Subscribe(const v1::SubscribeToShardRequest& request) {
+    auto call = std::make_unique<ShardSubscription::Call>(options_.endpoint);
+    call->reader = stub_->SubscribeToShard(&call->context, request);
+    v1::SubscribeToShardEvent first;
+    if (!call->reader->Read(&first)) {
+      Status finished = call->Finish();
+      if (finished.ok()) {
+        return Status(ErrorCode::kInternalFailure, "SubscribeToShard ended before its first event");
+      }
+      return finished;
+    }
+    call->first = std::move(first);
+    return std::make_unique<ShardSubscription>(std::move(call));
   }
 
  private:
@@ -146,9 +285,10 @@ Status Client::CreateStream(const std::string& stream_name, const CreateStreamOp
   return rpc_->Call(&v1::Riffle::Stub::CreateStream, request, response);
 }
 
-Status Client::DeleteStream(const std::string& stream) {
+Status Client::DeleteStream(const std::string& stream, const DeleteStreamOptions& options) {
   v1::DeleteStreamRequest request;
   SetStream(stream, *request.mutable_stream());
+  request.set_enforce_consumer_deletion(options.enforce_consumer_deletion);
   v1::DeleteStreamResponse response;
   return rpc_->Call(&v1::Riffle::Stub::DeleteStream, request, response);
 }
@@ -169,6 +309,7 @@ StatusOr<StreamDescription> Client::DescribeStream(const std::string& stream) {
     out.creation_time_ms = page.creation_time_ms();
     out.encryption_type = page.encryption_type();
     out.open_shard_count = page.open_shard_count();
+    out.consumer_count = page.consumer_count();
     for (const v1::Shard& shard : page.shards()) {
       out.shards.push_back(FromProto(shard));
     }
@@ -293,24 +434,10 @@ StatusOr<GetRecordsResult> Client::GetRecords(const std::string& shard_iterator,
   v1::GetRecordsResponse response;
   RIFFLE_RETURN_IF_ERROR(rpc_->Call(&v1::Riffle::Stub::GetRecords, request, response));
   GetRecordsResult out;
-  out.records.reserve(response.records_size());
-  for (v1::Record& record : *response.mutable_records()) {
-    out.records.push_back(Record{
-        .sequence_number = std::move(*record.mutable_sequence_number()),
-        .arrival_time_ms = record.arrival_time_ms(),
-        .data = std::move(*record.mutable_data()),
-        .partition_key = std::move(*record.mutable_partition_key()),
-    });
-  }
+  out.records = TakeRecords(*response.mutable_records());
   out.next_shard_iterator = std::move(*response.mutable_next_shard_iterator());
   out.millis_behind_latest = response.millis_behind_latest();
-  for (const v1::ChildShard& child : response.child_shards()) {
-    out.child_shards.push_back(ChildShard{
-        .shard_id = child.shard_id(),
-        .parent_shards = {child.parent_shards().begin(), child.parent_shards().end()},
-        .hash_key_range = FromProto(child.hash_key_range()),
-    });
-  }
+  out.child_shards = FromProto(response.child_shards());
   return out;
 }
 
@@ -404,6 +531,64 @@ StatusOr<UpdateShardCountResult> Client::UpdateShardCount(const std::string& str
       .current_shard_count = response.current_shard_count(),
       .target_shard_count = response.target_shard_count(),
   };
+}
+
+StatusOr<Consumer> Client::RegisterStreamConsumer(const std::string& stream,
+                                                  const std::string& consumer_name) {
+  v1::RegisterStreamConsumerRequest request;
+  RIFFLE_ASSIGN_OR_RETURN(*request.mutable_stream_arn(), rpc_->StreamArn(stream));
+  request.set_consumer_name(consumer_name);
+  v1::RegisterStreamConsumerResponse response;
+  RIFFLE_RETURN_IF_ERROR(rpc_->Call(&v1::Riffle::Stub::RegisterStreamConsumer, request, response));
+  return FromProto(*response.mutable_consumer());
+}
+
+Status Client::DeregisterStreamConsumer(const std::string& stream, const std::string& consumer) {
+  v1::DeregisterStreamConsumerRequest request;
+  RIFFLE_RETURN_IF_ERROR(rpc_->SetConsumer(stream, consumer, *request.mutable_consumer()));
+  v1::DeregisterStreamConsumerResponse response;
+  return rpc_->Call(&v1::Riffle::Stub::DeregisterStreamConsumer, request, response);
+}
+
+StatusOr<Consumer> Client::DescribeStreamConsumer(const std::string& stream,
+                                                  const std::string& consumer) {
+  v1::DescribeStreamConsumerRequest request;
+  RIFFLE_RETURN_IF_ERROR(rpc_->SetConsumer(stream, consumer, *request.mutable_consumer()));
+  v1::DescribeStreamConsumerResponse response;
+  RIFFLE_RETURN_IF_ERROR(rpc_->Call(&v1::Riffle::Stub::DescribeStreamConsumer, request, response));
+  return FromProto(*response.mutable_consumer());
+}
+
+StatusOr<std::vector<Consumer>> Client::ListStreamConsumers(const std::string& stream) {
+  std::vector<Consumer> out;
+  v1::ListStreamConsumersRequest request;
+  RIFFLE_ASSIGN_OR_RETURN(*request.mutable_stream_arn(), rpc_->StreamArn(stream));
+  while (true) {
+    v1::ListStreamConsumersResponse response;
+    RIFFLE_RETURN_IF_ERROR(rpc_->Call(&v1::Riffle::Stub::ListStreamConsumers, request, response));
+    for (v1::Consumer& consumer : *response.mutable_consumers()) {
+      out.push_back(FromProto(consumer));
+    }
+    if (response.next_token().empty()) {
+      return out;
+    }
+    request.set_next_token(response.next_token());
+  }
+}
+
+StatusOr<std::unique_ptr<ShardSubscription>> Client::SubscribeToShard(
+    const std::string& consumer_arn, const std::string& shard_id,
+    const IteratorPosition& position) {
+  v1::SubscribeToShardRequest request;
+  request.set_consumer_arn(consumer_arn);
+  request.set_shard_id(shard_id);
+  v1::StartingPosition& start = *request.mutable_starting_position();
+  start.set_type(IteratorTypeToProto(position.type));
+  start.set_sequence_number(position.sequence_number);
+  if (position.type == IteratorType::kAtTimestamp) {
+    start.set_timestamp_ms(position.timestamp_ms);
+  }
+  return rpc_->Subscribe(request);
 }
 
 }  // namespace riffle::client

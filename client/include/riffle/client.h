@@ -12,6 +12,7 @@
 //   auto put = client.PutRecord("orders", {.data = "hello", .partition_key = "user-1"});
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -62,6 +63,7 @@ struct StreamDescription {
   int64_t creation_time_ms = 0;  // since the Unix epoch
   std::string encryption_type{};
   int32_t open_shard_count = 0;
+  int32_t consumer_count = 0;  // enhanced fan-out consumers
 };
 
 struct StreamSummary {
@@ -160,7 +162,61 @@ struct UpdateShardCountResult {
   int32_t target_shard_count = 0;
 };
 
-// Every `stream` argument is a stream name, or a stream ARN when it starts with "arn:".
+struct DeleteStreamOptions {
+  // Needed to delete a stream that has registered consumers (else kResourceInUse); they go too.
+  bool enforce_consumer_deletion = false;
+};
+
+// An enhanced fan-out consumer registered on a stream.
+struct Consumer {
+  std::string consumer_name{};
+  // Names this registration: the same name registered again gets another ARN.
+  std::string consumer_arn{};
+  std::string consumer_status{};  // CREATING | ACTIVE | DELETING
+  int64_t creation_time_ms = 0;   // since the Unix epoch
+  std::string stream_arn{};
+};
+
+// One event of a SubscribeToShard call.
+struct SubscriptionEvent {
+  std::vector<Record> records{};  // none in a heartbeat
+  // Subscribe AfterSequenceNumber(this) to go on right after this event. Empty only in the last
+  // event of a closed shard, which names the children in child_shards.
+  std::string continuation_sequence_number{};
+  int64_t millis_behind_latest = 0;
+  std::vector<ChildShard> child_shards{};
+  bool shard_ended() const { return continuation_sequence_number.empty(); }
+};
+
+// An open SubscribeToShard call: the server pushes an event whenever records arrive, and an
+// empty one after 5 s without. Next() from one thread; Cancel() from any. Destroying it cancels
+// the call; the Client that opened it must outlive it.
+class ShardSubscription {
+ public:
+  class Call;  // the gRPC reader, kept out of this header
+  explicit ShardSubscription(std::unique_ptr<Call> call);
+  ~ShardSubscription();
+  ShardSubscription(const ShardSubscription&) = delete;
+  ShardSubscription& operator=(const ShardSubscription&) = delete;
+
+  // Waits for the next event. False once the call is over: after the last event of a closed
+  // shard, after Cancel(), or on an error (a server that shuts down ends it with
+  // kServiceUnavailable); status() then says which.
+  bool Next(SubscriptionEvent& event);
+  // Ends the call; a Next() blocked in another thread returns false promptly.
+  void Cancel();
+  // OK while open, at a shard's end and after Cancel(); else why the call ended.
+  const Status& status() const { return status_; }
+
+ private:
+  std::unique_ptr<Call> call_;
+  std::atomic<bool> cancelled_{false};
+  Status status_;
+};
+
+// Every `stream` argument is a stream name, or a stream ARN when it starts with "arn:"; every
+// `consumer` argument is a consumer name on that stream, or a consumer ARN when it starts with
+// "arn:" (then `stream` is not needed and may be empty).
 class Client {
  public:
   explicit Client(ClientOptions options = {});
@@ -171,7 +227,7 @@ class Client {
   const ClientOptions& options() const { return options_; }
 
   Status CreateStream(const std::string& stream_name, const CreateStreamOptions& options = {});
-  Status DeleteStream(const std::string& stream);
+  Status DeleteStream(const std::string& stream, const DeleteStreamOptions& options = {});
   // All shards, however many pages that takes.
   StatusOr<StreamDescription> DescribeStream(const std::string& stream);
   // All streams, in name order, however many pages that takes.
@@ -220,6 +276,23 @@ class Client {
   StatusOr<UpdateShardCountResult> UpdateShardCount(
       const std::string& stream, int32_t target_shard_count,
       ScalingType scaling_type = ScalingType::kUniformScaling);
+
+  // Enhanced fan-out (at most 20 consumers per stream). A name the stream already has is
+  // kResourceInUse; an unknown consumer or stream kResourceNotFound.
+  StatusOr<Consumer> RegisterStreamConsumer(const std::string& stream,
+                                            const std::string& consumer_name);
+  Status DeregisterStreamConsumer(const std::string& stream, const std::string& consumer);
+  StatusOr<Consumer> DescribeStreamConsumer(const std::string& stream, const std::string& consumer);
+  // All of the stream's consumers, in registration order, however many pages that takes.
+  StatusOr<std::vector<Consumer>> ListStreamConsumers(const std::string& stream);
+
+  // Opens a push subscription of `consumer_arn` to one shard from `position`, and waits for its
+  // first event (sent at once, records or not), so a bad argument, an unknown consumer or shard
+  // fails here with the server's code. No deadline: it lasts until the shard's end, Cancel() or
+  // the server's shutdown.
+  StatusOr<std::unique_ptr<ShardSubscription>> SubscribeToShard(const std::string& consumer_arn,
+                                                                const std::string& shard_id,
+                                                                const IteratorPosition& position);
 
  private:
   class Rpc;  // the gRPC stub and call plumbing, kept out of this header
