@@ -28,7 +28,9 @@ struct CreateStreamArgs {
 Status CreateStream(client::Client& client, const Output& output, const CreateStreamArgs& args);
 Status ListStreams(client::Client& client, const Output& output);
 Status DescribeStream(client::Client& client, const Output& output, const std::string& stream);
-Status DeleteStream(client::Client& client, const Output& output, const std::string& stream);
+// `enforce_consumer_deletion`: also delete a stream that has registered consumers.
+Status DeleteStream(client::Client& client, const Output& output, const std::string& stream,
+                    bool enforce_consumer_deletion = false);
 
 struct SplitShardArgs {
   std::string stream;
@@ -78,5 +80,30 @@ struct TailArgs {
 // that is unavailable for a while (a restart) instead of failing. With `shard_id` only that
 // shard is read, and no children.
 Status Tail(client::Client& client, const Output& output, const TailArgs& args);
+
+// One record as `tail` and `subscribe` print it: its data alone, or with `json` an object with
+// the shard, sequence number, partition key, arrival time and data.
+void PrintRecord(const Output& output, const std::string& shard_id, const client::Record& record);
+
+// Enhanced fan-out consumers of a stream. `consumer` is a name, or a consumer ARN.
+Status RegisterConsumer(client::Client& client, const Output& output, const std::string& stream,
+                        const std::string& consumer_name);
+Status ListConsumers(client::Client& client, const Output& output, const std::string& stream);
+Status DescribeConsumer(client::Client& client, const Output& output, const std::string& stream,
+                        const std::string& consumer);
+Status DeregisterConsumer(client::Client& client, const Output& output, const std::string& stream,
+                          const std::string& consumer);
+
+struct SubscribeArgs {
+  std::string stream;
+  std::string consumer;               // a registered consumer's name, or its ARN
+  std::string shard_id;
+  std::string from = "trim-horizon";  // see ParseStartPosition
+  // Set from a signal handler; subscribe cancels the call and returns OK soon after it turns true.
+  const std::atomic<bool>* stop = nullptr;
+};
+// Prints the records the server pushes to `consumer` for one shard (SubscribeToShard), as `tail`
+// prints them, until `stop` or the shard's end (then its children go to `err`).
+Status Subscribe(client::Client& client, const Output& output, const SubscribeArgs& args);
 
 }  // namespace riffle::cli

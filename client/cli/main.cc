@@ -1,11 +1,13 @@
 // riffle: command-line client for riffled's gRPC API.
 //
 //   riffle [--endpoint HOST:PORT] [--json] stream create NAME --shards N [--on-demand]
-//   riffle stream list | stream describe NAME | stream delete NAME
+//   riffle stream list | stream describe NAME | stream delete NAME [--enforce-consumer-deletion]
 //   riffle stream split NAME --shard ID --hash-key K | stream merge NAME --shard A --adjacent B
 //   riffle stream scale NAME --shards N             UNIFORM_SCALING to N open shards
 //   riffle produce NAME --key K [--file F]        one record per input line
 //   riffle tail NAME [--from trim-horizon|latest|timestamp:<RFC3339>|seq:<n>] [-f] [--shard ID]
+//   riffle consumer register|list|describe|deregister NAME [CONSUMER]   enhanced fan-out
+//   riffle subscribe NAME --consumer C --shard ID [--from ...]   records pushed until Ctrl-C
 //
 // Exit status 0 on success, 1 on an error (printed as `riffle: <KinesisCode>: <message>`), and
 // CLI11's codes for bad usage.
@@ -24,7 +26,7 @@
 
 namespace {
 
-// Set by SIGINT/SIGTERM while `tail -f` runs; lock-free, so safe to store from a handler.
+// Set by SIGINT/SIGTERM while `tail -f` or `subscribe` runs; lock-free, so safe to store from a handler.
 std::atomic<bool> stop_requested{false};
 static_assert(std::atomic<bool>::is_always_lock_free);
 
@@ -64,8 +66,11 @@ int main(int argc, char** argv) {
   CLI::App* describe = stream->add_subcommand("describe", "show a stream and its shards");
   describe->add_option("name", describe_name, "stream name or ARN")->required();
   std::string delete_name;
+  bool enforce_consumer_deletion = false;
   CLI::App* remove = stream->add_subcommand("delete", "delete a stream and its records");
   remove->add_option("name", delete_name, "stream name or ARN")->required();
+  remove->add_flag("--enforce-consumer-deletion", enforce_consumer_deletion,
+                   "also delete a stream that has registered consumers");
   riffle::cli::SplitShardArgs split_args;
   CLI::App* split = stream->add_subcommand("split", "split an open shard in two");
   split->add_option("name", split_args.stream, "stream name or ARN")->required();
@@ -104,6 +109,36 @@ int main(int argc, char** argv) {
   tail->add_flag("-f,--follow", tail_args.follow, "keep polling for new records until Ctrl-C");
   tail->add_option("--shard", tail_args.shard_id, "read only this shard");
 
+  CLI::App* consumer =
+      app.add_subcommand("consumer", "register, list, describe or deregister stream consumers");
+  consumer->require_subcommand(1);
+  std::string consumer_stream;
+  std::string consumer_name;
+  CLI::App* register_consumer =
+      consumer->add_subcommand("register", "register an enhanced fan-out consumer");
+  register_consumer->add_option("stream", consumer_stream, "stream name or ARN")->required();
+  register_consumer->add_option("consumer", consumer_name, "consumer name")->required();
+  CLI::App* list_consumers = consumer->add_subcommand("list", "list a stream's consumers");
+  list_consumers->add_option("stream", consumer_stream, "stream name or ARN")->required();
+  CLI::App* describe_consumer = consumer->add_subcommand("describe", "show one consumer");
+  describe_consumer->add_option("stream", consumer_stream, "stream name or ARN")->required();
+  describe_consumer->add_option("consumer", consumer_name, "consumer name or ARN")->required();
+  CLI::App* deregister_consumer = consumer->add_subcommand("deregister", "remove a consumer");
+  deregister_consumer->add_option("stream", consumer_stream, "stream name or ARN")->required();
+  deregister_consumer->add_option("consumer", consumer_name, "consumer name or ARN")->required();
+
+  riffle::cli::SubscribeArgs subscribe_args;
+  CLI::App* subscribe = app.add_subcommand(
+      "subscribe", "print the records riffled pushes to a consumer for one shard, until Ctrl-C");
+  subscribe->add_option("name", subscribe_args.stream, "stream name or ARN")->required();
+  subscribe->add_option("--consumer", subscribe_args.consumer, "consumer name or ARN")
+      ->required();
+  subscribe->add_option("--shard", subscribe_args.shard_id, "the shard to subscribe to")
+      ->required();
+  subscribe->add_option("--from", subscribe_args.from,
+                        "trim-horizon | latest | timestamp:<RFC3339> | seq:<n>")
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
 
   riffle::client::Client client({.endpoint = endpoint});
@@ -119,7 +154,7 @@ int main(int argc, char** argv) {
   } else if (describe->parsed()) {
     status = riffle::cli::DescribeStream(client, output, describe_name);
   } else if (remove->parsed()) {
-    status = riffle::cli::DeleteStream(client, output, delete_name);
+    status = riffle::cli::DeleteStream(client, output, delete_name, enforce_consumer_deletion);
   } else if (split->parsed()) {
     status = riffle::cli::SplitShard(client, output, split_args);
   } else if (merge->parsed()) {
@@ -141,6 +176,19 @@ int main(int argc, char** argv) {
     std::signal(SIGTERM, RequestStop);
     tail_args.stop = &stop_requested;
     status = riffle::cli::Tail(client, output, tail_args);
+  } else if (register_consumer->parsed()) {
+    status = riffle::cli::RegisterConsumer(client, output, consumer_stream, consumer_name);
+  } else if (list_consumers->parsed()) {
+    status = riffle::cli::ListConsumers(client, output, consumer_stream);
+  } else if (describe_consumer->parsed()) {
+    status = riffle::cli::DescribeConsumer(client, output, consumer_stream, consumer_name);
+  } else if (deregister_consumer->parsed()) {
+    status = riffle::cli::DeregisterConsumer(client, output, consumer_stream, consumer_name);
+  } else if (subscribe->parsed()) {
+    std::signal(SIGINT, RequestStop);
+    std::signal(SIGTERM, RequestStop);
+    subscribe_args.stop = &stop_requested;
+    status = riffle::cli::Subscribe(client, output, subscribe_args);
   }
   std::cout.flush();
   if (!status.ok()) {

@@ -222,8 +222,10 @@ Status ScaleStream(client::Client& client, const Output& output, const ScaleStre
   return Status();
 }
 
-Status DeleteStream(client::Client& client, const Output& output, const std::string& stream) {
-  RIFFLE_RETURN_IF_ERROR(client.DeleteStream(stream));
+Status DeleteStream(client::Client& client, const Output& output, const std::string& stream,
+                    bool enforce_consumer_deletion) {
+  RIFFLE_RETURN_IF_ERROR(
+      client.DeleteStream(stream, {.enforce_consumer_deletion = enforce_consumer_deletion}));
   if (output.json) {
     output.out << JsonObject().AddString("stream_name", stream).AddBool("deleted", true).Build()
                << "\n";

@@ -183,7 +183,7 @@ class Tailer {
     }
     ShardCursor& cursor = cursors_[index];
     for (const client::Record& record : result->records) {
-      Print(cursor.shard_id, record);
+      PrintRecord(output_, cursor.shard_id, record);
       cursor.last_sequence_number = record.sequence_number;
     }
     if (!result->records.empty()) {
@@ -225,21 +225,6 @@ class Tailer {
     return Status();
   }
 
-  void Print(const std::string& shard_id, const client::Record& record) {
-    if (output_.json) {
-      output_.out << tools::JsonObject()
-                         .AddString("shard_id", shard_id)
-                         .AddString("sequence_number", record.sequence_number)
-                         .AddString("partition_key", record.partition_key)
-                         .AddInt("arrival_time_ms", record.arrival_time_ms)
-                         .AddBytes("data", record.data)
-                         .Build()
-                  << "\n";
-    } else {
-      output_.out << record.data << "\n";
-    }
-  }
-
   client::Client& client_;
   const Output& output_;
   const TailArgs& args_;
@@ -250,6 +235,21 @@ class Tailer {
 };
 
 }  // namespace
+
+void PrintRecord(const Output& output, const std::string& shard_id, const client::Record& record) {
+  if (output.json) {
+    output.out << tools::JsonObject()
+                      .AddString("shard_id", shard_id)
+                      .AddString("sequence_number", record.sequence_number)
+                      .AddString("partition_key", record.partition_key)
+                      .AddInt("arrival_time_ms", record.arrival_time_ms)
+                      .AddBytes("data", record.data)
+                      .Build()
+               << "\n";
+  } else {
+    output.out << record.data << "\n";
+  }
+}
 
 Status Tail(client::Client& client, const Output& output, const TailArgs& args) {
   return Tailer(client, output, args).Run();
