@@ -1,6 +1,6 @@
 // Drives the `riffle` CLI binary against the real riffled: create, produce from stdin, tail
-// --json, tail -f until SIGTERM, split, merge and scale, tail across a split, delete, and the
-// error format.
+// --json, tail -f until SIGTERM, split, merge and scale, tail across a split, delete, consumers
+// and subscribe until SIGINT, and the error format.
 #include <signal.h>
 
 #include <algorithm>
@@ -369,6 +369,92 @@ TEST_F(GrpcCliTest, TailFollowContinuesIntoTheChildrenOfASplitShard) {
   EXPECT_THAT(wait_for_lines(4), ElementsAreArray({"b0", "b1", "a0", "a1"})) << ReadFile(err);
   kill(follower, SIGTERM);
   EXPECT_EQ(WaitForExit(follower, std::chrono::seconds(10)), 0) << ReadFile(err);
+}
+
+TEST_F(GrpcCliTest, ConsumerCommandsRegisterListDescribeAndDeregister) {
+  ASSERT_EQ(Run({"stream", "create", "s", "--shards", "1"}).exit_code, 0);
+  CliResult registered = Run({"consumer", "register", "s", "billing"});
+  ASSERT_EQ(registered.exit_code, 0) << registered.err;
+  EXPECT_THAT(registered.out,
+              StartsWith("registered consumer billing on stream s: "
+                         "arn:aws:kinesis:us-east-1:000000000000:stream/s/consumer/billing:"));
+
+  CliResult again = Run({"consumer", "register", "s", "billing"});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_EQ(again.err,
+            "riffle: ResourceInUseException: Consumer billing under stream s already exists for "
+            "account 000000000000.\n");
+
+  CliResult list = Run({"--json", "consumer", "list", "s"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  ASSERT_EQ(Lines(list.out).size(), 1u) << list.out;
+  EXPECT_EQ(JsonString(list.out, "consumer_name"), "billing");
+  EXPECT_EQ(JsonString(list.out, "consumer_status"), "ACTIVE");
+
+  CliResult describe = Run({"consumer", "describe", "s", "billing"});
+  ASSERT_EQ(describe.exit_code, 0) << describe.err;
+  EXPECT_THAT(describe.out, StartsWith("Consumer:    billing\nARN:         arn:"));
+
+  CliResult delete_refused = Run({"stream", "delete", "s"});
+  EXPECT_EQ(delete_refused.exit_code, 1);
+  EXPECT_THAT(delete_refused.err, StartsWith("riffle: ResourceInUseException: "));
+
+  CliResult deregistered = Run({"consumer", "deregister", "s", "billing"});
+  ASSERT_EQ(deregistered.exit_code, 0) << deregistered.err;
+  EXPECT_EQ(deregistered.out, "deregistered consumer billing from stream s\n");
+  CliResult missing = Run({"consumer", "describe", "s", "billing"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.err, StartsWith("riffle: ResourceNotFoundException: "));
+
+  ASSERT_EQ(Run({"consumer", "register", "s", "audit"}).exit_code, 0);
+  CliResult deleted = Run({"stream", "delete", "s", "--enforce-consumer-deletion"});
+  EXPECT_EQ(deleted.exit_code, 0) << deleted.err;
+}
+
+TEST_F(GrpcCliTest, SubscribePrintsBacklogAndLiveRecordsAndExitsZeroOnSigint) {
+  ASSERT_EQ(Run({"stream", "create", "s", "--shards", "1"}).exit_code, 0);
+  ASSERT_EQ(Run({"consumer", "register", "s", "c"}).exit_code, 0);
+  CliResult produced = Run({"--json", "produce", "s", "--key", "k"}, "b0\nb1\n");
+  ASSERT_EQ(produced.exit_code, 0) << produced.err;
+  const std::vector<std::string> acks = Lines(produced.out);
+  ASSERT_EQ(acks.size(), 2u);
+
+  const std::string out = scratch_dir() / "subscribe.out";
+  const std::string err = scratch_dir() / "subscribe.err";
+  const pid_t subscriber =
+      Spawn(Command({"--json", "subscribe", "s", "--consumer", "c", "--shard",
+                     "shardId-000000000000", "--from", "trim-horizon"}),
+            "", out, err);
+  ASSERT_GT(subscriber, 0);
+  const auto wait_for_lines = [&](size_t count) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (Lines(ReadFile(out)).size() < count && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return Lines(ReadFile(out));
+  };
+  ASSERT_EQ(wait_for_lines(2).size(), 2u) << ReadFile(err);
+  ASSERT_EQ(Run({"produce", "s", "--key", "k"}, "live\n").exit_code, 0);
+  const std::vector<std::string> records = wait_for_lines(3);
+  ASSERT_EQ(records.size(), 3u) << ReadFile(err);
+  EXPECT_EQ(JsonString(records[0], "data"), "b0");
+  EXPECT_EQ(JsonString(records[0], "sequence_number"), JsonString(acks[0], "sequence_number"));
+  EXPECT_EQ(JsonString(records[1], "data"), "b1");
+  EXPECT_EQ(JsonString(records[2], "data"), "live");
+  EXPECT_EQ(JsonString(records[2], "shard_id"), "shardId-000000000000");
+  EXPECT_EQ(JsonString(records[2], "partition_key"), "k");
+
+  kill(subscriber, SIGINT);
+  EXPECT_EQ(WaitForExit(subscriber, std::chrono::seconds(5)), 0) << ReadFile(err);
+  EXPECT_EQ(ReadFile(err), "");
+}
+
+TEST_F(GrpcCliTest, SubscribeWithAnUnknownConsumerIsResourceNotFound) {
+  ASSERT_EQ(Run({"stream", "create", "s", "--shards", "1"}).exit_code, 0);
+  CliResult subscribe =
+      Run({"subscribe", "s", "--consumer", "nobody", "--shard", "shardId-000000000000"});
+  EXPECT_EQ(subscribe.exit_code, 1);
+  EXPECT_THAT(subscribe.err, StartsWith("riffle: ResourceNotFoundException: Consumer nobody"));
 }
 
 // With per-shard quotas on, a PROVISIONED shard takes 1000 records/s: produce has to retry the
