@@ -59,6 +59,9 @@ class Store {
 
   // The shard's log: opens the column family (creating it if missing) on first use.
   StatusOr<std::shared_ptr<ShardLog>> OpenShard(uint64_t stream_id, uint32_t shard_ordinal);
+  // The same for many shards of one stream, creating the missing column families together.
+  StatusOr<std::vector<std::shared_ptr<ShardLog>>> OpenShards(
+      uint64_t stream_id, const std::vector<uint32_t>& shard_ordinals);
   // Drops the shard's column family; its data goes away once every holder of the ShardLog is
   // done with it.
   Status DropShard(uint64_t stream_id, uint32_t shard_ordinal);

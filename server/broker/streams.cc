@@ -172,20 +172,27 @@ std::vector<std::shared_ptr<Shard>> ShardSet::ChildrenOf(uint32_t ordinal) const
 StatusOr<std::shared_ptr<const ShardSet>> BrokerImpl::BuildShardSet(const StreamMeta& meta,
                                                                     const ShardSet* previous) {
   auto set = std::make_shared<ShardSet>();
+  std::vector<uint32_t> to_open;
   for (const storage::ShardMeta& shard_meta : meta.shards) {
-    std::shared_ptr<Shard> shard;
+    if (previous == nullptr || previous->Find(shard_meta.ordinal) == nullptr) {
+      to_open.push_back(shard_meta.ordinal);
+    }
+  }
+  RIFFLE_ASSIGN_OR_RETURN(std::vector<std::shared_ptr<storage::ShardLog>> opened,
+                          store_.OpenShards(meta.id, to_open));
+  size_t next_opened = 0;
+  for (const storage::ShardMeta& shard_meta : meta.shards) {
+    auto shard = std::make_shared<Shard>();
     if (std::shared_ptr<Shard> existing =
             previous != nullptr ? previous->Find(shard_meta.ordinal) : nullptr) {
-      // Keep the Shard (its log and quota buckets); only its metadata may have changed.
-      shard = std::make_shared<Shard>();
+      // Keep the shard's log and quota buckets; only its metadata may have changed.
       shard->shard_id = existing->shard_id;
       shard->log = existing->log;
       std::lock_guard lock(existing->quota_mu);
       shard->quotas = existing->quotas;
     } else {
-      shard = std::make_shared<Shard>();
       shard->shard_id = storage::FormatShardId(shard_meta.ordinal);
-      RIFFLE_ASSIGN_OR_RETURN(shard->log, store_.OpenShard(meta.id, shard_meta.ordinal));
+      shard->log = opened[next_opened++];
     }
     shard->meta = shard_meta;
     set->all.push_back(shard);
