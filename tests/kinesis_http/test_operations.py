@@ -318,6 +318,25 @@ class RecordsTest(RiffledTestCase):
                          [(b"\x00\x01hello", "pk", out["SequenceNumber"]),
                           (b"", "pk", out2["SequenceNumber"])])
 
+    def test_max_record_size_is_set_per_stream(self):
+        if not hasattr(self.kinesis, "update_max_record_size"):
+            self.skipTest("this botocore predates UpdateMaxRecordSize")
+        name = self.create_stream()
+        two_mib = b"x" * (2 * 1024 * 1024)
+        self.assertClientError("ValidationException", self.kinesis1.put_record,
+                               StreamName=name, Data=two_mib, PartitionKey="pk")
+        arn = self.kinesis.describe_stream_summary(StreamName=name)[
+            "StreamDescriptionSummary"]["StreamARN"]
+        self.assertClientError("ValidationException", self.kinesis1.update_max_record_size,
+                               StreamARN=arn, MaxRecordSizeInKiB=10241)
+        self.kinesis.update_max_record_size(StreamARN=arn, MaxRecordSizeInKiB=4096)
+        self.assertEqual(self.kinesis.describe_stream_summary(StreamName=name)[
+            "StreamDescriptionSummary"]["MaxRecordSizeInKiB"], 4096)
+        out = self.kinesis.put_record(StreamName=name, Data=two_mib, PartitionKey="pk")
+        recs = read_all_records(self.kinesis, name, shard_id(0))
+        self.assertEqual([(len(r["Data"]), r["SequenceNumber"]) for r in recs],
+                         [(len(two_mib), out["SequenceNumber"])])
+
     def test_partition_keys_route_by_md5(self):
         name = self.create_stream(shards=3)
         ranges = initial_ranges(3)
