@@ -26,7 +26,8 @@
 
 namespace {
 
-// Set by SIGINT/SIGTERM while `tail -f` or `subscribe` runs; lock-free, so safe to store from a handler.
+// Set by SIGINT/SIGTERM while `tail -f` or `subscribe` runs; lock-free, so safe to store from a
+// handler.
 std::atomic<bool> stop_requested{false};
 static_assert(std::atomic<bool>::is_always_lock_free);
 

@@ -246,7 +246,8 @@ class Client::Rpc {
     return Status();
   }
 
-  StatusOr<std::unique_ptr<ShardSubscription>> Subscribe(const v1::SubscribeToShardRequest& request) {
+  StatusOr<std::unique_ptr<ShardSubscription>> Subscribe(
+      const v1::SubscribeToShardRequest& request) {
     auto call = std::make_unique<ShardSubscription::Call>(options_.endpoint);
     call->reader = stub_->SubscribeToShard(&call->context, request);
     v1::SubscribeToShardEvent first;

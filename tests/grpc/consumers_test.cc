@@ -44,7 +44,8 @@ class GrpcConsumerTest : public RiffledTest {
     return consumer.ok() ? consumer->consumer_arn : "";
   }
 
-  std::vector<std::string> PutEach(const std::string& stream, const std::vector<std::string>& data) {
+  std::vector<std::string> PutEach(const std::string& stream,
+                                   const std::vector<std::string>& data) {
     std::vector<std::string> sequence_numbers;
     for (const std::string& item : data) {
       StatusOr<client::PutRecordResult> put =

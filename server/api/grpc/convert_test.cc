@@ -226,5 +226,56 @@ TEST(GrpcConvertTest, UpdateShardCountResultCarriesEveryField) {
   EXPECT_EQ(out.target_shard_count(), 4);
 }
 
+TEST(GrpcConvertTest, ConsumerRefPassesOnlyTheMembersGiven) {
+  v1::ConsumerRef ref;
+  broker::ConsumerRef out = FromProto(ref);
+  EXPECT_EQ(out.stream_arn, std::nullopt);
+  EXPECT_EQ(out.consumer_name, std::nullopt);
+  EXPECT_EQ(out.consumer_arn, std::nullopt);
+  const std::string arn = "arn:aws:kinesis:us-east-1:000000000000:stream/s/consumer/c:1";
+  ref.set_consumer_arn(arn);
+  out = FromProto(ref);
+  EXPECT_EQ(out.consumer_name, std::nullopt);
+  EXPECT_THAT(out.consumer_arn, Optional(arn));
+}
+
+TEST(GrpcConvertTest, RegisterConsumerPassesRequiredMembersEvenWhenEmpty) {
+  broker::RegisterConsumerRequest out = FromProto(v1::RegisterStreamConsumerRequest());
+  EXPECT_THAT(out.stream_arn, Optional(std::string()));
+  EXPECT_THAT(out.consumer_name, Optional(std::string()));
+}
+
+TEST(GrpcConvertTest, SubscribeLeavesAnUnsetStartingPositionAbsent) {
+  v1::SubscribeToShardRequest request;
+  request.set_shard_id("shardId-000000000000");
+  broker::SubscribeRequest out = FromProto(request);
+  EXPECT_THAT(out.consumer_arn, Optional(std::string()));
+  EXPECT_EQ(out.starting_position, std::nullopt);
+
+  request.mutable_starting_position()->set_type(v1::AT_TIMESTAMP);
+  request.mutable_starting_position()->set_timestamp_ms(1700000000000);
+  out = FromProto(request);
+  ASSERT_TRUE(out.starting_position.has_value());
+  EXPECT_THAT(out.starting_position->type, Optional(std::string("AT_TIMESTAMP")));
+  EXPECT_EQ(out.starting_position->sequence_number, std::nullopt);
+  EXPECT_THAT(out.starting_position->timestamp_ms, Optional(int64_t{1700000000000}));
+}
+
+TEST(GrpcConvertTest, ShardEndEventHasChildShardsAndNoContinuation) {
+  broker::SubscriptionEvent event;
+  event.shard_ended = true;
+  event.child_shards.push_back({"shardId-000000000001",
+                                {"shardId-000000000000"},
+                                {"0", "170141183460469231731687303715884105727"}});
+  v1::SubscribeToShardEvent out;
+  ToProto(std::move(event), out);
+  EXPECT_EQ(out.continuation_sequence_number(), "");
+  ASSERT_EQ(out.child_shards_size(), 1);
+  EXPECT_EQ(out.child_shards(0).shard_id(), "shardId-000000000001");
+  EXPECT_THAT(out.child_shards(0).parent_shards(), ElementsAre("shardId-000000000000"));
+  EXPECT_EQ(out.child_shards(0).hash_key_range().ending_hash_key(),
+            "170141183460469231731687303715884105727");
+}
+
 }  // namespace
 }  // namespace riffle::grpc_api

@@ -136,9 +136,9 @@ class RiffleService final : public v1::Riffle::Service {
                  *response->mutable_consumer());
   }
 
-  grpc::Status DeregisterStreamConsumer(ServerContext* context,
-                                        const v1::DeregisterStreamConsumerRequest* request,
-                                        v1::DeregisterStreamConsumerResponse* /*response*/) override {
+  grpc::Status DeregisterStreamConsumer(
+      ServerContext* context, const v1::DeregisterStreamConsumerRequest* request,
+      v1::DeregisterStreamConsumerResponse* /*response*/) override {
     return ToGrpcStatus(broker_.DeregisterStreamConsumer(ctx_, FromProto(request->consumer())),
                         *context);
   }
