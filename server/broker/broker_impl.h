@@ -175,6 +175,9 @@ class BrokerImpl final : public Broker {
                  const std::vector<NewShard>& children);
   StreamDescription Describe(const RequestContext& ctx, const storage::StreamMeta& meta) const;
   ShardDescription DescribeShard(const Shard& shard) const;
+  // Removes the stream's closed shards whose records have all expired (the EXPIRED state):
+  // they leave listings and their column families are dropped.
+  Status DropExpiredShards(Stream& stream, int64_t cutoff_ms);
   Status ChangeRetention(const RequestContext& ctx, const RetentionRequest& req, bool increase);
   StatusOr<EnhancedMonitoringResult> ChangeMonitoring(const RequestContext& ctx,
                                                       const EnhancedMonitoringRequest& req,

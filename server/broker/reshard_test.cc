@@ -206,6 +206,26 @@ TEST_F(ReshardTest, ReshardSurvivesARestart) {
   EXPECT_THAT(ReadShard("shardId-000000000001").first, ElementsAre("after", "again"));
 }
 
+TEST_F(ReshardTest, ClosedShardsExpireWithTheirRecords) {
+  ASSERT_TRUE(PutAt("5", "old").ok());
+  ASSERT_TRUE(Split("shardId-000000000000", kHalf).ok());
+  clock_.Advance(25LL * 3600 * 1000);  // past the 24 h retention
+  ASSERT_TRUE(PutAt("5", "new").ok());
+  broker_->TrimExpiredRecords();
+  std::vector<ShardDescription> shards = Shards();
+  ASSERT_EQ(shards.size(), 2u);
+  EXPECT_EQ(shards[0].shard_id, "shardId-000000000001");
+  EXPECT_EQ(shards[0].parent_shard_id, "shardId-000000000000");  // lineage stays
+  GetShardIteratorRequest it;
+  it.stream.name = "s";
+  it.shard_id = "shardId-000000000000";
+  it.shard_iterator_type = "TRIM_HORIZON";
+  EXPECT_EQ(broker_->GetShardIterator(ctx_, it).status().code(), ErrorCode::kResourceNotFound);
+  EXPECT_THAT(ReadShard("shardId-000000000001").first, ElementsAre("new"));
+  Open();  // the catalog and the column families agree after a restart
+  EXPECT_EQ(Shards().size(), 2u);
+}
+
 // Writers racing a split: every acknowledged record is in the parent (below its ending
 // sequence number) or in a child, exactly once, and each writer's records stay in order.
 TEST_F(ReshardTest, WritesRacingASplitAreNeitherLostNorReordered) {

@@ -880,7 +880,42 @@ void BrokerImpl::TrimExpiredRecords() {
     for (const auto& shard : stream->shards()->all) {
       shard->log->TrimBefore(cutoff).IgnoreError();  // retried on the next pass
     }
+    DropExpiredShards(*stream, cutoff).IgnoreError();  // retried on the next pass
   }
+}
+
+Status BrokerImpl::DropExpiredShards(Stream& stream, int64_t cutoff_ms) {
+  std::lock_guard control(stream.control_mu);
+  StreamMeta meta = stream.Snapshot();
+  // A shard closed before the cutoff holds nothing newer than it: every record has expired.
+  std::vector<uint32_t> expired;
+  std::erase_if(meta.shards, [&](const storage::ShardMeta& shard) {
+    const bool gone = shard.ending_position && shard.closed_ms < cutoff_ms;
+    if (gone) {
+      expired.push_back(shard.ordinal);
+    }
+    return gone;
+  });
+  if (expired.empty()) {
+    return Status();
+  }
+  RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<const ShardSet> next,
+                          BuildShardSet(meta, stream.shards().get()));
+  storage::Store::CatalogChange change;
+  change.puts.emplace_back(std::string(storage::kCatalogStreamPrefix) + meta.name,
+                           storage::EncodeStreamMeta(meta));
+  RIFFLE_RETURN_IF_ERROR(store_.WriteCatalog(change));
+  {
+    std::lock_guard lock(stream.mu);
+    stream.meta = std::move(meta);
+    stream.shard_set = std::move(next);
+  }
+  // After the catalog forgets them; a crash in between leaves column families the next start
+  // drops as unreferenced.
+  for (uint32_t ordinal : expired) {
+    RIFFLE_RETURN_IF_ERROR(store_.DropShard(stream.id, ordinal));
+  }
+  return Status();
 }
 
 }  // namespace riffle::broker
