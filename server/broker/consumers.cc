@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <tuple>
 
 #include "server/broker/broker_impl.h"
 #include "server/broker/validation.h"
@@ -160,27 +161,38 @@ StatusOr<ListConsumersResult> BrokerImpl::ListStreamConsumers(const RequestConte
   RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream,
                           ResolveStream(ctx, StreamRef{std::nullopt, req.stream_arn}));
   const storage::StreamMeta meta = stream->Snapshot();
-  size_t start = 0;
+  // Pages follow registration order and the token names the last consumer returned, so a
+  // consumer deregistered between pages does not shift the rest.
+  std::vector<storage::ConsumerMeta> consumers = meta.consumers;
+  auto by_registration = [](const storage::ConsumerMeta& a, const storage::ConsumerMeta& b) {
+    return std::tie(a.created_ms, a.name) < std::tie(b.created_ms, b.name);
+  };
+  std::sort(consumers.begin(), consumers.end(), by_registration);
+  auto first = consumers.begin();
   if (req.next_token) {
-    // payload: stream id | index of the first consumer of the page
+    // payload: stream id | last consumer's registration ms | its name
     RIFFLE_ASSIGN_OR_RETURN(std::string payload,
                             OpenPageToken(TokenKind::kListConsumers, *req.next_token));
-    if (payload.size() != 16 || ReadBigEndian64(payload, 0) != stream->id) {
+    if (payload.size() < 16 || ReadBigEndian64(payload, 0) != stream->id) {
       return Status(ErrorCode::kInvalidArgument, "Invalid NextToken.");
     }
-    start = static_cast<size_t>(ReadBigEndian64(payload, 8));
+    const storage::ConsumerMeta last{payload.substr(16),
+                                     static_cast<int64_t>(ReadBigEndian64(payload, 8))};
+    first = std::upper_bound(consumers.begin(), consumers.end(), last, by_registration);
   }
   const size_t page = static_cast<size_t>(std::min<int64_t>(req.max_results.value_or(100), 100));
   ListConsumersResult out;
-  for (size_t i = start; i < meta.consumers.size(); ++i) {
+  for (auto it = first; it != consumers.end(); ++it) {
     if (out.consumers.size() == page) {
+      const storage::ConsumerMeta& last = *std::prev(it);
       std::string payload;
       AppendBigEndian64(payload, stream->id);
-      AppendBigEndian64(payload, i);
+      AppendBigEndian64(payload, static_cast<uint64_t>(last.created_ms));
+      payload += last.name;
       out.next_token = SignPageToken(TokenKind::kListConsumers, payload);
       break;
     }
-    out.consumers.push_back(DescribeConsumer(ctx, meta.name, meta.consumers[i]));
+    out.consumers.push_back(DescribeConsumer(ctx, meta.name, *it));
   }
   return out;
 }
@@ -222,7 +234,8 @@ StatusOr<Subscription> BrokerImpl::Subscribe(const RequestContext& ctx,
   RIFFLE_ASSIGN_OR_RETURN(uint64_t offset,
                           StartOffset(ctx, meta, *shard, *start.type, start.sequence_number,
                                       start.timestamp_ms, clock_.NowMillis()));
-  return Subscription{resolved.stream->id, shard->meta.ordinal, offset,
+  return Subscription{resolved.stream->id, resolved.consumer.name, resolved.consumer.created_ms,
+                      shard->meta.ordinal, offset,
                       storage::FormatSequenceNumber(shard->meta.ordinal, offset)};
 }
 
@@ -237,6 +250,14 @@ StatusOr<SubscriptionEvent> BrokerImpl::NextEvent(const RequestContext& ctx,
                               storage::FormatShardId(subscription.shard_ordinal), ctx.account));
   }
   const storage::StreamMeta meta = stream->Snapshot();
+  if (std::none_of(meta.consumers.begin(), meta.consumers.end(), [&](const auto& c) {
+        return c.name == subscription.consumer_name &&
+               c.created_ms == subscription.consumer_created_ms;
+      })) {
+    return Status(ErrorCode::kResourceNotFound,
+                  fmt::format("Consumer {} of stream {} under account {} was deregistered.",
+                              subscription.consumer_name, meta.name, ctx.account));
+  }
   RIFFLE_ASSIGN_OR_RETURN(
       storage::ReadResult read,
       shard->log->Read(subscription.offset, kMaxEventRecords, kMaxEventBytes));

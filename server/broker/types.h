@@ -313,6 +313,8 @@ struct SubscribeRequest {
 // Where a subscription stands; the transport keeps it and asks for the next event.
 struct Subscription {
   uint64_t stream_id = 0;
+  std::string consumer_name;  // the subscription ends when this registration goes away
+  int64_t consumer_created_ms = 0;
   uint32_t shard_ordinal = 0;
   uint64_t offset = 0;                  // the next record to deliver
   std::string continuation_sequence_number;  // "after" this is the next record

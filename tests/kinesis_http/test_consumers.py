@@ -193,6 +193,21 @@ class ConsumerRegistryTest(RiffledTestCase):
                                 for c in first["Consumers"] + second["Consumers"]),
                          ["alpha", "beta", "gamma"])
 
+    def test_deregistering_between_pages_skips_no_consumer(self):
+        _, arn = self.new_stream()
+        for name in ("a", "b", "c"):
+            self.register(arn, name)
+        first = self.kinesis.list_stream_consumers(StreamARN=arn, MaxResults=1)
+        self.assertEqual([c["ConsumerName"] for c in first["Consumers"]], ["a"])
+        self.kinesis.deregister_stream_consumer(StreamARN=arn, ConsumerName="a")
+        rest, token = [], first["NextToken"]
+        while token:
+            page = self.kinesis.list_stream_consumers(StreamARN=arn, MaxResults=1,
+                                                      NextToken=token)
+            rest += [c["ConsumerName"] for c in page["Consumers"]]
+            token = page.get("NextToken")
+        self.assertEqual(rest, ["b", "c"])
+
     def test_list_of_a_stream_without_consumers_is_empty(self):
         _, arn = self.new_stream()
         out = self.kinesis.list_stream_consumers(StreamARN=arn)
@@ -452,6 +467,19 @@ class SubscribeTest(RiffledTestCase):
             self.assertSameRecords(event["Records"], [rec])
             self.assertNotEqual(event["Records"][0]["SequenceNumber"], old["SequenceNumber"])
             self.assertEqual(event["ContinuationSequenceNumber"], rec["SequenceNumber"])
+
+    def test_deregistering_the_consumer_ends_its_subscription(self):
+        stream, arn = self.setup_stream()
+        consumer = self.consumer(arn)
+        reader = self.subscribe(consumer, shard_id(0), "LATEST")
+        self.kinesis.deregister_stream_consumer(ConsumerARN=consumer)
+        self.put(stream, b"after deregistration")
+        deadline = time.monotonic() + 3
+        with self.assertRaisesRegex(AssertionError, "ResourceNotFoundException"):
+            while True:
+                event, _ = reader.next(max(0.01, deadline - time.monotonic()))
+                self.assertIsNotNone(event, "the stream ended without saying why")
+                self.assertEqual(event["Records"], [], "a deregistered consumer got a record")
 
     def test_starting_positions(self):
         stream, arn = self.setup_stream()
