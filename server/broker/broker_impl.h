@@ -158,7 +158,9 @@ class BrokerImpl final : public Broker {
   std::shared_ptr<Stream> FindStream(const std::string& name) const;
   std::shared_ptr<Stream> FindStreamById(uint64_t id) const;
   // Writes the stream's new meta to the catalog, then publishes it. Caller holds control_mu.
-  Status CommitMeta(Stream& stream, storage::StreamMeta meta);
+  // With `shards`, publishes that shard set together with the meta it was built from.
+  Status CommitMeta(Stream& stream, storage::StreamMeta meta,
+                    std::shared_ptr<const ShardSet> shards = nullptr);
   StatusOr<std::shared_ptr<Stream>> BuildStream(storage::StreamMeta meta);
   // The ShardSet of `meta`, reusing the Shards of `previous` (may be null) where they exist.
   StatusOr<std::shared_ptr<const ShardSet>> BuildShardSet(const storage::StreamMeta& meta,

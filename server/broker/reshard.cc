@@ -95,14 +95,7 @@ Status BrokerImpl::Reshard(Stream& stream, const std::vector<uint32_t>& parents,
   // Opens (creates) the children's column families before the catalog names them.
   RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<const ShardSet> next,
                           BuildShardSet(meta, current.get()));
-  storage::Store::CatalogChange change;
-  change.puts.emplace_back(std::string(storage::kCatalogStreamPrefix) + meta.name,
-                           storage::EncodeStreamMeta(meta));
-  RIFFLE_RETURN_IF_ERROR(store_.WriteCatalog(change));
-  std::lock_guard lock(stream.mu);
-  stream.meta = std::move(meta);
-  stream.shard_set = std::move(next);
-  return Status();
+  return CommitMeta(stream, std::move(meta), std::move(next));
 }
 
 Status BrokerImpl::SplitShard(const RequestContext& ctx, const SplitShardRequest& req) {

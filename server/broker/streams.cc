@@ -273,13 +273,17 @@ StatusOr<std::shared_ptr<Stream>> BrokerImpl::ResolveStream(const RequestContext
   return stream;
 }
 
-Status BrokerImpl::CommitMeta(Stream& stream, StreamMeta meta) {
+Status BrokerImpl::CommitMeta(Stream& stream, StreamMeta meta,
+                              std::shared_ptr<const ShardSet> shards) {
   storage::Store::CatalogChange change;
   change.puts.emplace_back(std::string(storage::kCatalogStreamPrefix) + meta.name,
                            storage::EncodeStreamMeta(meta));
   RIFFLE_RETURN_IF_ERROR(store_.WriteCatalog(change));
   std::lock_guard lock(stream.mu);
   stream.meta = std::move(meta);
+  if (shards) {
+    stream.shard_set = std::move(shards);
+  }
   return Status();
 }
 
@@ -901,15 +905,7 @@ Status BrokerImpl::DropExpiredShards(Stream& stream, int64_t cutoff_ms) {
   }
   RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<const ShardSet> next,
                           BuildShardSet(meta, stream.shards().get()));
-  storage::Store::CatalogChange change;
-  change.puts.emplace_back(std::string(storage::kCatalogStreamPrefix) + meta.name,
-                           storage::EncodeStreamMeta(meta));
-  RIFFLE_RETURN_IF_ERROR(store_.WriteCatalog(change));
-  {
-    std::lock_guard lock(stream.mu);
-    stream.meta = std::move(meta);
-    stream.shard_set = std::move(next);
-  }
+  RIFFLE_RETURN_IF_ERROR(CommitMeta(stream, std::move(meta), std::move(next)));
   // After the catalog forgets them; a crash in between leaves column families the next start
   // drops as unreferenced.
   for (uint32_t ordinal : expired) {
