@@ -236,6 +236,15 @@ class BrokerImpl final : public Broker {
   std::map<std::string, std::shared_ptr<Stream>> streams_;                // guarded by streams_mu_
   std::unordered_map<uint64_t, std::shared_ptr<Stream>> streams_by_id_;  // guarded by streams_mu_
   uint64_t next_stream_id_ = 1;                                          // guarded by create_mu_
+
+  // The latest subscription of each consumer (by ARN) and shard: when it started and its
+  // generation. Kinesis allows one at a time and a new one only 5 s after the last.
+  struct ActiveSubscription {
+    int64_t started_ms = 0;
+    uint64_t generation = 0;
+  };
+  mutable std::mutex subscriptions_mu_;
+  std::map<std::pair<std::string, uint32_t>, ActiveSubscription> subscriptions_;  // that mutex
 };
 
 }  // namespace riffle::broker

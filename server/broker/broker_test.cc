@@ -338,6 +338,28 @@ TEST_F(BrokerTest, MaxRecordSizeIsPerStreamFromOneToTenMiB) {
   EXPECT_TRUE(Put("big", "k", std::string(10 * 1024 * 1024 - 1, 'y')).ok());
 }
 
+TEST_F(BrokerTest, OneSubscriptionPerConsumerAndShardNewerOneTakesOver) {
+  Create("s", 1);
+  RegisterConsumerRequest reg;
+  reg.stream_arn = "arn:aws:kinesis:us-east-1:000000000000:stream/s";
+  reg.consumer_name = "app";
+  StatusOr<ConsumerDescription> consumer = broker_->RegisterStreamConsumer(ctx_, reg);
+  ASSERT_TRUE(consumer.ok()) << consumer.status().ToString();
+  SubscribeRequest req;
+  req.consumer_arn = consumer->consumer_arn;
+  req.shard_id = "shardId-000000000000";
+  req.starting_position = StartingPosition{"TRIM_HORIZON", std::nullopt, std::nullopt};
+  StatusOr<Subscription> first = broker_->Subscribe(ctx_, req);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  clock_.Advance(4999);
+  EXPECT_EQ(broker_->Subscribe(ctx_, req).status().code(), ErrorCode::kResourceInUse);
+  clock_.Advance(2);
+  StatusOr<Subscription> second = broker_->Subscribe(ctx_, req);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(broker_->NextEvent(ctx_, *first).status().code(), ErrorCode::kResourceInUse);
+  EXPECT_TRUE(broker_->NextEvent(ctx_, *second).ok());
+}
+
 TEST_F(BrokerTest, RetentionBoundsAndDirection) {
   Create("s", 1);
   RetentionRequest req;

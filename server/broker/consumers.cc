@@ -14,6 +14,7 @@ namespace {
 constexpr size_t kMaxConsumersPerStream = 20;
 constexpr uint64_t kMaxEventBytes = 1024 * 1024;
 constexpr uint32_t kMaxEventRecords = 10000;
+constexpr int64_t kResubscribeDelayMs = 5000;
 
 // arn:aws:kinesis:<region>:<account>:stream/<stream>/consumer/<name>:<epoch seconds>
 struct ParsedConsumerArn {
@@ -231,12 +232,29 @@ StatusOr<Subscription> BrokerImpl::Subscribe(const RequestContext& ctx,
                               by_sequence ? "requires" : "does not take",
                               *start.type == "AT_TIMESTAMP" ? " but a Timestamp" : ""));
   }
+  const int64_t now = clock_.NowMillis();
   RIFFLE_ASSIGN_OR_RETURN(uint64_t offset,
                           StartOffset(ctx, meta, *shard, *start.type, start.sequence_number,
-                                      start.timestamp_ms, clock_.NowMillis()));
+                                      start.timestamp_ms, now));
+  uint64_t generation = 0;
+  {
+    // One subscription per consumer and shard: a new one within 5 s of the last is refused,
+    // a later one takes over (the older ends at its next event).
+    std::lock_guard lock(subscriptions_mu_);
+    ActiveSubscription& active = subscriptions_[{*req.consumer_arn, shard->meta.ordinal}];
+    if (active.generation != 0 && now - active.started_ms < kResubscribeDelayMs) {
+      return Status(ErrorCode::kResourceInUse,
+                    fmt::format("Another active subscription exists for consumer {} on shard {}; "
+                                "a new one may start {} ms after the last.",
+                                *req.consumer_arn, shard->shard_id, kResubscribeDelayMs));
+    }
+    active.started_ms = now;
+    generation = ++active.generation;
+  }
   return Subscription{resolved.stream->id, resolved.consumer.name, resolved.consumer.created_ms,
                       shard->meta.ordinal, offset,
-                      storage::FormatSequenceNumber(shard->meta.ordinal, offset)};
+                      storage::FormatSequenceNumber(shard->meta.ordinal, offset), generation,
+                      *req.consumer_arn};
 }
 
 StatusOr<SubscriptionEvent> BrokerImpl::NextEvent(const RequestContext& ctx,
@@ -257,6 +275,16 @@ StatusOr<SubscriptionEvent> BrokerImpl::NextEvent(const RequestContext& ctx,
     return Status(ErrorCode::kResourceNotFound,
                   fmt::format("Consumer {} of stream {} under account {} was deregistered.",
                               subscription.consumer_name, meta.name, ctx.account));
+  }
+  {
+    std::lock_guard lock(subscriptions_mu_);
+    auto it = subscriptions_.find({subscription.consumer_arn, subscription.shard_ordinal});
+    if (it != subscriptions_.end() && it->second.generation != subscription.generation) {
+      return Status(ErrorCode::kResourceInUse,
+                    fmt::format("A newer SubscribeToShard call for consumer {} on shard {} took "
+                                "over this subscription.",
+                                subscription.consumer_arn, shard->shard_id));
+    }
   }
   RIFFLE_ASSIGN_OR_RETURN(
       storage::ReadResult read,

@@ -318,6 +318,8 @@ struct Subscription {
   uint32_t shard_ordinal = 0;
   uint64_t offset = 0;                  // the next record to deliver
   std::string continuation_sequence_number;  // "after" this is the next record
+  uint64_t generation = 0;  // a newer subscription of the same consumer and shard ends this one
+  std::string consumer_arn;
 };
 
 struct SubscriptionEvent {

@@ -468,6 +468,16 @@ class SubscribeTest(RiffledTestCase):
             self.assertNotEqual(event["Records"][0]["SequenceNumber"], old["SequenceNumber"])
             self.assertEqual(event["ContinuationSequenceNumber"], rec["SequenceNumber"])
 
+    def test_a_second_subscription_within_five_seconds_is_resource_in_use(self):
+        stream, arn = self.setup_stream()
+        consumer = self.consumer(arn)
+        self.subscribe(consumer, shard_id(0), "LATEST")
+        self.assertClientError("ResourceInUseException", self.kinesis1.subscribe_to_shard,
+                               ConsumerARN=consumer, ShardId=shard_id(0),
+                               StartingPosition={"Type": "LATEST"})
+        # Another consumer on the same shard is independent.
+        self.subscribe(self.consumer(arn), shard_id(0), "LATEST")
+
     def test_deregistering_the_consumer_ends_its_subscription(self):
         stream, arn = self.setup_stream()
         consumer = self.consumer(arn)
