@@ -21,21 +21,15 @@ import unittest
 
 import botocore.exceptions
 
-from harness import (RiffledTestCase, hash_key, initial_ranges, read_all_records, shard_for,
-                     shard_id, wait_for)
+from harness import (RiffledTestCase, executable_from_env, hash_key, initial_ranges,
+                     read_all_records, shard_for, shard_id, wait_for)
 
 CLI_TIMEOUT_S = 60
 ERROR_LINE = re.compile(r"^riffle: ([A-Za-z]+): (.*)$")
 
 
 def riffle_cli_path():
-    path = os.environ.get("RIFFLE_CLI")
-    if not path:
-        raise RuntimeError(
-            "RIFFLE_CLI is not set: run through ctest, or export RIFFLE_CLI=/path/to/riffle")
-    if not os.access(path, os.X_OK):
-        raise RuntimeError(f"RIFFLE_CLI={path} is not an executable file")
-    return path
+    return executable_from_env("RIFFLE_CLI", "/path/to/riffle")
 
 
 def tail_data(line):

@@ -49,14 +49,19 @@ START_DEADLINE_S = 30.0
 STOP_DEADLINE_S = 30.0
 
 
-def riffled_path():
-    path = os.environ.get("RIFFLED")
+def executable_from_env(variable, example):
+    """The executable the environment variable names (CMake sets it to a target's file)."""
+    path = os.environ.get(variable)
     if not path:
         raise RuntimeError(
-            "RIFFLED is not set: run through ctest, or export RIFFLED=/path/to/riffled")
+            f"{variable} is not set: run through ctest, or export {variable}={example}")
     if not os.access(path, os.X_OK):
-        raise RuntimeError(f"RIFFLED={path} is not an executable file")
+        raise RuntimeError(f"{variable}={path} is not an executable file")
     return path
+
+
+def riffled_path():
+    return executable_from_env("RIFFLED", "/path/to/riffled")
 
 
 def wait_for(predicate, timeout, interval=0.02, what="condition"):
