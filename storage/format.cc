@@ -263,6 +263,7 @@ std::string EncodeStreamMeta(const StreamMeta& meta) {
   PutString(out, meta.key_id);
   PutVarint(out, static_cast<uint64_t>(meta.max_record_size_kib));
   PutVarint(out, meta.next_shard_ordinal);
+  PutVarint(out, meta.next_consumer_registration);
   PutVarint(out, meta.shards.size());
   for (const ShardMeta& shard : meta.shards) {
     PutVarint(out, shard.ordinal);
@@ -280,6 +281,7 @@ std::string EncodeStreamMeta(const StreamMeta& meta) {
   for (const ConsumerMeta& consumer : meta.consumers) {
     PutString(out, consumer.name);
     PutFixed64(out, static_cast<uint64_t>(consumer.created_ms));
+    PutVarint(out, consumer.registration);
   }
   return out;
 }
@@ -307,6 +309,7 @@ std::optional<StreamMeta> DecodeStreamMeta(std::string_view value) {
   meta.key_id = std::string(r.String());
   meta.max_record_size_kib = static_cast<int32_t>(r.Varint());
   meta.next_shard_ordinal = static_cast<uint32_t>(r.Varint());
+  meta.next_consumer_registration = r.Varint();
   for (uint64_t n = r.Varint(); r.ok() && n > 0; --n) {
     ShardMeta shard;
     shard.ordinal = static_cast<uint32_t>(r.Varint());
@@ -329,6 +332,7 @@ std::optional<StreamMeta> DecodeStreamMeta(std::string_view value) {
     ConsumerMeta consumer;
     consumer.name = std::string(r.String());
     consumer.created_ms = static_cast<int64_t>(r.Fixed64());
+    consumer.registration = r.Varint();
     meta.consumers.push_back(std::move(consumer));
   }
   if (!r.ok() || !r.done()) {

@@ -79,6 +79,7 @@ struct ShardMeta {
 struct ConsumerMeta {
   std::string name;
   int64_t created_ms = 0;  // its ARN ends in the creation time in seconds
+  uint64_t registration = 0;  // per stream, rises with each registration: the listing order
 };
 
 struct StreamMeta {
@@ -94,6 +95,7 @@ struct StreamMeta {
   std::string key_id;
   int32_t max_record_size_kib = 1024;
   uint32_t next_shard_ordinal = 0;
+  uint64_t next_consumer_registration = 0;
   std::vector<ShardMeta> shards;
   std::vector<ConsumerMeta> consumers;
 };

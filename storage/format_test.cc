@@ -113,7 +113,8 @@ TEST(StreamMetaTest, RoundTripsEveryField) {
   shard.parent_ordinal = 0;
   shard.ending_position = 99;
   meta.shards = {ShardMeta{}, shard};
-  meta.consumers = {ConsumerMeta{"app", 1700000000123}};
+  meta.next_consumer_registration = 8;
+  meta.consumers = {ConsumerMeta{"app", 1700000000123, 7}};
   std::optional<StreamMeta> decoded = DecodeStreamMeta(EncodeStreamMeta(meta));
   ASSERT_TRUE(decoded.has_value());
   EXPECT_EQ(decoded->name, "orders");
@@ -128,6 +129,8 @@ TEST(StreamMetaTest, RoundTripsEveryField) {
   ASSERT_EQ(decoded->consumers.size(), 1u);
   EXPECT_EQ(decoded->consumers[0].name, "app");
   EXPECT_EQ(decoded->consumers[0].created_ms, 1700000000123);
+  EXPECT_EQ(decoded->consumers[0].registration, 7u);
+  EXPECT_EQ(decoded->next_consumer_registration, 8u);
   std::string truncated = EncodeStreamMeta(meta);
   truncated.pop_back();
   EXPECT_FALSE(DecodeStreamMeta(truncated).has_value());

@@ -360,6 +360,34 @@ TEST_F(BrokerTest, OneSubscriptionPerConsumerAndShardNewerOneTakesOver) {
   EXPECT_TRUE(broker_->NextEvent(ctx_, *second).ok());
 }
 
+TEST_F(BrokerTest, ConsumersListInRegistrationOrderEvenWithinOneMillisecond) {
+  Create("s", 1);
+  const std::string stream_arn = "arn:aws:kinesis:us-east-1:000000000000:stream/s";
+  // The clock stands still: every consumer is registered in the same millisecond.
+  for (const char* name : {"zeta", "alpha", "mid", "beta"}) {
+    RegisterConsumerRequest reg;
+    reg.stream_arn = stream_arn;
+    reg.consumer_name = name;
+    ASSERT_TRUE(broker_->RegisterStreamConsumer(ctx_, reg).ok()) << name;
+  }
+  ListConsumersRequest list;
+  list.stream_arn = stream_arn;
+  list.max_results = 1;
+  std::vector<std::string> paged;
+  for (int page = 0; page < 10; ++page) {
+    StatusOr<ListConsumersResult> out = broker_->ListStreamConsumers(ctx_, list);
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    for (const ConsumerDescription& c : out->consumers) paged.push_back(c.consumer_name);
+    if (!out->next_token) break;
+    if (page == 0) {
+      // The consumer the token names goes away between pages; the rest neither repeat nor drop.
+      ASSERT_TRUE(broker_->DeregisterStreamConsumer(ctx_, ConsumerRef{stream_arn, "zeta", {}}).ok());
+    }
+    list.next_token = out->next_token;
+  }
+  EXPECT_EQ(paged, (std::vector<std::string>{"zeta", "alpha", "mid", "beta"}));
+}
+
 TEST_F(BrokerTest, RetentionBoundsAndDirection) {
   Create("s", 1);
   RetentionRequest req;

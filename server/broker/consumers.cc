@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <tuple>
 
 #include "server/broker/broker_impl.h"
 #include "server/broker/validation.h"
@@ -79,7 +78,8 @@ StatusOr<ConsumerDescription> BrokerImpl::RegisterStreamConsumer(
                   fmt::format("Stream {} under account {} already has {} consumers, the limit.",
                               meta.name, ctx.account, kMaxConsumersPerStream));
   }
-  storage::ConsumerMeta consumer{*req.consumer_name, clock_.NowMillis()};
+  storage::ConsumerMeta consumer{*req.consumer_name, clock_.NowMillis(),
+                                 meta.next_consumer_registration++};
   meta.consumers.push_back(consumer);
   const std::string name = meta.name;
   RIFFLE_RETURN_IF_ERROR(CommitMeta(*stream, std::move(meta)));
@@ -162,24 +162,21 @@ StatusOr<ListConsumersResult> BrokerImpl::ListStreamConsumers(const RequestConte
   RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream,
                           ResolveStream(ctx, StreamRef{std::nullopt, req.stream_arn}));
   const storage::StreamMeta meta = stream->Snapshot();
-  // Pages follow registration order and the token names the last consumer returned, so a
-  // consumer deregistered between pages does not shift the rest.
-  std::vector<storage::ConsumerMeta> consumers = meta.consumers;
-  auto by_registration = [](const storage::ConsumerMeta& a, const storage::ConsumerMeta& b) {
-    return std::tie(a.created_ms, a.name) < std::tie(b.created_ms, b.name);
-  };
-  std::sort(consumers.begin(), consumers.end(), by_registration);
+  // Pages follow registration order, which meta.consumers keeps. The token names the last
+  // consumer returned by its registration number, so a consumer deregistered between pages
+  // shifts nothing, even among consumers registered in the same millisecond.
+  const std::vector<storage::ConsumerMeta>& consumers = meta.consumers;
   auto first = consumers.begin();
   if (req.next_token) {
-    // payload: stream id | last consumer's registration ms | its name
+    // payload: stream id | last consumer's registration number
     RIFFLE_ASSIGN_OR_RETURN(std::string payload,
                             OpenPageToken(TokenKind::kListConsumers, *req.next_token));
-    if (payload.size() < 16 || ReadBigEndian64(payload, 0) != stream->id) {
+    if (payload.size() != 16 || ReadBigEndian64(payload, 0) != stream->id) {
       return Status(ErrorCode::kInvalidArgument, "Invalid NextToken.");
     }
-    const storage::ConsumerMeta last{payload.substr(16),
-                                     static_cast<int64_t>(ReadBigEndian64(payload, 8))};
-    first = std::upper_bound(consumers.begin(), consumers.end(), last, by_registration);
+    const uint64_t last = ReadBigEndian64(payload, 8);
+    first = std::find_if(consumers.begin(), consumers.end(),
+                         [&](const storage::ConsumerMeta& c) { return c.registration > last; });
   }
   const size_t page = static_cast<size_t>(std::min<int64_t>(req.max_results.value_or(100), 100));
   ListConsumersResult out;
@@ -188,8 +185,7 @@ StatusOr<ListConsumersResult> BrokerImpl::ListStreamConsumers(const RequestConte
       const storage::ConsumerMeta& last = *std::prev(it);
       std::string payload;
       AppendBigEndian64(payload, stream->id);
-      AppendBigEndian64(payload, static_cast<uint64_t>(last.created_ms));
-      payload += last.name;
+      AppendBigEndian64(payload, last.registration);
       out.next_token = SignPageToken(TokenKind::kListConsumers, payload);
       break;
     }
