@@ -184,9 +184,10 @@ std::optional<std::string> Base64Decode(std::string_view text) {
     const uint8_t c = kBase64Values[in[i + 2]];
     const uint8_t d = kBase64Values[in[i + 3]];
     const bool last = i + 4 == text.size();
-    // '=' (64) may only end the text: "xx==" or "xxx=".
+    // '=' (64) may only end the text: "xx==" or "xxx=", and the bits the padding drops must be
+    // zero, so every byte string has exactly one encoding (AWS rejects "+/+=").
     if ((a | b) >= 64 || c == 255 || d == 255 || (!last && (c | d) >= 64) ||
-        (c == 64 && d != 64)) {
+        (c == 64 && d != 64) || (c == 64 && (b & 15) != 0) || (c < 64 && d == 64 && (c & 3) != 0)) {
       return std::nullopt;
     }
     const uint32_t v = (uint32_t{a} << 18) | (uint32_t{b} << 12) | (uint32_t{c & 63u} << 6) |

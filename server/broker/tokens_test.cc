@@ -57,6 +57,11 @@ TEST(Base64Test, RoundTripsAndRejectsBadInput) {
   EXPECT_FALSE(Base64Decode("abc").has_value());
   EXPECT_FALSE(Base64Decode("ab=c").has_value());
   EXPECT_FALSE(Base64Decode("a*cd").has_value());
+  // Padding must not hide set bits: each byte string has one encoding.
+  EXPECT_FALSE(Base64Decode("+/+=").has_value());
+  EXPECT_FALSE(Base64Decode("AB==").has_value());
+  EXPECT_EQ(Base64Decode("+/8="), "\xfb\xff");
+  EXPECT_EQ(Base64Decode("AA=="), std::string(1, '\0'));
   EXPECT_FALSE(Base64Decode("Zg=a").has_value());
   EXPECT_FALSE(Base64Decode("Z===").has_value());
   EXPECT_FALSE(Base64Decode("Zg==Zg==").has_value());  // padding only at the end

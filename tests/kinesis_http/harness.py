@@ -558,11 +558,14 @@ class RiffledTestCase(unittest.TestCase):
             self.fail(f"error body is not JSON: {result}")
         self.assertIsInstance(body, dict, f"error body is not an object: {result}")
         self.assertEqual(body.get("__type"), code, f"__type: {result}")
-        self.assertIsInstance(body.get("message"), str, f"no lower-case message: {result}")
+        # AWS's deserializer writes "Message" for the SerializationExceptions it raises; every
+        # other error carries "message".
+        key = "Message" if code == "SerializationException" else "message"
+        self.assertIsInstance(body.get(key), str, f"no {key}: {result}")
         if message is not None:
-            self.assertEqual(body["message"], message)
+            self.assertEqual(body[key], message)
         if message_re is not None:
-            self.assertRegex(body["message"], message_re)
+            self.assertRegex(body[key], message_re)
         return body
 
     def now(self):

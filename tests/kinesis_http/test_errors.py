@@ -390,11 +390,16 @@ class ErrorsTest(RiffledTestCase):
 
     def test_bad_base64_data(self):
         name = self.create_stream()
-        for data in ("%%%%", "eA=", "e"):
+        for data, problem in (
+                ("%%%%", "Invalid Base64 character: '%'"),
+                ("eA=", "Base64 encoded length is expected a multiple of 4 bytes but found: 3"),
+                ("e", "Base64 encoded length is expected a multiple of 4 bytes but found: 1"),
+                ("eB==", "Invalid last non-pad Base64 character dectected")):
             with self.subTest(data=data):
                 r = self.raw("PutRecord", {"StreamName": name, "Data": data,
                                            "PartitionKey": "p"})
-                self.assertRawError(r, "SerializationException")
+                self.assertRawError(r, "SerializationException",
+                                    message=f"'{data}' can not be converted to a Blob: {problem}")
         it = self.kinesis.get_shard_iterator(StreamName=name, ShardId=shard_id(0),
                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
         self.assertEqual(self.kinesis.get_records(ShardIterator=it)["Records"], [])

@@ -13,18 +13,47 @@ namespace {
 using simdjson::dom::element;
 using simdjson::dom::element_type;
 
-std::string_view TypeWord(element_type type) {
-  switch (type) {
-    case element_type::ARRAY: return "Start of list";
-    case element_type::OBJECT: return "Start of structure or map";
-    case element_type::STRING: return "STRING_VALUE";
-    case element_type::BOOL: return "BOOLEAN_VALUE";
-    case element_type::NULL_VALUE: return "NULL_VALUE";
-    case element_type::INT64:
-    case element_type::UINT64:
-    case element_type::DOUBLE: return "NUMBER_VALUE";
+// SerializationException messages in the wording of AWS's JSON deserializer, which names the
+// Java class it read where it wanted a scalar ("class java.lang.Boolean can not be converted
+// to an String"). `wanted` completes the sentence: "an String", "an Integer", "a Blob", ...
+std::string ScalarMismatch(element value, std::string_view wanted) {
+  switch (value.type()) {
+    case element_type::ARRAY: return "Start of list found where not expected";
+    case element_type::OBJECT: return "Start of structure or map found where not expected.";
+    case element_type::STRING: return "class java.lang.String can not be converted to " + std::string(wanted);
+    case element_type::BOOL: return "class java.lang.Boolean can not be converted to " + std::string(wanted);
+    default:
+      return "class com.amazon.coral.value.json.numbers.TruncatingBigNumber can not be converted "
+             "to " + std::string(wanted);
   }
-  return "value";
+}
+
+// A list, map or structure member holding something else.
+std::string ContainerMismatch(element value, std::string_view expected) {
+  switch (value.type()) {
+    case element_type::ARRAY: return "Start of list found where not expected";
+    case element_type::OBJECT: return "Start of structure or map found where not expected.";
+    default: return std::string(expected);
+  }
+}
+
+// Why `text` is not base64, as AWS words it.
+std::string Base64Problem(std::string_view text) {
+  if (text.size() % 4 != 0) {
+    return "Base64 encoded length is expected a multiple of 4 bytes but found: " +
+           std::to_string(text.size());
+  }
+  auto in_alphabet = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '+' || c == '/';
+  };
+  const size_t padding = text.ends_with("==") ? 2 : text.ends_with("=") ? 1 : 0;
+  for (size_t i = 0; i < text.size() - padding; ++i) {
+    if (!in_alphabet(text[i])) {
+      return std::string("Invalid Base64 character: '") + text[i] + "'";
+    }
+  }
+  return "Invalid last non-pad Base64 character dectected";  // sic: AWS's spelling
 }
 
 }  // namespace
@@ -48,8 +77,7 @@ Status JsonDocument::Parse(std::string& body) {
                   std::string("Request body is not valid JSON: ") + simdjson::error_message(error));
   }
   if (parsed.type() != element_type::OBJECT) {
-    return Status(ErrorCode::kSerialization,
-                  std::string(TypeWord(parsed.type())) + " found where a structure was expected");
+    return Status(ErrorCode::kSerialization, ContainerMismatch(parsed, "Expected null"));
   }
   root_ = parsed;
   return Status();
@@ -79,7 +107,7 @@ std::optional<std::string> JsonObject::String(std::string_view name) const {
   }
   std::string_view s;
   if (value.get(s) != simdjson::SUCCESS) {
-    Fail(std::string(TypeWord(value.type())) + " can not be converted to a String");
+    Fail(ScalarMismatch(value, "an String"));
     return std::nullopt;
   }
   return std::string(s);
@@ -101,7 +129,7 @@ std::optional<int64_t> JsonObject::Integer(std::string_view name) const {
   if (value.type() == element_type::UINT64 || value.type() == element_type::DOUBLE) {
     return INT64_MAX;  // out of range: the broker's range check rejects it
   }
-  Fail(std::string(TypeWord(value.type())) + " can not be converted to an Integer");
+  Fail(ScalarMismatch(value, "an Integer"));
   return std::nullopt;
 }
 
@@ -112,7 +140,10 @@ std::optional<bool> JsonObject::Bool(std::string_view name) const {
   }
   bool b = false;
   if (value.get(b) != simdjson::SUCCESS) {
-    Fail(std::string(TypeWord(value.type())) + " can not be converted to a Boolean");
+    std::string_view text;
+    Fail(value.get(text) == simdjson::SUCCESS
+             ? "'" + std::string(text) + "' can not be converted to an Boolean"
+             : ScalarMismatch(value, "an Boolean"));
     return std::nullopt;
   }
   return b;
@@ -131,18 +162,23 @@ std::optional<int64_t> JsonObject::TimestampMillis(std::string_view name) const 
   if (value.get(d) == simdjson::SUCCESS && std::isfinite(d) && std::fabs(d) < 9e12) {
     return static_cast<int64_t>(std::llround(d * 1000.0));
   }
-  Fail(std::string(TypeWord(value.type())) + " can not be converted to a Timestamp");
+  Fail(ScalarMismatch(value, "milliseconds since epoch"));
   return std::nullopt;
 }
 
 std::optional<std::string> JsonObject::Blob(std::string_view name) const {
-  std::optional<std::string> text = String(name);
-  if (!text) {
+  element value;
+  if (!Lookup(name, value)) {
     return std::nullopt;
   }
-  std::optional<std::string> bytes = broker::Base64Decode(*text);
+  std::string_view text;
+  if (value.get(text) != simdjson::SUCCESS) {
+    Fail(ScalarMismatch(value, "a Blob"));
+    return std::nullopt;
+  }
+  std::optional<std::string> bytes = broker::Base64Decode(text);
   if (!bytes) {
-    Fail(std::string(name) + " is not valid base64");
+    Fail("'" + std::string(text) + "' can not be converted to a Blob: " + Base64Problem(text));
     return std::nullopt;
   }
   return bytes;
@@ -156,7 +192,7 @@ std::optional<std::map<std::string, std::string>> JsonObject::StringMap(
   }
   simdjson::dom::object object;
   if (value.get(object) != simdjson::SUCCESS) {
-    Fail(std::string(TypeWord(value.type())) + " found where a map was expected");
+    Fail(ContainerMismatch(value, "Expected map or null"));
     return std::nullopt;
   }
   std::map<std::string, std::string> out;
@@ -166,7 +202,7 @@ std::optional<std::map<std::string, std::string>> JsonObject::StringMap(
       continue;
     }
     if (field.value.get(s) != simdjson::SUCCESS) {
-      Fail(std::string(TypeWord(field.value.type())) + " can not be converted to a String");
+      Fail(ScalarMismatch(field.value, "an String"));
       return std::nullopt;
     }
     out[std::string(field.key)] = std::string(s);
@@ -181,14 +217,14 @@ std::optional<std::vector<std::string>> JsonObject::StringList(std::string_view 
   }
   simdjson::dom::array array;
   if (value.get(array) != simdjson::SUCCESS) {
-    Fail(std::string(TypeWord(value.type())) + " found where a list was expected");
+    Fail(ContainerMismatch(value, "Expected list or null"));
     return std::nullopt;
   }
   std::vector<std::string> out;
   for (element item : array) {
     std::string_view s;
     if (item.get(s) != simdjson::SUCCESS) {
-      Fail(std::string(TypeWord(item.type())) + " can not be converted to a String");
+      Fail(ScalarMismatch(item, "an String"));
       return std::nullopt;
     }
     out.emplace_back(s);
@@ -202,7 +238,7 @@ std::optional<JsonObject> JsonObject::Object(std::string_view name) const {
     return std::nullopt;
   }
   if (value.type() != element_type::OBJECT) {
-    Fail(std::string(TypeWord(value.type())) + " found where a structure was expected");
+    Fail(ContainerMismatch(value, "Expected null"));
     return std::nullopt;
   }
   return JsonObject(value, error_);
@@ -215,13 +251,13 @@ std::optional<std::vector<JsonObject>> JsonObject::ObjectList(std::string_view n
   }
   simdjson::dom::array array;
   if (value.get(array) != simdjson::SUCCESS) {
-    Fail(std::string(TypeWord(value.type())) + " found where a list was expected");
+    Fail(ContainerMismatch(value, "Expected list or null"));
     return std::nullopt;
   }
   std::vector<JsonObject> out;
   for (element item : array) {
     if (item.type() != element_type::OBJECT) {
-      Fail(std::string(TypeWord(item.type())) + " found where a structure was expected");
+      Fail(ContainerMismatch(item, "Expected null"));
       return std::nullopt;
     }
     out.emplace_back(item, error_);

@@ -37,6 +37,54 @@ TEST(JsonTest, WrongTypesAndBadBase64AreSerializationErrors) {
   EXPECT_EQ(doc2.error().code(), ErrorCode::kSerialization);
 }
 
+// The messages are AWS's own, so a client matching on them behaves the same against Riffle.
+TEST(JsonTest, TypeErrorsUseTheWordingOfAws) {
+  auto first_error = [](std::string body, auto read) {
+    JsonDocument doc;
+    EXPECT_TRUE(doc.Parse(body).ok()) << body;
+    read(doc.root());
+    return std::string(doc.error().message());
+  };
+  auto string_of = [](JsonObject in) { in.String("V"); };
+  auto integer_of = [](JsonObject in) { in.Integer("V"); };
+  auto bool_of = [](JsonObject in) { in.Bool("V"); };
+  auto blob_of = [](JsonObject in) { in.Blob("V"); };
+  auto time_of = [](JsonObject in) { in.TimestampMillis("V"); };
+  auto list_of = [](JsonObject in) { in.StringList("V"); };
+  auto map_of = [](JsonObject in) { in.StringMap("V"); };
+  auto struct_of = [](JsonObject in) { in.Object("V"); };
+  EXPECT_EQ(first_error(R"({"V":true})", string_of),
+            "class java.lang.Boolean can not be converted to an String");
+  EXPECT_EQ(first_error(R"({"V":34.56})", string_of),
+            "class com.amazon.coral.value.json.numbers.TruncatingBigNumber can not be converted "
+            "to an String");
+  EXPECT_EQ(first_error(R"({"V":[]})", string_of), "Start of list found where not expected");
+  EXPECT_EQ(first_error(R"({"V":{}})", string_of),
+            "Start of structure or map found where not expected.");
+  EXPECT_EQ(first_error(R"({"V":"23"})", integer_of),
+            "class java.lang.String can not be converted to an Integer");
+  EXPECT_EQ(first_error(R"({"V":"23"})", bool_of), "'23' can not be converted to an Boolean");
+  EXPECT_EQ(first_error(R"({"V":true})", time_of),
+            "class java.lang.Boolean can not be converted to milliseconds since epoch");
+  EXPECT_EQ(first_error(R"({"V":23})", blob_of),
+            "class com.amazon.coral.value.json.numbers.TruncatingBigNumber can not be converted "
+            "to a Blob");
+  EXPECT_EQ(first_error(R"({"V":"23456"})", blob_of),
+            "'23456' can not be converted to a Blob: Base64 encoded length is expected a "
+            "multiple of 4 bytes but found: 5");
+  EXPECT_EQ(first_error(R"({"V":"=+/="})", blob_of),
+            "'=+/=' can not be converted to a Blob: Invalid Base64 character: '='");
+  EXPECT_EQ(first_error(R"({"V":"+/+="})", blob_of),
+            "'+/+=' can not be converted to a Blob: Invalid last non-pad Base64 character "
+            "dectected");
+  EXPECT_EQ(first_error(R"({"V":"23"})", list_of), "Expected list or null");
+  EXPECT_EQ(first_error(R"({"V":{}})", list_of),
+            "Start of structure or map found where not expected.");
+  EXPECT_EQ(first_error(R"({"V":2})", map_of), "Expected map or null");
+  EXPECT_EQ(first_error(R"({"V":[]})", map_of), "Start of list found where not expected");
+  EXPECT_EQ(first_error(R"({"V":true})", struct_of), "Expected null");
+}
+
 TEST(JsonTest, BodyMustBeOneObject) {
   for (std::string body : {std::string("[1]"), std::string("{"), std::string("\"x\"")}) {
     JsonDocument doc;

@@ -710,9 +710,12 @@ Reply ErrorReply(const Status& status) {
   reply.http_status = HttpStatusFor(status.code());
   reply.error_type = std::string(KinesisName(status.code()));
   JsonWriter out;
+  // AWS's deserializer capitalises the member of the errors it raises itself; every other
+  // error carries "message". Clients read either.
+  const bool from_deserializer = status.code() == ErrorCode::kSerialization;
   out.BeginObject()
       .Member("__type", reply.error_type)
-      .Member("message", status.message())
+      .Member(from_deserializer ? "Message" : "message", status.message())
       .EndObject();
   reply.body = out.Take();
   return reply;
