@@ -47,17 +47,14 @@ std::optional<ParsedArn> ParseStreamArn(std::string_view arn) {
   return ParsedArn{std::string(parts[3]), std::string(parts[4]), std::string(resource.substr(7))};
 }
 
-bool IsValidTagText(std::string_view text) {
-  // Unicode letters, digits, white space and _ . / = + - % @ : (bytes >= 0x80 belong to
-  // non-ASCII letters; they are let through).
-  for (unsigned char c : text) {
-    bool ok = c >= 0x80 || std::isalnum(c) != 0 || std::isspace(c) != 0 ||
-              std::string_view("_./=+-%@:").find(static_cast<char>(c)) != std::string_view::npos;
-    if (!ok) {
-      return false;
-    }
+// Every key and value of `tags`, for CheckTagCharacters.
+std::vector<std::string_view> TagTexts(const std::map<std::string, std::string>& tags) {
+  std::vector<std::string_view> texts;
+  for (const auto& [key, value] : tags) {
+    texts.push_back(key);
+    texts.push_back(value);
   }
-  return true;
+  return texts;
 }
 
 std::vector<std::string> ExpandMetrics(const std::vector<std::string>& requested) {
@@ -295,10 +292,7 @@ Status BrokerImpl::CreateStream(const RequestContext& ctx, const CreateStreamReq
   v.Enum(req.stream_mode, "streamModeDetails.streamMode", kStreamModes);
   v.Range(req.max_record_size_kib, "maxRecordSizeInKiB", kMinMaxRecordSizeKiB,
           kMaxMaxRecordSizeKiB);
-  for (const auto& [key, value] : req.tags) {
-    v.Length(key, "tags.key", 1, 128);
-    v.Length(value, "tags.value", 0, 256);
-  }
+  v.TagMap(req.tags, "tags", 0, 200);
   RIFFLE_RETURN_IF_ERROR(v.ToStatus());
   const bool on_demand = req.stream_mode == "ON_DEMAND" || (!req.stream_mode && !req.shard_count);
   if (on_demand && req.shard_count) {
@@ -310,16 +304,12 @@ Status BrokerImpl::CreateStream(const RequestContext& ctx, const CreateStreamReq
   if (req.tags.size() > kMaxTagsPerStream) {
     return Status(ErrorCode::kInvalidArgument,
                   fmt::format("Failed to create stream {} under account {} because a given stream "
-                              "cannot have more than {} tags.",
+                              "cannot have more than {} tags associated with it.",
                               *req.stream_name, ctx.account, kMaxTagsPerStream));
   }
-  for (const auto& [key, value] : req.tags) {
-    if (!IsValidTagText(key) || !IsValidTagText(value)) {
-      return Status(ErrorCode::kInvalidArgument,
-                    "Tag keys and values may only contain Unicode letters, digits, white space, "
-                    "and these symbols: _ . / = + - % @ :");
-    }
-  }
+  RIFFLE_RETURN_IF_ERROR(CheckTagCharacters(
+      TagTexts(req.tags),
+      fmt::format("create stream {} under account {}", *req.stream_name, ctx.account)));
   const uint32_t shard_count =
       on_demand ? kOnDemandDefaultShards : static_cast<uint32_t>(*req.shard_count);
 
@@ -671,23 +661,15 @@ Status BrokerImpl::DecreaseStreamRetentionPeriod(const RequestContext& ctx,
 Status BrokerImpl::AddTagsToStream(const RequestContext& ctx, const AddTagsRequest& req) {
   Validator v;
   if (v.Required(req.tags.has_value(), "tags")) {
-    v.Count(req.tags->size(), "tags", 1, 200);
-    for (const auto& [key, value] : *req.tags) {
-      v.Length(key, "tags.key", 1, 128);
-      v.Length(value, "tags.value", 0, 256);
-    }
+    v.TagMap(*req.tags, "tags", 1, 200);
   }
   RIFFLE_RETURN_IF_ERROR(v.ToStatus());
   RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream, ResolveStream(ctx, req.stream));
-  for (const auto& [key, value] : *req.tags) {
-    if (!IsValidTagText(key) || !IsValidTagText(value)) {
-      return Status(ErrorCode::kInvalidArgument,
-                    "Tag keys and values may only contain Unicode letters, digits, white space, "
-                    "and these symbols: _ . / = + - % @ :");
-    }
-  }
   std::lock_guard control(stream->control_mu);
   StreamMeta meta = stream->Snapshot();
+  RIFFLE_RETURN_IF_ERROR(CheckTagCharacters(
+      TagTexts(*req.tags),
+      fmt::format("add tags to stream {} under account {}", meta.name, ctx.account)));
   if (meta.status == "CREATING" || meta.status == "DELETING") {
     return RequireActive(ctx, meta);
   }
@@ -697,7 +679,7 @@ Status BrokerImpl::AddTagsToStream(const RequestContext& ctx, const AddTagsReque
   if (meta.tags.size() > kMaxTagsPerStream) {
     return Status(ErrorCode::kInvalidArgument,
                   fmt::format("Failed to add tags to stream {} under account {} because a given "
-                              "stream cannot have more than {} tags.",
+                              "stream cannot have more than {} tags associated with it.",
                               meta.name, ctx.account, kMaxTagsPerStream));
   }
   return CommitMeta(*stream, std::move(meta));
@@ -706,15 +688,15 @@ Status BrokerImpl::AddTagsToStream(const RequestContext& ctx, const AddTagsReque
 Status BrokerImpl::RemoveTagsFromStream(const RequestContext& ctx, const RemoveTagsRequest& req) {
   Validator v;
   if (v.Required(req.tag_keys.has_value(), "tagKeys")) {
-    v.Count(req.tag_keys->size(), "tagKeys", 1, 50);
-    for (const std::string& key : *req.tag_keys) {
-      v.Length(key, "tagKeys.member", 1, 128);
-    }
+    v.StringList(*req.tag_keys, "tagKeys", 1, 50, 1, 128);
   }
   RIFFLE_RETURN_IF_ERROR(v.ToStatus());
   RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream, ResolveStream(ctx, req.stream));
   std::lock_guard control(stream->control_mu);
   StreamMeta meta = stream->Snapshot();
+  RIFFLE_RETURN_IF_ERROR(CheckTagCharacters(
+      std::vector<std::string_view>(req.tag_keys->begin(), req.tag_keys->end()),
+      fmt::format("remove tags from stream {} under account {}", meta.name, ctx.account)));
   if (meta.status == "CREATING" || meta.status == "DELETING") {
     return RequireActive(ctx, meta);
   }

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
+
 namespace riffle::broker {
 namespace {
 
@@ -43,6 +46,33 @@ size_t Utf16Length(std::string_view utf8) {
     }
   }
   return units;
+}
+
+Status CheckTagCharacters(const std::vector<std::string_view>& texts, std::string_view failed_to) {
+  // Letters (bytes >= 0x80 belong to non-ASCII letters and are let through), digits, the space
+  // (not tabs or newlines) and _ . / = + - % @ :
+  auto allowed = [](unsigned char c) {
+    return c >= 0x80 || std::isalnum(c) != 0 || c == ' ' ||
+           std::string_view("_./=+-%@:").find(static_cast<char>(c)) != std::string_view::npos;
+  };
+  for (std::string_view text : texts) {
+    if (!std::all_of(text.begin(), text.end(), allowed)) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "Some tags contain invalid characters. Valid characters: Unicode letters, "
+                    "digits, white space, _ . / = + - % @.");
+    }
+  }
+  // A second check in the service refuses the '%' that the first one lets through.
+  for (std::string_view text : texts) {
+    if (text.find('%') != std::string_view::npos) {
+      return Status(ErrorCode::kInvalidArgument,
+                    fmt::format("Failed to {} because some tags contained illegal characters. "
+                                "The allowed characters are Unicode letters, white-spaces, "
+                                "'_',',','/','=','+','-','@'.",
+                                failed_to));
+    }
+  }
+  return Status();
 }
 
 void Validator::Fail(std::string_view value_text, std::string_view path, std::string_view rule) {
@@ -113,6 +143,63 @@ bool Validator::Count(size_t count, std::string_view path, size_t min, size_t ma
   return true;
 }
 
+bool Validator::StringList(const std::vector<std::string>& items, std::string_view path,
+                           size_t min_count, size_t max_count, size_t min_length,
+                           size_t max_length) {
+  const std::string printed = fmt::format("'[{}]'", fmt::join(items, ", "));
+  if (items.size() < min_count || items.size() > max_count) {
+    Fail(printed, path,
+         items.size() < min_count
+             ? fmt::format("Member must have length greater than or equal to {}", min_count)
+             : fmt::format("Member must have length less than or equal to {}", max_count));
+    return false;
+  }
+  for (const std::string& item : items) {
+    const size_t length = Utf16Length(item);
+    if (length < min_length || length > max_length) {
+      Fail(printed, path,
+           fmt::format("Member must satisfy constraint: [Member must have length less than or "
+                       "equal to {}, Member must have length greater than or equal to {}]",
+                       max_length, min_length));
+      return false;
+    }
+  }
+  return true;
+}
+
+bool Validator::TagMap(const std::map<std::string, std::string>& tags, std::string_view path,
+                       size_t min_count, size_t max_count) {
+  std::string printed = "'{";
+  for (const auto& [key, value] : tags) {
+    printed += fmt::format("{}{}={}", printed.size() > 2 ? ", " : "", key, value);
+  }
+  printed += "}'";
+  if (tags.size() < min_count || tags.size() > max_count) {
+    Fail(printed, path,
+         tags.size() < min_count
+             ? fmt::format("Member must have length greater than or equal to {}", min_count)
+             : fmt::format("Member must have length less than or equal to {}", max_count));
+    return false;
+  }
+  bool ok = true;
+  auto check = [&](auto length_of, std::string_view what, size_t min, size_t max) {
+    for (const auto& entry : tags) {
+      const size_t length = length_of(entry);
+      if (length < min || length > max) {
+        Fail(printed, path,
+             fmt::format("{} must satisfy constraint: [Member must have length less than or "
+                         "equal to {}, Member must have length greater than or equal to {}]",
+                         what, max, min));
+        ok = false;
+        return;
+      }
+    }
+  };
+  check([](const auto& entry) { return Utf16Length(entry.first); }, "Map keys", 1, 128);
+  check([](const auto& entry) { return Utf16Length(entry.second); }, "Map value", 0, 256);
+  return ok;
+}
+
 bool Validator::Range(const std::optional<int64_t>& value, std::string_view path, int64_t min,
                       int64_t max) {
   if (!value) {
@@ -132,10 +219,10 @@ bool Validator::Range(const std::optional<int64_t>& value, std::string_view path
 }
 
 bool Validator::Name(const std::optional<std::string>& value, std::string_view path) {
-  if (!Length(value, path, 1, 128)) {
-    return false;
-  }
-  return Pattern(value, path, "[a-zA-Z0-9_.-]+", !value || IsValidName(*value));
+  // AWS reports every constraint a member breaks: '' fails both the pattern and the length.
+  const bool pattern_ok = Pattern(value, path, "[a-zA-Z0-9_.-]+", !value || IsValidName(*value));
+  const bool length_ok = Length(value, path, 1, 128);
+  return pattern_ok && length_ok;
 }
 
 bool Validator::Pattern(const std::optional<std::string>& value, std::string_view path,

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +27,13 @@ class Validator {
   // Like Length for a blob; the value is printed as AWS prints a byte buffer.
   bool BlobLength(const std::optional<std::string>& value, std::string_view path, size_t max);
   bool Count(size_t count, std::string_view path, size_t min, size_t max);
+  // A list of strings: its size, then one rule covering every member's length (in characters).
+  // The list is printed as AWS prints it: '[a, b]'.
+  bool StringList(const std::vector<std::string>& items, std::string_view path, size_t min_count,
+                  size_t max_count, size_t min_length, size_t max_length);
+  // A tag map: its size, key lengths 1..128 and value lengths 0..256, printed '{k=v, k2=v2}'.
+  bool TagMap(const std::map<std::string, std::string>& tags, std::string_view path,
+              size_t min_count, size_t max_count);
   bool Range(const std::optional<int64_t>& value, std::string_view path, int64_t min,
              int64_t max);
   bool Name(const std::optional<std::string>& value, std::string_view path);  // [a-zA-Z0-9_.-]+
@@ -48,5 +56,9 @@ bool IsValidName(std::string_view name);        // 1+ of [a-zA-Z0-9_.-]
 bool IsDecimalInteger(std::string_view text);   // 0|([1-9]\d*)
 // Length of UTF-8 text in UTF-16 code units: characters outside the BMP count twice.
 size_t Utf16Length(std::string_view utf8);
+
+// InvalidArgumentException unless every tag key or value in `texts` uses the characters AWS
+// allows. `failed_to` completes AWS's message for a '%': "add tags to stream s under account a".
+Status CheckTagCharacters(const std::vector<std::string_view>& texts, std::string_view failed_to);
 
 }  // namespace riffle::broker

@@ -247,6 +247,73 @@ class ErrorsTest(RiffledTestCase):
             "Value 'bad name!' at 'streamName' failed to satisfy constraint: "
             "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"]))
 
+    def test_empty_stream_name_breaks_both_pattern_and_length(self):
+        body = self.assertRawError(self.raw("DescribeStreamSummary", {"StreamName": ""}),
+                                   "ValidationException")
+        self.assertTrue(body["message"].startswith("2 validation errors detected: "),
+                        body["message"])
+        items = body["message"][len("2 validation errors detected: "):].split("; ")
+        self.assertEqual(sorted(items), sorted([
+            "Value '' at 'streamName' failed to satisfy constraint: "
+            "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+            "Value '' at 'streamName' failed to satisfy constraint: "
+            "Member must have length greater than or equal to 1"]))
+
+    def test_tag_lengths_are_checked_on_the_whole_map_or_list(self):
+        name = self.create_stream()
+        long_key = "k" * 129
+        self.assertRawError(
+            self.raw("AddTagsToStream", {"StreamName": name, "Tags": {long_key: "v"}}),
+            "ValidationException", vmsg(
+                f"Value '{{{long_key}=v}}' at 'tags' failed to satisfy constraint: Map keys "
+                "must satisfy constraint: [Member must have length less than or equal to 128, "
+                "Member must have length greater than or equal to 1]"))
+        long_value = "v" * 257
+        self.assertRawError(
+            self.raw("AddTagsToStream", {"StreamName": name, "Tags": {"k": long_value}}),
+            "ValidationException", vmsg(
+                f"Value '{{k={long_value}}}' at 'tags' failed to satisfy constraint: Map value "
+                "must satisfy constraint: [Member must have length less than or equal to 256, "
+                "Member must have length greater than or equal to 0]"))
+        self.assertRawError(
+            self.raw("RemoveTagsFromStream", {"StreamName": name,
+                                              "TagKeys": ["a", long_key, "b"]}),
+            "ValidationException", vmsg(
+                f"Value '[a, {long_key}, b]' at 'tagKeys' failed to satisfy constraint: Member "
+                "must satisfy constraint: [Member must have length less than or equal to 128, "
+                "Member must have length greater than or equal to 1]"))
+        self.assertEqual(self.kinesis.list_tags_for_stream(StreamName=name)["Tags"], [])
+
+    def test_tag_characters(self):
+        name = self.create_stream()
+        invalid = ("Some tags contain invalid characters. Valid characters: Unicode letters, "
+                   "digits, white space, _ . / = + - % @.")
+        for text in ("abc;def", "abc\tdef", "abc\ndef", "abc,def"):
+            with self.subTest(text=text):
+                self.assertRawError(self.raw("AddTagsToStream", {"StreamName": name,
+                                                                 "Tags": {text: "1"}}),
+                                    "InvalidArgumentException", invalid)
+                self.assertRawError(self.raw("AddTagsToStream", {"StreamName": name,
+                                                                 "Tags": {"a": text}}),
+                                    "InvalidArgumentException", invalid)
+                self.assertRawError(self.raw("RemoveTagsFromStream", {"StreamName": name,
+                                                                      "TagKeys": [text]}),
+                                    "InvalidArgumentException", invalid)
+        allowed = ("Unicode letters, white-spaces, '_',',','/','=','+','-','@'.")
+        self.assertRawError(
+            self.raw("AddTagsToStream", {"StreamName": name, "Tags": {"a%b": "1"}}),
+            "InvalidArgumentException",
+            f"Failed to add tags to stream {name} under account {ACCOUNT} because some tags "
+            f"contained illegal characters. The allowed characters are {allowed}")
+        self.assertRawError(
+            self.raw("RemoveTagsFromStream", {"StreamName": name, "TagKeys": ["a%b"]}),
+            "InvalidArgumentException",
+            f"Failed to remove tags from stream {name} under account {ACCOUNT} because some "
+            f"tags contained illegal characters. The allowed characters are {allowed}")
+        self.kinesis.add_tags_to_stream(StreamName=name,
+                                        Tags={"Team name": "a_b./=+-@:", "ÜBER": "größe"})
+        self.assertEqual(len(self.kinesis.list_tags_for_stream(StreamName=name)["Tags"]), 2)
+
     def test_explicit_hash_key_that_is_not_a_number(self):
         name = self.create_stream()
         r = self.raw("PutRecord", {"StreamName": name, "Data": "eA==", "PartitionKey": "p",
