@@ -15,6 +15,11 @@ namespace {
 
 constexpr size_t kMacBytes = 16;
 
+// A shard iterator: version | kind | 32-byte position | MAC | zeros, 152 bytes in all.
+constexpr std::string_view kIteratorVersion("\0\0\0\0\0\0\0\1", 8);
+constexpr size_t kSignedIteratorBytes = 1 + 32 + kMacBytes;
+constexpr size_t kIteratorBytes = 152;
+
 std::string Mac(const std::string& secret, std::string_view message) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
   unsigned int len = 0;
@@ -59,11 +64,29 @@ uint64_t ReadBigEndian64(std::string_view in, size_t at) {
   return v;
 }
 
-std::string TokenSigner::Sign(TokenKind kind, std::string_view payload) const {
+std::string TokenSigner::SignBytes(TokenKind kind, std::string_view payload) const {
   std::string message(1, static_cast<char>(kind));
   message.append(payload);
   message.append(Mac(secret_, message));
-  return Base64Encode(message);
+  return message;
+}
+
+std::optional<std::string> TokenSigner::VerifyBytes(TokenKind kind,
+                                                    std::string_view signed_bytes) const {
+  if (signed_bytes.size() < 1 + kMacBytes ||
+      static_cast<uint8_t>(signed_bytes[0]) != static_cast<uint8_t>(kind)) {
+    return std::nullopt;
+  }
+  std::string_view message = signed_bytes.substr(0, signed_bytes.size() - kMacBytes);
+  std::string_view mac = signed_bytes.substr(message.size());
+  if (!ConstantTimeEqual(Mac(secret_, message), mac)) {
+    return std::nullopt;
+  }
+  return std::string(message.substr(1));
+}
+
+std::string TokenSigner::Sign(TokenKind kind, std::string_view payload) const {
+  return Base64Encode(SignBytes(kind, payload));
 }
 
 std::optional<std::string> TokenSigner::Verify(TokenKind kind, std::string_view token) const {
@@ -71,16 +94,10 @@ std::optional<std::string> TokenSigner::Verify(TokenKind kind, std::string_view 
     return std::nullopt;
   }
   std::optional<std::string> raw = Base64Decode(token);
-  if (!raw || raw->size() < 1 + kMacBytes || static_cast<uint8_t>((*raw)[0]) !=
-                                                  static_cast<uint8_t>(kind)) {
+  if (!raw) {
     return std::nullopt;
   }
-  std::string_view message(raw->data(), raw->size() - kMacBytes);
-  std::string_view mac(raw->data() + message.size(), kMacBytes);
-  if (!ConstantTimeEqual(Mac(secret_, message), mac)) {
-    return std::nullopt;
-  }
-  return std::string(message.substr(1));
+  return VerifyBytes(kind, *raw);
 }
 
 std::string EncodeIterator(const TokenSigner& signer, const IteratorPosition& position) {
@@ -89,12 +106,24 @@ std::string EncodeIterator(const TokenSigner& signer, const IteratorPosition& po
   AppendBigEndian64(payload, position.shard_ordinal);
   AppendBigEndian64(payload, position.offset);
   AppendBigEndian64(payload, static_cast<uint64_t>(position.issued_ms));
-  return signer.Sign(TokenKind::kShardIterator, payload);
+  std::string framed(kIteratorVersion);
+  framed += signer.SignBytes(TokenKind::kShardIterator, payload);
+  framed.resize(kIteratorBytes, '\0');
+  return Base64Encode(framed);
 }
 
 StatusOr<IteratorPosition> DecodeIterator(const TokenSigner& signer, std::string_view token,
                                           int64_t now_ms, int64_t ttl_ms) {
-  std::optional<std::string> payload = signer.Verify(TokenKind::kShardIterator, token);
+  std::optional<std::string> framed =
+      token.size() == (kIteratorBytes + 2) / 3 * 4 ? Base64Decode(token) : std::nullopt;
+  std::optional<std::string> payload;
+  if (framed && framed->starts_with(kIteratorVersion) &&
+      framed->find_first_not_of('\0', kIteratorVersion.size() + kSignedIteratorBytes) ==
+          std::string::npos) {
+    payload = signer.VerifyBytes(
+        TokenKind::kShardIterator,
+        std::string_view(*framed).substr(kIteratorVersion.size(), kSignedIteratorBytes));
+  }
   if (!payload || payload->size() != 32) {
     return Status(ErrorCode::kInvalidArgument, "Invalid ShardIterator.");
   }

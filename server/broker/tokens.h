@@ -1,6 +1,8 @@
 // Signed opaque tokens: shard iterators and pagination tokens. A token is base64 of
 // kind | payload | HMAC-SHA256(secret, kind | payload)[0..16). The secret lives in the catalog,
 // so tokens survive restarts; a token that fails verification is rejected, never trusted.
+// Shard iterators carry that signed token inside the frame AWS's iterators have (an 8-byte
+// version 1, then zero padding to 152 bytes), so they look alike to tools that inspect them.
 #pragma once
 
 #include <cstdint>
@@ -22,9 +24,12 @@ enum class TokenKind : uint8_t {
 class TokenSigner {
  public:
   explicit TokenSigner(std::string secret) : secret_(std::move(secret)) {}
-  std::string Sign(TokenKind kind, std::string_view payload) const;
+  std::string Sign(TokenKind kind, std::string_view payload) const;  // base64
   // The payload, or nullopt for a malformed, forged or foreign-kind token.
   std::optional<std::string> Verify(TokenKind kind, std::string_view token) const;
+  // The same on the signed bytes, before base64.
+  std::string SignBytes(TokenKind kind, std::string_view payload) const;
+  std::optional<std::string> VerifyBytes(TokenKind kind, std::string_view signed_bytes) const;
 
  private:
   std::string secret_;

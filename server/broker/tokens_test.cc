@@ -42,6 +42,20 @@ TEST(TokensTest, TamperedForgedAndGarbageTokensAreInvalid) {
   }
 }
 
+TEST(TokensTest, IteratorHasTheFrameOfAwsIterators) {
+  TokenSigner signer("secret-1");
+  std::string token = EncodeIterator(signer, IteratorPosition{1, 0, 5, 1'000});
+  std::optional<std::string> raw = Base64Decode(token);
+  ASSERT_TRUE(raw.has_value());
+  EXPECT_EQ(raw->size(), 152u);
+  EXPECT_EQ(raw->substr(0, 8), std::string("\0\0\0\0\0\0\0\1", 8));
+  // The padding is part of the token: changing it makes the iterator invalid.
+  std::string padded = *raw;
+  padded.back() = '\1';
+  EXPECT_EQ(DecodeIterator(signer, Base64Encode(padded), 1'000, 300'000).status().code(),
+            ErrorCode::kInvalidArgument);
+}
+
 TEST(TokensTest, KindsDoNotMix) {
   TokenSigner signer("s");
   std::string token = signer.Sign(TokenKind::kListShards, "payload");
