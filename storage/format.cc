@@ -186,9 +186,18 @@ std::string FormatShardId(uint32_t shard_ordinal) {
 }
 
 std::optional<uint32_t> ParseShardId(std::string_view text) {
-  size_t dash = text.rfind('-');
-  std::string_view digits = dash == std::string_view::npos ? text : text.substr(dash + 1);
-  std::optional<uint64_t> v = ParseDigits(digits, 12);
+  std::string_view digits = text;
+  if (size_t dash = text.find('-'); dash != std::string_view::npos) {
+    std::string_view second = text.substr(dash + 1);
+    second = second.substr(0, second.find('-'));
+    if (!second.empty()) {
+      digits = second;
+    }
+  }
+  while (digits.size() > 1 && digits.front() == '0') {
+    digits.remove_prefix(1);
+  }
+  std::optional<uint64_t> v = ParseDigits(digits, 10);
   if (!v || *v > INT32_MAX) {
     return std::nullopt;
   }

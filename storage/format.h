@@ -40,8 +40,9 @@ std::string FormatSequenceNumber(uint32_t shard_ordinal, uint64_t position);
 // nullopt unless `text` is a sequence number in the format above.
 std::optional<SequencePosition> ParseSequenceNumber(std::string_view text);
 
-// "shardId-000000000007". Parse also accepts the forms AWS resolves: "shardId-7", "shard-7",
-// "7" (the number after the last '-').
+// "shardId-000000000007". Parse also accepts the forms AWS resolves: the digits between the
+// first '-' and the next one ("shardId-7", "a-0007", "-7", "7-x" is not) or, with no '-',
+// the whole text ("7"); leading zeros allowed, at most 2^31-1.
 std::string FormatShardId(uint32_t shard_ordinal);
 std::optional<uint32_t> ParseShardId(std::string_view text);
 

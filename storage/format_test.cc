@@ -72,8 +72,16 @@ TEST(ShardIdTest, FormatsAndAcceptsTheShortForms) {
   EXPECT_EQ(ParseShardId("shardId-5"), 5u);
   EXPECT_EQ(ParseShardId("shard-5"), 5u);
   EXPECT_EQ(ParseShardId("5"), 5u);
+  EXPECT_EQ(ParseShardId("a-00002147483647"), 2147483647u);
+  EXPECT_EQ(ParseShardId("-00002147483647"), 2147483647u);
+  EXPECT_EQ(ParseShardId("x.y-3-9"), 3u);  // the part after the first '-'
+  EXPECT_EQ(ParseShardId("000"), 0u);
   EXPECT_FALSE(ParseShardId("shardId-").has_value());
+  EXPECT_FALSE(ParseShardId("").has_value());
   EXPECT_FALSE(ParseShardId("shardId-abc").has_value());
+  EXPECT_FALSE(ParseShardId("2147483648").has_value());
+  EXPECT_FALSE(ParseShardId("shardId-002147483648").has_value());
+  EXPECT_FALSE(ParseShardId("2.14E4").has_value());
 }
 
 TEST(RecordTest, RoundTripsBinaryData) {

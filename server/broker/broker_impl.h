@@ -155,6 +155,12 @@ class BrokerImpl final : public Broker {
   // Resolves a StreamName/StreamARN pair (validating both) to a live stream.
   StatusOr<std::shared_ptr<Stream>> ResolveStream(const RequestContext& ctx,
                                                   const StreamRef& ref) const;
+  // The stream name a request gives, directly or inside its ARN ("" with neither), for messages.
+  static std::string NameOf(const StreamRef& ref);
+  // The ordinal a ShardId names in any form AWS resolves, or the ResourceNotFound AWS answers
+  // for an id it cannot resolve, before it looks for the stream.
+  static StatusOr<uint32_t> ResolveShardId(const RequestContext& ctx, const StreamRef& ref,
+                                           const std::string& shard_id);
   std::shared_ptr<Stream> FindStream(const std::string& name) const;
   std::shared_ptr<Stream> FindStreamById(uint64_t id) const;
   // Writes the stream's new meta to the catalog, then publishes it. Caller holds control_mu.

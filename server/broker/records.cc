@@ -392,7 +392,19 @@ StatusOr<std::string> BrokerImpl::GetShardIterator(const RequestContext& ctx,
             !req.starting_sequence_number || (IsDecimalInteger(*req.starting_sequence_number) &&
                                               req.starting_sequence_number->size() <= 129));
   RIFFLE_RETURN_IF_ERROR(v.ToStatus());
-  RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream, ResolveStream(ctx, req.stream));
+  RIFFLE_ASSIGN_OR_RETURN(uint32_t ordinal, ResolveShardId(ctx, req.stream, *req.shard_id));
+  // AWS words a missing stream, like a missing shard, as the shard not existing.
+  auto no_such_shard = [&] {
+    return Status(ErrorCode::kResourceNotFound,
+                  fmt::format("Shard {} in stream {} under account {} does not exist",
+                              storage::FormatShardId(ordinal), NameOf(req.stream), ctx.account));
+  };
+  StatusOr<std::shared_ptr<Stream>> resolved = ResolveStream(ctx, req.stream);
+  if (!resolved.ok()) {
+    return resolved.status().code() == ErrorCode::kResourceNotFound ? no_such_shard()
+                                                                    : resolved.status();
+  }
+  const std::shared_ptr<Stream> stream = std::move(resolved).value();
   const storage::StreamMeta meta = stream->Snapshot();
   const std::string& type = *req.shard_iterator_type;
   const bool by_sequence = type == "AT_SEQUENCE_NUMBER" || type == "AFTER_SEQUENCE_NUMBER";
@@ -409,12 +421,9 @@ StatusOr<std::string> BrokerImpl::GetShardIterator(const RequestContext& ctx,
                   "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. "
                   "Current request has no timestamp parameter.");
   }
-  std::optional<uint32_t> ordinal = storage::ParseShardId(*req.shard_id);
-  const std::shared_ptr<Shard> shard = ordinal ? stream->shards()->Find(*ordinal) : nullptr;
+  const std::shared_ptr<Shard> shard = stream->shards()->Find(ordinal);
   if (shard == nullptr || meta.status == "CREATING") {
-    return Status(ErrorCode::kResourceNotFound,
-                  fmt::format("Shard {} in stream {} under account {} does not exist",
-                              *req.shard_id, meta.name, ctx.account));
+    return no_such_shard();
   }
   const int64_t now = clock_.NowMillis();
   RIFFLE_ASSIGN_OR_RETURN(uint64_t offset,

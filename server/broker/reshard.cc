@@ -28,13 +28,12 @@ Status RequireProvisioned(const storage::StreamMeta& meta, std::string_view oper
 // The open shard named `shard_id`, or the error Kinesis gives for it.
 StatusOr<std::shared_ptr<Shard>> OpenShard(const RequestContext& ctx,
                                            const storage::StreamMeta& meta, const ShardSet& set,
-                                           const std::string& shard_id) {
-  std::optional<uint32_t> ordinal = storage::ParseShardId(shard_id);
-  std::shared_ptr<Shard> shard = ordinal ? set.Find(*ordinal) : nullptr;
+                                           uint32_t ordinal) {
+  std::shared_ptr<Shard> shard = set.Find(ordinal);
   if (!shard) {
     return Status(ErrorCode::kResourceNotFound,
-                  fmt::format("Could not find shard {} in stream {} under account {}.", shard_id,
-                              meta.name, ctx.account));
+                  fmt::format("Could not find shard {} in stream {} under account {}.",
+                              storage::FormatShardId(ordinal), meta.name, ctx.account));
   }
   if (shard->meta.ending_position) {
     return Status(ErrorCode::kResourceInUse,
@@ -108,13 +107,15 @@ Status BrokerImpl::SplitShard(const RequestContext& ctx, const SplitShardRequest
             !req.new_starting_hash_key || (IsDecimalInteger(*req.new_starting_hash_key) &&
                                            req.new_starting_hash_key->size() <= 39));
   RIFFLE_RETURN_IF_ERROR(v.ToStatus());
+  RIFFLE_ASSIGN_OR_RETURN(uint32_t parent_ordinal,
+                          ResolveShardId(ctx, req.stream, *req.shard_to_split));
   RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream, ResolveStream(ctx, req.stream));
   std::lock_guard control(stream->control_mu);
   const storage::StreamMeta meta = stream->Snapshot();
   RIFFLE_RETURN_IF_ERROR(RequireProvisioned(meta, "SplitShard"));
   RIFFLE_RETURN_IF_ERROR(RequireActive(ctx, meta));
   RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Shard> parent,
-                          OpenShard(ctx, meta, *stream->shards(), *req.shard_to_split));
+                          OpenShard(ctx, meta, *stream->shards(), parent_ordinal));
   const HashKey lo = parent->meta.starting_hash_key;
   const HashKey hi = parent->meta.ending_hash_key;
   std::optional<HashKey> key = storage::ParseHashKey(*req.new_starting_hash_key);
@@ -149,16 +150,19 @@ Status BrokerImpl::MergeShards(const RequestContext& ctx, const MergeShardsReque
   v.Required(req.adjacent_shard_to_merge.has_value(), "adjacentShardToMerge");
   v.Name(req.adjacent_shard_to_merge, "adjacentShardToMerge");
   RIFFLE_RETURN_IF_ERROR(v.ToStatus());
+  RIFFLE_ASSIGN_OR_RETURN(uint32_t first_ordinal,
+                          ResolveShardId(ctx, req.stream, *req.shard_to_merge));
+  RIFFLE_ASSIGN_OR_RETURN(uint32_t second_ordinal,
+                          ResolveShardId(ctx, req.stream, *req.adjacent_shard_to_merge));
   RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream, ResolveStream(ctx, req.stream));
   std::lock_guard control(stream->control_mu);
   const storage::StreamMeta meta = stream->Snapshot();
   RIFFLE_RETURN_IF_ERROR(RequireProvisioned(meta, "MergeShards"));
   RIFFLE_RETURN_IF_ERROR(RequireActive(ctx, meta));
   const std::shared_ptr<const ShardSet> set = stream->shards();
-  RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Shard> first,
-                          OpenShard(ctx, meta, *set, *req.shard_to_merge));
+  RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Shard> first, OpenShard(ctx, meta, *set, first_ordinal));
   RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Shard> second,
-                          OpenShard(ctx, meta, *set, *req.adjacent_shard_to_merge));
+                          OpenShard(ctx, meta, *set, second_ordinal));
   // Kinesis takes the pair in hash order only: ShardToMerge must end where the other starts.
   if (first->meta.ending_hash_key == storage::kMaxHashKey ||
       first->meta.ending_hash_key + 1 != second->meta.starting_hash_key) {

@@ -241,6 +241,25 @@ void BrokerImpl::ValidateStreamRef(Validator& v, const StreamRef& ref) {
   }
 }
 
+std::string BrokerImpl::NameOf(const StreamRef& ref) {
+  if (ref.name) {
+    return *ref.name;
+  }
+  std::optional<ParsedArn> arn = ref.arn ? ParseStreamArn(*ref.arn) : std::nullopt;
+  return arn ? arn->stream : "";
+}
+
+StatusOr<uint32_t> BrokerImpl::ResolveShardId(const RequestContext& ctx, const StreamRef& ref,
+                                              const std::string& shard_id) {
+  std::optional<uint32_t> ordinal = storage::ParseShardId(shard_id);
+  if (!ordinal) {
+    return Status(ErrorCode::kResourceNotFound,
+                  fmt::format("Could not find shard {} in stream {} under account {}.", shard_id,
+                              NameOf(ref), ctx.account));
+  }
+  return *ordinal;
+}
+
 StatusOr<std::shared_ptr<Stream>> BrokerImpl::ResolveStream(const RequestContext& ctx,
                                                             const StreamRef& ref) const {
   Validator v;

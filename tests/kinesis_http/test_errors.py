@@ -48,8 +48,6 @@ class ErrorsTest(RiffledTestCase):
                                "PartitionKey": "p"}),
                 ("PutRecords", {"StreamName": "no-such-stream",
                                 "Records": [{"Data": "eA==", "PartitionKey": "p"}]}),
-                ("GetShardIterator", {"StreamName": "no-such-stream", "ShardId": shard_id(0),
-                                      "ShardIteratorType": "TRIM_HORIZON"}),
                 ("AddTagsToStream", {"StreamName": "no-such-stream", "Tags": {"a": "b"}}),
                 ("ListTagsForStream", {"StreamName": "no-such-stream"}),
                 ("IncreaseStreamRetentionPeriod", {"StreamName": "no-such-stream",
@@ -650,11 +648,50 @@ class ErrorsTest(RiffledTestCase):
 
     def test_shard_id_short_forms_are_resolved(self):
         name = self.create_stream(shards=2)
-        for form in ("shardId-1", "shard-1", "1"):
+        for form in ("shardId-1", "shard-1", "1", "a-00000001", "-1"):
             with self.subTest(form=form):
                 r = self.raw("GetShardIterator", {"StreamName": name, "ShardId": form,
                                                   "ShardIteratorType": "LATEST"})
                 self.assertEqual(r.status, 200, r)
+
+    def test_shard_resolution_comes_before_the_stream(self):
+        # As AWS does: an id that names no shard number is reported first; a missing stream
+        # reads as its shard not existing, under the shard id in its full form.
+        name = self.create_stream(shards=2)
+        for stream in ("no-such-stream", name):
+            for shard in ("2147483648", "shardId-002147483648", "ABKLFD8", "2.14E4"):
+                with self.subTest(stream=stream, shard=shard):
+                    self.assertRawError(
+                        self.raw("GetShardIterator", {"StreamName": stream, "ShardId": shard,
+                                                      "ShardIteratorType": "LATEST"}),
+                        "ResourceNotFoundException",
+                        f"Could not find shard {shard} in stream {stream} under account "
+                        f"{ACCOUNT}.")
+                    self.assertRawError(
+                        self.raw("SplitShard", {"StreamName": stream, "ShardToSplit": shard,
+                                                "NewStartingHashKey": "1"}),
+                        "ResourceNotFoundException",
+                        f"Could not find shard {shard} in stream {stream} under account "
+                        f"{ACCOUNT}.")
+        self.assertRawError(
+            self.raw("GetShardIterator", {"StreamName": "no-such-stream",
+                                          "ShardId": "x-2147483647",
+                                          "ShardIteratorType": "LATEST"}),
+            "ResourceNotFoundException",
+            f"Shard shardId-002147483647 in stream no-such-stream under account {ACCOUNT} "
+            "does not exist")
+        self.assertRawError(
+            self.raw("GetShardIterator", {"StreamName": name, "ShardId": "shardId-5",
+                                          "ShardIteratorType": "LATEST"}),
+            "ResourceNotFoundException",
+            f"Shard shardId-000000000005 in stream {name} under account {ACCOUNT} "
+            "does not exist")
+        self.assertRawError(
+            self.raw("MergeShards", {"StreamName": name, "ShardToMerge": "7",
+                                     "AdjacentShardToMerge": "shardId-1"}),
+            "ResourceNotFoundException",
+            f"Could not find shard shardId-000000000007 in stream {name} under account "
+            f"{ACCOUNT}.")
 
 
 class ExpiredIteratorTest(RiffledTestCase):
