@@ -489,8 +489,31 @@ class ErrorsTest(RiffledTestCase):
                             "Missing Authentication Token")
 
     def test_incomplete_signature(self):
-        r = self.raw("ListStreams", {}, headers={"Authorization": "AWS4-HMAC-SHA256 garbage"})
-        self.assertRawError(r, "IncompleteSignatureException")
+        header = "AWS4-HMAC-SHA256 garbage"
+        r = self.raw("ListStreams", {}, headers={"Authorization": header})
+        self.assertRawError(
+            r, "IncompleteSignatureException",
+            "Authorization header requires 'Credential' parameter. Authorization header "
+            "requires 'Signature' parameter. Authorization header requires 'SignedHeaders' "
+            f"parameter. Authorization={header}")
+        header = "AWS4- Signature=b, Credential=a"
+        r = self.raw("ListStreams", {}, headers={"Authorization": header})
+        self.assertRawError(
+            r, "IncompleteSignatureException",
+            f"Authorization header requires 'SignedHeaders' parameter. Authorization={header}")
+
+    def test_request_checks_come_in_the_order_aws_makes_them(self):
+        # The body first, then the target, then the credentials, then the operation.
+        self.assertRawError(self.raw(None, raw_body=b"", target=TARGET_PREFIX + "Nope",
+                                     sign=False), "UnknownOperationException")
+        self.assertRawError(self.raw(None, raw_body=b"", target=TARGET_PREFIX + "ListStreams",
+                                     sign=False), "SerializationException")
+        self.assertRawError(self.raw(None, raw_body=b"{", target=TARGET_PREFIX + "Nope",
+                                     sign=False), "SerializationException")
+        self.assertRawError(self.raw(None, {}, target=TARGET_PREFIX + "Nope", sign=False),
+                            "UnknownOperationException")
+        self.assertRawError(self.raw("DescribeStream", {"StreamName": ""}, sign=False),
+                            "MissingAuthenticationTokenException")
 
     def test_oversized_body_gets_a_4xx_and_the_connection_is_not_hung(self):
         size = 20 * 1024 * 1024

@@ -1,5 +1,8 @@
 #include "server/api/kinesis_http/operations.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <functional>
 #include <unordered_map>
 
@@ -721,25 +724,96 @@ Reply ErrorReply(const Status& status) {
   return reply;
 }
 
-Reply Dispatch(Broker& broker, const RequestContext& ctx, std::string_view target,
-               std::string& body) {
-  if (target.substr(0, kTargetPrefix.size()) != kTargetPrefix) {
-    return ErrorReply(Status(ErrorCode::kUnknownOperation,
-                             "The X-Amz-Target header must name a Kinesis_20131202 operation."));
+Status ReadCredentials(std::string_view authorization, RequestContext& ctx) {
+  if (authorization.empty()) {
+    return Status(ErrorCode::kMissingAuthenticationToken, "Missing Authentication Token");
   }
-  const std::string_view op = target.substr(kTargetPrefix.size());
+  // The words after the scheme, separated by commas and/or spaces, as key=value.
+  std::string_view credential, signature, signed_headers;
+  std::string_view rest = authorization.substr(std::min(authorization.find(' '),
+                                                        authorization.size()));
+  while (!rest.empty()) {
+    const size_t start = rest.find_first_not_of(", ");
+    if (start == std::string_view::npos) {
+      break;
+    }
+    rest.remove_prefix(start);
+    const std::string_view word = rest.substr(0, rest.find_first_of(", "));
+    rest.remove_prefix(word.size());
+    const size_t eq = word.find('=');
+    const std::string_view key = word.substr(0, eq);
+    const std::string_view value = eq == std::string_view::npos ? "" : word.substr(eq + 1);
+    if (key == "Credential") {
+      credential = value;
+    } else if (key == "Signature") {
+      signature = value;
+    } else if (key == "SignedHeaders") {
+      signed_headers = value;
+    }
+  }
+  std::string missing;
+  for (auto [name, value] : {std::pair{"Credential", credential}, {"Signature", signature},
+                             {"SignedHeaders", signed_headers}}) {
+    if (value.empty()) {
+      missing += fmt::format("Authorization header requires '{}' parameter. ", name);
+    }
+  }
+  if (!missing.empty()) {
+    return Status(ErrorCode::kIncompleteSignature, missing + "Authorization=" +
+                                                       std::string(authorization));
+  }
+  std::vector<std::string_view> parts;
+  for (size_t start = 0;;) {
+    size_t slash = credential.find('/', start);
+    parts.push_back(credential.substr(start, slash - start));
+    if (slash == std::string_view::npos) {
+      break;
+    }
+    start = slash + 1;
+  }
+  if (parts.size() != 5 || parts[0].empty() || parts[2].empty()) {
+    return Status(ErrorCode::kIncompleteSignature,
+                  "Credential should be scoped to a valid region: <key>/<date>/<region>/kinesis/"
+                  "aws4_request.");
+  }
+  ctx.region = std::string(parts[2]);
+  if (parts[0].size() == 12 &&
+      parts[0].find_first_not_of("0123456789") == std::string_view::npos) {
+    ctx.account = std::string(parts[0]);
+  }
+  return Status();
+}
+
+Reply Dispatch(Broker& broker, std::string_view authorization, std::string_view target,
+               std::string& body) {
+  const bool kinesis_target = target.substr(0, kTargetPrefix.size()) == kTargetPrefix;
+  const std::string_view op = kinesis_target ? target.substr(kTargetPrefix.size()) : "";
   const auto& handlers = Handlers();
-  auto it = handlers.find(op);
-  if (it == handlers.end()) {
+  const auto it = handlers.find(op);
+  auto unknown_operation = [&] {
+    if (!kinesis_target) {
+      return ErrorReply(Status(ErrorCode::kUnknownOperation,
+                               "The X-Amz-Target header must name a Kinesis_20131202 operation."));
+    }
     if (IsKnownButUnsupported(op)) {
       return ErrorReply(Status(ErrorCode::kUnknownOperation,
                                std::string(op) + " is not supported by this Riffle version yet."));
     }
     return ErrorReply(Status(ErrorCode::kUnknownOperation, "Unknown operation " + std::string(op)));
-  }
+  };
   JsonDocument doc;
   if (Status parsed = doc.Parse(body); !parsed.ok()) {
-    return ErrorReply(parsed);
+    // An empty body to an unknown target is an unknown operation; any other bad body is a
+    // SerializationException whatever the target.
+    const bool blank = body.find_first_not_of(" \t\r\n") == std::string::npos;
+    return blank && it == handlers.end() ? unknown_operation() : ErrorReply(parsed);
+  }
+  if (it == handlers.end()) {
+    return unknown_operation();
+  }
+  RequestContext ctx;
+  if (Status auth = ReadCredentials(authorization, ctx); !auth.ok()) {
+    return ErrorReply(auth);
   }
   JsonObject root = doc.root();
   StatusOr<std::string> result = it->second(broker, ctx, root, doc.error());

@@ -16,9 +16,18 @@ struct Reply {
   std::string error_type;  // the bare Kinesis code for x-amzn-ErrorType; empty on success
 };
 
-// `target` is the X-Amz-Target header; `body` may be modified (padding for the parser).
-Reply Dispatch(broker::Broker& broker, const broker::RequestContext& ctx, std::string_view target,
+// One request. `authorization` and `target` are its headers; `body` may be modified (padding
+// for the parser). Checks come in the order AWS makes them, so the same bad request gets the
+// same error: the body must be a JSON object, the target an operation, then the credentials,
+// then the operation's own validation.
+Reply Dispatch(broker::Broker& broker, std::string_view authorization, std::string_view target,
                std::string& body);
+
+// Region and account from a SigV4 Authorization header:
+// AWS4-HMAC-SHA256 Credential=<key>/<date>/<region>/kinesis/aws4_request, SignedHeaders=..,
+// Signature=..  Any complete header is accepted (signatures are not verified); a 12-digit
+// access key names the account.
+Status ReadCredentials(std::string_view authorization, broker::RequestContext& ctx);
 
 // The error reply for `status`: HTTP status, `__type` and `message`.
 Reply ErrorReply(const Status& status);

@@ -51,45 +51,6 @@ std::string HttpDate() {
   return buf;
 }
 
-// Region and account from a SigV4 Authorization header:
-// AWS4-HMAC-SHA256 Credential=<key>/<date>/<region>/kinesis/aws4_request, SignedHeaders=..,
-// Signature=..  Any complete header is accepted; a 12-digit access key names the account.
-Status ReadCredentials(std::string_view authorization, broker::RequestContext& ctx) {
-  if (authorization.empty()) {
-    return Status(ErrorCode::kMissingAuthenticationToken, "Missing Authentication Token");
-  }
-  const size_t credential = authorization.find("Credential=");
-  if (authorization.substr(0, 17) != "AWS4-HMAC-SHA256 " || credential == std::string_view::npos ||
-      authorization.find("Signature=") == std::string_view::npos ||
-      authorization.find("SignedHeaders=") == std::string_view::npos) {
-    return Status(ErrorCode::kIncompleteSignature,
-                  "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' "
-                  "parameters of an AWS4-HMAC-SHA256 signature.");
-  }
-  std::string_view scope = authorization.substr(credential + 11);
-  scope = scope.substr(0, scope.find_first_of(", "));
-  std::vector<std::string_view> parts;
-  for (size_t start = 0;;) {
-    size_t slash = scope.find('/', start);
-    parts.push_back(scope.substr(start, slash - start));
-    if (slash == std::string_view::npos) {
-      break;
-    }
-    start = slash + 1;
-  }
-  if (parts.size() != 5 || parts[0].empty() || parts[2].empty()) {
-    return Status(ErrorCode::kIncompleteSignature,
-                  "Credential should be scoped to a valid region: <key>/<date>/<region>/kinesis/"
-                  "aws4_request.");
-  }
-  ctx.region = std::string(parts[2]);
-  if (parts[0].size() == 12 &&
-      parts[0].find_first_not_of("0123456789") == std::string_view::npos) {
-    ctx.account = std::string(parts[0]);
-  }
-  return Status();
-}
-
 class ServerImpl;
 
 
@@ -326,13 +287,7 @@ class ServerImpl final : public HttpServer {
   // One request, whichever HTTP version carried it.
   Reply Handle(std::string_view authorization, std::string_view target, std::string& body) {
     in_flight_.fetch_add(1);
-    broker::RequestContext ctx;
-    Reply reply;
-    if (Status auth = ReadCredentials(authorization, ctx); !auth.ok()) {
-      reply = ErrorReply(auth);
-    } else {
-      reply = Dispatch(broker_, ctx, target, body);
-    }
+    Reply reply = Dispatch(broker_, authorization, target, body);
     in_flight_.fetch_sub(1);
     return reply;
   }
