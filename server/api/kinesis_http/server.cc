@@ -293,9 +293,40 @@ class ServerImpl final : public HttpServer {
   }
 
   http::response<http::string_body> Handle(http::request<http::string_body>& request) {
+    const std::string_view origin = request[http::field::origin];
+    if (!origin.empty() && request.method() == http::verb::options) {
+      return CorsPreflight(request);
+    }
     Reply reply = Handle(request[http::field::authorization], request["X-Amz-Target"],
                          request.body());
-    return MakeResponse(std::move(reply), request.version(), request.keep_alive());
+    auto response = MakeResponse(std::move(reply), request.version(), request.keep_alive());
+    if (!origin.empty()) {
+      // Browsers (the JavaScript SDK in a web page) may call from any origin, as with AWS.
+      response.set(http::field::access_control_allow_origin, "*");
+      response.set(http::field::access_control_expose_headers,
+                   "x-amzn-RequestId,x-amzn-ErrorType,x-amz-request-id,x-amz-id-2,"
+                   "x-amzn-ErrorMessage,Date");
+    }
+    return response;
+  }
+
+  // The answer to a browser's CORS preflight: every origin, and the headers and method it asks
+  // for, for two days, as AWS answers.
+  static http::response<http::string_body> CorsPreflight(
+      const http::request<http::string_body>& request) {
+    http::response<http::string_body> response{http::status::ok, request.version()};
+    response.set("x-amzn-RequestId", NewRequestId());
+    response.set(http::field::access_control_allow_origin, "*");
+    if (auto headers = request[http::field::access_control_request_headers]; !headers.empty()) {
+      response.set(http::field::access_control_allow_headers, headers);
+    }
+    if (auto method = request[http::field::access_control_request_method]; !method.empty()) {
+      response.set(http::field::access_control_allow_methods, method);
+    }
+    response.set(http::field::access_control_max_age, "172800");
+    response.keep_alive(request.keep_alive());
+    response.prepare_payload();
+    return response;
   }
 
   static http::response<http::string_body> MakeResponse(Reply reply, unsigned version,
