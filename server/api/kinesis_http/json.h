@@ -75,7 +75,9 @@ class JsonWriter {
   // A string known to need no escaping (base64, digits, ids): copied as is.
   JsonWriter& PlainString(std::string_view value);
   JsonWriter& Int(int64_t value);
+  JsonWriter& Number(double value);  // shortest text that reads back the same double
   JsonWriter& Bool(bool value);
+  JsonWriter& Null();
   // Epoch seconds with a millisecond fraction: 1459799926.480
   JsonWriter& Timestamp(int64_t millis);
   // Shorthands for a member.

@@ -6,6 +6,7 @@
 #include <functional>
 #include <unordered_map>
 
+#include "server/api/kinesis_http/cbor.h"
 #include "server/api/kinesis_http/error_map.h"
 #include "server/api/kinesis_http/json.h"
 #include "server/broker/tokens.h"
@@ -708,7 +709,7 @@ std::string SubscriptionEventJson(const broker::SubscriptionEvent& event) {
   return out.Take();
 }
 
-Reply ErrorReply(const Status& status) {
+Reply ErrorReply(const Status& status, std::string_view content_type) {
   Reply reply;
   reply.http_status = HttpStatusFor(status.code());
   reply.error_type = std::string(KinesisName(status.code()));
@@ -721,6 +722,10 @@ Reply ErrorReply(const Status& status) {
       .Member(from_deserializer ? "Message" : "message", status.message())
       .EndObject();
   reply.body = out.Take();
+  if (IsCbor(content_type)) {
+    reply.body = JsonToCbor(reply.body);
+    reply.content_type = kCborContentType;
+  }
   return reply;
 }
 
@@ -784,8 +789,43 @@ Status ReadCredentials(std::string_view authorization, RequestContext& ctx) {
   return Status();
 }
 
+bool IsCbor(std::string_view content_type) {
+  return content_type.starts_with(kCborContentType);
+}
+
+Status BodyAsJson(std::string_view content_type, std::string& body) {
+  if (!IsCbor(content_type) || body.empty()) {
+    return Status();  // an empty body is judged with the target, as for JSON
+  }
+  RIFFLE_ASSIGN_OR_RETURN(body, CborToJson(body));
+  return Status();
+}
+
+namespace {
+
+Reply DispatchJson(Broker& broker, std::string_view authorization, std::string_view target,
+                   std::string& body);
+
+}  // namespace
+
 Reply Dispatch(Broker& broker, std::string_view authorization, std::string_view target,
-               std::string& body) {
+               std::string_view content_type, std::string& body) {
+  if (!IsCbor(content_type)) {
+    return DispatchJson(broker, authorization, target, body);
+  }
+  if (Status decoded = BodyAsJson(content_type, body); !decoded.ok()) {
+    return ErrorReply(decoded, content_type);
+  }
+  Reply reply = DispatchJson(broker, authorization, target, body);
+  reply.body = JsonToCbor(reply.body);
+  reply.content_type = kCborContentType;
+  return reply;
+}
+
+namespace {
+
+Reply DispatchJson(Broker& broker, std::string_view authorization, std::string_view target,
+                   std::string& body) {
   const bool kinesis_target = target.substr(0, kTargetPrefix.size()) == kTargetPrefix;
   const std::string_view op = kinesis_target ? target.substr(kTargetPrefix.size()) : "";
   const auto& handlers = Handlers();
@@ -822,5 +862,7 @@ Reply Dispatch(Broker& broker, std::string_view authorization, std::string_view 
   }
   return Reply{200, std::move(result).value(), ""};
 }
+
+}  // namespace
 
 }  // namespace riffle::kinesis_http

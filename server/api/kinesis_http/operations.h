@@ -10,18 +10,27 @@
 
 namespace riffle::kinesis_http {
 
+inline constexpr std::string_view kJsonContentType = "application/x-amz-json-1.1";
+
 struct Reply {
   int http_status = 200;
-  std::string body;        // JSON, possibly empty
+  std::string body;        // JSON or CBOR, possibly empty
   std::string error_type;  // the bare Kinesis code for x-amzn-ErrorType; empty on success
+  std::string_view content_type = kJsonContentType;
 };
 
-// One request. `authorization` and `target` are its headers; `body` may be modified (padding
-// for the parser). Checks come in the order AWS makes them, so the same bad request gets the
-// same error: the body must be a JSON object, the target an operation, then the credentials,
-// then the operation's own validation.
+// One request. `authorization`, `target` and `content_type` are its headers; `body` may be
+// modified (padding for the parser, or replaced by its JSON form). A CBOR request gets a CBOR
+// reply. Checks come in the order AWS makes them, so the same bad request gets the same error:
+// the body must be an object, the target an operation, then the credentials, then the
+// operation's own validation.
 Reply Dispatch(broker::Broker& broker, std::string_view authorization, std::string_view target,
-               std::string& body);
+               std::string_view content_type, std::string& body);
+
+// Whether a Content-Type names the CBOR variant of the protocol.
+bool IsCbor(std::string_view content_type);
+// Replaces a CBOR body by the JSON it stands for; JSON bodies are left alone.
+Status BodyAsJson(std::string_view content_type, std::string& body);
 
 // Region and account from a SigV4 Authorization header:
 // AWS4-HMAC-SHA256 Credential=<key>/<date>/<region>/kinesis/aws4_request, SignedHeaders=..,
@@ -29,8 +38,8 @@ Reply Dispatch(broker::Broker& broker, std::string_view authorization, std::stri
 // access key names the account.
 Status ReadCredentials(std::string_view authorization, broker::RequestContext& ctx);
 
-// The error reply for `status`: HTTP status, `__type` and `message`.
-Reply ErrorReply(const Status& status);
+// The error reply for `status`: HTTP status, `__type` and `message`, in the request's format.
+Reply ErrorReply(const Status& status, std::string_view content_type = kJsonContentType);
 
 inline constexpr std::string_view kSubscribeToShardTarget = "Kinesis_20131202.SubscribeToShard";
 

@@ -131,6 +131,7 @@ class Http2Session : public std::enable_shared_from_this<Http2Session> {
   struct Stream {
     std::string authorization;
     std::string target;
+    std::string content_type;
     std::string body;
     bool too_large = false;
     // The response body, served to nghttp2 from here.
@@ -285,9 +286,10 @@ class ServerImpl final : public HttpServer {
   broker::Broker& broker() { return broker_; }
 
   // One request, whichever HTTP version carried it.
-  Reply Handle(std::string_view authorization, std::string_view target, std::string& body) {
+  Reply Handle(std::string_view authorization, std::string_view target,
+               std::string_view content_type, std::string& body) {
     in_flight_.fetch_add(1);
-    Reply reply = Dispatch(broker_, authorization, target, body);
+    Reply reply = Dispatch(broker_, authorization, target, content_type, body);
     in_flight_.fetch_sub(1);
     return reply;
   }
@@ -298,7 +300,7 @@ class ServerImpl final : public HttpServer {
       return CorsPreflight(request);
     }
     Reply reply = Handle(request[http::field::authorization], request["X-Amz-Target"],
-                         request.body());
+                         request[http::field::content_type], request.body());
     auto response = MakeResponse(std::move(reply), request.version(), request.keep_alive());
     if (!origin.empty()) {
       // Browsers (the JavaScript SDK in a web page) may call from any origin, as with AWS.
@@ -335,7 +337,7 @@ class ServerImpl final : public HttpServer {
                                                version};
     response.set("x-amzn-RequestId", NewRequestId());
     response.set(http::field::date, HttpDate());
-    response.set(http::field::content_type, "application/x-amz-json-1.1");
+    response.set(http::field::content_type, reply.content_type);
     if (!reply.error_type.empty()) {
       response.set("x-amzn-ErrorType", reply.error_type);
     }
@@ -382,9 +384,11 @@ class ServerImpl final : public HttpServer {
 };
 
 
-// Authenticates and validates a SubscribeToShard request and opens its pump.
+// Authenticates and validates a SubscribeToShard request and opens its pump. The events are
+// JSON whatever the request's format, as the SDKs accept.
 StatusOr<SubscriptionPump> OpenPump(ServerImpl& server, std::string_view authorization,
-                                    std::string& body) {
+                                    std::string_view content_type, std::string& body) {
+  RIFFLE_RETURN_IF_ERROR(BodyAsJson(content_type, body));
   broker::RequestContext ctx;
   RIFFLE_RETURN_IF_ERROR(ReadCredentials(authorization, ctx));
   RIFFLE_ASSIGN_OR_RETURN(broker::Subscription subscription,
@@ -522,6 +526,8 @@ int Http2Session::OnHeader(nghttp2_session*, const nghttp2_frame* frame, const u
     it->second.authorization = text;
   } else if (key == "x-amz-target") {
     it->second.target = text;
+  } else if (key == "content-type") {
+    it->second.content_type = text;
   }
   return 0;
 }
@@ -649,14 +655,16 @@ void Http2Session::Respond(int32_t stream_id, Stream& stream) {
                                   std::to_string(server_.options().max_body_bytes) + " bytes."));
     reply.http_status = 413;
   } else if (stream.target == kSubscribeToShardTarget) {
-    StatusOr<SubscriptionPump> pump = OpenPump(server_, stream.authorization, stream.body);
+    StatusOr<SubscriptionPump> pump =
+        OpenPump(server_, stream.authorization, stream.content_type, stream.body);
     if (pump.ok()) {
       StartPush(stream_id, stream, std::move(pump).value());
       return;
     }
-    reply = ErrorReply(pump.status());
+    reply = ErrorReply(pump.status(), stream.content_type);
   } else {
-    reply = server_.Handle(stream.authorization, stream.target, stream.body);
+    reply = server_.Handle(stream.authorization, stream.target, stream.content_type,
+                           stream.body);
   }
   stream.body = std::string();
   stream.response = std::move(reply.body);
@@ -671,7 +679,7 @@ void Http2Session::Respond(int32_t stream_id, Stream& stream) {
   };
   std::vector<nghttp2_nv> headers = {
       header(":status", status),
-      header("content-type", "application/x-amz-json-1.1"),
+      header("content-type", reply.content_type),
       header("content-length", length),
       header("x-amzn-requestid", request_id),
       header("date", date),
@@ -751,10 +759,12 @@ void Session::OnRead(beast::error_code ec) {
 
 void Session::Subscribe(http::request<http::string_body>& request) {
   StatusOr<SubscriptionPump> pump =
-      OpenPump(server_, request[http::field::authorization], request.body());
+      OpenPump(server_, request[http::field::authorization], request[http::field::content_type],
+               request.body());
   if (!pump.ok()) {
-    Answer(ServerImpl::MakeResponse(ErrorReply(pump.status()), request.version(),
-                                    request.keep_alive()));
+    Answer(ServerImpl::MakeResponse(
+        ErrorReply(pump.status(), request[http::field::content_type]), request.version(),
+        request.keep_alive()));
     return;
   }
   push_ = std::make_unique<Push>(stream_.get_executor());
