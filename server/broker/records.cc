@@ -426,6 +426,13 @@ StatusOr<std::string> BrokerImpl::GetShardIterator(const RequestContext& ctx,
     return no_such_shard();
   }
   const int64_t now = clock_.NowMillis();
+  if (type == "AT_TIMESTAMP" && *req.timestamp_ms > now) {
+    return Status(ErrorCode::kInvalidArgument,
+                  fmt::format("The timestampInMillis parameter cannot be greater than the "
+                              "currentTimestampInMillis. timestampInMillis: {}, "
+                              "currentTimestampInMillis: {}",
+                              *req.timestamp_ms, now));
+  }
   RIFFLE_ASSIGN_OR_RETURN(uint64_t offset,
                           StartOffset(ctx, meta, *shard, type, req.starting_sequence_number,
                                       req.timestamp_ms, now));

@@ -669,6 +669,21 @@ class ErrorsTest(RiffledTestCase):
                 it = r.json()["ShardIterator"]
                 self.assertEqual(len(self.kinesis.get_records(ShardIterator=it)["Records"]), 1)
 
+    def test_at_timestamp_in_the_future_is_invalid(self):
+        name = self.create_stream()
+        future = time.time() + 60
+        r = self.raw("GetShardIterator", {"StreamName": name, "ShardId": shard_id(0),
+                                          "ShardIteratorType": "AT_TIMESTAMP",
+                                          "Timestamp": future})
+        self.assertRawError(r, "InvalidArgumentException", message_re=(
+            r"^The timestampInMillis parameter cannot be greater than the "
+            r"currentTimestampInMillis\. timestampInMillis: \d+, "
+            r"currentTimestampInMillis: \d+$"))
+        # The present is fine.
+        self.kinesis.get_shard_iterator(StreamName=name, ShardId=shard_id(0),
+                                        ShardIteratorType="AT_TIMESTAMP",
+                                        Timestamp=time.time() - 1)
+
     def test_shard_id_short_forms_are_resolved(self):
         name = self.create_stream(shards=2)
         for form in ("shardId-1", "shard-1", "1", "a-00000001", "-1"):
