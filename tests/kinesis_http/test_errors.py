@@ -669,6 +669,13 @@ class ErrorsTest(RiffledTestCase):
                 it = r.json()["ShardIterator"]
                 self.assertEqual(len(self.kinesis.get_records(ShardIterator=it)["Records"]), 1)
 
+    def test_integers_beyond_32_bits_saturate(self):
+        r = self.raw("CreateStream", {"StreamName": self.unique_name(),
+                                      "ShardCount": 100000000000})
+        self.assertRawError(r, "ValidationException", vmsg(
+            "Value '2147483647' at 'shardCount' failed to satisfy constraint: "
+            "Member must have value less than or equal to 100000"))
+
     def test_at_timestamp_in_the_future_is_invalid(self):
         name = self.create_stream()
         future = time.time() + 60

@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -119,16 +120,22 @@ std::optional<int64_t> JsonObject::Integer(std::string_view name) const {
   if (!Lookup(name, value)) {
     return std::nullopt;
   }
+  // Every integer member of the Kinesis model is a 32-bit Integer: AWS truncates a fraction
+  // and saturates a value beyond the range (100000000000 reads as 2147483647), and its
+  // range checks then report the saturated value.
+  auto saturate = [](double d) {
+    return static_cast<int64_t>(std::clamp(std::trunc(d), double{INT32_MIN}, double{INT32_MAX}));
+  };
   int64_t i = 0;
   if (value.get(i) == simdjson::SUCCESS) {
-    return i;
+    return saturate(static_cast<double>(i));
   }
   double d = 0;
-  if (value.get(d) == simdjson::SUCCESS && std::isfinite(d) && std::fabs(d) < 9.2e18) {
-    return static_cast<int64_t>(d);  // AWS truncates a fractional value
+  if (value.get(d) == simdjson::SUCCESS && !std::isnan(d)) {
+    return saturate(d);
   }
-  if (value.type() == element_type::UINT64 || value.type() == element_type::DOUBLE) {
-    return INT64_MAX;  // out of range: the broker's range check rejects it
+  if (value.type() == element_type::UINT64) {
+    return INT32_MAX;
   }
   Fail(ScalarMismatch(value, "an Integer"));
   return std::nullopt;

@@ -26,7 +26,8 @@ class JsonObject {
   JsonObject(simdjson::dom::element object, Status* error) : object_(object), error_(error) {}
 
   std::optional<std::string> String(std::string_view name) const;
-  std::optional<int64_t> Integer(std::string_view name) const;  // fractions are truncated
+  // A 32-bit Integer member: fractions are truncated, values beyond the range saturate.
+  std::optional<int64_t> Integer(std::string_view name) const;
   std::optional<bool> Bool(std::string_view name) const;
   // Seconds since the epoch (integer, decimal or exponent form), as milliseconds.
   std::optional<int64_t> TimestampMillis(std::string_view name) const;

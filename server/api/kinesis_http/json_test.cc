@@ -23,6 +23,23 @@ TEST(JsonTest, ReadsTypedMembersAndTreatsNullAsAbsent) {
   EXPECT_TRUE(doc.error().ok());
 }
 
+TEST(JsonTest, IntegersSaturateAtTheInt32RangeAsAwsDoes) {
+  std::string body =
+      R"({"Big":100000000000,"Small":-100000000000,"Huge":1e300,"Unsigned":18446744073709551615,)"
+      R"("Max":2147483647,"Min":-2147483648,"Neg":-7.9})";
+  JsonDocument doc;
+  ASSERT_TRUE(doc.Parse(body).ok());
+  JsonObject in = doc.root();
+  EXPECT_EQ(in.Integer("Big"), 2147483647);
+  EXPECT_EQ(in.Integer("Small"), -2147483648);
+  EXPECT_EQ(in.Integer("Huge"), 2147483647);
+  EXPECT_EQ(in.Integer("Unsigned"), 2147483647);
+  EXPECT_EQ(in.Integer("Max"), 2147483647);
+  EXPECT_EQ(in.Integer("Min"), -2147483648);
+  EXPECT_EQ(in.Integer("Neg"), -7);
+  EXPECT_TRUE(doc.error().ok());
+}
+
 TEST(JsonTest, WrongTypesAndBadBase64AreSerializationErrors) {
   std::string body = R"({"ShardCount":"1"})";
   JsonDocument doc;
