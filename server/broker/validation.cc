@@ -143,15 +143,24 @@ bool Validator::Count(size_t count, std::string_view path, size_t min, size_t ma
   return true;
 }
 
+bool Validator::SizeWithin(std::string_view printed, std::string_view path, size_t size,
+                           size_t min, size_t max) {
+  if (size < min) {
+    Fail(printed, path, fmt::format("Member must have length greater than or equal to {}", min));
+    return false;
+  }
+  if (size > max) {
+    Fail(printed, path, fmt::format("Member must have length less than or equal to {}", max));
+    return false;
+  }
+  return true;
+}
+
 bool Validator::StringList(const std::vector<std::string>& items, std::string_view path,
                            size_t min_count, size_t max_count, size_t min_length,
                            size_t max_length) {
   const std::string printed = fmt::format("'[{}]'", fmt::join(items, ", "));
-  if (items.size() < min_count || items.size() > max_count) {
-    Fail(printed, path,
-         items.size() < min_count
-             ? fmt::format("Member must have length greater than or equal to {}", min_count)
-             : fmt::format("Member must have length less than or equal to {}", max_count));
+  if (!SizeWithin(printed, path, items.size(), min_count, max_count)) {
     return false;
   }
   for (const std::string& item : items) {
@@ -174,11 +183,7 @@ bool Validator::TagMap(const std::map<std::string, std::string>& tags, std::stri
     printed += fmt::format("{}{}={}", printed.size() > 2 ? ", " : "", key, value);
   }
   printed += "}'";
-  if (tags.size() < min_count || tags.size() > max_count) {
-    Fail(printed, path,
-         tags.size() < min_count
-             ? fmt::format("Member must have length greater than or equal to {}", min_count)
-             : fmt::format("Member must have length less than or equal to {}", max_count));
+  if (!SizeWithin(printed, path, tags.size(), min_count, max_count)) {
     return false;
   }
   bool ok = true;

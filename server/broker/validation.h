@@ -48,6 +48,9 @@ class Validator {
 
  private:
   void Fail(std::string_view value_text, std::string_view path, std::string_view rule);
+  // The size rule of a list or map, printed as `printed`.
+  bool SizeWithin(std::string_view printed, std::string_view path, size_t size, size_t min,
+                  size_t max);
   std::vector<std::string> failures_;
 };
 
