@@ -6,6 +6,7 @@
 // Clock given at construction; both must outlive the Broker.
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "common/clock.h"
@@ -101,6 +102,12 @@ class Broker {
   // heartbeat. Never blocks on new data.
   virtual StatusOr<SubscriptionEvent> NextEvent(const RequestContext& ctx,
                                                 Subscription& subscription) = 0;
+  // So that subscriptions wake on new records instead of polling: `listener` runs on the
+  // writer's thread after every append that made records readable, in any shard. It must be
+  // cheap and must not block. RemoveAppendListener waits for calls in progress, so the
+  // listener's owner may go away once it returns.
+  virtual int AddAppendListener(std::function<void()> listener) = 0;
+  virtual void RemoveAppendListener(int id) = 0;
 
   // Drops records older than each stream's retention period. Called by the trimmer job.
   virtual void TrimExpiredRecords() = 0;

@@ -144,6 +144,8 @@ class BrokerImpl final : public Broker {
                                         Subscription& subscription) override;
   StatusOr<DescribeLimitsResult> DescribeLimits(const RequestContext& ctx) override;
   void TrimExpiredRecords() override;
+  int AddAppendListener(std::function<void()> listener) override;
+  void RemoveAppendListener(int id) override;
 
  private:
   struct Entry;         // one record on its way in (records.cc)
@@ -236,6 +238,11 @@ class BrokerImpl final : public Broker {
   const BrokerOptions options_;
   const TokenSigner signer_;
   Observer* const observer_;  // may be null
+
+  // Shared by every append that calls the listeners, exclusive to add or remove one.
+  mutable std::shared_mutex listeners_mu_;
+  std::map<int, std::function<void()>> append_listeners_;  // guarded by listeners_mu_
+  int next_listener_id_ = 0;                               // guarded by listeners_mu_
 
   std::mutex create_mu_;  // serializes CreateStream/DeleteStream
   mutable std::shared_mutex streams_mu_;

@@ -158,7 +158,24 @@ std::vector<BrokerImpl::EntryOutcome> BrokerImpl::Append(const RequestContext& c
           ShardTraffic{name, shard->shard_id, shard_level, indices.size(), bytes});
     }
   }
+  if (written.ok()) {
+    std::shared_lock lock(listeners_mu_);
+    for (const auto& [id, listener] : append_listeners_) {
+      listener();
+    }
+  }
   return outcomes;
+}
+
+int BrokerImpl::AddAppendListener(std::function<void()> listener) {
+  std::unique_lock lock(listeners_mu_);
+  append_listeners_.emplace(next_listener_id_, std::move(listener));
+  return next_listener_id_++;
+}
+
+void BrokerImpl::RemoveAppendListener(int id) {
+  std::unique_lock lock(listeners_mu_);
+  append_listeners_.erase(id);
 }
 
 namespace {

@@ -33,6 +33,7 @@ struct Flags {
   std::string ports_file;
   std::string log_level = "info";
   int64_t iterator_ttl_ms = 300'000;
+  int64_t subscription_poll_ms = 50;
   int http_threads = 32;
   int retention_check_s = 60;
 };
@@ -93,6 +94,7 @@ int Run(const Flags& flags) {
   http_options.host = flags.bind;
   http_options.port = flags.kinesis_port;
   http_options.threads = flags.http_threads;
+  http_options.subscription_poll = std::chrono::milliseconds(flags.subscription_poll_ms);
   StatusOr<std::unique_ptr<kinesis_http::HttpServer>> http =
       kinesis_http::HttpServer::Start(**broker, http_options);
   if (!http.ok()) {
@@ -180,6 +182,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 86400));
   // For tests of iterator expiry; Kinesis fixes it at 300 s.
   app.add_option("--iterator-ttl-ms", flags.iterator_ttl_ms)->group("")->check(CLI::Range(1, 86400000));
+  // For tests of the append wake-up: with a long poll, only a wake-up delivers promptly.
+  app.add_option("--subscription-poll-ms", flags.subscription_poll_ms)
+      ->group("")
+      ->check(CLI::Range(1, 60000));
   CLI11_PARSE(app, argc, argv);
 
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z level=%l %v");

@@ -706,6 +706,23 @@ def read_message(resp):
     return headers, message[12 + headers_len:-4]
 
 
+class AppendWakeUpTest(RiffledTestCase):
+    """A subscription waiting for records is woken by the append itself: with the fallback
+    poll at 10 s, only the wake-up can deliver a record within 2 s."""
+    daemon_scope = "class"
+    riffled_args = ("--subscription-poll-ms", "10000")
+
+    streaming = SubscribeTest.streaming
+    setup_stream = SubscribeTest.setup_stream
+    consumer = SubscribeTest.consumer
+    subscribe = SubscribeTest.subscribe
+    put = SubscribeTest.put
+    assertSameRecords = SubscribeTest.assertSameRecords
+    assertEventShape = SubscribeTest.assertEventShape
+    test_record_put_while_subscribed_arrives_within_two_seconds = (
+        SubscribeTest.test_record_put_while_subscribed_arrives_within_two_seconds)
+
+
 class RawEventStreamTest(RiffledTestCase):
     daemon_scope = "class"
 

@@ -197,6 +197,8 @@ class FakeBroker final : public broker::Broker {
     return Unused<broker::SubscriptionEvent>();
   }
   void TrimExpiredRecords() override {}
+  int AddAppendListener(std::function<void()>) override { return 0; }
+  void RemoveAppendListener(int) override {}
 
  private:
   Status Answer() const { return error.value_or(Status()); }

@@ -54,10 +54,6 @@ std::string HttpDate() {
 class ServerImpl;
 
 
-// The subscription polls its shard rather than waiting on the watermark: a worker thread runs
-// many connections and must never block, and a 50 ms poll keeps delivery well under the
-// latency KCL expects from enhanced fan-out.
-constexpr auto kSubscriptionPoll = std::chrono::milliseconds(50);
 constexpr auto kSubscriptionHeartbeat = std::chrono::seconds(5);
 constexpr auto kSubscriptionLifetime = std::chrono::minutes(5);
 
@@ -79,6 +75,7 @@ class SubscriptionPump {
     const auto now = std::chrono::steady_clock::now();
     if (!started_) {
       started_ = true;
+      more_ready_ = true;  // the backlog, if any, follows at once
       last_event_ = now;
       return EncodeEventMessage("initial-response", "application/json", "{}");
     }
@@ -154,7 +151,7 @@ class Http2Session : public std::enable_shared_from_this<Http2Session> {
 
   void Respond(int32_t stream_id, Stream& stream);
   void StartPush(int32_t stream_id, Stream& stream, SubscriptionPump pump);
-  // Moves every open subscription forward, then comes back in kSubscriptionPoll.
+  // Moves every open subscription forward, then waits for an append or the poll interval.
   void PumpSubscriptions();
   bool Feed(const char* data, size_t size);
   void ReadMore();
@@ -172,6 +169,7 @@ class Http2Session : public std::enable_shared_from_this<Http2Session> {
   bool closed_ = false;
   asio::steady_timer push_timer_;
   bool push_timer_armed_ = false;
+  bool awaiting_append_ = false;  // registered with the server for the next append
 };
 
 // One connection: read a request, answer it, repeat while keep-alive holds.
@@ -192,6 +190,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // SubscribeToShard: a chunked event stream of up to 5 minutes on this connection.
   void Subscribe(http::request<http::string_body>& request);
   void PumpSubscription();
+  // Pumps again after the next append or the poll interval, whichever comes first.
+  void WaitForRecords();
   void EndSubscription();
 
   beast::tcp_stream stream_;
@@ -208,6 +208,7 @@ class Session : public std::enable_shared_from_this<Session> {
     explicit Push(const asio::any_io_executor& executor) : timer(executor) {}
   };
   std::unique_ptr<Push> push_;
+  bool awaiting_append_ = false;  // registered with the server for the next append
 };
 
 class ServerImpl final : public HttpServer {
@@ -251,6 +252,7 @@ class ServerImpl final : public HttpServer {
     for (auto& worker : workers_) {
       worker->thread = std::thread([w = worker.get()] { w->io.run(); });
     }
+    append_listener_ = broker_.AddAppendListener([this] { WakeSubscriptions(); });
     acceptor_thread_ = std::thread([this] { acceptor_io_.run(); });
     return Status();
   }
@@ -260,6 +262,9 @@ class ServerImpl final : public HttpServer {
   void Shutdown() override {
     if (stopped_.exchange(true)) {
       return;
+    }
+    if (append_listener_) {
+      broker_.RemoveAppendListener(*append_listener_);
     }
     asio::post(acceptor_io_, [this] {
       beast::error_code ec;
@@ -350,6 +355,19 @@ class ServerImpl final : public HttpServer {
   const HttpServerOptions& options() const { return options_; }
   bool stopping() const { return stopped_.load(); }
 
+  // Runs `wake` on the thread of `executor` after the next append, once. Called on that
+  // thread by a subscription that found nothing to send.
+  void AwaitAppend(const asio::any_io_executor& executor, std::function<void()> wake) {
+    const auto& context = asio::query(executor, asio::execution::context);
+    for (auto& worker : workers_) {
+      if (&worker->io == &context) {
+        worker->waiters.push_back(std::move(wake));
+        worker->waiting.store(true, std::memory_order_release);
+        return;
+      }
+    }
+  }
+
  private:
   void Accept() {
     Worker& worker = *workers_[next_worker_++ % workers_.size()];
@@ -372,7 +390,31 @@ class ServerImpl final : public HttpServer {
     asio::io_context io{1};  // concurrency hint 1: one thread, no internal locking
     asio::executor_work_guard<asio::io_context::executor_type> guard = asio::make_work_guard(io);
     std::thread thread;
+    // Subscriptions on this thread waiting for an append; only touched on this thread.
+    std::vector<std::function<void()>> waiters;
+    std::atomic<bool> waiting{false};      // waiters is not empty
+    std::atomic<bool> wake_posted{false};  // a wake-up is queued on io
   };
+
+  // The append listener, on a writer's thread: one queued wake-up per worker with waiters,
+  // however many appends come before it runs.
+  void WakeSubscriptions() {
+    for (auto& worker : workers_) {
+      if (worker->waiting.load(std::memory_order_acquire) &&
+          !worker->wake_posted.exchange(true)) {
+        asio::post(worker->io, [w = worker.get()] {
+          w->wake_posted.store(false);
+          w->waiting.store(false);
+          std::vector<std::function<void()>> waiters;
+          waiters.swap(w->waiters);
+          for (auto& wake : waiters) {
+            wake();
+          }
+        });
+      }
+    }
+  }
+
   std::vector<std::unique_ptr<Worker>> workers_;
   size_t next_worker_ = 0;  // only touched by the acceptor thread
   asio::io_context acceptor_io_;
@@ -381,6 +423,7 @@ class ServerImpl final : public HttpServer {
   int port_ = 0;
   std::atomic<bool> stopped_{false};
   std::atomic<int> in_flight_{0};
+  std::optional<int> append_listener_;
 };
 
 
@@ -637,13 +680,25 @@ void Http2Session::PumpSubscriptions() {
   Flush();
   if (open && !push_timer_armed_) {
     push_timer_armed_ = true;
-    push_timer_.expires_after(kSubscriptionPoll);
+    push_timer_.expires_after(server_.options().subscription_poll);
     push_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
       self->push_timer_armed_ = false;
-      if (!ec) {
+      // Expired, or cancelled by an append's wake-up: look again either way.
+      if (!ec || ec == asio::error::operation_aborted) {
         self->PumpSubscriptions();
       }
     });
+    if (!awaiting_append_) {
+      awaiting_append_ = true;
+      server_.AwaitAppend(socket_.get_executor(), [weak = weak_from_this()] {
+        if (auto self = weak.lock()) {
+          self->awaiting_append_ = false;
+          if (self->push_timer_armed_) {
+            self->push_timer_.cancel();
+          }
+        }
+      });
+    }
   }
 }
 
@@ -797,12 +852,7 @@ void Session::PumpSubscription() {
       EndSubscription();
       return;
     }
-    push_->timer.expires_after(kSubscriptionPoll);
-    push_->timer.async_wait([self = shared_from_this()](beast::error_code ec) {
-      if (!ec) {
-        self->PumpSubscription();
-      }
-    });
+    WaitForRecords();
     return;
   }
   auto data = std::make_shared<std::string>(std::move(*message));
@@ -816,14 +866,31 @@ void Session::PumpSubscription() {
                       } else if (self->push_->pump->more_ready()) {
                         self->PumpSubscription();
                       } else {
-                        self->push_->timer.expires_after(kSubscriptionPoll);
-                        self->push_->timer.async_wait([self](beast::error_code wait_ec) {
-                          if (!wait_ec) {
-                            self->PumpSubscription();
-                          }
-                        });
+                        self->WaitForRecords();
                       }
                     });
+}
+
+void Session::WaitForRecords() {
+  push_->timer.expires_after(server_.options().subscription_poll);
+  push_->timer.async_wait([self = shared_from_this()](beast::error_code ec) {
+    // Expired, or cancelled by an append's wake-up: look again either way.
+    if ((!ec || ec == asio::error::operation_aborted) && self->push_) {
+      self->PumpSubscription();
+    }
+  });
+  if (awaiting_append_) {
+    return;  // still registered from an earlier wait
+  }
+  awaiting_append_ = true;
+  server_.AwaitAppend(stream_.get_executor(), [weak = weak_from_this()] {
+    if (auto self = weak.lock()) {
+      self->awaiting_append_ = false;
+      if (self->push_) {
+        self->push_->timer.cancel();
+      }
+    }
+  });
 }
 
 void Session::EndSubscription() {

@@ -26,6 +26,9 @@ struct HttpServerOptions {
   size_t max_body_bytes = 16 * 1024 * 1024;
   // A connection idle (or stalled mid-request) this long is closed.
   std::chrono::seconds idle_timeout{120};
+  // A SubscribeToShard stream with nothing to send wakes when records are appended; it also
+  // looks again after this long (for heartbeats, a shard's end, and an append it missed).
+  std::chrono::milliseconds subscription_poll{50};
 };
 
 class HttpServer {
