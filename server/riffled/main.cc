@@ -102,7 +102,8 @@ int Run(const Flags& flags) {
     return 1;
   }
   StatusOr<std::unique_ptr<grpc_api::GrpcServer>> grpc =
-      grpc_api::GrpcServer::Start(**broker, flags.bind, flags.grpc_port);
+      grpc_api::GrpcServer::Start(**broker, flags.bind, flags.grpc_port, {},
+                                  std::chrono::milliseconds(flags.subscription_poll_ms));
   if (!grpc.ok()) {
     spdlog::error("{}", grpc.status().message());
     return 1;

@@ -200,6 +200,34 @@ TEST_F(GrpcConsumerTest, SubscriptionDeliversTheBacklogThenARecordPutWhileSubscr
   EXPECT_TRUE((*subscription)->status().ok()) << (*subscription)->status().ToString();
 }
 
+// With the fallback poll at 10 s, only the append's wake-up can deliver a record in 2 s.
+class GrpcSubscriptionWakeUpTest : public GrpcConsumerTest {
+ protected:
+  RiffledOptions Options() const override { return {.subscription_poll_ms = 10000}; }
+};
+
+TEST_F(GrpcSubscriptionWakeUpTest, AnAppendWakesAnIdleSubscription) {
+  const std::string arn = StreamWithConsumer("orders");
+  StatusOr<std::unique_ptr<client::ShardSubscription>> subscription =
+      client().SubscribeToShard(arn, kShard0, client::IteratorPosition::Latest());
+  ASSERT_TRUE(subscription.ok()) << subscription.status().ToString();
+  client::SubscriptionEvent last;
+  ASSERT_TRUE((*subscription)->Next(last));  // the first event: the subscription is open
+  for (const std::string data : {"one", "two"}) {
+    const auto put_at = std::chrono::steady_clock::now();
+    const std::string sequence_number = PutEach("orders", {data}).front();
+    std::vector<client::Record> records =
+        ReadRecords(**subscription, 1, std::chrono::seconds(5), last);
+    const auto latency = std::chrono::steady_clock::now() - put_at;
+    ASSERT_THAT(DataOf(records), ElementsAre(data));
+    EXPECT_EQ(records[0].sequence_number, sequence_number);
+    EXPECT_LT(latency, std::chrono::seconds(2));
+  }
+  (*subscription)->Cancel();
+  while ((*subscription)->Next(last)) {
+  }
+}
+
 TEST_F(GrpcConsumerTest, SubscriptionAfterASequenceNumberResumesAfterIt) {
   const std::string arn = StreamWithConsumer("orders");
   const std::vector<std::string> put = PutEach("orders", {"r0", "r1", "r2"});

@@ -109,7 +109,7 @@ StatusOr<std::unique_ptr<RiffledProcess>> RiffledProcess::Start(
     const RiffledOptions& options) {
   const std::filesystem::path ports_file = data_dir.string() + ".ports.json";
   std::filesystem::remove(ports_file);
-  const std::vector<std::string> argv = {BinaryPath(),
+  std::vector<std::string> argv = {BinaryPath(),
                                          "--data-dir",
                                          data_dir.string(),
                                          "--bind",
@@ -124,6 +124,9 @@ StatusOr<std::unique_ptr<RiffledProcess>> RiffledProcess::Start(
                                          ports_file.string(),
                                          "--fsync=" + options.fsync,
                                          "--shard-quotas=" + options.shard_quotas};
+  if (options.subscription_poll_ms > 0) {
+    argv.push_back("--subscription-poll-ms=" + std::to_string(options.subscription_poll_ms));
+  }
   const pid_t pid = Spawn(argv, "", log_path.string(), log_path.string());
   if (pid < 0) {
     return Status(ErrorCode::kInternalFailure, "cannot start " + BinaryPath());

@@ -28,11 +28,12 @@ std::string ListenAddress(const std::string& host, int port) {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(broker::Broker& broker,
-                                                        const std::string& host, int port,
-                                                        broker::RequestContext context) {
+StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
+    broker::Broker& broker, const std::string& host, int port, broker::RequestContext context,
+    std::chrono::milliseconds subscription_poll) {
   std::unique_ptr<GrpcServer> self(new GrpcServer());
-  self->service_ = NewRiffleService(broker, std::move(context), self->stopping_);
+  self->service_ =
+      NewRiffleService(broker, std::move(context), self->stopping_, subscription_poll);
   const std::string address = ListenAddress(host, port);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &self->port_);

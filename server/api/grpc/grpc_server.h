@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -25,10 +26,12 @@ namespace riffle::grpc_api {
 class GrpcServer {
  public:
   // Fails with ServiceUnavailable when host:port cannot be bound. `context` gives the region and
-  // account that the broker prints in ARNs and checks them against.
-  static StatusOr<std::unique_ptr<GrpcServer>> Start(broker::Broker& broker,
-                                                     const std::string& host, int port,
-                                                     broker::RequestContext context = {});
+  // account that the broker prints in ARNs and checks them against. An idle SubscribeToShard
+  // wakes on every append and looks again every `subscription_poll` in any case.
+  static StatusOr<std::unique_ptr<GrpcServer>> Start(
+      broker::Broker& broker, const std::string& host, int port,
+      broker::RequestContext context = {},
+      std::chrono::milliseconds subscription_poll = std::chrono::milliseconds(50));
 
   GrpcServer(const GrpcServer&) = delete;
   GrpcServer& operator=(const GrpcServer&) = delete;

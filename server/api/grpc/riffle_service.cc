@@ -1,7 +1,8 @@
 #include "server/api/grpc/riffle_service.h"
 
 #include <chrono>
-#include <thread>
+#include <condition_variable>
+#include <mutex>
 #include <utility>
 
 #include <grpcpp/server_context.h>
@@ -16,17 +17,27 @@ namespace {
 
 using grpc::ServerContext;
 
-// SubscribeToShard's pace, as over the Kinesis HTTP API: how often an idle subscription asks the
-// broker for new records, and how long it stays silent before an empty event tells the client
-// that it is still open.
-constexpr std::chrono::milliseconds kSubscriptionPoll{50};
+// How long SubscribeToShard stays silent before an empty event tells the client that it is
+// still open, as over the Kinesis HTTP API.
 constexpr std::chrono::seconds kSubscriptionHeartbeat{5};
 
 class RiffleService final : public v1::Riffle::Service {
  public:
   RiffleService(broker::Broker& broker, broker::RequestContext context,
-                const std::atomic<bool>& stopping)
-      : broker_(broker), ctx_(std::move(context)), stopping_(stopping) {}
+                const std::atomic<bool>& stopping, std::chrono::milliseconds subscription_poll)
+      : broker_(broker),
+        ctx_(std::move(context)),
+        stopping_(stopping),
+        subscription_poll_(subscription_poll),
+        append_listener_(broker_.AddAppendListener([this] {
+          {
+            std::lock_guard lock(appends_mu_);
+            ++appends_;
+          }
+          appended_.notify_all();
+        })) {}
+
+  ~RiffleService() override { broker_.RemoveAppendListener(append_listener_); }
 
   grpc::Status CreateStream(ServerContext* context, const v1::CreateStreamRequest* request,
                             v1::CreateStreamResponse* /*response*/) override {
@@ -156,8 +167,9 @@ class RiffleService final : public v1::Riffle::Service {
     return Reply(broker_.ListStreamConsumers(ctx_, FromProto(*request)), *context, *response);
   }
 
-  // The sync server gives each call its own thread, so this one polls the broker on it: the
-  // broker never blocks waiting for records (NextEvent), the transport sets the pace.
+  // The sync server gives each call its own thread, so this one waits on it: the broker never
+  // blocks waiting for records (NextEvent); an idle subscription sleeps until an append or the
+  // poll interval.
   grpc::Status SubscribeToShard(ServerContext* context, const v1::SubscribeToShardRequest* request,
                                 grpc::ServerWriter<v1::SubscribeToShardEvent>* writer) override {
     StatusOr<broker::Subscription> subscription = broker_.Subscribe(ctx_, FromProto(*request));
@@ -176,6 +188,7 @@ class RiffleService final : public v1::Riffle::Service {
       if (context->IsCancelled()) {
         return grpc::Status::CANCELLED;
       }
+      const uint64_t appends_seen = Appends();  // before looking, so no append slips between
       StatusOr<broker::SubscriptionEvent> event = broker_.NextEvent(ctx_, *subscription);
       if (!event.ok()) {
         return ToGrpcStatus(event.status(), *context);
@@ -184,7 +197,8 @@ class RiffleService final : public v1::Riffle::Service {
       const bool has_records = !event->records.empty();
       const bool ended = event->shard_ended;
       if (!has_records && !ended && now - last_sent < kSubscriptionHeartbeat) {
-        std::this_thread::sleep_for(kSubscriptionPoll);
+        std::unique_lock lock(appends_mu_);
+        appended_.wait_for(lock, subscription_poll_, [&] { return appends_ != appends_seen; });
         continue;
       }
       v1::SubscribeToShardEvent message;
@@ -201,6 +215,11 @@ class RiffleService final : public v1::Riffle::Service {
   }
 
  private:
+  uint64_t Appends() {
+    std::lock_guard lock(appends_mu_);
+    return appends_;
+  }
+
   template <typename Result, typename Response>
   static grpc::Status Reply(const StatusOr<Result>& result, ServerContext& context,
                             Response& response) {
@@ -213,14 +232,22 @@ class RiffleService final : public v1::Riffle::Service {
   broker::Broker& broker_;
   const broker::RequestContext ctx_;
   const std::atomic<bool>& stopping_;
+  const std::chrono::milliseconds subscription_poll_;
+  // Appends so far, counted by the broker's append listener; idle subscriptions wait on it.
+  std::mutex appends_mu_;
+  std::condition_variable appended_;
+  uint64_t appends_ = 0;  // guarded by appends_mu_
+  const int append_listener_;
 };
 
 }  // namespace
 
 std::unique_ptr<grpc::Service> NewRiffleService(broker::Broker& broker,
                                                 broker::RequestContext context,
-                                                const std::atomic<bool>& stopping) {
-  return std::make_unique<RiffleService>(broker, std::move(context), stopping);
+                                                const std::atomic<bool>& stopping,
+                                                std::chrono::milliseconds subscription_poll) {
+  return std::make_unique<RiffleService>(broker, std::move(context), stopping,
+                                         subscription_poll);
 }
 
 }  // namespace riffle::grpc_api

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 
 #include "server/broker/broker.h"
@@ -16,10 +17,12 @@ namespace riffle::grpc_api {
 
 // Borrows `broker` and `stopping`, which must outlive the service. Thread-safe: gRPC calls it
 // from its pool. SubscribeToShard holds its handler thread for as long as the subscription lasts;
-// it ends within one poll (50 ms) of the client cancelling or of `stopping` turning true, which
+// an idle one wakes when records are appended and looks again every `subscription_poll` in any
+// case. It ends within one poll of the client cancelling or of `stopping` turning true, which
 // the server sets before it drains so that open subscriptions do not hold a shutdown up.
 std::unique_ptr<grpc::Service> NewRiffleService(broker::Broker& broker,
                                                 broker::RequestContext context,
-                                                const std::atomic<bool>& stopping);
+                                                const std::atomic<bool>& stopping,
+                                                std::chrono::milliseconds subscription_poll);
 
 }  // namespace riffle::grpc_api
