@@ -387,7 +387,7 @@ class ServerImpl final : public HttpServer {
   broker::Broker& broker_;
   const HttpServerOptions options_;
   struct Worker {
-    asio::io_context io{1};  // concurrency hint 1: one thread, no internal locking
+    asio::io_context io{1};  // concurrency hint 1: run by one thread (posts from others lock)
     asio::executor_work_guard<asio::io_context::executor_type> guard = asio::make_work_guard(io);
     std::thread thread;
     // Subscriptions on this thread waiting for an append; only touched on this thread.
