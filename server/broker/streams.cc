@@ -455,6 +455,7 @@ StreamDescription BrokerImpl::Describe(const RequestContext& ctx, const StreamMe
 StatusOr<StreamDescription> BrokerImpl::DescribeStream(const RequestContext& ctx,
                                                        const DescribeStreamRequest& req) {
   Validator v;
+  ValidateStreamRef(v, req.stream);
   v.Range(req.limit, "limit", 1, 10000);
   v.Name(req.exclusive_start_shard_id, "exclusiveStartShardId");
   RIFFLE_RETURN_IF_ERROR(v.ToStatus());
@@ -521,6 +522,7 @@ StatusOr<ListStreamsResult> BrokerImpl::ListStreams(const RequestContext& ctx,
 StatusOr<ListShardsResult> BrokerImpl::ListShards(const RequestContext& ctx,
                                                   const ListShardsRequest& req) {
   Validator v;
+  ValidateStreamRef(v, req.stream);
   v.Length(req.next_token, "nextToken", 1, 1048576);
   v.Name(req.exclusive_start_shard_id, "exclusiveStartShardId");
   v.Range(req.max_results, "maxResults", 1, 10000);
@@ -630,6 +632,7 @@ StatusOr<ListShardsResult> BrokerImpl::ListShards(const RequestContext& ctx,
 Status BrokerImpl::ChangeRetention(const RequestContext& ctx, const RetentionRequest& req,
                                    bool increase) {
   Validator v;
+  ValidateStreamRef(v, req.stream);
   v.Required(req.retention_period_hours.has_value(), "retentionPeriodHours");
   RIFFLE_RETURN_IF_ERROR(v.ToStatus());
   RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream, ResolveStream(ctx, req.stream));
@@ -679,6 +682,7 @@ Status BrokerImpl::DecreaseStreamRetentionPeriod(const RequestContext& ctx,
 
 Status BrokerImpl::AddTagsToStream(const RequestContext& ctx, const AddTagsRequest& req) {
   Validator v;
+  ValidateStreamRef(v, req.stream);
   if (v.Required(req.tags.has_value(), "tags")) {
     v.TagMap(*req.tags, "tags", 1, 200);
   }
@@ -706,6 +710,7 @@ Status BrokerImpl::AddTagsToStream(const RequestContext& ctx, const AddTagsReque
 
 Status BrokerImpl::RemoveTagsFromStream(const RequestContext& ctx, const RemoveTagsRequest& req) {
   Validator v;
+  ValidateStreamRef(v, req.stream);
   if (v.Required(req.tag_keys.has_value(), "tagKeys")) {
     v.StringList(*req.tag_keys, "tagKeys", 1, 50, 1, 128);
   }
@@ -728,6 +733,7 @@ Status BrokerImpl::RemoveTagsFromStream(const RequestContext& ctx, const RemoveT
 StatusOr<ListTagsResult> BrokerImpl::ListTagsForStream(const RequestContext& ctx,
                                                        const ListTagsRequest& req) {
   Validator v;
+  ValidateStreamRef(v, req.stream);
   v.Length(req.exclusive_start_tag_key, "exclusiveStartTagKey", 1, 128);
   v.Range(req.limit, "limit", 1, 50);
   RIFFLE_RETURN_IF_ERROR(v.ToStatus());
@@ -750,6 +756,7 @@ StatusOr<ListTagsResult> BrokerImpl::ListTagsForStream(const RequestContext& ctx
 StatusOr<EnhancedMonitoringResult> BrokerImpl::ChangeMonitoring(
     const RequestContext& ctx, const EnhancedMonitoringRequest& req, bool enable) {
   Validator v;
+  ValidateStreamRef(v, req.stream);
   if (v.Required(req.shard_level_metrics.has_value(), "shardLevelMetrics")) {
     v.Count(req.shard_level_metrics->size(), "shardLevelMetrics", 1, 7);
     for (const std::string& metric : *req.shard_level_metrics) {
@@ -793,6 +800,7 @@ StatusOr<EnhancedMonitoringResult> BrokerImpl::DisableEnhancedMonitoring(
 Status BrokerImpl::ChangeEncryption(const RequestContext& ctx, const EncryptionRequest& req,
                                     bool start) {
   Validator v;
+  ValidateStreamRef(v, req.stream);
   v.Required(req.encryption_type.has_value(), "encryptionType");
   v.Enum(req.encryption_type, "encryptionType", {"NONE", "KMS"});
   v.Required(req.key_id.has_value(), "keyId");

@@ -257,6 +257,30 @@ class ErrorsTest(RiffledTestCase):
             "Value '' at 'streamName' failed to satisfy constraint: "
             "Member must have length greater than or equal to 1"]))
 
+    def test_the_stream_name_is_validated_with_the_other_members(self):
+        # One ValidationException lists every failure, the stream name's among them.
+        for op, body, others in [
+                ("AddTagsToStream", {"StreamName": "", "Tags": {}},
+                 ["Value '{}' at 'tags' failed to satisfy constraint: "
+                  "Member must have length greater than or equal to 1"]),
+                ("DescribeStream", {"StreamName": "", "Limit": 0},
+                 ["Value '0' at 'limit' failed to satisfy constraint: "
+                  "Member must have value greater than or equal to 1"]),
+                ("ListTagsForStream", {"StreamName": "", "Limit": 0},
+                 ["Value '0' at 'limit' failed to satisfy constraint: "
+                  "Member must have value greater than or equal to 1"]),
+                ("IncreaseStreamRetentionPeriod", {"StreamName": "", "RetentionPeriodHours": 0},
+                 None),
+        ]:
+            with self.subTest(op=op):
+                body_out = self.assertRawError(self.raw(op, body), "ValidationException")
+                message = body_out["message"]
+                for item in ("Value '' at 'streamName' failed to satisfy constraint: Member must "
+                             "satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+                             "Value '' at 'streamName' failed to satisfy constraint: Member must "
+                             "have length greater than or equal to 1", *(others or [])):
+                    self.assertIn(item, message)
+
     def test_tag_lengths_are_checked_on_the_whole_map_or_list(self):
         name = self.create_stream()
         long_key = "k" * 129
