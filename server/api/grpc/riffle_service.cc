@@ -1,5 +1,6 @@
 #include "server/api/grpc/riffle_service.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -20,6 +21,8 @@ using grpc::ServerContext;
 // How long SubscribeToShard stays silent before an empty event tells the client that it is
 // still open, as over the Kinesis HTTP API.
 constexpr std::chrono::seconds kSubscriptionHeartbeat{5};
+// How often an idle subscription looks for a cancelled call or a server shutting down.
+constexpr std::chrono::milliseconds kCancellationCheck{100};
 
 class RiffleService final : public v1::Riffle::Service {
  public:
@@ -197,8 +200,18 @@ class RiffleService final : public v1::Riffle::Service {
       const bool has_records = !event->records.empty();
       const bool ended = event->shard_ended;
       if (!has_records && !ended && now - last_sent < kSubscriptionHeartbeat) {
+        // Idle until an append or the poll interval, looking every so often for a client that
+        // went away or a server going down, which nothing notifies.
+        const auto look_again = now + subscription_poll_;
         std::unique_lock lock(appends_mu_);
-        appended_.wait_for(lock, subscription_poll_, [&] { return appends_ != appends_seen; });
+        while (appends_ == appends_seen && !stopping_.load() && !context->IsCancelled()) {
+          const auto left = look_again - std::chrono::steady_clock::now();
+          if (left <= std::chrono::steady_clock::duration::zero()) {
+            break;
+          }
+          appended_.wait_for(lock, std::min<std::chrono::steady_clock::duration>(
+                                       left, kCancellationCheck));
+        }
         continue;
       }
       v1::SubscribeToShardEvent message;

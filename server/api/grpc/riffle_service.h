@@ -18,8 +18,8 @@ namespace riffle::grpc_api {
 // Borrows `broker` and `stopping`, which must outlive the service. Thread-safe: gRPC calls it
 // from its pool. SubscribeToShard holds its handler thread for as long as the subscription lasts;
 // an idle one wakes when records are appended and looks again every `subscription_poll` in any
-// case. It ends within one poll of the client cancelling or of `stopping` turning true, which
-// the server sets before it drains so that open subscriptions do not hold a shutdown up.
+// case. It ends within 100 ms of the client cancelling or of `stopping` turning true, which the
+// server sets before it drains so that open subscriptions do not hold a shutdown up.
 std::unique_ptr<grpc::Service> NewRiffleService(broker::Broker& broker,
                                                 broker::RequestContext context,
                                                 const std::atomic<bool>& stopping,
