@@ -25,7 +25,7 @@ Status RequireProvisioned(const storage::StreamMeta& meta, std::string_view oper
   return Status();
 }
 
-// The open shard named `shard_id`, or the error Kinesis gives for it.
+// The open shard with `ordinal`, or the error Kinesis gives for it.
 StatusOr<std::shared_ptr<Shard>> OpenShard(const RequestContext& ctx,
                                            const storage::StreamMeta& meta, const ShardSet& set,
                                            uint32_t ordinal) {
