@@ -347,44 +347,35 @@ JsonWriter& JsonWriter::PlainString(std::string_view value) {
   return *this;
 }
 
-JsonWriter& JsonWriter::Int(int64_t value) {
+JsonWriter& JsonWriter::Literal(std::string_view text) {
   Separate();
-  out_ += std::to_string(value);
+  out_.append(text);
   need_comma_ = true;
   return *this;
+}
+
+JsonWriter& JsonWriter::Int(int64_t value) {
+  char buf[24];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
+  return Literal(std::string_view(buf, end - buf));
 }
 
 JsonWriter& JsonWriter::Number(double value) {
-  Separate();
   char buf[32];
   const auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
-  out_.append(buf, end);
-  need_comma_ = true;
-  return *this;
+  return Literal(std::string_view(buf, end - buf));
 }
 
-JsonWriter& JsonWriter::Null() {
-  Separate();
-  out_ += "null";
-  need_comma_ = true;
-  return *this;
-}
+JsonWriter& JsonWriter::Null() { return Literal("null"); }
 
-JsonWriter& JsonWriter::Bool(bool value) {
-  Separate();
-  out_ += value ? "true" : "false";
-  need_comma_ = true;
-  return *this;
-}
+JsonWriter& JsonWriter::Bool(bool value) { return Literal(value ? "true" : "false"); }
 
 JsonWriter& JsonWriter::Timestamp(int64_t millis) {
-  Separate();
   char buf[48];
-  std::snprintf(buf, sizeof(buf), "%lld.%03lld", static_cast<long long>(millis / 1000),
-                static_cast<long long>(millis % 1000));
-  out_ += buf;
-  need_comma_ = true;
-  return *this;
+  const int n = std::snprintf(buf, sizeof(buf), "%lld.%03lld",
+                              static_cast<long long>(millis / 1000),
+                              static_cast<long long>(millis % 1000));
+  return Literal(std::string_view(buf, static_cast<size_t>(n)));
 }
 
 }  // namespace riffle::kinesis_http

@@ -91,6 +91,8 @@ class JsonWriter {
 
  private:
   void Separate();
+  // A number or literal, written as given.
+  JsonWriter& Literal(std::string_view text);
   std::string out_;
   bool need_comma_ = false;
 };
