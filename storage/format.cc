@@ -229,6 +229,12 @@ std::string EncodeRecord(int64_t arrival_ms, std::string_view partition_key,
   return out;
 }
 
+void SetRecordArrival(std::string& encoded, int64_t arrival_ms) {
+  std::string fixed;
+  PutFixed64(fixed, static_cast<uint64_t>(arrival_ms));
+  encoded.replace(0, fixed.size(), fixed);
+}
+
 std::optional<StoredRecord> DecodeRecord(std::string_view value) {
   Reader r(value);
   StoredRecord record;

@@ -62,6 +62,9 @@ std::string EncodeRecord(int64_t arrival_ms, std::string_view partition_key,
 std::optional<StoredRecord> DecodeRecord(std::string_view value);
 // Only the arrival time, without copying the payload.
 std::optional<int64_t> DecodeRecordArrival(std::string_view value);
+// Rewrites the arrival time of an encoded record in place: the committer learns a record's
+// arrival time only when it orders it within its shard.
+void SetRecordArrival(std::string& encoded, int64_t arrival_ms);
 
 // Catalog values. Version-tagged so the layout can grow.
 struct ShardMeta {

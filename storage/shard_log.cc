@@ -38,7 +38,8 @@ void ShardLog::AddToBatch(rocksdb::WriteBatch& batch, uint64_t offset,
 }
 
 void ShardLog::Finish(const Reservation& reservation, uint32_t count) {
-  std::lock_guard lock(mu_);
+  std::vector<std::function<void()>> to_wake;
+  std::unique_lock lock(mu_);
   finished_above_[reservation.first_offset] =
       FinishedRange{reservation.first_offset + count, reservation.arrival_ms};
   uint64_t end = committed_end_.load(std::memory_order_relaxed);
@@ -51,6 +52,24 @@ void ShardLog::Finish(const Reservation& reservation, uint32_t count) {
   }
   last_arrival_ms_.store(arrival, std::memory_order_release);
   committed_end_.store(end, std::memory_order_release);
+  auto past = waiters_.lower_bound(end);
+  for (auto it = waiters_.begin(); it != past; ++it) {
+    to_wake.push_back(std::move(it->second));
+  }
+  waiters_.erase(waiters_.begin(), past);
+  lock.unlock();
+  for (auto& wake : to_wake) {
+    wake();
+  }
+}
+
+bool ShardLog::NotifyWhenPast(uint64_t offset, std::function<void()> wake) {
+  std::lock_guard lock(mu_);
+  if (committed_end_.load(std::memory_order_relaxed) > offset) {
+    return false;
+  }
+  waiters_.emplace(offset, std::move(wake));
+  return true;
 }
 
 StatusOr<ReadResult> ShardLog::Read(uint64_t from_offset, uint32_t max_records,

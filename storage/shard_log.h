@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -72,6 +73,12 @@ class ShardLog {
   // Arrival time of the newest committed record; 0 if none.
   int64_t last_arrival_ms() const { return last_arrival_ms_.load(std::memory_order_acquire); }
 
+  // Runs `wake` once, on the thread that commits, as soon as committed_end() passes `offset`;
+  // returns false without keeping `wake` when it already has. This is how a subscription waits
+  // for its own shard only: an append wakes the waiters of the shards it wrote, no others.
+  // `wake` must not block; it is dropped unrun if the ShardLog goes away first.
+  bool NotifyWhenPast(uint64_t offset, std::function<void()> wake);
+
   // Up to `max_records` records from `from_offset` on, stopping before `max_bytes` of data would
   // be exceeded (at least one record is returned when one is there), only below committed_end().
   StatusOr<ReadResult> Read(uint64_t from_offset, uint32_t max_records, uint64_t max_bytes) const;
@@ -95,6 +102,7 @@ class ShardLog {
   uint64_t next_offset_;                              // guarded by mu_
   int64_t last_reserved_arrival_ms_;                  // guarded by mu_
   std::map<uint64_t, FinishedRange> finished_above_;  // guarded by mu_; start -> range
+  std::multimap<uint64_t, std::function<void()>> waiters_;  // guarded by mu_; offset -> wake
 
   std::atomic<uint64_t> committed_end_;
   std::atomic<uint64_t> trim_offset_;

@@ -1,10 +1,10 @@
 #include "storage/shard_log.h"
 
 #include <gtest/gtest.h>
-#include <rocksdb/write_batch.h>
 
 #include <atomic>
 #include <filesystem>
+#include <future>
 #include <random>
 #include <thread>
 
@@ -40,17 +40,26 @@ class ShardLogTest : public ::testing::Test {
     ASSERT_TRUE(log.ok()) << log.status().ToString();
     log_ = std::move(log).value();
   }
-  // Appends `count` records carrying their own offset as data; returns the reservation.
+  // Appends `count` records carrying their own offset as data through the commit pipeline
+  // (so the offset must be predicted: `first` is where they will land); returns the
+  // reservation the committer made.
   Reservation Append(uint32_t count, int64_t now_ms) {
-    Reservation r = log_->Reserve(count, now_ms);
-    rocksdb::WriteBatch batch;
+    return AppendAt(log_->committed_end(), count, now_ms);
+  }
+  Reservation AppendAt(uint64_t first, uint32_t count, int64_t now_ms) {
+    ShardAppend append{log_, {}};
     for (uint32_t i = 0; i < count; ++i) {
-      log_->AddToBatch(batch, r.first_offset + i,
-                       EncodeRecord(r.arrival_ms, "pk", std::to_string(r.first_offset + i)));
+      append.values.push_back(EncodeRecord(0, "pk", std::to_string(first + i)));
     }
-    EXPECT_TRUE(store_->WriteRecords(batch).ok());
-    log_->Finish(r, count);
-    return r;
+    std::promise<Reservation> landed;
+    std::vector<ShardAppend> appends;
+    appends.push_back(std::move(append));
+    store_->pipeline().Submit(std::move(appends), now_ms,
+                              [&](const Status& s, const std::vector<Reservation>& r) {
+                                EXPECT_TRUE(s.ok()) << s.ToString();
+                                landed.set_value(r.front());
+                              });
+    return landed.get_future().get();
   }
 
   std::filesystem::path dir_;
@@ -59,14 +68,9 @@ class ShardLogTest : public ::testing::Test {
 };
 
 TEST_F(ShardLogTest, ReaderStopsAtGapUntilEarlierWriterCommits) {
-  Reservation first = log_->Reserve(5, 1000);   // offsets 0-4, still being written
-  Reservation second = log_->Reserve(5, 1000);  // offsets 5-9
-  rocksdb::WriteBatch batch;
-  for (uint64_t o = 5; o < 10; ++o) {
-    log_->AddToBatch(batch, o, EncodeRecord(second.arrival_ms, "pk", "x"));
-  }
-  ASSERT_TRUE(store_->WriteRecords(batch).ok());
-  log_->Finish(second, 5);
+  Reservation first = log_->Reserve(5, 1000);  // offsets 0-4, never written
+  Reservation second = AppendAt(5, 5, 1000);   // the committer takes 5-9
+  EXPECT_EQ(second.first_offset, 5u);
   EXPECT_EQ(log_->committed_end(), 0u) << "the later range must wait for the gap below it";
   StatusOr<ReadResult> read = log_->Read(0, 100, 1 << 20);
   ASSERT_TRUE(read.ok());
@@ -78,7 +82,49 @@ TEST_F(ShardLogTest, ReaderStopsAtGapUntilEarlierWriterCommits) {
   ASSERT_TRUE(read.ok());
   ASSERT_EQ(read->records.size(), 5u);
   EXPECT_EQ(read->records.front().offset, 5u);
+  EXPECT_EQ(read->records.front().record.data, "5");
   EXPECT_EQ(read->next_offset, 10u);
+}
+
+TEST_F(ShardLogTest, CommitterStampsArrivalTimes) {
+  Append(2, 1234);
+  StatusOr<ReadResult> read = log_->Read(0, 100, 1 << 20);
+  ASSERT_TRUE(read.ok());
+  ASSERT_EQ(read->records.size(), 2u);
+  EXPECT_EQ(read->records[0].record.arrival_ms, 1234);
+  EXPECT_EQ(log_->last_arrival_ms(), 1234);
+}
+
+TEST_F(ShardLogTest, WaiterWakesOnlyWhenItsOffsetIsCommitted) {
+  std::atomic<int> woken{0};
+  ASSERT_TRUE(log_->NotifyWhenPast(0, [&] { ++woken; }));
+  ASSERT_TRUE(log_->NotifyWhenPast(1, [&] { woken += 10; }));
+  Append(1, 1000);  // offset 0
+  EXPECT_EQ(woken.load(), 1) << "only the waiter for offset 0 is past";
+  Append(1, 1000);  // offset 1
+  EXPECT_EQ(woken.load(), 11);
+  EXPECT_FALSE(log_->NotifyWhenPast(1, [&] { woken += 100; })) << "already readable";
+  Append(1, 1000);
+  EXPECT_EQ(woken.load(), 11) << "a waiter runs once";
+}
+
+TEST_F(ShardLogTest, DrainWaitsForQueuedAppends) {
+  std::vector<std::future<void>> done;
+  for (int i = 0; i < 20; ++i) {
+    auto landed = std::make_shared<std::promise<void>>();
+    done.push_back(landed->get_future());
+    std::vector<ShardAppend> appends;
+    appends.push_back(ShardAppend{log_, {EncodeRecord(0, "pk", "x")}});
+    store_->pipeline().Submit(std::move(appends), 1000,
+                              [landed](const Status&, const std::vector<Reservation>&) {
+                                landed->set_value();
+                              });
+  }
+  store_->pipeline().Drain();
+  EXPECT_EQ(log_->committed_end(), 20u);
+  for (auto& f : done) {
+    EXPECT_EQ(f.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  }
 }
 
 TEST_F(ShardLogTest, ArrivalTimesNeverDecrease) {
@@ -150,17 +196,22 @@ TEST_F(ShardLogTest, ConcurrentWritersAndReadersNeverSeeAGap) {
       std::mt19937 rng(static_cast<unsigned>(w));
       for (int b = 0; b < kBatchesPerWriter; ++b) {
         uint32_t count = 1 + rng() % 5;
-        Reservation r = log_->Reserve(count, 1000);
-        rocksdb::WriteBatch batch;
-        for (uint32_t i = 0; i < count; ++i) {
-          log_->AddToBatch(batch, r.first_offset + i,
-                           EncodeRecord(r.arrival_ms, "pk", std::to_string(r.first_offset + i)));
-        }
         if (rng() % 4 == 0) {
-          std::this_thread::yield();  // widen the window in which ranges finish out of order
+          std::this_thread::yield();  // vary how submissions interleave into groups
         }
-        ASSERT_TRUE(store_->WriteRecords(batch).ok());
-        log_->Finish(r, count);
+        // Each record carries its writer and batch; the reader checks offsets are dense.
+        std::vector<ShardAppend> appends;
+        appends.push_back(ShardAppend{log_, {}});
+        for (uint32_t i = 0; i < count; ++i) {
+          appends[0].values.push_back(EncodeRecord(0, "pk", "w"));
+        }
+        std::promise<void> landed;
+        store_->pipeline().Submit(std::move(appends), 1000,
+                                  [&](const Status& s, const std::vector<Reservation>&) {
+                                    EXPECT_TRUE(s.ok());
+                                    landed.set_value();
+                                  });
+        landed.get_future().wait();
       }
       ++writers_done;
     });
@@ -175,7 +226,7 @@ TEST_F(ShardLogTest, ConcurrentWritersAndReadersNeverSeeAGap) {
         ASSERT_TRUE(read.ok());
         for (const ReadRecord& r : read->records) {
           ASSERT_EQ(r.offset, next) << "a reader skipped a record";
-          ASSERT_EQ(r.record.data, std::to_string(r.offset));
+          ASSERT_EQ(r.record.data, "w");
           out_ptr->push_back(r.offset);
           ++next;
         }

@@ -123,9 +123,13 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
 
 Store::Store(const StoreOptions& options, std::unique_ptr<rocksdb::DB> db,
              std::shared_ptr<rocksdb::Cache> cache)
-    : options_(options), block_cache_(std::move(cache)), db_(std::move(db)) {}
+    : options_(options),
+      block_cache_(std::move(cache)),
+      db_(std::move(db)),
+      pipeline_(std::make_unique<CommitPipeline>(*db_, options.fsync == FsyncMode::kAlways)) {}
 
 Store::~Store() {
+  pipeline_.reset();
   {
     std::lock_guard lock(sync_mu_);
     stopping_ = true;
@@ -186,12 +190,6 @@ Status Store::WriteCatalog(const CatalogChange& change) {
   }
   rocksdb::WriteOptions write_options;
   write_options.sync = true;
-  return FromRocks(db_->Write(write_options, &batch));
-}
-
-Status Store::WriteRecords(rocksdb::WriteBatch& batch) {
-  rocksdb::WriteOptions write_options;
-  write_options.sync = options_.fsync == FsyncMode::kAlways;
   return FromRocks(db_->Write(write_options, &batch));
 }
 

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "storage/commit_pipeline.h"
 #include "storage/shard_log.h"
 #include "storage/store_options.h"
 
@@ -54,8 +55,8 @@ class Store {
     std::vector<std::string> deletes;
   };
   Status WriteCatalog(const CatalogChange& change);
-  // Writes a batch of shard records, synced according to the fsync mode.
-  Status WriteRecords(rocksdb::WriteBatch& batch);
+  // The write path of shard records, synced according to the fsync mode.
+  CommitPipeline& pipeline() { return *pipeline_; }
 
   // The shard's log: opens the column family (creating it if missing) on first use.
   StatusOr<std::shared_ptr<ShardLog>> OpenShard(uint64_t stream_id, uint32_t shard_ordinal);
@@ -80,6 +81,7 @@ class Store {
   std::shared_ptr<rocksdb::Cache> block_cache_;
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* catalog_ = nullptr;
+  std::unique_ptr<CommitPipeline> pipeline_;  // before db_ closes, it commits what is queued
 
   std::mutex cf_mu_;
   // Column families opened at start that no ShardLog has claimed yet.

@@ -51,6 +51,14 @@ class Broker {
                                                   const ListStreamsRequest& req) = 0;
   virtual StatusOr<ListShardsResult> ListShards(const RequestContext& ctx,
                                                 const ListShardsRequest& req) = 0;
+  // Writes go through the storage's commit pipeline: the asynchronous forms return at once and
+  // run `done` exactly once, when the records are durable (per the fsync mode) and readable, on
+  // the pipeline's thread, or on the caller's when the request fails before it is queued. `done`
+  // must not block. The request need not outlive the call. The synchronous forms wait for it.
+  virtual void PutRecordAsync(const RequestContext& ctx, const PutRecordRequest& req,
+                              std::function<void(StatusOr<PutRecordResult>)> done) = 0;
+  virtual void PutRecordsAsync(const RequestContext& ctx, const PutRecordsRequest& req,
+                               std::function<void(StatusOr<PutRecordsResult>)> done) = 0;
   virtual StatusOr<PutRecordResult> PutRecord(const RequestContext& ctx,
                                               const PutRecordRequest& req) = 0;
   virtual StatusOr<PutRecordsResult> PutRecords(const RequestContext& ctx,
@@ -102,12 +110,13 @@ class Broker {
   // heartbeat. Never blocks on new data.
   virtual StatusOr<SubscriptionEvent> NextEvent(const RequestContext& ctx,
                                                 Subscription& subscription) = 0;
-  // So that subscriptions wake on new records instead of polling: `listener` runs on the
-  // writer's thread after every append that made records readable, in any shard. It must be
-  // cheap and must not block. RemoveAppendListener waits for calls in progress, so the
-  // listener's owner may go away once it returns.
-  virtual int AddAppendListener(std::function<void()> listener) = 0;
-  virtual void RemoveAppendListener(int id) = 0;
+  // So that a subscription wakes on its own shard's appends instead of polling: runs `wake`
+  // once, on the committing thread, when records past the subscription's position become
+  // readable. Returns false, keeping nothing, when NextEvent() has something to say already
+  // (records, the shard's end, or an error). `wake` must be cheap and must not block; whatever
+  // it refers to must stay valid, or `wake` must check (e.g. through a weak_ptr).
+  virtual bool NotifyWhenReadable(const Subscription& subscription,
+                                  std::function<void()> wake) = 0;
 
   // Drops records older than each stream's retention period. Called by the trimmer job.
   virtual void TrimExpiredRecords() = 0;

@@ -65,9 +65,10 @@ struct Stream {
   uint64_t id = 0;
   // Serializes control-plane changes of this stream (held across their catalog write).
   std::mutex control_mu;
-  // Held shared by every append from routing to Finish(), exclusively by a reshard while it
-  // closes shards: a closed shard's last offset is final, and a writer that routed to it
-  // before the switch has finished by then (writers after it route to the children).
+  // Held shared by every append while it routes and queues its records, exclusively by a
+  // reshard while it closes shards. With it held, the reshard drains the commit pipeline: a
+  // closed shard's last offset is then final, since every writer that routed to it has
+  // committed (writers after the switch route to the children).
   std::shared_mutex append_mu;
   // Guards meta and shard_set; held only to copy or swap them, never across I/O.
   mutable std::mutex mu;
@@ -103,6 +104,10 @@ class BrokerImpl final : public Broker {
                                           const ListStreamsRequest& req) override;
   StatusOr<ListShardsResult> ListShards(const RequestContext& ctx,
                                         const ListShardsRequest& req) override;
+  void PutRecordAsync(const RequestContext& ctx, const PutRecordRequest& req,
+                      std::function<void(StatusOr<PutRecordResult>)> done) override;
+  void PutRecordsAsync(const RequestContext& ctx, const PutRecordsRequest& req,
+                       std::function<void(StatusOr<PutRecordsResult>)> done) override;
   StatusOr<PutRecordResult> PutRecord(const RequestContext& ctx,
                                       const PutRecordRequest& req) override;
   StatusOr<PutRecordsResult> PutRecords(const RequestContext& ctx,
@@ -144,8 +149,7 @@ class BrokerImpl final : public Broker {
                                         Subscription& subscription) override;
   StatusOr<DescribeLimitsResult> DescribeLimits(const RequestContext& ctx) override;
   void TrimExpiredRecords() override;
-  int AddAppendListener(std::function<void()> listener) override;
-  void RemoveAppendListener(int id) override;
+  bool NotifyWhenReadable(const Subscription& subscription, std::function<void()> wake) override;
 
  private:
   struct Entry;         // one record on its way in (records.cc)
@@ -194,9 +198,21 @@ class BrokerImpl final : public Broker {
                                                       bool enable);
   Status ChangeEncryption(const RequestContext& ctx, const EncryptionRequest& req, bool start);
 
-  StatusOr<PutRecordResult> DoPutRecord(const RequestContext& ctx, const PutRecordRequest& req);
-  StatusOr<PutRecordsResult> DoPutRecords(const RequestContext& ctx,
+  // A validated put: its stream, the EncryptionType to answer, and its entries (which point
+  // into the request).
+  struct PreparedPut {
+    std::shared_ptr<Stream> stream;
+    std::string encryption_type;
+    std::vector<Entry> entries;
+  };
+  StatusOr<PreparedPut> PreparePutRecord(const RequestContext& ctx, const PutRecordRequest& req);
+  StatusOr<PreparedPut> PreparePutRecords(const RequestContext& ctx,
                                           const PutRecordsRequest& req);
+  // Prepare, then Append; `done` gets the result as the public forms describe.
+  void DoPutRecord(const RequestContext& ctx, const PutRecordRequest& req,
+                   std::function<void(StatusOr<PutRecordResult>)> done);
+  void DoPutRecords(const RequestContext& ctx, const PutRecordsRequest& req,
+                    std::function<void(StatusOr<PutRecordsResult>)> done);
   // Sets `stream_name` as soon as the iterator names the stream, for the metrics.
   StatusOr<GetRecordsResult> DoGetRecords(const RequestContext& ctx, const GetRecordsRequest& req,
                                           std::string& stream_name);
@@ -220,10 +236,13 @@ class BrokerImpl final : public Broker {
                   std::chrono::steady_clock::time_point start, ErrorCode outcome) const;
 
   // The data plane shared by PutRecord and PutRecords: validates nothing, routes and throttles
-  // each entry, writes every accepted one in one atomic batch.
-  std::vector<EntryOutcome> Append(const RequestContext& ctx, const Stream& stream,
-                                   std::vector<Entry>& entries);
+  // each entry, queues every accepted one as one atomic append, and hands `done` the outcome of
+  // each entry once it is committed (on the pipeline's thread, or at once if none is accepted).
+  void Append(const RequestContext& ctx, Stream& stream, const std::vector<Entry>& entries,
+              std::function<void(std::vector<EntryOutcome>)> done);
   bool Throttled(const Stream& stream) const;
+  // Data plus partition key bytes of each entry, for the metrics.
+  static std::vector<uint64_t> EntrySizes(const std::vector<Entry>& entries);
 
   // Pagination tokens: signed, stamped with their issue time, valid for kPageTokenTtlMs.
   std::string SignPageToken(TokenKind kind, std::string_view payload) const;
@@ -238,11 +257,6 @@ class BrokerImpl final : public Broker {
   const BrokerOptions options_;
   const TokenSigner signer_;
   Observer* const observer_;  // may be null
-
-  // Shared by every append that calls the listeners, exclusive to add or remove one.
-  mutable std::shared_mutex listeners_mu_;
-  std::map<int, std::function<void()>> append_listeners_;  // guarded by listeners_mu_
-  int next_listener_id_ = 0;                               // guarded by listeners_mu_
 
   std::mutex create_mu_;  // serializes CreateStream/DeleteStream
   mutable std::shared_mutex streams_mu_;

@@ -1,8 +1,8 @@
 // Data-plane operations: PutRecord, PutRecords, GetShardIterator, GetRecords.
 #include <fmt/format.h>
-#include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <future>
 
 #include "server/broker/broker_impl.h"
 #include "server/broker/validation.h"
@@ -68,6 +68,15 @@ Status RequireWritable(const storage::StreamMeta& meta, const std::string& accou
 
 }  // namespace
 
+std::vector<uint64_t> BrokerImpl::EntrySizes(const std::vector<Entry>& entries) {
+  std::vector<uint64_t> sizes;
+  sizes.reserve(entries.size());
+  for (const Entry& entry : entries) {
+    sizes.push_back(entry.data->size() + entry.partition_key->size());
+  }
+  return sizes;
+}
+
 bool BrokerImpl::Throttled(const Stream& stream) const {
   if (!options_.shard_quotas) {
     return false;
@@ -76,9 +85,9 @@ bool BrokerImpl::Throttled(const Stream& stream) const {
   return stream.meta.mode == "PROVISIONED";
 }
 
-std::vector<BrokerImpl::EntryOutcome> BrokerImpl::Append(const RequestContext& ctx,
-                                                         const Stream& stream,
-                                                         std::vector<Entry>& entries) {
+void BrokerImpl::Append(const RequestContext& ctx, Stream& stream,
+                        const std::vector<Entry>& entries,
+                        std::function<void(std::vector<EntryOutcome>)> done) {
   std::vector<EntryOutcome> outcomes(entries.size());
   const int64_t now = clock_.NowMillis();
   const bool throttled = Throttled(stream);
@@ -86,96 +95,96 @@ std::vector<BrokerImpl::EntryOutcome> BrokerImpl::Append(const RequestContext& c
   const std::string& name = meta.name;
   const bool shard_level = !meta.shard_level_metrics.empty();
 
-  // Held until every reservation is finished, so a reshard never closes a shard under a write.
-  std::shared_lock append_lock(const_cast<Stream&>(stream).append_mu);
+  // Held until the records are queued, so a reshard never closes a shard under a write.
+  std::shared_lock append_lock(stream.append_mu);
   const std::shared_ptr<const ShardSet> shards = stream.shards();
   // Route, then throttle in request order, then group the accepted entries by shard.
-  std::map<uint32_t, std::pair<Shard*, std::vector<size_t>>> by_shard;
+  std::map<uint32_t, std::pair<std::shared_ptr<Shard>, std::vector<size_t>>> by_shard;
   for (size_t i = 0; i < entries.size(); ++i) {
     const HashKey h = entries[i].hash_key;
     auto it = std::upper_bound(
         shards->open.begin(), shards->open.end(), h,
         [](HashKey key, const std::shared_ptr<Shard>& s) { return key < s->meta.starting_hash_key; });
-    Shard& shard = **std::prev(it);  // open shards tile [0, 2^128-1], so one always holds h
+    // Open shards tile [0, 2^128-1], so one always holds h.
+    const std::shared_ptr<Shard>& shard = *std::prev(it);
     if (throttled) {
       const auto size =
           static_cast<double>(entries[i].data->size() + entries[i].partition_key->size());
-      std::lock_guard lock(shard.quota_mu);
+      std::lock_guard lock(shard->quota_mu);
       // Bytes are charged after the check, like reads: a record larger than one second's
       // quota (up to 10 MiB with a raised MaxRecordSizeInKiB) is accepted when the bucket is
       // in credit and pays it back before the next one.
-      if (!shard.quotas.write_bytes.HasCredit(now) ||
-          !shard.quotas.write_records.TryTake(1, now)) {
+      if (!shard->quotas.write_bytes.HasCredit(now) ||
+          !shard->quotas.write_records.TryTake(1, now)) {
         outcomes[i].status = Status(ErrorCode::kProvisionedThroughputExceeded,
-                                    ThrottleMessage(shard.shard_id, name, ctx.account));
+                                    ThrottleMessage(shard->shard_id, name, ctx.account));
         if (observer_ != nullptr) {
-          observer_->Throttled(ShardTraffic{name, shard.shard_id, shard_level, 1, 0}, true);
+          observer_->Throttled(ShardTraffic{name, shard->shard_id, shard_level, 1, 0}, true);
         }
         continue;
       }
-      shard.quotas.write_bytes.Charge(size);
+      shard->quotas.write_bytes.Charge(size);
     }
-    auto& group = by_shard[shard.meta.ordinal];
-    group.first = &shard;
+    auto& group = by_shard[shard->meta.ordinal];
+    group.first = shard;
     group.second.push_back(i);
   }
   if (by_shard.empty()) {
-    return outcomes;
+    done(std::move(outcomes));
+    return;
   }
 
-  // One WriteBatch for every shard: the call is atomic and pays one fsync.
-  rocksdb::WriteBatch batch;
-  std::vector<std::pair<Shard*, storage::Reservation>> reservations;
+  // One atomic append for every shard of the call. Encoding copies the payloads here, on the
+  // caller's thread, so the committer only links them into its batch.
+  std::vector<storage::ShardAppend> appends;
+  appends.reserve(by_shard.size());
   for (auto& [ordinal, group] : by_shard) {
-    auto& [shard, indices] = group;
-    storage::Reservation r = shard->log->Reserve(static_cast<uint32_t>(indices.size()), now);
-    reservations.emplace_back(shard, r);
-    for (size_t k = 0; k < indices.size(); ++k) {
-      const Entry& entry = entries[indices[k]];
-      shard->log->AddToBatch(batch, r.first_offset + k,
-                             storage::EncodeRecord(r.arrival_ms, *entry.partition_key,
-                                                   *entry.data));
-      outcomes[indices[k]].shard_id = shard->shard_id;
-      outcomes[indices[k]].sequence_number =
-          storage::FormatSequenceNumber(ordinal, r.first_offset + k + 1);
+    storage::ShardAppend& append = appends.emplace_back();
+    append.log = group.first->log;
+    append.values.reserve(group.second.size());
+    for (size_t i : group.second) {
+      append.values.push_back(
+          storage::EncodeRecord(now, *entries[i].partition_key, *entries[i].data));
     }
   }
-  Status written = store_.WriteRecords(batch);
-  size_t group_index = 0;
-  for (auto& [ordinal, group] : by_shard) {
-    auto& [shard, indices] = group;
-    shard->log->Finish(reservations[group_index++].second, static_cast<uint32_t>(indices.size()));
-    if (!written.ok()) {
-      for (size_t i : indices) {
-        outcomes[i].status = Status(ErrorCode::kInternalFailure, "Internal service failure.");
-      }
-    } else if (observer_ != nullptr) {
+  auto on_commit = [this, name, shard_level, by_shard = std::move(by_shard),
+                    outcomes = std::move(outcomes), sizes = EntrySizes(entries),
+                    done = std::move(done)](
+                       const Status& written,
+                       const std::vector<storage::Reservation>& reservations) mutable {
+    size_t group_index = 0;
+    for (auto& [ordinal, group] : by_shard) {
+      auto& [shard, indices] = group;
+      const storage::Reservation& r = reservations[group_index++];
       uint64_t bytes = 0;
-      for (size_t i : indices) {
-        bytes += entries[i].data->size() + entries[i].partition_key->size();
+      for (size_t k = 0; k < indices.size(); ++k) {
+        EntryOutcome& outcome = outcomes[indices[k]];
+        if (!written.ok()) {
+          outcome.status = Status(ErrorCode::kInternalFailure, "Internal service failure.");
+          continue;
+        }
+        outcome.shard_id = shard->shard_id;
+        outcome.sequence_number = storage::FormatSequenceNumber(ordinal, r.first_offset + k + 1);
+        bytes += sizes[indices[k]];
       }
-      observer_->RecordsWritten(
-          ShardTraffic{name, shard->shard_id, shard_level, indices.size(), bytes});
+      if (written.ok() && observer_ != nullptr) {
+        observer_->RecordsWritten(
+            ShardTraffic{name, shard->shard_id, shard_level, indices.size(), bytes});
+      }
     }
-  }
-  if (written.ok()) {
-    std::shared_lock lock(listeners_mu_);
-    for (const auto& [id, listener] : append_listeners_) {
-      listener();
-    }
-  }
-  return outcomes;
+    done(std::move(outcomes));
+  };
+  store_.pipeline().Submit(std::move(appends), now, std::move(on_commit));
 }
 
-int BrokerImpl::AddAppendListener(std::function<void()> listener) {
-  std::unique_lock lock(listeners_mu_);
-  append_listeners_.emplace(next_listener_id_, std::move(listener));
-  return next_listener_id_++;
-}
-
-void BrokerImpl::RemoveAppendListener(int id) {
-  std::unique_lock lock(listeners_mu_);
-  append_listeners_.erase(id);
+bool BrokerImpl::NotifyWhenReadable(const Subscription& subscription, std::function<void()> wake) {
+  std::shared_ptr<Stream> stream = FindStreamById(subscription.stream_id);
+  const std::shared_ptr<const ShardSet> shards = stream ? stream->shards() : nullptr;
+  const std::shared_ptr<Shard> shard = shards ? shards->Find(subscription.shard_ordinal) : nullptr;
+  if (!shard || shard->meta.ending_position) {
+    return false;  // gone or closed: NextEvent() reports it
+  }
+  return shard->log->NotifyWhenPast(subscription.offset, std::move(wake));
 }
 
 namespace {
@@ -203,20 +212,48 @@ void BrokerImpl::ReportCall(Operation operation, std::string_view stream,
   }
 }
 
+void BrokerImpl::PutRecordAsync(const RequestContext& ctx, const PutRecordRequest& req,
+                                std::function<void(StatusOr<PutRecordResult>)> done) {
+  DoPutRecord(ctx, req,
+              [this, start = std::chrono::steady_clock::now(),
+               stream = std::string(StreamLabel(req.stream)),
+               done = std::move(done)](StatusOr<PutRecordResult> result) {
+                ReportCall(Operation::kPutRecord, stream, start, result.status().code());
+                done(std::move(result));
+              });
+}
+
+void BrokerImpl::PutRecordsAsync(const RequestContext& ctx, const PutRecordsRequest& req,
+                                 std::function<void(StatusOr<PutRecordsResult>)> done) {
+  DoPutRecords(ctx, req,
+               [this, start = std::chrono::steady_clock::now(),
+                stream = std::string(StreamLabel(req.stream)),
+                done = std::move(done)](StatusOr<PutRecordsResult> result) {
+                 ReportCall(Operation::kPutRecords, stream, start, result.status().code());
+                 done(std::move(result));
+               });
+}
+
+namespace {
+
+// Runs an asynchronous operation and waits for its result.
+template <typename Result, typename Start>
+StatusOr<Result> Wait(Start start) {
+  std::promise<StatusOr<Result>> promise;
+  start([&promise](StatusOr<Result> result) { promise.set_value(std::move(result)); });
+  return promise.get_future().get();
+}
+
+}  // namespace
+
 StatusOr<PutRecordResult> BrokerImpl::PutRecord(const RequestContext& ctx,
                                                 const PutRecordRequest& req) {
-  const auto start = std::chrono::steady_clock::now();
-  StatusOr<PutRecordResult> result = DoPutRecord(ctx, req);
-  ReportCall(Operation::kPutRecord, StreamLabel(req.stream), start, result.status().code());
-  return result;
+  return Wait<PutRecordResult>([&](auto done) { PutRecordAsync(ctx, req, std::move(done)); });
 }
 
 StatusOr<PutRecordsResult> BrokerImpl::PutRecords(const RequestContext& ctx,
                                                   const PutRecordsRequest& req) {
-  const auto start = std::chrono::steady_clock::now();
-  StatusOr<PutRecordsResult> result = DoPutRecords(ctx, req);
-  ReportCall(Operation::kPutRecords, StreamLabel(req.stream), start, result.status().code());
-  return result;
+  return Wait<PutRecordsResult>([&](auto done) { PutRecordsAsync(ctx, req, std::move(done)); });
 }
 
 StatusOr<GetRecordsResult> BrokerImpl::GetRecords(const RequestContext& ctx,
@@ -228,8 +265,8 @@ StatusOr<GetRecordsResult> BrokerImpl::GetRecords(const RequestContext& ctx,
   return result;
 }
 
-StatusOr<PutRecordResult> BrokerImpl::DoPutRecord(const RequestContext& ctx,
-                                                  const PutRecordRequest& req) {
+StatusOr<BrokerImpl::PreparedPut> BrokerImpl::PreparePutRecord(const RequestContext& ctx,
+                                                                const PutRecordRequest& req) {
   Validator v;
   ValidateStreamRef(v, req.stream);
   v.Required(req.data.has_value(), "data");
@@ -259,18 +296,31 @@ StatusOr<PutRecordResult> BrokerImpl::DoPutRecord(const RequestContext& ctx,
   // no action beyond its format check above.
   Entry entry{&*req.data, &*req.partition_key, 0};
   RIFFLE_RETURN_IF_ERROR(HashKeyOf(req.explicit_hash_key, *req.partition_key, entry.hash_key));
-  std::vector<Entry> entries{entry};
-  std::vector<EntryOutcome> outcomes = Append(ctx, *stream, entries);
-  EntryOutcome& outcome = outcomes.front();
-  if (!outcome.status.ok()) {
-    return outcome.status;
-  }
-  return PutRecordResult{outcome.shard_id, outcome.sequence_number,
-                         meta.encryption_type == "KMS" ? "KMS" : "NONE"};
+  return PreparedPut{std::move(stream), meta.encryption_type == "KMS" ? "KMS" : "NONE", {entry}};
 }
 
-StatusOr<PutRecordsResult> BrokerImpl::DoPutRecords(const RequestContext& ctx,
-                                                    const PutRecordsRequest& req) {
+void BrokerImpl::DoPutRecord(const RequestContext& ctx, const PutRecordRequest& req,
+                             std::function<void(StatusOr<PutRecordResult>)> done) {
+  StatusOr<PreparedPut> put = PreparePutRecord(ctx, req);
+  if (!put.ok()) {
+    done(put.status());
+    return;
+  }
+  Append(ctx, *put->stream, put->entries,
+         [encryption = put->encryption_type,
+          done = std::move(done)](std::vector<EntryOutcome> outcomes) {
+           EntryOutcome& outcome = outcomes.front();
+           if (!outcome.status.ok()) {
+             done(outcome.status);
+             return;
+           }
+           done(PutRecordResult{std::move(outcome.shard_id), std::move(outcome.sequence_number),
+                                encryption});
+         });
+}
+
+StatusOr<BrokerImpl::PreparedPut> BrokerImpl::PreparePutRecords(const RequestContext& ctx,
+                                                                 const PutRecordsRequest& req) {
   Validator v;
   ValidateStreamRef(v, req.stream);
   if (v.Required(req.records.has_value(), "records") &&
@@ -314,26 +364,41 @@ StatusOr<PutRecordsResult> BrokerImpl::DoPutRecords(const RequestContext& ctx,
                   fmt::format("Records size exceeds {} MB limit",
                               options_.max_put_records_bytes / (1024 * 1024)));
   }
-  std::vector<EntryOutcome> outcomes = Append(ctx, *stream, entries);
-  PutRecordsResult out;
-  out.encryption_type = meta.encryption_type == "KMS" ? "KMS" : "NONE";
-  out.records.reserve(outcomes.size());
-  for (EntryOutcome& outcome : outcomes) {
-    PutRecordsResultEntry result;
-    if (outcome.status.ok()) {
-      result.shard_id = std::move(outcome.shard_id);
-      result.sequence_number = std::move(outcome.sequence_number);
-    } else {
-      ++out.failed_record_count;
-      // Per-entry codes: ProvisionedThroughputExceededException, or InternalFailure (no suffix).
-      result.error_code = outcome.status.code() == ErrorCode::kProvisionedThroughputExceeded
-                              ? std::string(KinesisName(outcome.status.code()))
-                              : std::string("InternalFailure");
-      result.error_message = outcome.status.message();
-    }
-    out.records.push_back(std::move(result));
+  return PreparedPut{std::move(stream), meta.encryption_type == "KMS" ? "KMS" : "NONE",
+                     std::move(entries)};
+}
+
+void BrokerImpl::DoPutRecords(const RequestContext& ctx, const PutRecordsRequest& req,
+                              std::function<void(StatusOr<PutRecordsResult>)> done) {
+  StatusOr<PreparedPut> put = PreparePutRecords(ctx, req);
+  if (!put.ok()) {
+    done(put.status());
+    return;
   }
-  return out;
+  Append(ctx, *put->stream, put->entries,
+         [encryption = put->encryption_type,
+          done = std::move(done)](std::vector<EntryOutcome> outcomes) {
+           PutRecordsResult out;
+           out.encryption_type = encryption;
+           out.records.reserve(outcomes.size());
+           for (EntryOutcome& outcome : outcomes) {
+             PutRecordsResultEntry result;
+             if (outcome.status.ok()) {
+               result.shard_id = std::move(outcome.shard_id);
+               result.sequence_number = std::move(outcome.sequence_number);
+             } else {
+               ++out.failed_record_count;
+               // Per-entry codes: ProvisionedThroughputExceededException, or InternalFailure.
+               result.error_code =
+                   outcome.status.code() == ErrorCode::kProvisionedThroughputExceeded
+                       ? std::string(KinesisName(outcome.status.code()))
+                       : std::string("InternalFailure");
+               result.error_message = outcome.status.message();
+             }
+             out.records.push_back(std::move(result));
+           }
+           done(std::move(out));
+         });
 }
 
 StatusOr<uint64_t> BrokerImpl::StartOffset(const RequestContext& ctx,

@@ -70,7 +70,8 @@ UniformLayout(const std::vector<std::pair<std::pair<HashKey, HashKey>, uint32_t>
 
 Status BrokerImpl::Reshard(Stream& stream, const std::vector<uint32_t>& parents,
                            const std::vector<NewShard>& children) {
-  std::unique_lock drained(stream.append_mu);
+  std::unique_lock no_new_appends(stream.append_mu);
+  store_.pipeline().Drain();  // appends queued before the lock commit first
   storage::StreamMeta meta = stream.Snapshot();
   const std::shared_ptr<const ShardSet> current = stream.shards();
   const int64_t now = clock_.NowMillis();

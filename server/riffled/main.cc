@@ -33,8 +33,7 @@ struct Flags {
   std::string ports_file;
   std::string log_level = "info";
   int64_t iterator_ttl_ms = 300'000;
-  int64_t subscription_poll_ms = 50;
-  int http_threads = 32;
+  int http_threads = 4;
   int retention_check_s = 60;
 };
 
@@ -94,7 +93,6 @@ int Run(const Flags& flags) {
   http_options.host = flags.bind;
   http_options.port = flags.kinesis_port;
   http_options.threads = flags.http_threads;
-  http_options.subscription_poll = std::chrono::milliseconds(flags.subscription_poll_ms);
   StatusOr<std::unique_ptr<kinesis_http::HttpServer>> http =
       kinesis_http::HttpServer::Start(**broker, http_options);
   if (!http.ok()) {
@@ -102,8 +100,7 @@ int Run(const Flags& flags) {
     return 1;
   }
   StatusOr<std::unique_ptr<grpc_api::GrpcServer>> grpc =
-      grpc_api::GrpcServer::Start(**broker, flags.bind, flags.grpc_port, {},
-                                  std::chrono::milliseconds(flags.subscription_poll_ms));
+      grpc_api::GrpcServer::Start(**broker, flags.bind, flags.grpc_port, {}, &clock);
   if (!grpc.ok()) {
     spdlog::error("{}", grpc.status().message());
     return 1;
@@ -126,6 +123,8 @@ int Run(const Flags& flags) {
   (*http)->Shutdown();
   (*grpc)->Shutdown();
   trimmer.Stop();
+  // Every queued write completes (posting its answer) before the servers' executors go away.
+  (*store)->pipeline().Drain();
   http->reset();
   grpc->reset();
   broker->reset();
@@ -183,10 +182,6 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 86400));
   // For tests of iterator expiry; Kinesis fixes it at 300 s.
   app.add_option("--iterator-ttl-ms", flags.iterator_ttl_ms)->group("")->check(CLI::Range(1, 86400000));
-  // For tests of the append wake-up: with a long poll, only a wake-up delivers promptly.
-  app.add_option("--subscription-poll-ms", flags.subscription_poll_ms)
-      ->group("")
-      ->check(CLI::Range(1, 60000));
   CLI11_PARSE(app, argc, argv);
 
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z level=%l %v");

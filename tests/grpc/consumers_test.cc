@@ -200,13 +200,9 @@ TEST_F(GrpcConsumerTest, SubscriptionDeliversTheBacklogThenARecordPutWhileSubscr
   EXPECT_TRUE((*subscription)->status().ok()) << (*subscription)->status().ToString();
 }
 
-// With the fallback poll at 10 s, only the append's wake-up can deliver a record in 2 s.
-class GrpcSubscriptionWakeUpTest : public GrpcConsumerTest {
- protected:
-  RiffledOptions Options() const override { return {.subscription_poll_ms = 10000}; }
-};
-
-TEST_F(GrpcSubscriptionWakeUpTest, AnAppendWakesAnIdleSubscription) {
+// Nothing polls and the heartbeat is 5 s away, so only the append's wake-up can deliver a
+// record within 2 s.
+TEST_F(GrpcConsumerTest, AnAppendWakesAnIdleSubscription) {
   const std::string arn = StreamWithConsumer("orders");
   StatusOr<std::unique_ptr<client::ShardSubscription>> subscription =
       client().SubscribeToShard(arn, kShard0, client::IteratorPosition::Latest());

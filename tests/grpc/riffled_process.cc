@@ -124,9 +124,6 @@ StatusOr<std::unique_ptr<RiffledProcess>> RiffledProcess::Start(
                                          ports_file.string(),
                                          "--fsync=" + options.fsync,
                                          "--shard-quotas=" + options.shard_quotas};
-  if (options.subscription_poll_ms > 0) {
-    argv.push_back("--subscription-poll-ms=" + std::to_string(options.subscription_poll_ms));
-  }
   const pid_t pid = Spawn(argv, "", log_path.string(), log_path.string());
   if (pid < 0) {
     return Status(ErrorCode::kInternalFailure, "cannot start " + BinaryPath());

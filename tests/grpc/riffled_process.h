@@ -18,7 +18,6 @@ struct RiffledOptions {
   std::string fsync = "always";      // always | interval | never
   std::string shard_quotas = "off";  // on | off
   int grpc_port = 0;                 // 0: any free port
-  int subscription_poll_ms = 0;      // 0: riffled's default
 };
 
 // A fresh directory under $TMPDIR (or /tmp), removed with everything in it on destruction.

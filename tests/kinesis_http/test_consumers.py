@@ -707,10 +707,10 @@ def read_message(resp):
 
 
 class AppendWakeUpTest(RiffledTestCase):
-    """A subscription waiting for records is woken by the append itself: with the fallback
-    poll at 10 s, only the wake-up can deliver a record within 2 s."""
+    """A subscription waiting for records is woken by the append to its shard itself: nothing
+    polls and the next heartbeat is 5 s away, so only the wake-up can deliver a record within
+    2 s."""
     daemon_scope = "class"
-    riffled_args = ("--subscription-poll-ms", "10000")
 
     streaming = SubscribeTest.streaming
     setup_stream = SubscribeTest.setup_stream

@@ -59,10 +59,6 @@ def prepare(dest):
 
 
 class JavaScriptSdkTest(RiffledTestCase):
-    # The subscription test waits at most 10 s for a record put while subscribed (over HTTP/2):
-    # with the fallback poll at 12 s, only the append's wake-up delivers it in time.
-    riffled_args = ("--subscription-poll-ms", "12000")
-
     def test_js_sdk_v3_core_flows(self):
         for tool in ("node", "npm"):
             self.assertIsNotNone(shutil.which(tool),

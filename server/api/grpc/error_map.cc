@@ -41,7 +41,8 @@ grpc::StatusCode GrpcCodeFor(ErrorCode code, InUseMeans in_use) {
   return grpc::StatusCode::INTERNAL;
 }
 
-grpc::Status ToGrpcStatus(const Status& status, grpc::ServerContext& context, InUseMeans in_use) {
+grpc::Status ToGrpcStatus(const Status& status, grpc::ServerContextBase& context,
+                          InUseMeans in_use) {
   if (status.ok()) {
     return grpc::Status::OK;
   }

@@ -7,7 +7,7 @@
 #include "common/status.h"
 
 namespace grpc {
-class ServerContext;
+class ServerContextBase;
 }
 
 namespace riffle::grpc_api {
@@ -23,7 +23,7 @@ grpc::StatusCode GrpcCodeFor(ErrorCode code, InUseMeans in_use);
 
 // OK for an OK status; otherwise the mapped code with the broker's message, and the Kinesis code
 // added to `context`'s trailing metadata.
-grpc::Status ToGrpcStatus(const Status& status, grpc::ServerContext& context,
+grpc::Status ToGrpcStatus(const Status& status, grpc::ServerContextBase& context,
                           InUseMeans in_use = InUseMeans::kWrongState);
 
 }  // namespace riffle::grpc_api

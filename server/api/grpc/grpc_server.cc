@@ -30,10 +30,12 @@ std::string ListenAddress(const std::string& host, int port) {
 
 StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
     broker::Broker& broker, const std::string& host, int port, broker::RequestContext context,
-    std::chrono::milliseconds subscription_poll) {
+    const Clock* clock) {
+  static const SystemClock system_clock;
   std::unique_ptr<GrpcServer> self(new GrpcServer());
-  self->service_ =
-      NewRiffleService(broker, std::move(context), self->stopping_, subscription_poll);
+  self->service_ = NewRiffleService(broker, std::move(context),
+                                    clock != nullptr ? *clock : system_clock, self->stopping_,
+                                    self->wake_subscriptions_);
   const std::string address = ListenAddress(host, port);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &self->port_);
@@ -63,6 +65,7 @@ void GrpcServer::Shutdown() {
   }
   shut_down_ = true;
   stopping_.store(true);
+  wake_subscriptions_();
   server_->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
   server_->Wait();
 }

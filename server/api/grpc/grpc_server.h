@@ -1,16 +1,19 @@
 // The gRPC front end of riffled: serves riffle.v1.Riffle over insecure HTTP/2 and hands every call
 // to the broker.
 //
-// Threading: gRPC's sync server runs calls on its own thread pool; the broker is thread-safe.
+// Threading: gRPC's callback API runs calls on its own threads, which never wait for an fsync
+// (writes complete from the commit pipeline); the broker is thread-safe.
 // Shutdown() may be called from any thread, more than once; the destructor calls it.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 
+#include "common/clock.h"
 #include "common/status.h"
 #include "server/broker/broker.h"
 
@@ -27,11 +30,12 @@ class GrpcServer {
  public:
   // Fails with ServiceUnavailable when host:port cannot be bound. `context` gives the region and
   // account that the broker prints in ARNs and checks them against. An idle SubscribeToShard
-  // wakes on every append and looks again every `subscription_poll` in any case.
-  static StatusOr<std::unique_ptr<GrpcServer>> Start(
-      broker::Broker& broker, const std::string& host, int port,
-      broker::RequestContext context = {},
-      std::chrono::milliseconds subscription_poll = std::chrono::milliseconds(50));
+  // wakes on an append to its shard, or for its heartbeat (paced by `clock`; null: the system
+  // clock, which must then outlive nothing).
+  static StatusOr<std::unique_ptr<GrpcServer>> Start(broker::Broker& broker,
+                                                     const std::string& host, int port,
+                                                     broker::RequestContext context = {},
+                                                     const Clock* clock = nullptr);
 
   GrpcServer(const GrpcServer&) = delete;
   GrpcServer& operator=(const GrpcServer&) = delete;
@@ -52,6 +56,7 @@ class GrpcServer {
   // so that each is destroyed after its users.
   std::atomic<bool> stopping_{false};
   std::unique_ptr<grpc::Service> service_;
+  std::function<void()> wake_subscriptions_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::mutex shutdown_mu_;

@@ -11,6 +11,8 @@
 #include <grpcpp/security/credentials.h>
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "riffle/v1/riffle.grpc.pb.h"
 
 namespace riffle::grpc_api {
@@ -197,8 +199,22 @@ class FakeBroker final : public broker::Broker {
     return Unused<broker::SubscriptionEvent>();
   }
   void TrimExpiredRecords() override {}
-  int AddAppendListener(std::function<void()>) override { return 0; }
-  void RemoveAppendListener(int) override {}
+  bool NotifyWhenReadable(const broker::Subscription&, std::function<void()>) override {
+    return false;
+  }
+  // The writes answer from another thread, as the commit pipeline does.
+  void PutRecordAsync(const broker::RequestContext& ctx, const broker::PutRecordRequest& req,
+                      std::function<void(StatusOr<broker::PutRecordResult>)> done) override {
+    std::thread([result = PutRecord(ctx, req), done = std::move(done)]() mutable {
+      done(std::move(result));
+    }).detach();
+  }
+  void PutRecordsAsync(const broker::RequestContext& ctx, const broker::PutRecordsRequest& req,
+                       std::function<void(StatusOr<broker::PutRecordsResult>)> done) override {
+    std::thread([result = PutRecords(ctx, req), done = std::move(done)]() mutable {
+      done(std::move(result));
+    }).detach();
+  }
 
  private:
   Status Answer() const { return error.value_or(Status()); }

@@ -4,9 +4,10 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
+#include <functional>
 #include <memory>
 
+#include "common/clock.h"
 #include "server/broker/broker.h"
 
 namespace grpc {
@@ -15,14 +16,15 @@ class Service;
 
 namespace riffle::grpc_api {
 
-// Borrows `broker` and `stopping`, which must outlive the service. Thread-safe: gRPC calls it
-// from its pool. SubscribeToShard holds its handler thread for as long as the subscription lasts;
-// an idle one wakes when records are appended and looks again every `subscription_poll` in any
-// case. It ends within 100 ms of the client cancelling or of `stopping` turning true, which the
-// server sets before it drains so that open subscriptions do not hold a shutdown up.
+// Borrows `broker`, `clock` and `stopping`, which must outlive the service. Every call runs on
+// gRPC's callback API: no thread is parked per call or per subscription. Subscriptions pace
+// their heartbeats by `clock`; once `stopping` is true they end with UNAVAILABLE at their next
+// step, and `wake_subscriptions` (set here) makes that step happen at once, so that open
+// subscriptions do not hold a shutdown up.
 std::unique_ptr<grpc::Service> NewRiffleService(broker::Broker& broker,
                                                 broker::RequestContext context,
+                                                const Clock& clock,
                                                 const std::atomic<bool>& stopping,
-                                                std::chrono::milliseconds subscription_poll);
+                                                std::function<void()>& wake_subscriptions);
 
 }  // namespace riffle::grpc_api

@@ -278,8 +278,7 @@ StatusOr<std::string> ListShards(Broker& b, const RequestContext& ctx, JsonObjec
   return out.Take();
 }
 
-StatusOr<std::string> PutRecord(Broker& b, const RequestContext& ctx, JsonObject& in,
-                                const Status& decode_error) {
+StatusOr<broker::PutRecordRequest> ReadPutRecord(JsonObject& in, const Status& decode_error) {
   broker::PutRecordRequest req;
   req.stream = ReadStreamRef(in);
   req.data = in.Blob("Data");
@@ -287,7 +286,10 @@ StatusOr<std::string> PutRecord(Broker& b, const RequestContext& ctx, JsonObject
   req.explicit_hash_key = in.String("ExplicitHashKey");
   req.sequence_number_for_ordering = in.String("SequenceNumberForOrdering");
   RIFFLE_DECODED(decode_error);
-  RIFFLE_ASSIGN_OR_RETURN(broker::PutRecordResult r, b.PutRecord(ctx, req));
+  return req;
+}
+
+std::string PutRecordJson(const broker::PutRecordResult& r) {
   JsonWriter out;
   out.BeginObject()
       .Member("ShardId", r.shard_id)
@@ -297,8 +299,7 @@ StatusOr<std::string> PutRecord(Broker& b, const RequestContext& ctx, JsonObject
   return out.Take();
 }
 
-StatusOr<std::string> PutRecords(Broker& b, const RequestContext& ctx, JsonObject& in,
-                                 const Status& decode_error) {
+StatusOr<broker::PutRecordsRequest> ReadPutRecords(JsonObject& in, const Status& decode_error) {
   broker::PutRecordsRequest req;
   req.stream = ReadStreamRef(in);
   if (std::optional<std::vector<JsonObject>> records = in.ObjectList("Records")) {
@@ -310,7 +311,10 @@ StatusOr<std::string> PutRecords(Broker& b, const RequestContext& ctx, JsonObjec
     }
   }
   RIFFLE_DECODED(decode_error);
-  RIFFLE_ASSIGN_OR_RETURN(broker::PutRecordsResult r, b.PutRecords(ctx, req));
+  return req;
+}
+
+std::string PutRecordsJson(const broker::PutRecordsResult& r) {
   JsonWriter out;
   out.BeginObject().MemberInt("FailedRecordCount", r.failed_record_count).Key("Records");
   out.BeginArray();
@@ -326,6 +330,48 @@ StatusOr<std::string> PutRecords(Broker& b, const RequestContext& ctx, JsonObjec
   }
   out.EndArray().Member("EncryptionType", r.encryption_type).EndObject();
   return out.Take();
+}
+
+// The writes complete from the commit pipeline: decoding happens here, on the connection's
+// thread; the result is handed back to that thread (`executor`) before it is encoded, so the
+// committer never spends time on JSON.
+using Respond = std::function<void(StatusOr<std::string>)>;
+using AsyncHandler = std::function<void(Broker&, const RequestContext&, JsonObject&,
+                                        const Status& decode_error, const Executor&, Respond)>;
+
+template <typename Request, typename Result>
+AsyncHandler WriteHandler(
+    StatusOr<Request> (*read)(JsonObject&, const Status&),
+    void (Broker::*call)(const RequestContext&, const Request&,
+                         std::function<void(StatusOr<Result>)>),
+    std::string (*encode)(const Result&)) {
+  return [=](Broker& b, const RequestContext& ctx, JsonObject& in, const Status& decode_error,
+             const Executor& executor, Respond respond) {
+    StatusOr<Request> req = read(in, decode_error);
+    if (!req.ok()) {
+      respond(req.status());
+      return;
+    }
+    (b.*call)(ctx, *req,
+              [executor, encode, respond = std::move(respond)](StatusOr<Result> result) mutable {
+                executor([encode, respond = std::move(respond),
+                          result = std::move(result)]() mutable {
+                  if (!result.ok()) {
+                    respond(result.status());
+                  } else {
+                    respond(encode(*result));
+                  }
+                });
+              });
+  };
+}
+
+const std::unordered_map<std::string_view, AsyncHandler>& AsyncHandlers() {
+  static const auto* handlers = new std::unordered_map<std::string_view, AsyncHandler>{
+      {"PutRecord", WriteHandler(ReadPutRecord, &Broker::PutRecordAsync, PutRecordJson)},
+      {"PutRecords", WriteHandler(ReadPutRecords, &Broker::PutRecordsAsync, PutRecordsJson)},
+  };
+  return *handlers;
 }
 
 StatusOr<std::string> GetShardIterator(Broker& b, const RequestContext& ctx, JsonObject& in,
@@ -615,8 +661,6 @@ const std::unordered_map<std::string_view, Handler>& Handlers() {
       {"DescribeStreamSummary", DescribeStreamSummary},
       {"ListStreams", ListStreams},
       {"ListShards", ListShards},
-      {"PutRecord", PutRecord},
-      {"PutRecords", PutRecords},
       {"GetShardIterator", GetShardIterator},
       {"GetRecords", GetRecords},
       {"IncreaseStreamRetentionPeriod", IncreaseRetention},
@@ -803,33 +847,41 @@ Status BodyAsJson(std::string_view content_type, std::string& body) {
 
 namespace {
 
-Reply DispatchJson(Broker& broker, std::string_view authorization, std::string_view target,
-                   std::string& body);
+void DispatchJson(Broker& broker, std::string_view authorization, std::string_view target,
+                  std::string& body, const Executor& executor, std::function<void(Reply)> done);
 
 }  // namespace
 
-Reply Dispatch(Broker& broker, std::string_view authorization, std::string_view target,
-               std::string_view content_type, std::string& body) {
+void Dispatch(Broker& broker, std::string_view authorization, std::string_view target,
+              std::string_view content_type, std::string& body, const Executor& executor,
+              std::function<void(Reply)> done) {
   if (!IsCbor(content_type)) {
-    return DispatchJson(broker, authorization, target, body);
+    DispatchJson(broker, authorization, target, body, executor, std::move(done));
+    return;
   }
   if (Status decoded = BodyAsJson(content_type, body); !decoded.ok()) {
-    return ErrorReply(decoded, content_type);
+    done(ErrorReply(decoded, content_type));
+    return;
   }
-  Reply reply = DispatchJson(broker, authorization, target, body);
-  reply.body = JsonToCbor(reply.body);
-  reply.content_type = kCborContentType;
-  return reply;
+  DispatchJson(broker, authorization, target, body, executor,
+               [done = std::move(done)](Reply reply) {
+                 reply.body = JsonToCbor(reply.body);
+                 reply.content_type = kCborContentType;
+                 done(std::move(reply));
+               });
 }
 
 namespace {
 
-Reply DispatchJson(Broker& broker, std::string_view authorization, std::string_view target,
-                   std::string& body) {
+void DispatchJson(Broker& broker, std::string_view authorization, std::string_view target,
+                  std::string& body, const Executor& executor, std::function<void(Reply)> done) {
   const bool kinesis_target = target.substr(0, kTargetPrefix.size()) == kTargetPrefix;
   const std::string_view op = kinesis_target ? target.substr(kTargetPrefix.size()) : "";
   const auto& handlers = Handlers();
   const auto it = handlers.find(op);
+  const auto& async_handlers = AsyncHandlers();
+  const auto async_it = async_handlers.find(op);
+  const bool known = it != handlers.end() || async_it != async_handlers.end();
   auto unknown_operation = [&] {
     if (!kinesis_target) {
       return ErrorReply(Status(ErrorCode::kUnknownOperation,
@@ -846,21 +898,27 @@ Reply DispatchJson(Broker& broker, std::string_view authorization, std::string_v
     // An empty body to an unknown target is an unknown operation; any other bad body is a
     // SerializationException whatever the target.
     const bool blank = body.find_first_not_of(" \t\r\n") == std::string::npos;
-    return blank && it == handlers.end() ? unknown_operation() : ErrorReply(parsed);
+    done(blank && !known ? unknown_operation() : ErrorReply(parsed));
+    return;
   }
-  if (it == handlers.end()) {
-    return unknown_operation();
+  if (!known) {
+    done(unknown_operation());
+    return;
   }
   RequestContext ctx;
   if (Status auth = ReadCredentials(authorization, ctx); !auth.ok()) {
-    return ErrorReply(auth);
+    done(ErrorReply(auth));
+    return;
   }
   JsonObject root = doc.root();
-  StatusOr<std::string> result = it->second(broker, ctx, root, doc.error());
-  if (!result.ok()) {
-    return ErrorReply(result.status());
+  auto respond = [done = std::move(done)](StatusOr<std::string> result) {
+    done(result.ok() ? Reply{200, std::move(result).value(), ""} : ErrorReply(result.status()));
+  };
+  if (async_it != async_handlers.end()) {
+    async_it->second(broker, ctx, root, doc.error(), executor, std::move(respond));
+  } else {
+    respond(it->second(broker, ctx, root, doc.error()));
   }
-  return Reply{200, std::move(result).value(), ""};
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // broker, encodes the result. The transport (server.cc) hands each request here.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -19,13 +20,19 @@ struct Reply {
   std::string_view content_type = kJsonContentType;
 };
 
+// Runs a closure on the thread of the connection a request came on.
+using Executor = std::function<void(std::function<void()>)>;
+
 // One request. `authorization`, `target` and `content_type` are its headers; `body` may be
-// modified (padding for the parser, or replaced by its JSON form). A CBOR request gets a CBOR
-// reply. Checks come in the order AWS makes them, so the same bad request gets the same error:
-// the body must be an object, the target an operation, then the credentials, then the
-// operation's own validation.
-Reply Dispatch(broker::Broker& broker, std::string_view authorization, std::string_view target,
-               std::string_view content_type, std::string& body);
+// modified (padding for the parser, or replaced by its JSON form) and need not outlive the
+// call. A CBOR request gets a CBOR reply. Checks come in the order AWS makes them, so the same
+// bad request gets the same error: the body must be an object, the target an operation, then
+// the credentials, then the operation's own validation. `done` runs once, either before
+// Dispatch returns or, for the writes, later through `executor` once the commit pipeline has
+// made them durable.
+void Dispatch(broker::Broker& broker, std::string_view authorization, std::string_view target,
+              std::string_view content_type, std::string& body, const Executor& executor,
+              std::function<void(Reply)> done);
 
 // Whether a Content-Type names the CBOR variant of the protocol.
 bool IsCbor(std::string_view content_type);

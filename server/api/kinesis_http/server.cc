@@ -17,6 +17,7 @@
 
 #include "server/api/kinesis_http/event_stream.h"
 #include "server/api/kinesis_http/operations.h"
+#include "server/broker/subscription_pump.h"
 
 namespace riffle::kinesis_http {
 namespace {
@@ -54,64 +55,49 @@ std::string HttpDate() {
 class ServerImpl;
 
 
-constexpr auto kSubscriptionHeartbeat = std::chrono::seconds(5);
-constexpr auto kSubscriptionLifetime = std::chrono::minutes(5);
-
-// Turns a broker subscription into event-stream messages, whichever HTTP version carries them:
-// initial-response first, an event whenever records arrive, a heartbeat after 5 s of silence,
-// an exception message on error, and nothing after the shard's end or 5 minutes.
-class SubscriptionPump {
+// A subscription's events as event-stream messages, whichever HTTP version carries them:
+// initial-response first, then what broker::SubscriptionPump paces, an exception message on
+// error, and nothing after the end.
+class EventStreamPump {
  public:
-  SubscriptionPump(broker::Broker& broker, broker::RequestContext ctx,
-                   broker::Subscription subscription)
-      : broker_(broker),
-        ctx_(std::move(ctx)),
-        subscription_(std::move(subscription)),
-        ends_(std::chrono::steady_clock::now() + kSubscriptionLifetime) {}
+  EventStreamPump(broker::Broker& broker, broker::RequestContext ctx,
+                  broker::Subscription subscription, const Clock& clock)
+      : pump_(broker, std::move(ctx), std::move(subscription), clock,
+              broker::SubscriptionPump::kKinesisLifetimeMs) {}
 
-  // The next message, or nullopt when there is nothing to send yet. After it, done() says
-  // whether the stream is over.
+  // The next message, or nullopt when there is nothing to send yet.
   std::optional<std::string> Next() {
-    const auto now = std::chrono::steady_clock::now();
     if (!started_) {
       started_ = true;
       more_ready_ = true;  // the backlog, if any, follows at once
-      last_event_ = now;
+      pump_.StartSilence();
       return EncodeEventMessage("initial-response", "application/json", "{}");
     }
-    more_ready_ = false;
-    if (now >= ends_) {
-      done_ = true;
-      return std::nullopt;
-    }
-    StatusOr<broker::SubscriptionEvent> event = broker_.NextEvent(ctx_, subscription_);
+    StatusOr<std::optional<broker::SubscriptionEvent>> event = pump_.Next();
+    more_ready_ = pump_.more_ready();
     if (!event.ok()) {
-      done_ = true;
       return EncodeExceptionMessage(KinesisName(event.status().code()), event.status().message());
     }
-    if (event->records.empty() && !event->shard_ended && now - last_event_ < kSubscriptionHeartbeat) {
+    if (!event->has_value()) {
       return std::nullopt;
     }
-    last_event_ = now;
-    more_ready_ = !event->records.empty();
-    done_ = event->shard_ended;
     return EncodeEventMessage("SubscribeToShardEvent", "application/x-amz-json-1.1",
-                              SubscriptionEventJson(*event));
+                              SubscriptionEventJson(**event));
   }
-  bool done() const { return done_; }
-  // The last event carried records: more may be waiting, ask again at once.
+  bool done() const { return pump_.done(); }
   bool more_ready() const { return more_ready_; }
+  broker::SubscriptionPump& pump() { return pump_; }
 
  private:
-  broker::Broker& broker_;
-  const broker::RequestContext ctx_;
-  broker::Subscription subscription_;
-  const std::chrono::steady_clock::time_point ends_;
-  std::chrono::steady_clock::time_point last_event_;
+  broker::SubscriptionPump pump_;
   bool started_ = false;
-  bool done_ = false;
   bool more_ready_ = false;
 };
+
+// Runs closures on a connection's own thread.
+Executor PostTo(const asio::any_io_executor& executor) {
+  return [executor](std::function<void()> f) { asio::post(executor, std::move(f)); };
+}
 
 constexpr std::string_view kHttp2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
@@ -135,7 +121,8 @@ class Http2Session : public std::enable_shared_from_this<Http2Session> {
     std::string response;
     size_t sent = 0;
     // SubscribeToShard: the body grows as events come; nghttp2 is told to wait until then.
-    std::unique_ptr<SubscriptionPump> pump;
+    std::unique_ptr<EventStreamPump> pump;
+    bool awaiting_records = false;  // a wake-up is registered with the pump's shard
   };
 
   static int OnBeginHeaders(nghttp2_session*, const nghttp2_frame* frame, void* self);
@@ -150,9 +137,11 @@ class Http2Session : public std::enable_shared_from_this<Http2Session> {
                               uint32_t* data_flags, nghttp2_data_source* source, void* self);
 
   void Respond(int32_t stream_id, Stream& stream);
-  void StartPush(int32_t stream_id, Stream& stream, SubscriptionPump pump);
-  // Moves every open subscription forward, then waits for an append or the poll interval.
+  void StartPush(int32_t stream_id, Stream& stream, EventStreamPump pump);
+  // Moves every open subscription forward, then waits for an append to one of their shards or
+  // the next heartbeat.
   void PumpSubscriptions();
+  void SubmitReply(int32_t stream_id, Reply reply);
   bool Feed(const char* data, size_t size);
   void ReadMore();
   void Flush();
@@ -169,7 +158,6 @@ class Http2Session : public std::enable_shared_from_this<Http2Session> {
   bool closed_ = false;
   asio::steady_timer push_timer_;
   bool push_timer_armed_ = false;
-  bool awaiting_append_ = false;  // registered with the server for the next append
 };
 
 // One connection: read a request, answer it, repeat while keep-alive holds.
@@ -190,7 +178,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // SubscribeToShard: a chunked event stream of up to 5 minutes on this connection.
   void Subscribe(http::request<http::string_body>& request);
   void PumpSubscription();
-  // Pumps again after the next append or the poll interval, whichever comes first.
+  // Pumps again after the next append to the shard or the next heartbeat, whichever is first.
   void WaitForRecords();
   void EndSubscription();
 
@@ -200,7 +188,7 @@ class Session : public std::enable_shared_from_this<Session> {
   ServerImpl& server_;
 
   struct Push {
-    std::optional<SubscriptionPump> pump;
+    std::optional<EventStreamPump> pump;
     http::response<http::empty_body> header;
     std::optional<http::response_serializer<http::empty_body>> serializer;
     asio::steady_timer timer;
@@ -208,7 +196,7 @@ class Session : public std::enable_shared_from_this<Session> {
     explicit Push(const asio::any_io_executor& executor) : timer(executor) {}
   };
   std::unique_ptr<Push> push_;
-  bool awaiting_append_ = false;  // registered with the server for the next append
+  bool awaiting_records_ = false;  // a wake-up is registered with the pump's shard
 };
 
 class ServerImpl final : public HttpServer {
@@ -252,7 +240,6 @@ class ServerImpl final : public HttpServer {
     for (auto& worker : workers_) {
       worker->thread = std::thread([w = worker.get()] { w->io.run(); });
     }
-    append_listener_ = broker_.AddAppendListener([this] { WakeSubscriptions(); });
     acceptor_thread_ = std::thread([this] { acceptor_io_.run(); });
     return Status();
   }
@@ -262,9 +249,6 @@ class ServerImpl final : public HttpServer {
   void Shutdown() override {
     if (stopped_.exchange(true)) {
       return;
-    }
-    if (append_listener_) {
-      broker_.RemoveAppendListener(*append_listener_);
     }
     asio::post(acceptor_io_, [this] {
       beast::error_code ec;
@@ -290,31 +274,40 @@ class ServerImpl final : public HttpServer {
 
   broker::Broker& broker() { return broker_; }
 
-  // One request, whichever HTTP version carried it.
-  Reply Handle(std::string_view authorization, std::string_view target,
-               std::string_view content_type, std::string& body) {
+  // One request, whichever HTTP version carried it. `done` runs on `executor`'s thread.
+  void Handle(std::string_view authorization, std::string_view target,
+              std::string_view content_type, std::string& body, const Executor& executor,
+              std::function<void(Reply)> done) {
     in_flight_.fetch_add(1);
-    Reply reply = Dispatch(broker_, authorization, target, content_type, body);
-    in_flight_.fetch_sub(1);
-    return reply;
+    Dispatch(broker_, authorization, target, content_type, body, executor,
+             [this, done = std::move(done)](Reply reply) {
+               in_flight_.fetch_sub(1);
+               done(std::move(reply));
+             });
   }
 
-  http::response<http::string_body> Handle(http::request<http::string_body>& request) {
+  void Handle(http::request<http::string_body>& request, const Executor& executor,
+              std::function<void(http::response<http::string_body>)> done) {
     const std::string_view origin = request[http::field::origin];
     if (!origin.empty() && request.method() == http::verb::options) {
-      return CorsPreflight(request);
+      done(CorsPreflight(request));
+      return;
     }
-    Reply reply = Handle(request[http::field::authorization], request["X-Amz-Target"],
-                         request[http::field::content_type], request.body());
-    auto response = MakeResponse(std::move(reply), request.version(), request.keep_alive());
-    if (!origin.empty()) {
-      // Browsers (the JavaScript SDK in a web page) may call from any origin, as with AWS.
-      response.set(http::field::access_control_allow_origin, "*");
-      response.set(http::field::access_control_expose_headers,
-                   "x-amzn-RequestId,x-amzn-ErrorType,x-amz-request-id,x-amz-id-2,"
-                   "x-amzn-ErrorMessage,Date");
-    }
-    return response;
+    Handle(request[http::field::authorization], request["X-Amz-Target"],
+           request[http::field::content_type], request.body(), executor,
+           [cors = !origin.empty(), version = request.version(),
+            keep_alive = request.keep_alive(), done = std::move(done)](Reply reply) {
+             auto response = MakeResponse(std::move(reply), version, keep_alive);
+             if (cors) {
+               // Browsers (the JavaScript SDK in a web page) may call from any origin, as with
+               // AWS.
+               response.set(http::field::access_control_allow_origin, "*");
+               response.set(http::field::access_control_expose_headers,
+                            "x-amzn-RequestId,x-amzn-ErrorType,x-amz-request-id,x-amz-id-2,"
+                            "x-amzn-ErrorMessage,Date");
+             }
+             done(std::move(response));
+           });
   }
 
   // The answer to a browser's CORS preflight: every origin, and the headers and method it asks
@@ -353,20 +346,8 @@ class ServerImpl final : public HttpServer {
   }
 
   const HttpServerOptions& options() const { return options_; }
+  const Clock& clock() const { return *options_.clock; }
   bool stopping() const { return stopped_.load(); }
-
-  // Runs `wake` on the thread of `executor` after the next append, once. Called on that
-  // thread by a subscription that found nothing to send.
-  void AwaitAppend(const asio::any_io_executor& executor, std::function<void()> wake) {
-    const auto& context = asio::query(executor, asio::execution::context);
-    for (auto& worker : workers_) {
-      if (&worker->io == &context) {
-        worker->waiters.push_back(std::move(wake));
-        worker->waiting.store(true, std::memory_order_release);
-        return;
-      }
-    }
-  }
 
  private:
   void Accept() {
@@ -390,30 +371,7 @@ class ServerImpl final : public HttpServer {
     asio::io_context io{1};  // concurrency hint 1: run by one thread (posts from others lock)
     asio::executor_work_guard<asio::io_context::executor_type> guard = asio::make_work_guard(io);
     std::thread thread;
-    // Subscriptions on this thread waiting for an append; only touched on this thread.
-    std::vector<std::function<void()>> waiters;
-    std::atomic<bool> waiting{false};      // waiters is not empty
-    std::atomic<bool> wake_posted{false};  // a wake-up is queued on io
   };
-
-  // The append listener, on a writer's thread: one queued wake-up per worker with waiters,
-  // however many appends come before it runs.
-  void WakeSubscriptions() {
-    for (auto& worker : workers_) {
-      if (worker->waiting.load(std::memory_order_acquire) &&
-          !worker->wake_posted.exchange(true)) {
-        asio::post(worker->io, [w = worker.get()] {
-          w->wake_posted.store(false);
-          w->waiting.store(false);
-          std::vector<std::function<void()>> waiters;
-          waiters.swap(w->waiters);
-          for (auto& wake : waiters) {
-            wake();
-          }
-        });
-      }
-    }
-  }
 
   std::vector<std::unique_ptr<Worker>> workers_;
   size_t next_worker_ = 0;  // only touched by the acceptor thread
@@ -423,20 +381,20 @@ class ServerImpl final : public HttpServer {
   int port_ = 0;
   std::atomic<bool> stopped_{false};
   std::atomic<int> in_flight_{0};
-  std::optional<int> append_listener_;
 };
 
 
 // Authenticates and validates a SubscribeToShard request and opens its pump. The events are
 // JSON whatever the request's format, as the SDKs accept.
-StatusOr<SubscriptionPump> OpenPump(ServerImpl& server, std::string_view authorization,
+StatusOr<EventStreamPump> OpenPump(ServerImpl& server, std::string_view authorization,
                                     std::string_view content_type, std::string& body) {
   RIFFLE_RETURN_IF_ERROR(BodyAsJson(content_type, body));
   broker::RequestContext ctx;
   RIFFLE_RETURN_IF_ERROR(ReadCredentials(authorization, ctx));
   RIFFLE_ASSIGN_OR_RETURN(broker::Subscription subscription,
                           StartSubscription(server.broker(), ctx, body));
-  return SubscriptionPump(server.broker(), std::move(ctx), std::move(subscription));
+  return EventStreamPump(server.broker(), std::move(ctx), std::move(subscription),
+                         server.clock());
 }
 
 Http2Session::Http2Session(tcp::socket socket, ServerImpl& server, beast::flat_buffer preread)
@@ -634,9 +592,9 @@ ssize_t Http2Session::ReadResponse(nghttp2_session*, int32_t stream_id, uint8_t*
   return static_cast<ssize_t>(n);
 }
 
-void Http2Session::StartPush(int32_t stream_id, Stream& stream, SubscriptionPump pump) {
+void Http2Session::StartPush(int32_t stream_id, Stream& stream, EventStreamPump pump) {
   stream.body = std::string();
-  stream.pump = std::make_unique<SubscriptionPump>(std::move(pump));
+  stream.pump = std::make_unique<EventStreamPump>(std::move(pump));
   const std::string request_id = NewRequestId();
   auto header = [](std::string_view name, std::string_view value) {
     return nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
@@ -659,6 +617,7 @@ void Http2Session::PumpSubscriptions() {
     return;
   }
   bool open = false;
+  int64_t due_ms = broker::SubscriptionPump::kHeartbeatMs;
   for (auto& [stream_id, stream] : streams_) {
     if (!stream.pump || stream.pump->done()) {
       continue;
@@ -675,30 +634,47 @@ void Http2Session::PumpSubscriptions() {
     if (appended || stream.pump->done()) {
       nghttp2_session_resume_data(session_, stream_id);
     }
-    open = open || !stream.pump->done();
+    if (stream.pump->done()) {
+      continue;
+    }
+    open = true;
+    if (stream.pump->more_ready()) {
+      due_ms = 0;  // stopped at the size cap: go on after this flush
+      continue;
+    }
+    due_ms = std::min(due_ms, stream.pump->pump().MillisUntilDue());
+    if (!stream.awaiting_records) {
+      stream.awaiting_records = stream.pump->pump().WaitForRecords(
+          [weak = weak_from_this(), executor = socket_.get_executor(), id = stream_id] {
+            asio::post(executor, [weak, id] {
+              if (auto self = weak.lock()) {
+                if (auto it = self->streams_.find(id); it != self->streams_.end()) {
+                  it->second.awaiting_records = false;
+                }
+                if (self->push_timer_armed_) {
+                  self->push_timer_.cancel();  // its handler pumps
+                } else {
+                  self->PumpSubscriptions();
+                }
+              }
+            });
+          });
+      if (!stream.awaiting_records) {
+        due_ms = 0;  // readable already
+      }
+    }
   }
   Flush();
   if (open && !push_timer_armed_) {
     push_timer_armed_ = true;
-    push_timer_.expires_after(server_.options().subscription_poll);
+    push_timer_.expires_after(std::chrono::milliseconds(due_ms));
     push_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
       self->push_timer_armed_ = false;
-      // Expired, or cancelled by an append's wake-up: look again either way.
+      // Due, or cancelled by a wake-up: look again either way.
       if (!ec || ec == asio::error::operation_aborted) {
         self->PumpSubscriptions();
       }
     });
-    if (!awaiting_append_) {
-      awaiting_append_ = true;
-      server_.AwaitAppend(socket_.get_executor(), [weak = weak_from_this()] {
-        if (auto self = weak.lock()) {
-          self->awaiting_append_ = false;
-          if (self->push_timer_armed_) {
-            self->push_timer_.cancel();
-          }
-        }
-      });
-    }
   }
 }
 
@@ -710,7 +686,7 @@ void Http2Session::Respond(int32_t stream_id, Stream& stream) {
                                   std::to_string(server_.options().max_body_bytes) + " bytes."));
     reply.http_status = 413;
   } else if (stream.target == kSubscribeToShardTarget) {
-    StatusOr<SubscriptionPump> pump =
+    StatusOr<EventStreamPump> pump =
         OpenPump(server_, stream.authorization, stream.content_type, stream.body);
     if (pump.ok()) {
       StartPush(stream_id, stream, std::move(pump).value());
@@ -718,10 +694,25 @@ void Http2Session::Respond(int32_t stream_id, Stream& stream) {
     }
     reply = ErrorReply(pump.status(), stream.content_type);
   } else {
-    reply = server_.Handle(stream.authorization, stream.target, stream.content_type,
-                           stream.body);
+    server_.Handle(stream.authorization, stream.target, stream.content_type, stream.body,
+                   PostTo(socket_.get_executor()),
+                   [self = shared_from_this(), stream_id](Reply reply) {
+                     self->SubmitReply(stream_id, std::move(reply));
+                     self->Flush();
+                   });
+    stream.body = std::string();
+    return;
   }
   stream.body = std::string();
+  SubmitReply(stream_id, std::move(reply));
+}
+
+void Http2Session::SubmitReply(int32_t stream_id, Reply reply) {
+  auto it = streams_.find(stream_id);
+  if (it == streams_.end() || closed_) {
+    return;  // the client reset the stream or left while the write committed
+  }
+  Stream& stream = it->second;
   stream.response = std::move(reply.body);
   const std::string status = std::to_string(reply.http_status);
   const std::string length = std::to_string(stream.response.size());
@@ -809,11 +800,14 @@ void Session::OnRead(beast::error_code ec) {
     Subscribe(request);
     return;
   }
-  Answer(server_.Handle(request));
+  server_.Handle(request, PostTo(stream_.get_executor()),
+                 [self = shared_from_this()](http::response<http::string_body> response) {
+                   self->Answer(std::move(response));
+                 });
 }
 
 void Session::Subscribe(http::request<http::string_body>& request) {
-  StatusOr<SubscriptionPump> pump =
+  StatusOr<EventStreamPump> pump =
       OpenPump(server_, request[http::field::authorization], request[http::field::content_type],
                request.body());
   if (!pump.ok()) {
@@ -872,23 +866,28 @@ void Session::PumpSubscription() {
 }
 
 void Session::WaitForRecords() {
-  push_->timer.expires_after(server_.options().subscription_poll);
+  int64_t due_ms = push_->pump->pump().MillisUntilDue();
+  if (!awaiting_records_) {
+    awaiting_records_ = push_->pump->pump().WaitForRecords(
+        [weak = weak_from_this(), executor = stream_.get_executor()] {
+          asio::post(executor, [weak] {
+            if (auto self = weak.lock()) {
+              self->awaiting_records_ = false;
+              if (self->push_) {
+                self->push_->timer.cancel();
+              }
+            }
+          });
+        });
+    if (!awaiting_records_) {
+      due_ms = 0;  // readable already
+    }
+  }
+  push_->timer.expires_after(std::chrono::milliseconds(due_ms));
   push_->timer.async_wait([self = shared_from_this()](beast::error_code ec) {
-    // Expired, or cancelled by an append's wake-up: look again either way.
+    // Due, or cancelled by a wake-up: look again either way.
     if ((!ec || ec == asio::error::operation_aborted) && self->push_) {
       self->PumpSubscription();
-    }
-  });
-  if (awaiting_append_) {
-    return;  // still registered from an earlier wait
-  }
-  awaiting_append_ = true;
-  server_.AwaitAppend(stream_.get_executor(), [weak = weak_from_this()] {
-    if (auto self = weak.lock()) {
-      self->awaiting_append_ = false;
-      if (self->push_) {
-        self->push_->timer.cancel();
-      }
     }
   });
 }
@@ -926,7 +925,12 @@ void Session::OnWrite(bool keep_alive, beast::error_code ec) {
 
 StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(broker::Broker& broker,
                                                         const HttpServerOptions& options) {
-  auto server = std::make_unique<ServerImpl>(broker, options);
+  static const SystemClock system_clock;
+  HttpServerOptions resolved = options;
+  if (resolved.clock == nullptr) {
+    resolved.clock = &system_clock;
+  }
+  auto server = std::make_unique<ServerImpl>(broker, resolved);
   RIFFLE_RETURN_IF_ERROR(server->Listen());
   return std::unique_ptr<HttpServer>(std::move(server));
 }

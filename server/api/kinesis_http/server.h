@@ -1,7 +1,9 @@
 // The Kinesis HTTP front end on one port: HTTP/1.1 through Boost.Beast (keep-alive, pipelined
 // requests answered in order) and HTTP/2 with prior knowledge (h2c, what the JS and Java SDKs
-// speak to an http:// endpoint) through nghttp2, told apart by the client's first bytes. Each request runs on one of the I/O threads, which block in the broker
-// (an fsync included): with many threads, concurrent writers share one group-commit fsync.
+// speak to an http:// endpoint) through nghttp2, told apart by the client's first bytes. Each
+// connection lives on one I/O thread. Writes complete from the commit pipeline, so no thread
+// waits for an fsync and a few threads carry any number of concurrent writers; other calls run
+// on the I/O thread (they read, or change the catalog, which is rare).
 //
 // Thread-safe. Borrows the broker, which must outlive the server.
 #pragma once
@@ -11,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "common/clock.h"
 #include "common/status.h"
 #include "server/broker/broker.h"
 
@@ -19,16 +22,15 @@ namespace riffle::kinesis_http {
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
   int port = 4567;  // 0 picks a free port
-  // Threads that run connections and broker calls; each blocks for the length of one call.
-  int threads = 32;
+  // Threads that run connections and the broker calls that are not writes.
+  int threads = 4;
   // Bodies above this are refused from their Content-Length, before being read. A full 10 MiB
   // PutRecords is ~14 MiB of JSON after base64.
   size_t max_body_bytes = 16 * 1024 * 1024;
   // A connection idle (or stalled mid-request) this long is closed.
   std::chrono::seconds idle_timeout{120};
-  // A SubscribeToShard stream with nothing to send wakes when records are appended; it also
-  // looks again after this long (for heartbeats, a shard's end, and an append it missed).
-  std::chrono::milliseconds subscription_poll{50};
+  // Paces SubscribeToShard (heartbeats, the 5-minute lifetime); null: the system clock.
+  const Clock* clock = nullptr;
 };
 
 class HttpServer {

@@ -1,0 +1,99 @@
+#include "storage/commit_pipeline.h"
+
+#include <pthread.h>
+
+#include <future>
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include "storage/store.h"
+
+namespace riffle::storage {
+
+CommitPipeline::CommitPipeline(rocksdb::DB& db, bool sync)
+    : db_(db), sync_(sync), committer_([this] { Run(); }) {}
+
+CommitPipeline::~CommitPipeline() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  queued_.notify_one();
+  committer_.join();
+}
+
+void CommitPipeline::Submit(std::vector<ShardAppend> appends, int64_t now_ms,
+                            AppendCallback done) {
+  bool was_idle = false;
+  {
+    std::lock_guard lock(mu_);
+    was_idle = queue_.empty();
+    queue_.push_back(Request{std::move(appends), now_ms, std::move(done)});
+  }
+  // The committer looks at the queue again after every group, so only the first request
+  // queued while it sleeps needs to wake it.
+  if (was_idle) {
+    queued_.notify_one();
+  }
+}
+
+void CommitPipeline::Drain() {
+  std::promise<void> drained;
+  Submit({}, 0, [&drained](const Status&, const std::vector<Reservation>&) { drained.set_value(); });
+  drained.get_future().wait();
+}
+
+void CommitPipeline::Run() {
+  pthread_setname_np(pthread_self(), "riffle-commit");  // for top -H and perf
+  std::vector<Request> group;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      queued_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) {
+        return;  // stopping, and everything queued has been committed
+      }
+      group.swap(queue_);
+    }
+    CommitGroup(group);
+    group.clear();
+  }
+}
+
+void CommitPipeline::CommitGroup(std::vector<Request>& group) {
+  rocksdb::WriteBatch batch;
+  std::vector<std::vector<Reservation>> reservations(group.size());
+  for (size_t i = 0; i < group.size(); ++i) {
+    Request& request = group[i];
+    reservations[i].reserve(request.appends.size());
+    for (ShardAppend& append : request.appends) {
+      const Reservation r =
+          append.log->Reserve(static_cast<uint32_t>(append.values.size()), request.now_ms);
+      reservations[i].push_back(r);
+      for (size_t k = 0; k < append.values.size(); ++k) {
+        SetRecordArrival(append.values[k], r.arrival_ms);
+        append.log->AddToBatch(batch, r.first_offset + k, append.values[k]);
+      }
+    }
+  }
+  Status written;
+  if (batch.Count() > 0) {
+    rocksdb::WriteOptions options;
+    options.sync = sync_;
+    written = FromRocks(db_.Write(options, &batch));
+  }
+  // Publish every range before any callback runs: a client that reads right after its
+  // acknowledgement must find its record.
+  for (size_t i = 0; i < group.size(); ++i) {
+    for (size_t j = 0; j < group[i].appends.size(); ++j) {
+      ShardAppend& append = group[i].appends[j];
+      append.log->Finish(reservations[i][j], static_cast<uint32_t>(append.values.size()));
+    }
+  }
+  for (size_t i = 0; i < group.size(); ++i) {
+    group[i].done(written, reservations[i]);
+  }
+}
+
+}  // namespace riffle::storage
