@@ -12,7 +12,10 @@
 namespace riffle::storage {
 
 CommitPipeline::CommitPipeline(rocksdb::DB& db, bool sync)
-    : db_(db), sync_(sync), committer_([this] { Run(); }) {}
+    : db_(db),
+      sync_(sync),
+      completer_([this] { RunCompletions(); }),
+      committer_([this] { Run(); }) {}
 
 CommitPipeline::~CommitPipeline() {
   {
@@ -21,6 +24,12 @@ CommitPipeline::~CommitPipeline() {
   }
   queued_.notify_one();
   committer_.join();
+  {
+    std::lock_guard lock(completions_mu_);
+    completions_stopping_ = true;
+  }
+  completions_ready_.notify_one();
+  completer_.join();
 }
 
 void CommitPipeline::Submit(std::vector<ShardAppend> appends, int64_t now_ms,
@@ -57,7 +66,7 @@ void CommitPipeline::Run() {
       group.swap(queue_);
     }
     CommitGroup(group);
-    group.clear();
+    group = {};  // moved to the completion thread, or done
   }
 }
 
@@ -91,8 +100,47 @@ void CommitPipeline::CommitGroup(std::vector<Request>& group) {
       append.log->Finish(reservations[i][j], static_cast<uint32_t>(append.values.size()));
     }
   }
-  for (size_t i = 0; i < group.size(); ++i) {
-    group[i].done(written, reservations[i]);
+  bool more_queued = false;
+  {
+    std::lock_guard lock(mu_);
+    more_queued = !queue_.empty();
+  }
+  if (!more_queued) {
+    for (size_t i = 0; i < group.size(); ++i) {
+      group[i].done(written, reservations[i]);
+    }
+    return;
+  }
+  bool was_idle = false;
+  {
+    std::lock_guard lock(completions_mu_);
+    was_idle = completions_.empty();
+    completions_.push_back(Completed{std::move(group), written, std::move(reservations)});
+  }
+  if (was_idle) {
+    completions_ready_.notify_one();
+  }
+}
+
+void CommitPipeline::RunCompletions() {
+  pthread_setname_np(pthread_self(), "riffle-complete");
+  std::vector<Completed> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(completions_mu_);
+      completions_ready_.wait(lock,
+                              [this] { return completions_stopping_ || !completions_.empty(); });
+      if (completions_.empty()) {
+        return;
+      }
+      batch.swap(completions_);
+    }
+    for (Completed& completed : batch) {
+      for (size_t i = 0; i < completed.group.size(); ++i) {
+        completed.group[i].done(completed.written, completed.reservations[i]);
+      }
+    }
+    batch.clear();
   }
 }
 
