@@ -111,6 +111,9 @@ std::optional<StreamMeta> DecodeStreamMeta(std::string_view value);
 inline constexpr std::string_view kCatalogStreamPrefix = "stream/";
 inline constexpr std::string_view kCatalogNextStreamIdKey = "meta/next_stream_id";
 inline constexpr std::string_view kCatalogIteratorSecretKey = "meta/iterator_secret";
+// Present once the data directory belongs to a cluster: its catalog is then a copy of the
+// cluster's (docs/cluster.md), never published back as a new cluster's.
+inline constexpr std::string_view kCatalogClusterKey = "meta/cluster";
 
 // Column family of one shard: "shard-<stream id>-<ordinal>".
 std::string ShardColumnFamilyName(uint64_t stream_id, uint32_t shard_ordinal);

@@ -181,6 +181,13 @@ StatusOr<std::optional<std::string>> Store::GetCatalog(std::string_view key) con
 }
 
 Status Store::WriteCatalog(const CatalogChange& change) {
+  if (publisher_) {
+    RIFFLE_RETURN_IF_ERROR(publisher_(change));
+  }
+  return ApplyCatalog(change);
+}
+
+Status Store::ApplyCatalog(const CatalogChange& change) {
   rocksdb::WriteBatch batch;
   for (const auto& [key, value] : change.puts) {
     RIFFLE_RETURN_IF_ERROR(FromRocks(batch.Put(catalog_, key, value)));

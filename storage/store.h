@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "storage/catalog_change.h"
 #include "storage/commit_pipeline.h"
 #include "storage/shard_log.h"
 #include "storage/store_options.h"
@@ -48,13 +49,15 @@ class Store {
       std::string_view prefix) const;
   StatusOr<std::optional<std::string>> GetCatalog(std::string_view key) const;
 
-  // One atomic, durable change: catalog puts/deletes plus shard records. Honors the fsync mode
-  // for record writes; catalog changes are always synced (they are rare and must not be lost).
-  struct CatalogChange {
-    std::vector<std::pair<std::string, std::string>> puts;
-    std::vector<std::string> deletes;
-  };
+  // One atomic, synced catalog change (catalog changes are rare and must not be lost). With a
+  // publisher set, the change is published first and not applied if that fails.
+  using CatalogChange = storage::CatalogChange;
   Status WriteCatalog(const CatalogChange& change);
+  // Applies a change this node did not make (a cluster's catalog, copied from etcd): no publish.
+  Status ApplyCatalog(const CatalogChange& change);
+  // In a cluster, where every catalog change is published before it is applied. Set before the
+  // broker is opened.
+  void SetCatalogPublisher(CatalogPublisher publisher) { publisher_ = std::move(publisher); }
   // The write path of shard records, synced according to the fsync mode.
   CommitPipeline& pipeline() { return *pipeline_; }
 
@@ -81,7 +84,8 @@ class Store {
   std::shared_ptr<rocksdb::Cache> block_cache_;
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* catalog_ = nullptr;
-  std::unique_ptr<CommitPipeline> pipeline_;  // before db_ closes, it commits what is queued
+  std::unique_ptr<CommitPipeline> pipeline_;
+  CatalogPublisher publisher_;  // before db_ closes, it commits what is queued
 
   std::mutex cf_mu_;
   // Column families opened at start that no ShardLog has claimed yet.

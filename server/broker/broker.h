@@ -16,6 +16,7 @@
 
 namespace riffle::storage {
 class Store;
+struct CatalogChange;
 }
 
 namespace riffle::broker {
@@ -120,6 +121,20 @@ class Broker {
 
   // Drops records older than each stream's retention period. Called by the trimmer job.
   virtual void TrimExpiredRecords() = 0;
+  // Where a request would go, for a cluster's router: the shard a record is routed to, the
+  // shard a ShardId names, the shard an iterator reads. nullopt when the request is invalid in
+  // any way: the operation itself then answers with the exact error.
+  virtual std::optional<ShardRef> RouteRecord(const RequestContext& ctx, const StreamRef& stream,
+                                              const std::optional<std::string>& partition_key,
+                                              const std::optional<std::string>& explicit_hash_key)
+      const = 0;
+  virtual std::optional<ShardRef> RouteShardId(const RequestContext& ctx, const StreamRef& stream,
+                                               const std::optional<std::string>& shard_id) const = 0;
+  virtual std::optional<ShardRef> RouteIterator(const std::optional<std::string>& iterator)
+      const = 0;
+  // In a cluster: applies a catalog change that another node (the controller) made, to this
+  // node's store and streams, as if this broker had made it: streams appear, change and go.
+  virtual Status ApplyCatalogChange(const storage::CatalogChange& change) = 0;
 };
 
 }  // namespace riffle::broker

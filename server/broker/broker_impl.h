@@ -57,6 +57,8 @@ struct ShardSet {
   std::vector<std::shared_ptr<Shard>> open;  // by starting hash key, for routing
   // nullptr if the stream has no shard with that ordinal.
   std::shared_ptr<Shard> Find(uint32_t ordinal) const;
+  // The open shard whose hash key range holds `hash_key` (open shards tile [0, 2^128-1]).
+  const std::shared_ptr<Shard>& Route(storage::HashKey hash_key) const;
   // The shards whose parent or adjacent parent is `ordinal`.
   std::vector<std::shared_ptr<Shard>> ChildrenOf(uint32_t ordinal) const;
 };
@@ -84,6 +86,10 @@ struct Stream {
     return shard_set;
   }
 };
+
+// Resolves a record's hash key: its ExplicitHashKey, or the MD5 of its partition key.
+Status HashKeyOf(const std::optional<std::string>& explicit_hash_key,
+                 const std::string& partition_key, storage::HashKey& out);
 
 // ResourceInUse unless the stream is ACTIVE, in the service's wording.
 Status RequireActive(const RequestContext& ctx, const storage::StreamMeta& meta);
@@ -149,6 +155,15 @@ class BrokerImpl final : public Broker {
                                         Subscription& subscription) override;
   StatusOr<DescribeLimitsResult> DescribeLimits(const RequestContext& ctx) override;
   void TrimExpiredRecords() override;
+  Status ApplyCatalogChange(const storage::CatalogChange& change) override;
+  std::optional<ShardRef> RouteRecord(const RequestContext& ctx, const StreamRef& stream,
+                                      const std::optional<std::string>& partition_key,
+                                      const std::optional<std::string>& explicit_hash_key)
+      const override;
+  std::optional<ShardRef> RouteShardId(const RequestContext& ctx, const StreamRef& stream,
+                                       const std::optional<std::string>& shard_id) const override;
+  std::optional<ShardRef> RouteIterator(const std::optional<std::string>& iterator)
+      const override;
   bool NotifyWhenReadable(const Subscription& subscription, std::function<void()> wake) override;
 
  private:
@@ -174,6 +189,10 @@ class BrokerImpl final : public Broker {
   Status CommitMeta(Stream& stream, storage::StreamMeta meta,
                     std::shared_ptr<const ShardSet> shards = nullptr);
   StatusOr<std::shared_ptr<Stream>> BuildStream(storage::StreamMeta meta);
+  // Makes the in-memory stream of `meta` match it (catalog_mirror.cc). Caller holds create_mu_.
+  Status MirrorStream(storage::StreamMeta meta);
+  // Forgets a stream and drops its shards' column families. Caller holds create_mu_.
+  Status ForgetStream(const std::shared_ptr<Stream>& stream);
   // The ShardSet of `meta`, reusing the Shards of `previous` (may be null) where they exist.
   StatusOr<std::shared_ptr<const ShardSet>> BuildShardSet(const storage::StreamMeta& meta,
                                                          const ShardSet* previous);

@@ -40,7 +40,16 @@ std::string ThrottleMessage(const std::string& shard_id, const std::string& stre
                      stream, account);
 }
 
-// Resolves the entry's hash key (ExplicitHashKey or MD5 of the partition key).
+Status RequireWritable(const storage::StreamMeta& meta, const std::string& account) {
+  if (meta.status == "CREATING") {
+    return Status(ErrorCode::kResourceNotFound,
+                  fmt::format("Stream {} under account {} not found.", meta.name, account));
+  }
+  return Status();
+}
+
+}  // namespace
+
 Status HashKeyOf(const std::optional<std::string>& explicit_hash_key,
                  const std::string& partition_key, HashKey& out) {
   if (!explicit_hash_key) {
@@ -57,16 +66,6 @@ Status HashKeyOf(const std::optional<std::string>& explicit_hash_key,
   out = *parsed;
   return Status();
 }
-
-Status RequireWritable(const storage::StreamMeta& meta, const std::string& account) {
-  if (meta.status == "CREATING") {
-    return Status(ErrorCode::kResourceNotFound,
-                  fmt::format("Stream {} under account {} not found.", meta.name, account));
-  }
-  return Status();
-}
-
-}  // namespace
 
 std::vector<uint64_t> BrokerImpl::EntrySizes(const std::vector<Entry>& entries) {
   std::vector<uint64_t> sizes;
@@ -102,11 +101,7 @@ void BrokerImpl::Append(const RequestContext& ctx, Stream& stream,
   std::map<uint32_t, std::pair<std::shared_ptr<Shard>, std::vector<size_t>>> by_shard;
   for (size_t i = 0; i < entries.size(); ++i) {
     const HashKey h = entries[i].hash_key;
-    auto it = std::upper_bound(
-        shards->open.begin(), shards->open.end(), h,
-        [](HashKey key, const std::shared_ptr<Shard>& s) { return key < s->meta.starting_hash_key; });
-    // Open shards tile [0, 2^128-1], so one always holds h.
-    const std::shared_ptr<Shard>& shard = *std::prev(it);
+    const std::shared_ptr<Shard>& shard = shards->Route(h);
     if (throttled) {
       const auto size =
           static_cast<double>(entries[i].data->size() + entries[i].partition_key->size());

@@ -156,6 +156,14 @@ std::shared_ptr<Shard> ShardSet::Find(uint32_t ordinal) const {
   return it != all.end() && (*it)->meta.ordinal == ordinal ? *it : nullptr;
 }
 
+const std::shared_ptr<Shard>& ShardSet::Route(storage::HashKey hash_key) const {
+  auto it = std::upper_bound(open.begin(), open.end(), hash_key,
+                             [](storage::HashKey key, const std::shared_ptr<Shard>& s) {
+                               return key < s->meta.starting_hash_key;
+                             });
+  return *std::prev(it);
+}
+
 std::vector<std::shared_ptr<Shard>> ShardSet::ChildrenOf(uint32_t ordinal) const {
   std::vector<std::shared_ptr<Shard>> children;
   for (const auto& shard : all) {

@@ -311,6 +311,13 @@ struct SubscribeRequest {
 };
 
 // Where a subscription stands; the transport keeps it and asks for the next event.
+// One shard of one stream, by the ids that never change.
+struct ShardRef {
+  uint64_t stream_id = 0;
+  uint32_t ordinal = 0;
+  auto operator<=>(const ShardRef&) const = default;
+};
+
 struct Subscription {
   uint64_t stream_id = 0;
   std::string consumer_name;  // the subscription ends when this registration goes away

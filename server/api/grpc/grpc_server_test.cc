@@ -199,6 +199,21 @@ class FakeBroker final : public broker::Broker {
     return Unused<broker::SubscriptionEvent>();
   }
   void TrimExpiredRecords() override {}
+  Status ApplyCatalogChange(const storage::CatalogChange&) override { return Status(); }
+  std::optional<broker::ShardRef> RouteRecord(const broker::RequestContext&,
+                                              const broker::StreamRef&,
+                                              const std::optional<std::string>&,
+                                              const std::optional<std::string>&) const override {
+    return std::nullopt;
+  }
+  std::optional<broker::ShardRef> RouteShardId(const broker::RequestContext&,
+                                               const broker::StreamRef&,
+                                               const std::optional<std::string>&) const override {
+    return std::nullopt;
+  }
+  std::optional<broker::ShardRef> RouteIterator(const std::optional<std::string>&) const override {
+    return std::nullopt;
+  }
   bool NotifyWhenReadable(const broker::Subscription&, std::function<void()>) override {
     return false;
   }

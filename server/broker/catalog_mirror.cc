@@ -1,0 +1,80 @@
+// A cluster's catalog changes, made by the controller and copied through etcd, applied to this
+// node's streams: the same in-memory state a local CreateStream, reshard or DeleteStream leaves.
+#include <fmt/format.h>
+
+#include "server/broker/broker_impl.h"
+#include "storage/catalog_change.h"
+
+namespace riffle::broker {
+
+Status BrokerImpl::ApplyCatalogChange(const storage::CatalogChange& change) {
+  RIFFLE_RETURN_IF_ERROR(store_.ApplyCatalog(change));
+  std::lock_guard create_lock(create_mu_);
+  for (const auto& [key, value] : change.puts) {
+    if (key == storage::kCatalogNextStreamIdKey && value.size() == 8) {
+      next_stream_id_ = std::max(next_stream_id_, ReadBigEndian64(value, 0));
+    } else if (key.starts_with(storage::kCatalogStreamPrefix)) {
+      std::optional<storage::StreamMeta> meta = storage::DecodeStreamMeta(value);
+      if (!meta) {
+        return Status(ErrorCode::kInternalFailure, "corrupt replicated catalog entry " + key);
+      }
+      next_stream_id_ = std::max(next_stream_id_, meta->id + 1);
+      RIFFLE_RETURN_IF_ERROR(MirrorStream(std::move(*meta)));
+    }
+  }
+  for (const std::string& key : change.deletes) {
+    if (!key.starts_with(storage::kCatalogStreamPrefix)) {
+      continue;
+    }
+    if (std::shared_ptr<Stream> stream =
+            FindStream(key.substr(storage::kCatalogStreamPrefix.size()))) {
+      RIFFLE_RETURN_IF_ERROR(ForgetStream(stream));
+    }
+  }
+  return Status();
+}
+
+Status BrokerImpl::MirrorStream(storage::StreamMeta meta) {
+  std::shared_ptr<Stream> existing = FindStream(meta.name);
+  if (existing && existing->id != meta.id) {
+    RIFFLE_RETURN_IF_ERROR(ForgetStream(existing));  // deleted and created again meanwhile
+    existing = nullptr;
+  }
+  if (!existing) {
+    RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream, BuildStream(std::move(meta)));
+    std::unique_lock lock(streams_mu_);
+    streams_by_id_[stream->id] = stream;
+    streams_[stream->meta.name] = std::move(stream);
+    return Status();
+  }
+  std::lock_guard control(existing->control_mu);
+  // Writers must not route to a shard the controller has closed: the same exclusion a local
+  // reshard takes.
+  std::unique_lock no_new_appends(existing->append_mu);
+  const std::shared_ptr<const ShardSet> previous = existing->shards();
+  RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<const ShardSet> shards,
+                          BuildShardSet(meta, previous.get()));
+  for (const auto& shard : previous->all) {
+    if (shards->Find(shard->meta.ordinal) == nullptr) {
+      RIFFLE_RETURN_IF_ERROR(store_.DropShard(existing->id, shard->meta.ordinal));  // expired
+    }
+  }
+  std::lock_guard lock(existing->mu);
+  existing->meta = std::move(meta);
+  existing->shard_set = std::move(shards);
+  return Status();
+}
+
+Status BrokerImpl::ForgetStream(const std::shared_ptr<Stream>& stream) {
+  {
+    std::unique_lock lock(streams_mu_);
+    streams_.erase(stream->Snapshot().name);
+    streams_by_id_.erase(stream->id);
+  }
+  for (const auto& shard : stream->shards()->all) {
+    RIFFLE_RETURN_IF_ERROR(store_.DropShard(stream->id, shard->meta.ordinal));
+  }
+  return Status();
+}
+
+}  // namespace riffle::broker
