@@ -3,9 +3,9 @@
 EtcdServer runs Debian's etcd (/usr/bin/etcd) on loopback ports chosen at run
 time with its own temp data dir, and reads keys through etcd's JSON gateway
 (POST /v3/kv/range, base64 keys) with urllib. ClusterNode is one riffled in
-cluster mode: its own data dir, a gRPC port chosen here (the advertise
-address must name it), the Kinesis port learned from --ports-file, and a log
-file. Nodes can be stopped (SIGTERM), killed (SIGKILL), paused (SIGSTOP) and
+cluster mode: its own data dir, gRPC and Kinesis ports chosen here and kept
+across restarts (the advertise address must name the gRPC port), checked
+against its --ports-file, and a log file. Nodes can be stopped (SIGTERM), killed (SIGKILL), paused (SIGSTOP) and
 resumed (SIGCONT), and restarted on the same data dir and node id. Cluster
 ties them together, reads the cluster's keys under /riffle/<name>/, and
 cleans up every process and directory it made, also when a test fails.
@@ -215,7 +215,10 @@ class ClusterNode(RiffledProcess):
         super().__init__(extra_args, name=node_id)
         self.cluster = cluster
         self.node_id = node_id
+        # Both ports are chosen here and kept across restarts: the advertise address must
+        # name the gRPC port, and the member key shows the Kinesis one.
         self.grpc_port = free_port()
+        self.kinesis_port = free_port()
         self.paused = False
 
     @property
@@ -224,7 +227,7 @@ class ClusterNode(RiffledProcess):
 
     def command(self):
         return [self.binary, "--data-dir", self.data_dir, "--bind", "127.0.0.1",
-                "--kinesis-port", "0", "--grpc-port", str(self.grpc_port),
+                "--kinesis-port", str(self.kinesis_port), "--grpc-port", str(self.grpc_port),
                 "--metrics-port", "0", "--ports-file", self.ports_file,
                 "--etcd-endpoints", self.cluster.etcd.endpoint,
                 "--node-id", self.node_id, "--advertise-addr", self.advertise_addr,
@@ -236,9 +239,10 @@ class ClusterNode(RiffledProcess):
         self.paused = False
         before = self.member()
         super().start()
-        if self.ports["grpc"] != self.grpc_port:
-            raise AssertionError(f"{self.node_id} listens for gRPC on {self.ports['grpc']}, "
-                                 f"not on the --grpc-port {self.grpc_port} it was given")
+        wanted = {"grpc": self.grpc_port, "kinesis": self.kinesis_port}
+        if {k: self.ports[k] for k in wanted} != wanted:
+            raise AssertionError(f"{self.node_id}'s ports file says {self.ports}, but it was "
+                                 f"given {wanted}")
         try:
             wait_for(lambda: not self.alive() or self._registered(before), MEMBER_DEADLINE_S,
                      interval=0.05, what=f"{self.node_id}'s member key")

@@ -309,25 +309,35 @@ class ClusterTest(ClusterTestBase):
         found = self.verify(self.n3.kinesis(), name, shards, ledger, "read through n3")
         self.assertEqual(len(found), 300)
 
-    def find_stream_owned_elsewhere(self, via, name):
-        """Creates a 1-shard stream through `via` until its shard is owned by another node
-        (deleting and recreating it, at most 10 tries); returns the owner."""
+    def find_stream_owned_elsewhere(self, via, prefix):
+        """Creates 1-shard streams through `via` until one's shard is owned by another node
+        (at most 10); returns (its name, its owner).
+
+        Streams that landed on `via` stay until the end of the test: placement is least
+        loaded first, so deleting and recreating one would only land it on `via` again."""
+        placed_on_via = []
+        self.addCleanup(self.delete_streams, via, placed_on_via)
         for attempt in range(10):
+            name = f"{prefix}-{attempt}"
             self.create_stream(via, 1, name=name)
             owner = self.owners(name, 1)[0]
             if owner != via.node_id:
-                return owner
+                return name, owner
+            placed_on_via.append(name)
+        self.fail(f"10 1-shard streams created through {via.node_id} all placed their shard "
+                  f"on {via.node_id}")
+
+    def delete_streams(self, via, names):
+        for name in names:
             via.kinesis().delete_stream(StreamName=name)
+        for name in names:
             self.wait_gone(name)
-        self.fail(f"10 creations of a 1-shard stream through {via.node_id} all placed the "
-                  f"shard on {via.node_id}")
 
     def test_4_seed_tutorial_through_node1_on_a_remote_shard(self):
         """The tutorial's CLI walk (describe-stream-summary, put-record, get-shard-iterator,
         get-records, delete-stream) through n1 works on a stream whose only shard lives on
         another node."""
-        name = self.unique_name("seed")
-        owner = self.find_stream_owned_elsewhere(self.n1, name)
+        name, owner = self.find_stream_owned_elsewhere(self.n1, self.unique_name("seed"))
         self.assertNotEqual(owner, "n1")
         n1 = self.n1
         summary = n1.aws_json("kinesis", "describe-stream-summary", "--stream-name", name)
