@@ -1,5 +1,6 @@
 // Kinesis operations over AWS JSON 1.1: decodes the request body into broker types, calls the
-// broker, encodes the result. The transport (server.cc) hands each request here.
+// broker, encodes the result. The transport (http1_session.cc, http2_session.cc) hands each
+// request here; the operations themselves live in *_operations.cc by concern.
 #pragma once
 
 #include <functional>
