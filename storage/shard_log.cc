@@ -63,6 +63,20 @@ void ShardLog::Finish(const Reservation& reservation, uint32_t count) {
   }
 }
 
+void ShardLog::AdoptCopiedEnd(uint64_t end, int64_t last_arrival_ms) {
+  {
+    std::lock_guard lock(mu_);
+    if (end <= next_offset_) {
+      return;
+    }
+    next_offset_ = end;
+    last_reserved_arrival_ms_ = std::max(last_reserved_arrival_ms_, last_arrival_ms);
+  }
+  // Publishes through the ordinary path, which also wakes this shard's waiters.
+  Finish(Reservation{committed_end(), last_arrival_ms},
+         static_cast<uint32_t>(end - committed_end()));
+}
+
 bool ShardLog::NotifyWhenPast(uint64_t offset, std::function<void()> wake) {
   std::lock_guard lock(mu_);
   if (committed_end_.load(std::memory_order_relaxed) > offset) {

@@ -73,6 +73,11 @@ class ShardLog {
   // Arrival time of the newest committed record; 0 if none.
   int64_t last_arrival_ms() const { return last_arrival_ms_.load(std::memory_order_acquire); }
 
+  // Moves the log's end to `end` after records were written at explicit offsets below it (a
+  // shard copied from the node that owned it): appends continue there. Only while nothing
+  // appends to this shard.
+  void AdoptCopiedEnd(uint64_t end, int64_t last_arrival_ms);
+
   // Runs `wake` once, on the thread that commits, as soon as committed_end() passes `offset`;
   // returns false without keeping `wake` when it already has. This is how a subscription waits
   // for its own shard only: an append wakes the waiters of the shards it wrote, no others.

@@ -200,6 +200,23 @@ Status Store::ApplyCatalog(const CatalogChange& change) {
   return FromRocks(db_->Write(write_options, &batch));
 }
 
+Status Store::ImportRecords(uint64_t stream_id, uint32_t shard_ordinal,
+                            const std::vector<std::pair<uint64_t, std::string>>& records,
+                            uint64_t end) {
+  RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<ShardLog> log, OpenShard(stream_id, shard_ordinal));
+  rocksdb::WriteBatch batch;
+  int64_t last_arrival_ms = log->last_arrival_ms();
+  for (const auto& [offset, encoded] : records) {
+    log->AddToBatch(batch, offset, encoded);
+    last_arrival_ms = std::max(last_arrival_ms, DecodeRecordArrival(encoded).value_or(0));
+  }
+  rocksdb::WriteOptions write_options;
+  write_options.sync = true;
+  RIFFLE_RETURN_IF_ERROR(FromRocks(db_->Write(write_options, &batch)));
+  log->AdoptCopiedEnd(end, last_arrival_ms);
+  return Status();
+}
+
 StatusOr<std::shared_ptr<ShardLog>> Store::OpenShard(uint64_t stream_id, uint32_t shard_ordinal) {
   RIFFLE_ASSIGN_OR_RETURN(std::vector<std::shared_ptr<ShardLog>> logs,
                           OpenShards(stream_id, {shard_ordinal}));

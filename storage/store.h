@@ -61,6 +61,12 @@ class Store {
   // The write path of shard records, synced according to the fsync mode.
   CommitPipeline& pipeline() { return *pipeline_; }
 
+  // Writes records copied from another node at their own offsets (offset, EncodeRecord value),
+  // synced, then moves the shard's end to `end`. Only while nothing appends to the shard.
+  Status ImportRecords(uint64_t stream_id, uint32_t shard_ordinal,
+                       const std::vector<std::pair<uint64_t, std::string>>& records,
+                       uint64_t end);
+
   // The shard's log: opens the column family (creating it if missing) on first use.
   StatusOr<std::shared_ptr<ShardLog>> OpenShard(uint64_t stream_id, uint32_t shard_ordinal);
   // The same for many shards of one stream, creating the missing column families together.

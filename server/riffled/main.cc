@@ -14,6 +14,8 @@
 #include "server/api/grpc/grpc_server.h"
 #include "server/api/kinesis_http/server.h"
 #include "server/broker/broker.h"
+#include "server/cluster/cluster_broker.h"
+#include "server/cluster/cluster_node.h"
 #include "server/jobs/periodic_job.h"
 #include "server/metrics/metrics.h"
 #include "storage/store.h"
@@ -35,7 +37,31 @@ struct Flags {
   int64_t iterator_ttl_ms = 300'000;
   int http_threads = 4;
   int retention_check_s = 60;
+  // Cluster mode (docs/cluster.md): on when etcd endpoints are given.
+  std::string etcd_endpoints;
+  std::string node_id;
+  std::string advertise_addr;
+  std::string cluster_name = "default";
+  int replication_factor = 1;
+  int drain_s = 10;
 };
+
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    std::string item = text.substr(start, comma - start);
+    if (!item.empty()) {
+      out.push_back(item);
+    }
+    if (comma == std::string::npos) {
+      break;
+    }
+    start = comma + 1;
+  }
+  return out;
+}
 
 // Written once every listener is up, then renamed into place, so a reader never sees half.
 bool WritePortsFile(const std::string& path, int kinesis, int grpc, int metrics) {
@@ -83,30 +109,56 @@ int Run(const Flags& flags) {
   broker::BrokerOptions broker_options;
   broker_options.shard_quotas = flags.shard_quotas == "on";
   broker_options.iterator_ttl_ms = flags.iterator_ttl_ms;
-  StatusOr<std::unique_ptr<broker::Broker>> broker =
+  std::unique_ptr<cluster::ClusterNode> cluster_node;
+  if (!flags.etcd_endpoints.empty()) {
+    cluster::ClusterOptions cluster_options;
+    cluster_options.etcd_endpoints = SplitList(flags.etcd_endpoints);
+    cluster_options.membership.cluster_name = flags.cluster_name;
+    cluster_options.membership.node_id = flags.node_id;
+    cluster_options.membership.advertise_addr = flags.advertise_addr;
+    cluster_options.membership.kinesis_addr =
+        flags.bind + ":" + std::to_string(flags.kinesis_port);
+    StatusOr<std::unique_ptr<cluster::ClusterNode>> joined =
+        cluster::ClusterNode::Start(cluster_options, **store);
+    if (!joined.ok()) {
+      spdlog::error("cannot join the cluster: {}", joined.status().message());
+      return 1;
+    }
+    cluster_node = std::move(joined).value();
+  }
+  StatusOr<std::unique_ptr<broker::Broker>> local_broker =
       broker::Broker::Open(**store, clock, broker_options, metrics->get());
-  if (!broker.ok()) {
-    spdlog::error("cannot load the catalog: {}", broker.status().ToString());
+  if (!local_broker.ok()) {
+    spdlog::error("cannot load the catalog: {}", local_broker.status().ToString());
     return 1;
   }
+  // In a cluster the front ends see the cluster broker, which forwards what this node may not
+  // serve itself.
+  std::unique_ptr<broker::Broker> cluster_broker;
+  if (cluster_node) {
+    cluster_node->Attach(**local_broker);
+    cluster_broker =
+        std::make_unique<cluster::ClusterBroker>(**local_broker, *cluster_node, **store);
+  }
+  broker::Broker* broker = cluster_broker ? cluster_broker.get() : local_broker->get();
   kinesis_http::HttpServerOptions http_options;
   http_options.host = flags.bind;
   http_options.port = flags.kinesis_port;
   http_options.threads = flags.http_threads;
   StatusOr<std::unique_ptr<kinesis_http::HttpServer>> http =
-      kinesis_http::HttpServer::Start(**broker, http_options);
+      kinesis_http::HttpServer::Start(*broker, http_options);
   if (!http.ok()) {
     spdlog::error("{}", http.status().message());
     return 1;
   }
   StatusOr<std::unique_ptr<grpc_api::GrpcServer>> grpc =
-      grpc_api::GrpcServer::Start(**broker, flags.bind, flags.grpc_port, {}, &clock);
+      grpc_api::GrpcServer::Start(*broker, flags.bind, flags.grpc_port, {}, &clock);
   if (!grpc.ok()) {
     spdlog::error("{}", grpc.status().message());
     return 1;
   }
   jobs::PeriodicJob trimmer("retention", std::chrono::seconds(flags.retention_check_s),
-                            [b = broker->get()] { b->TrimExpiredRecords(); });
+                            [broker] { broker->TrimExpiredRecords(); });
   if (!flags.ports_file.empty() &&
       !WritePortsFile(flags.ports_file, (*http)->port(), (*grpc)->port(), (*metrics)->port())) {
     spdlog::error("cannot write the ports file {}", flags.ports_file);
@@ -120,6 +172,9 @@ int Run(const Flags& flags) {
   int signal = 0;
   sigwait(&signals, &signal);
   spdlog::info("received {}, draining", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+  if (cluster_node) {
+    cluster_node->Drain(std::chrono::seconds(flags.drain_s));
+  }
   (*http)->Shutdown();
   (*grpc)->Shutdown();
   trimmer.Stop();
@@ -127,7 +182,12 @@ int Run(const Flags& flags) {
   (*store)->pipeline().Drain();
   http->reset();
   grpc->reset();
-  broker->reset();
+  cluster_broker.reset();  // stops moving shards
+  if (cluster_node) {
+    cluster_node->Leave();  // the member key goes now, not when the lease runs out
+  }
+  cluster_node.reset();
+  local_broker->reset();
   store->reset();  // syncs the WAL and closes the database
   metrics->reset();
   spdlog::info("riffled stopped cleanly");
@@ -182,7 +242,27 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 86400));
   // For tests of iterator expiry; Kinesis fixes it at 300 s.
   app.add_option("--iterator-ttl-ms", flags.iterator_ttl_ms)->group("")->check(CLI::Range(1, 86400000));
+  app.add_option("--etcd-endpoints", flags.etcd_endpoints,
+                 "cluster mode: comma-separated etcd client URLs (http://host:port)");
+  app.add_option("--node-id", flags.node_id, "cluster mode: this node's stable id ([a-z0-9-])");
+  app.add_option("--advertise-addr", flags.advertise_addr,
+                 "cluster mode: host:port of this node's gRPC API for the other nodes");
+  app.add_option("--cluster-name", flags.cluster_name,
+                 "cluster mode: prefix of every etcd key, so clusters can share one etcd")
+      ->capture_default_str();
+  app.add_option("--drain-s", flags.drain_s,
+                 "cluster mode: on SIGTERM, how long to wait for this node's shards to move away")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 3600));
+  app.add_option("--replication-factor", flags.replication_factor,
+                 "cluster mode: copies of each shard (this version keeps 1)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 5));
   CLI11_PARSE(app, argc, argv);
+  if (!flags.etcd_endpoints.empty() && (flags.node_id.empty() || flags.advertise_addr.empty())) {
+    std::fprintf(stderr, "--etcd-endpoints needs --node-id and --advertise-addr\n");
+    return 2;
+  }
 
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z level=%l %v");
   spdlog::set_level(spdlog::level::from_str(flags.log_level));

@@ -1,0 +1,484 @@
+#include "server/cluster/cluster_broker.h"
+
+#include <fmt/format.h>
+
+#include <future>
+#include <shared_mutex>
+
+namespace riffle::cluster {
+
+using broker::RequestContext;
+
+namespace {
+
+Status Unavailable(std::string message) {
+  return Status(ErrorCode::kServiceUnavailable, std::move(message));
+}
+
+Status NotInThisVersion(std::string_view what) {
+  return Unavailable(std::string(what) +
+                     " is not available in cluster mode in this version of Riffle");
+}
+
+template <typename Result, typename Start>
+StatusOr<Result> Wait(Start start) {
+  std::promise<StatusOr<Result>> promise;
+  start([&promise](StatusOr<Result> result) { promise.set_value(std::move(result)); });
+  return promise.get_future().get();
+}
+
+}  // namespace
+
+ClusterBroker::ClusterBroker(broker::Broker& local, ClusterNode& node, storage::Store& store)
+    : local_(local),
+      node_(node),
+      mover_(std::make_unique<ShardMover>(
+          node, store, [this](const std::string& node_id) { return Peer(node_id); })) {
+  node_.SetTopologyListener([mover = mover_.get()] { mover->Poke(); });
+}
+
+ClusterBroker::~ClusterBroker() { node_.SetTopologyListener(nullptr); }
+
+PeerClient* ClusterBroker::Peer(const std::string& node_id) {
+  std::optional<Member> member = node_.view().FindMember(node_id);
+  if (!member || member->grpc_addr.empty()) {
+    return nullptr;
+  }
+  std::lock_guard lock(peers_mu_);
+  PeerEntry& entry = peers_[node_id];
+  if (!entry.client || entry.grpc_addr != member->grpc_addr) {
+    entry.grpc_addr = member->grpc_addr;
+    entry.client = std::make_unique<PeerClient>(
+        NewPeerChannel(member->grpc_addr),
+        PeerClientOptions{.name = "node " + node_id + " (" + member->grpc_addr + ")"});
+  }
+  return entry.client.get();
+}
+
+StatusOr<ClusterBroker::Target> ClusterBroker::OwnerOf(const broker::ShardRef& shard,
+                                                      Access access) {
+  std::optional<Assignment> assignment = node_.view().AssignmentOf(shard.stream_id, shard.ordinal);
+  const std::string shard_id = fmt::format("shardId-{:012}", shard.ordinal);
+  if (!assignment) {
+    return Unavailable(fmt::format("{} has no owner in the cluster yet; try again", shard_id));
+  }
+  if (access == Access::kWrite && !assignment->moving_to.empty()) {
+    return Unavailable(fmt::format("{} is moving from node {} to node {}; retry in a moment",
+                                   shard_id, assignment->node_id, assignment->moving_to));
+  }
+  if (assignment->node_id == node_.node_id()) {
+    if (!node_.membership().Serving()) {
+      return Unavailable(fmt::format(
+          "node {} owns {} but its cluster lease has lapsed; it serves again once it has "
+          "registered anew",
+          node_.node_id(), shard_id));
+    }
+    return Target{nullptr};
+  }
+  PeerClient* peer = Peer(assignment->node_id);
+  if (peer == nullptr) {
+    return Unavailable(fmt::format("{} is on node {}, which is down; it is unavailable until "
+                                   "that node returns",
+                                   shard_id, assignment->node_id));
+  }
+  return Target{peer};
+}
+
+Status ClusterBroker::WriteLocally(const broker::ShardRef& shard,
+                                   const std::function<void()>& write) {
+  std::shared_lock gate(mover_->write_gate());
+  // Judged again under the gate: the shard may have started moving since the caller looked.
+  RIFFLE_ASSIGN_OR_RETURN(Target owner, OwnerOf(shard, Access::kWrite));
+  std::optional<Assignment> assignment = node_.view().AssignmentOf(shard.stream_id, shard.ordinal);
+  if (owner.peer != nullptr || !assignment || !mover_->Writable(shard, assignment->epoch)) {
+    return Unavailable(fmt::format("shardId-{:012} is moving away from node {}; retry in a moment",
+                                   shard.ordinal, node_.node_id()));
+  }
+  write();
+  return Status();
+}
+
+StatusOr<ClusterBroker::Target> ClusterBroker::Controller() {
+  if (node_.membership().IsController()) {
+    return Target{nullptr};
+  }
+  std::optional<std::string> controller = node_.view().Controller();
+  PeerClient* peer = controller ? Peer(*controller) : nullptr;
+  if (peer == nullptr) {
+    return Unavailable("the cluster has no controller at the moment; try again");
+  }
+  return Target{peer};
+}
+
+void ClusterBroker::CatchUp() {
+  node_.CatchUp().IgnoreError();  // etcd unreachable: answer from what this node has
+}
+
+template <typename Result, typename Local, typename Remote>
+Result ClusterBroker::CatalogWrite(Local local, Remote remote) {
+  StatusOr<Target> controller = Controller();
+  if (!controller.ok()) {
+    return controller.status();
+  }
+  if (controller->peer == nullptr) {
+    // A controller that just took over may not have applied its predecessor's last changes:
+    // a change computed from a stale catalog (e.g. a reused stream id) must not be published.
+    if (Status caught_up = node_.CatchUp(); !caught_up.ok()) {
+      return caught_up;
+    }
+  }
+  Result result = controller->peer == nullptr ? local(local_) : remote(*controller->peer);
+  CatchUp();  // the caller's next read on this node sees its write
+  return result;
+}
+
+#define RIFFLE_CATALOG_WRITE(Result, Method, ...)                                      \
+  CatalogWrite<Result>([&](broker::Broker& b) { return b.Method(__VA_ARGS__); }, \
+                       [&](PeerClient& p) { return p.Method(__VA_ARGS__); })
+
+Status ClusterBroker::CreateStream(const RequestContext& ctx,
+                                   const broker::CreateStreamRequest& req) {
+  return RIFFLE_CATALOG_WRITE(Status, CreateStream, ctx, req);
+}
+
+Status ClusterBroker::DeleteStream(const RequestContext& ctx,
+                                   const broker::DeleteStreamRequest& req) {
+  return RIFFLE_CATALOG_WRITE(Status, DeleteStream, ctx, req);
+}
+
+Status ClusterBroker::IncreaseStreamRetentionPeriod(const RequestContext& ctx,
+                                                    const broker::RetentionRequest& req) {
+  return RIFFLE_CATALOG_WRITE(Status, IncreaseStreamRetentionPeriod, ctx, req);
+}
+
+Status ClusterBroker::DecreaseStreamRetentionPeriod(const RequestContext& ctx,
+                                                    const broker::RetentionRequest& req) {
+  return RIFFLE_CATALOG_WRITE(Status, DecreaseStreamRetentionPeriod, ctx, req);
+}
+
+Status ClusterBroker::AddTagsToStream(const RequestContext& ctx,
+                                      const broker::AddTagsRequest& req) {
+  return RIFFLE_CATALOG_WRITE(Status, AddTagsToStream, ctx, req);
+}
+
+Status ClusterBroker::RemoveTagsFromStream(const RequestContext& ctx,
+                                           const broker::RemoveTagsRequest& req) {
+  return RIFFLE_CATALOG_WRITE(Status, RemoveTagsFromStream, ctx, req);
+}
+
+StatusOr<broker::EnhancedMonitoringResult> ClusterBroker::EnableEnhancedMonitoring(
+    const RequestContext& ctx, const broker::EnhancedMonitoringRequest& req) {
+  return RIFFLE_CATALOG_WRITE(StatusOr<broker::EnhancedMonitoringResult>,
+                              EnableEnhancedMonitoring, ctx, req);
+}
+
+StatusOr<broker::EnhancedMonitoringResult> ClusterBroker::DisableEnhancedMonitoring(
+    const RequestContext& ctx, const broker::EnhancedMonitoringRequest& req) {
+  return RIFFLE_CATALOG_WRITE(StatusOr<broker::EnhancedMonitoringResult>,
+                              DisableEnhancedMonitoring, ctx, req);
+}
+
+Status ClusterBroker::StartStreamEncryption(const RequestContext& ctx,
+                                            const broker::EncryptionRequest& req) {
+  return RIFFLE_CATALOG_WRITE(Status, StartStreamEncryption, ctx, req);
+}
+
+Status ClusterBroker::StopStreamEncryption(const RequestContext& ctx,
+                                           const broker::EncryptionRequest& req) {
+  return RIFFLE_CATALOG_WRITE(Status, StopStreamEncryption, ctx, req);
+}
+
+Status ClusterBroker::UpdateStreamMode(const RequestContext& ctx,
+                                       const broker::UpdateStreamModeRequest& req) {
+  return RIFFLE_CATALOG_WRITE(Status, UpdateStreamMode, ctx, req);
+}
+
+Status ClusterBroker::UpdateMaxRecordSize(const RequestContext& ctx,
+                                          const broker::UpdateMaxRecordSizeRequest& req) {
+  return RIFFLE_CATALOG_WRITE(Status, UpdateMaxRecordSize, ctx, req);
+}
+
+StatusOr<broker::ConsumerDescription> ClusterBroker::RegisterStreamConsumer(
+    const RequestContext& ctx, const broker::RegisterConsumerRequest& req) {
+  return RIFFLE_CATALOG_WRITE(StatusOr<broker::ConsumerDescription>, RegisterStreamConsumer, ctx,
+                              req);
+}
+
+Status ClusterBroker::DeregisterStreamConsumer(const RequestContext& ctx,
+                                               const broker::ConsumerRef& req) {
+  return RIFFLE_CATALOG_WRITE(Status, DeregisterStreamConsumer, ctx, req);
+}
+
+#undef RIFFLE_CATALOG_WRITE
+
+Status ClusterBroker::SplitShard(const RequestContext&, const broker::SplitShardRequest&) {
+  return NotInThisVersion("SplitShard");
+}
+
+Status ClusterBroker::MergeShards(const RequestContext&, const broker::MergeShardsRequest&) {
+  return NotInThisVersion("MergeShards");
+}
+
+StatusOr<broker::UpdateShardCountResult> ClusterBroker::UpdateShardCount(
+    const RequestContext&, const broker::UpdateShardCountRequest&) {
+  return NotInThisVersion("UpdateShardCount");
+}
+
+StatusOr<broker::StreamDescription> ClusterBroker::DescribeStream(
+    const RequestContext& ctx, const broker::DescribeStreamRequest& req) {
+  CatchUp();
+  return local_.DescribeStream(ctx, req);
+}
+
+StatusOr<broker::StreamDescription> ClusterBroker::DescribeStreamSummary(
+    const RequestContext& ctx, const broker::StreamRef& stream) {
+  CatchUp();
+  return local_.DescribeStreamSummary(ctx, stream);
+}
+
+StatusOr<broker::ListStreamsResult> ClusterBroker::ListStreams(
+    const RequestContext& ctx, const broker::ListStreamsRequest& req) {
+  CatchUp();
+  return local_.ListStreams(ctx, req);
+}
+
+StatusOr<broker::ListShardsResult> ClusterBroker::ListShards(const RequestContext& ctx,
+                                                             const broker::ListShardsRequest& req) {
+  CatchUp();
+  return local_.ListShards(ctx, req);
+}
+
+StatusOr<broker::ListTagsResult> ClusterBroker::ListTagsForStream(
+    const RequestContext& ctx, const broker::ListTagsRequest& req) {
+  CatchUp();
+  return local_.ListTagsForStream(ctx, req);
+}
+
+StatusOr<broker::ConsumerDescription> ClusterBroker::DescribeStreamConsumer(
+    const RequestContext& ctx, const broker::ConsumerRef& req) {
+  CatchUp();
+  return local_.DescribeStreamConsumer(ctx, req);
+}
+
+StatusOr<broker::ListConsumersResult> ClusterBroker::ListStreamConsumers(
+    const RequestContext& ctx, const broker::ListConsumersRequest& req) {
+  CatchUp();
+  return local_.ListStreamConsumers(ctx, req);
+}
+
+StatusOr<broker::DescribeLimitsResult> ClusterBroker::DescribeLimits(const RequestContext& ctx) {
+  return local_.DescribeLimits(ctx);
+}
+
+void ClusterBroker::PutRecordAsync(const RequestContext& ctx, const broker::PutRecordRequest& req,
+                                   std::function<void(StatusOr<broker::PutRecordResult>)> done) {
+  std::optional<broker::ShardRef> shard =
+      local_.RouteRecord(ctx, req.stream, req.partition_key, req.explicit_hash_key);
+  if (!shard) {
+    local_.PutRecordAsync(ctx, req, std::move(done));  // it answers with the exact error
+    return;
+  }
+  StatusOr<Target> owner = OwnerOf(*shard, Access::kWrite);
+  if (!owner.ok()) {
+    done(owner.status());
+  } else if (owner->peer != nullptr) {
+    owner->peer->PutRecordAsync(ctx, req, std::move(done));
+  } else if (Status refused = WriteLocally(
+                 *shard, [&] { local_.PutRecordAsync(ctx, req, std::move(done)); });
+             !refused.ok()) {
+    done(refused);
+  }
+}
+
+void ClusterBroker::PutRecordsAsync(
+    const RequestContext& ctx, const broker::PutRecordsRequest& req,
+    std::function<void(StatusOr<broker::PutRecordsResult>)> done) {
+  std::map<std::string, std::vector<size_t>> by_owner;
+  bool routed = req.records.has_value() && !req.records->empty();
+  for (size_t i = 0; routed && i < req.records->size(); ++i) {
+    const broker::PutRecordsEntry& entry = (*req.records)[i];
+    std::optional<broker::ShardRef> shard =
+        local_.RouteRecord(ctx, req.stream, entry.partition_key, entry.explicit_hash_key);
+    if (!shard) {
+      routed = false;
+      break;
+    }
+    std::optional<Assignment> assignment =
+        node_.view().AssignmentOf(shard->stream_id, shard->ordinal);
+    by_owner[assignment ? assignment->node_id : std::string()].push_back(i);
+  }
+  if (!routed) {
+    local_.PutRecordsAsync(ctx, req, std::move(done));  // it answers with the exact error
+    return;
+  }
+  PutRecordsSplit(ctx, req, std::move(by_owner), std::move(done));
+}
+
+void ClusterBroker::PutRecordsSplit(
+    const RequestContext& ctx, const broker::PutRecordsRequest& req,
+    std::map<std::string, std::vector<size_t>> by_owner,
+    std::function<void(StatusOr<broker::PutRecordsResult>)> done) {
+  // Each owner's part goes as one PutRecords; the answers merge back in request order.
+  struct Merge {
+    std::mutex mu;
+    broker::PutRecordsResult result;
+    size_t parts_left = 0;
+    std::function<void(StatusOr<broker::PutRecordsResult>)> done;
+  };
+  auto merge = std::make_shared<Merge>();
+  merge->result.records.resize(req.records->size());
+  merge->parts_left = by_owner.size();
+  merge->done = std::move(done);
+  for (auto& [owner_id, indices] : by_owner) {
+    broker::PutRecordsRequest part{req.stream, std::vector<broker::PutRecordsEntry>()};
+    for (size_t i : indices) {
+      part.records->push_back((*req.records)[i]);
+    }
+    auto finish = [merge, indices](StatusOr<broker::PutRecordsResult> answer) {
+      std::lock_guard lock(merge->mu);
+      for (size_t k = 0; k < indices.size(); ++k) {
+        broker::PutRecordsResultEntry& entry = merge->result.records[indices[k]];
+        if (answer.ok() && k < answer->records.size()) {
+          entry = std::move(answer->records[k]);
+        } else {
+          entry.error_code = "InternalFailure";
+          entry.error_message = answer.ok() ? "Internal service failure."
+                                            : answer.status().message();
+        }
+        if (entry.error_code) {
+          ++merge->result.failed_record_count;
+        }
+      }
+      if (answer.ok()) {
+        merge->result.encryption_type = answer->encryption_type;
+      }
+      if (--merge->parts_left == 0) {
+        if (merge->result.encryption_type.empty()) {
+          merge->result.encryption_type = "NONE";
+        }
+        merge->done(std::move(merge->result));
+      }
+    };
+    StatusOr<Target> owner =
+        owner_id.empty() ? StatusOr<Target>(Unavailable("a shard has no owner yet; try again"))
+                         : StatusOr<Target>(Target{});
+    if (owner.ok()) {
+      std::optional<broker::ShardRef> shard = local_.RouteRecord(
+          ctx, req.stream, part.records->front().partition_key,
+          part.records->front().explicit_hash_key);
+      owner = OwnerOf(*shard, Access::kWrite);
+      if (owner.ok() && owner->peer == nullptr) {
+        Status refused =
+            WriteLocally(*shard, [&] { local_.PutRecordsAsync(ctx, part, std::move(finish)); });
+        if (!refused.ok()) {
+          owner = refused;  // `finish` was not moved from: WriteLocally did not run it
+        } else {
+          continue;
+        }
+      }
+    }
+    if (!owner.ok()) {
+      finish(owner.status());
+    } else {
+      owner->peer->PutRecordsAsync(ctx, part, std::move(finish));
+    }
+  }
+}
+
+StatusOr<broker::PutRecordResult> ClusterBroker::PutRecord(const RequestContext& ctx,
+                                                           const broker::PutRecordRequest& req) {
+  return Wait<broker::PutRecordResult>(
+      [&](auto done) { PutRecordAsync(ctx, req, std::move(done)); });
+}
+
+StatusOr<broker::PutRecordsResult> ClusterBroker::PutRecords(
+    const RequestContext& ctx, const broker::PutRecordsRequest& req) {
+  return Wait<broker::PutRecordsResult>(
+      [&](auto done) { PutRecordsAsync(ctx, req, std::move(done)); });
+}
+
+StatusOr<std::string> ClusterBroker::GetShardIterator(const RequestContext& ctx,
+                                                      const broker::GetShardIteratorRequest& req) {
+  std::optional<broker::ShardRef> shard = local_.RouteShardId(ctx, req.stream, req.shard_id);
+  if (!shard) {
+    CatchUp();  // the stream may have been created a moment ago through another node
+    shard = local_.RouteShardId(ctx, req.stream, req.shard_id);
+  }
+  if (!shard) {
+    return local_.GetShardIterator(ctx, req);
+  }
+  RIFFLE_ASSIGN_OR_RETURN(Target owner, OwnerOf(*shard, Access::kRead));
+  return owner.peer == nullptr ? local_.GetShardIterator(ctx, req)
+                               : owner.peer->GetShardIterator(ctx, req);
+}
+
+StatusOr<broker::GetRecordsResult> ClusterBroker::GetRecords(const RequestContext& ctx,
+                                                             const broker::GetRecordsRequest& req) {
+  std::optional<broker::ShardRef> shard = local_.RouteIterator(req.shard_iterator);
+  if (!shard) {
+    return local_.GetRecords(ctx, req);
+  }
+  RIFFLE_ASSIGN_OR_RETURN(Target owner, OwnerOf(*shard, Access::kRead));
+  return owner.peer == nullptr ? local_.GetRecords(ctx, req) : owner.peer->GetRecords(ctx, req);
+}
+
+StatusOr<broker::Subscription> ClusterBroker::Subscribe(const RequestContext& ctx,
+                                                        const broker::SubscribeRequest& req) {
+  RIFFLE_ASSIGN_OR_RETURN(broker::Subscription subscription, local_.Subscribe(ctx, req));
+  RIFFLE_ASSIGN_OR_RETURN(Target owner,
+                          OwnerOf({subscription.stream_id, subscription.shard_ordinal},
+                                  Access::kRead));
+  if (owner.peer != nullptr) {
+    std::optional<Assignment> assignment =
+        node_.view().AssignmentOf(subscription.stream_id, subscription.shard_ordinal);
+    std::optional<Member> member =
+        assignment ? node_.view().FindMember(assignment->node_id) : std::nullopt;
+    return Unavailable(fmt::format(
+        "SubscribeToShard of a shard on another node is not forwarded in this version; "
+        "subscribe through its owner {} ({})",
+        assignment ? assignment->node_id : "?", member ? member->kinesis_addr : "?"));
+  }
+  return subscription;
+}
+
+StatusOr<broker::SubscriptionEvent> ClusterBroker::NextEvent(const RequestContext& ctx,
+                                                             broker::Subscription& subscription) {
+  RIFFLE_ASSIGN_OR_RETURN(Target owner,
+                          OwnerOf({subscription.stream_id, subscription.shard_ordinal},
+                                  Access::kRead));
+  if (owner.peer != nullptr) {
+    return Unavailable("this node no longer owns the subscription's shard; subscribe again");
+  }
+  return local_.NextEvent(ctx, subscription);
+}
+
+bool ClusterBroker::NotifyWhenReadable(const broker::Subscription& subscription,
+                                       std::function<void()> wake) {
+  return local_.NotifyWhenReadable(subscription, std::move(wake));
+}
+
+void ClusterBroker::TrimExpiredRecords() { local_.TrimExpiredRecords(); }
+
+Status ClusterBroker::ApplyCatalogChange(const storage::CatalogChange& change) {
+  return local_.ApplyCatalogChange(change);
+}
+
+std::optional<broker::ShardRef> ClusterBroker::RouteRecord(
+    const RequestContext& ctx, const broker::StreamRef& stream,
+    const std::optional<std::string>& partition_key,
+    const std::optional<std::string>& explicit_hash_key) const {
+  return local_.RouteRecord(ctx, stream, partition_key, explicit_hash_key);
+}
+
+std::optional<broker::ShardRef> ClusterBroker::RouteShardId(
+    const RequestContext& ctx, const broker::StreamRef& stream,
+    const std::optional<std::string>& shard_id) const {
+  return local_.RouteShardId(ctx, stream, shard_id);
+}
+
+std::optional<broker::ShardRef> ClusterBroker::RouteIterator(
+    const std::optional<std::string>& iterator) const {
+  return local_.RouteIterator(iterator);
+}
+
+}  // namespace riffle::cluster

@@ -1,0 +1,148 @@
+// The broker the front ends see in a cluster (docs/cluster.md §8): any node answers any
+// request. It runs a request on this node's broker when this node may (catalog reads; data of
+// the shards it owns, while its lease holds; catalog writes when it is the controller), and
+// otherwise forwards it to the node that may, through that node's gRPC API.
+//
+// Shards move between nodes with their records (ShardMover): a moving shard takes no writes
+// until it has arrived (ServiceUnavailable: retry), and serves reads at its source meanwhile.
+//
+// What this first cluster version leaves out, and answers ServiceUnavailable for instead:
+// SubscribeToShard of a shard another node owns, and resharding (a closed shard's end is known
+// only to its owner). A PutRecords whose records go to shards on several nodes is split by
+// owner and is atomic per owner only.
+//
+// Thread-safe.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "server/broker/broker.h"
+#include "server/cluster/cluster_node.h"
+#include "server/cluster/peer_client.h"
+#include "server/cluster/shard_mover.h"
+
+namespace riffle::cluster {
+
+class ClusterBroker final : public broker::Broker {
+ public:
+  // Borrows all three, which must outlive it. Runs this node's ShardMover.
+  ClusterBroker(broker::Broker& local, ClusterNode& node, storage::Store& store);
+  ~ClusterBroker() override;
+
+  Status CreateStream(const broker::RequestContext& ctx,
+                      const broker::CreateStreamRequest& req) override;
+  Status DeleteStream(const broker::RequestContext& ctx,
+                      const broker::DeleteStreamRequest& req) override;
+  StatusOr<broker::StreamDescription> DescribeStream(
+      const broker::RequestContext& ctx, const broker::DescribeStreamRequest& req) override;
+  StatusOr<broker::StreamDescription> DescribeStreamSummary(
+      const broker::RequestContext& ctx, const broker::StreamRef& stream) override;
+  StatusOr<broker::ListStreamsResult> ListStreams(const broker::RequestContext& ctx,
+                                                  const broker::ListStreamsRequest& req) override;
+  StatusOr<broker::ListShardsResult> ListShards(const broker::RequestContext& ctx,
+                                                const broker::ListShardsRequest& req) override;
+  void PutRecordAsync(const broker::RequestContext& ctx, const broker::PutRecordRequest& req,
+                      std::function<void(StatusOr<broker::PutRecordResult>)> done) override;
+  void PutRecordsAsync(const broker::RequestContext& ctx, const broker::PutRecordsRequest& req,
+                       std::function<void(StatusOr<broker::PutRecordsResult>)> done) override;
+  StatusOr<broker::PutRecordResult> PutRecord(const broker::RequestContext& ctx,
+                                              const broker::PutRecordRequest& req) override;
+  StatusOr<broker::PutRecordsResult> PutRecords(const broker::RequestContext& ctx,
+                                                const broker::PutRecordsRequest& req) override;
+  StatusOr<std::string> GetShardIterator(const broker::RequestContext& ctx,
+                                         const broker::GetShardIteratorRequest& req) override;
+  StatusOr<broker::GetRecordsResult> GetRecords(const broker::RequestContext& ctx,
+                                                const broker::GetRecordsRequest& req) override;
+  Status IncreaseStreamRetentionPeriod(const broker::RequestContext& ctx,
+                                       const broker::RetentionRequest& req) override;
+  Status DecreaseStreamRetentionPeriod(const broker::RequestContext& ctx,
+                                       const broker::RetentionRequest& req) override;
+  Status AddTagsToStream(const broker::RequestContext& ctx,
+                         const broker::AddTagsRequest& req) override;
+  Status RemoveTagsFromStream(const broker::RequestContext& ctx,
+                              const broker::RemoveTagsRequest& req) override;
+  StatusOr<broker::ListTagsResult> ListTagsForStream(const broker::RequestContext& ctx,
+                                                     const broker::ListTagsRequest& req) override;
+  StatusOr<broker::EnhancedMonitoringResult> EnableEnhancedMonitoring(
+      const broker::RequestContext& ctx, const broker::EnhancedMonitoringRequest& req) override;
+  StatusOr<broker::EnhancedMonitoringResult> DisableEnhancedMonitoring(
+      const broker::RequestContext& ctx, const broker::EnhancedMonitoringRequest& req) override;
+  Status StartStreamEncryption(const broker::RequestContext& ctx,
+                               const broker::EncryptionRequest& req) override;
+  Status StopStreamEncryption(const broker::RequestContext& ctx,
+                              const broker::EncryptionRequest& req) override;
+  Status UpdateStreamMode(const broker::RequestContext& ctx,
+                          const broker::UpdateStreamModeRequest& req) override;
+  Status UpdateMaxRecordSize(const broker::RequestContext& ctx,
+                             const broker::UpdateMaxRecordSizeRequest& req) override;
+  StatusOr<broker::DescribeLimitsResult> DescribeLimits(const broker::RequestContext& ctx) override;
+  Status SplitShard(const broker::RequestContext& ctx,
+                    const broker::SplitShardRequest& req) override;
+  Status MergeShards(const broker::RequestContext& ctx,
+                     const broker::MergeShardsRequest& req) override;
+  StatusOr<broker::UpdateShardCountResult> UpdateShardCount(
+      const broker::RequestContext& ctx, const broker::UpdateShardCountRequest& req) override;
+  StatusOr<broker::ConsumerDescription> RegisterStreamConsumer(
+      const broker::RequestContext& ctx, const broker::RegisterConsumerRequest& req) override;
+  Status DeregisterStreamConsumer(const broker::RequestContext& ctx,
+                                  const broker::ConsumerRef& req) override;
+  StatusOr<broker::ConsumerDescription> DescribeStreamConsumer(
+      const broker::RequestContext& ctx, const broker::ConsumerRef& req) override;
+  StatusOr<broker::ListConsumersResult> ListStreamConsumers(
+      const broker::RequestContext& ctx, const broker::ListConsumersRequest& req) override;
+  StatusOr<broker::Subscription> Subscribe(const broker::RequestContext& ctx,
+                                           const broker::SubscribeRequest& req) override;
+  StatusOr<broker::SubscriptionEvent> NextEvent(const broker::RequestContext& ctx,
+                                                broker::Subscription& subscription) override;
+  bool NotifyWhenReadable(const broker::Subscription& subscription,
+                          std::function<void()> wake) override;
+  void TrimExpiredRecords() override;
+  Status ApplyCatalogChange(const storage::CatalogChange& change) override;
+  std::optional<broker::ShardRef> RouteRecord(
+      const broker::RequestContext& ctx, const broker::StreamRef& stream,
+      const std::optional<std::string>& partition_key,
+      const std::optional<std::string>& explicit_hash_key) const override;
+  std::optional<broker::ShardRef> RouteShardId(
+      const broker::RequestContext& ctx, const broker::StreamRef& stream,
+      const std::optional<std::string>& shard_id) const override;
+  std::optional<broker::ShardRef> RouteIterator(
+      const std::optional<std::string>& iterator) const override;
+
+ private:
+  // Who runs a request for one shard: this node (peer == nullptr) or a peer; or why nobody can.
+  struct Target {
+    PeerClient* peer = nullptr;
+  };
+  enum class Access { kRead, kWrite };
+  StatusOr<Target> OwnerOf(const broker::ShardRef& shard, Access access);
+  // Runs `write` (which must queue its records before it returns) if this node may write
+  // `shard` now, with the mover's gate held so no seal comes in between; else its error.
+  Status WriteLocally(const broker::ShardRef& shard, const std::function<void()>& write);
+  StatusOr<Target> Controller();
+  PeerClient* Peer(const std::string& node_id);
+  // Runs a catalog write where it may run: here on the controller, else on the controller.
+  template <typename Result, typename Local, typename Remote>
+  Result CatalogWrite(Local local, Remote remote);
+  // Brings this node's catalog up to date first, so a read follows every acknowledged write.
+  void CatchUp();
+  void PutRecordsSplit(const broker::RequestContext& ctx, const broker::PutRecordsRequest& req,
+                       std::map<std::string, std::vector<size_t>> by_owner,
+                       std::function<void(StatusOr<broker::PutRecordsResult>)> done);
+
+  broker::Broker& local_;
+  ClusterNode& node_;
+
+  std::mutex peers_mu_;
+  struct PeerEntry {
+    std::string grpc_addr;
+    std::unique_ptr<PeerClient> client;
+  };
+  std::map<std::string, PeerEntry> peers_;  // guarded by peers_mu_; by node id
+
+  std::unique_ptr<ShardMover> mover_;  // last: its thread calls Peer()
+};
+
+}  // namespace riffle::cluster

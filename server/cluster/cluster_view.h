@@ -1,0 +1,101 @@
+// Every node's copy of the cluster's state in etcd: members, the controller, shard assignments
+// and the catalog, loaded once and then kept current by one watch over the cluster's prefix.
+// Catalog changes are handed to `on_catalog` in revision order; every change to members, the
+// controller or assignments calls `on_topology`. Both run on the watch thread.
+//
+// Thread-safe: the maps are guarded by mu_ and only copied out.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "server/cluster/etcd_client.h"
+#include "storage/catalog_change.h"
+
+namespace riffle::cluster {
+
+struct Member {
+  std::string node_id;
+  std::string grpc_addr;
+  std::string kinesis_addr;
+  int64_t incarnation = 0;
+  bool draining = false;  // leaving: its shards move to the other nodes first
+};
+
+// Who serves a shard, and since which change of owner. While `moving_to` is set the owner
+// takes no writes (it serves reads) and the shard's records are copied to that node.
+struct Assignment {
+  std::string node_id;
+  uint64_t epoch = 0;
+  std::string moving_to;
+  int64_t mod_revision = 0;  // the guard for the next change of this key
+};
+
+// A moving shard's source has stopped writing it at `end` (in the assignment's epoch).
+struct Seal {
+  uint64_t end = 0;
+  uint64_t epoch = 0;
+};
+
+// The etcd key suffixes of the layout in docs/cluster.md §3.
+std::string CatalogKey(std::string_view catalog_key);  // "catalog/<key>"
+std::string AssignmentKey(uint64_t stream_id, uint32_t ordinal);
+std::string StreamAssignmentsPrefix(uint64_t stream_id);  // every shard of one stream
+std::string EncodeAssignment(const std::string& node_id, uint64_t epoch,
+                             const std::string& moving_to = "");
+std::string SealKey(uint64_t stream_id, uint32_t ordinal);
+std::string EncodeSeal(const Seal& seal);
+
+class ClusterView {
+ public:
+  // Reads every key under `prefix` and watches from there. `initial_catalog` receives the
+  // catalog as it was at that revision, before any on_catalog call.
+  static StatusOr<std::unique_ptr<ClusterView>> Start(
+      EtcdClient& etcd, std::string prefix, storage::CatalogChange& initial_catalog,
+      std::function<void(const storage::CatalogChange&, int64_t revision)> on_catalog,
+      std::function<void()> on_topology);
+  ~ClusterView();
+
+  std::vector<Member> Members() const;
+  std::optional<Member> FindMember(const std::string& node_id) const;
+  std::optional<std::string> Controller() const;
+  std::optional<Assignment> AssignmentOf(uint64_t stream_id, uint32_t ordinal) const;
+  std::map<std::pair<uint64_t, uint32_t>, Assignment> Assignments() const;
+  std::optional<Seal> SealOf(uint64_t stream_id, uint32_t ordinal) const;
+  // The etcd revision the view has applied.
+  int64_t revision() const;
+  // Waits until the view has applied `revision`; false after `timeout`.
+  bool WaitFor(int64_t revision, std::chrono::milliseconds timeout) const;
+
+ private:
+  ClusterView(std::string prefix,
+              std::function<void(const storage::CatalogChange&, int64_t)> on_catalog,
+              std::function<void()> on_topology);
+  // Applies one key's new value (nullopt: deleted); returns whether the topology changed.
+  bool ApplyLocked(std::string_view suffix, const std::optional<std::string>& value,
+                   int64_t mod_revision, storage::CatalogChange& catalog);
+  void OnEvent(const WatchEvent& event);
+
+  const std::string prefix_;
+  const std::function<void(const storage::CatalogChange&, int64_t)> on_catalog_;
+  const std::function<void()> on_topology_;
+
+  mutable std::mutex mu_;
+  mutable std::condition_variable advanced_;
+  std::map<std::string, Member> members_;                              // guarded by mu_
+  std::optional<std::string> controller_;                              // guarded by mu_
+  std::map<std::pair<uint64_t, uint32_t>, Assignment> assignments_;   // guarded by mu_
+  std::map<std::pair<uint64_t, uint32_t>, Seal> seals_;               // guarded by mu_
+  int64_t revision_ = 0;                                               // guarded by mu_
+  std::unique_ptr<Watch> watch_;
+};
+
+}  // namespace riffle::cluster

@@ -1,0 +1,285 @@
+#include "server/cluster/shard_mover.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "server/cluster/peer_client.h"
+#include "storage/format.h"
+
+namespace riffle::cluster {
+namespace {
+
+constexpr auto kLookAgain = std::chrono::milliseconds(500);
+// Moves in flight at once: each holds its shard's writes up, so few at a time.
+constexpr size_t kMaxConcurrentMoves = 2;
+constexpr int64_t kCopyPageRecords = 10'000;
+
+}  // namespace
+
+ShardMover::ShardMover(ClusterNode& node, storage::Store& store,
+                       std::function<PeerClient*(const std::string&)> peer_of)
+    : node_(node), store_(store), peer_of_(std::move(peer_of)), thread_([this] { Run(); }) {}
+
+ShardMover::~ShardMover() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+}
+
+void ShardMover::Poke() {
+  {
+    std::lock_guard lock(mu_);
+    poked_ = true;
+  }
+  wake_.notify_one();
+}
+
+bool ShardMover::Writable(const broker::ShardRef& shard, uint64_t epoch) const {
+  auto it = sealed_.find(shard);
+  return it == sealed_.end() || it->second < epoch;
+}
+
+void ShardMover::Run() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    wake_.wait_for(lock, kLookAgain, [this] { return stopping_ || poked_; });
+    if (stopping_) {
+      return;
+    }
+    poked_ = false;
+    lock.unlock();
+    Step();
+    lock.lock();
+  }
+}
+
+void ShardMover::Step() {
+  const std::string& me = node_.node_id();
+  for (const auto& [key, assignment] : node_.view().Assignments()) {
+    if (assignment.moving_to.empty()) {
+      continue;
+    }
+    const broker::ShardRef shard{key.first, key.second};
+    if (assignment.node_id == me) {
+      SealAsSource(shard, assignment);
+    } else if (assignment.moving_to == me) {
+      std::optional<Seal> seal = node_.view().SealOf(shard.stream_id, shard.ordinal);
+      if (seal && seal->epoch == assignment.epoch) {
+        CopyAsTarget(shard, assignment, *seal);
+      }
+    }
+  }
+  if (node_.membership().IsController()) {
+    Rebalance();
+  }
+}
+
+void ShardMover::SealAsSource(const broker::ShardRef& shard, const Assignment& assignment) {
+  {
+    std::unique_lock gate(write_gate_);
+    auto [it, inserted] = sealed_.emplace(shard, assignment.epoch);
+    if (!inserted && it->second >= assignment.epoch) {
+      return;  // sealed for this move already
+    }
+    it->second = assignment.epoch;
+  }
+  // Writes admitted before the gate closed are queued: once they commit, the end is final.
+  store_.pipeline().Drain();
+  StatusOr<std::shared_ptr<storage::ShardLog>> log =
+      store_.OpenShard(shard.stream_id, shard.ordinal);
+  if (!log.ok()) {
+    spdlog::error("cluster: cannot seal shard {}/{}: {}", shard.stream_id, shard.ordinal,
+                  log.status().ToString());
+    return;
+  }
+  const std::string& prefix = node_.membership().Key("");
+  StatusOr<TxnResult> txn = node_.etcd().Txn(
+      {Compare::ModRevision(prefix + AssignmentKey(shard.stream_id, shard.ordinal),
+                            Compare::Result::kEqual, assignment.mod_revision)},
+      {Op::Put(prefix + SealKey(shard.stream_id, shard.ordinal),
+               EncodeSeal(Seal{(*log)->committed_end(), assignment.epoch}))});
+  if (!txn.ok()) {
+    std::unique_lock gate(write_gate_);
+    sealed_.erase(shard);  // look again next round
+    return;
+  }
+  spdlog::info("cluster: shard {}/{} sealed at {} for its move to {}", shard.stream_id,
+               shard.ordinal, (*log)->committed_end(), assignment.moving_to);
+}
+
+void ShardMover::CopyAsTarget(const broker::ShardRef& shard, const Assignment& assignment,
+                              const Seal& seal) {
+  if (Status copied = Copy(shard, assignment, seal); !copied.ok()) {
+    spdlog::warn("cluster: copying shard {}/{} from {} failed (will retry): {}", shard.stream_id,
+                 shard.ordinal, assignment.node_id, copied.ToString());
+    return;
+  }
+  const std::string& prefix = node_.membership().Key("");
+  StatusOr<TxnResult> txn = node_.etcd().Txn(
+      {Compare::ModRevision(prefix + AssignmentKey(shard.stream_id, shard.ordinal),
+                            Compare::Result::kEqual, assignment.mod_revision)},
+      {Op::Put(prefix + AssignmentKey(shard.stream_id, shard.ordinal),
+               EncodeAssignment(node_.node_id(), assignment.epoch + 1)),
+       Op::Delete(prefix + SealKey(shard.stream_id, shard.ordinal))});
+  if (txn.ok() && txn->succeeded) {
+    spdlog::info("cluster: shard {}/{} moved from {} to {} with {} records", shard.stream_id,
+                 shard.ordinal, assignment.node_id, node_.node_id(), seal.end);
+  }
+}
+
+Status ShardMover::Copy(const broker::ShardRef& shard, const Assignment& assignment,
+                        const Seal& seal) {
+  StatusOr<std::shared_ptr<storage::ShardLog>> log =
+      store_.OpenShard(shard.stream_id, shard.ordinal);
+  RIFFLE_RETURN_IF_ERROR(log.status());
+  uint64_t from = (*log)->committed_end();
+  if (from >= seal.end) {
+    return Status();  // copied before (a retry after the final transaction failed)
+  }
+  PeerClient* source = peer_of_(assignment.node_id);
+  if (source == nullptr) {
+    return Status(ErrorCode::kServiceUnavailable, "the source node is down");
+  }
+  // The stream's name, which the source's API takes.
+  std::string name;
+  RIFFLE_ASSIGN_OR_RETURN(auto streams, store_.ScanCatalog(storage::kCatalogStreamPrefix));
+  for (const auto& [key, value] : streams) {
+    std::optional<storage::StreamMeta> meta = storage::DecodeStreamMeta(value);
+    if (meta && meta->id == shard.stream_id) {
+      name = meta->name;
+    }
+  }
+  if (name.empty()) {
+    return Status(ErrorCode::kResourceNotFound, "the stream is gone");
+  }
+  const broker::RequestContext ctx;
+  broker::GetShardIteratorRequest start;
+  start.stream.name = name;
+  start.shard_id = storage::FormatShardId(shard.ordinal);
+  start.shard_iterator_type = "AT_SEQUENCE_NUMBER";
+  start.starting_sequence_number = storage::FormatSequenceNumber(shard.ordinal, from + 1);
+  RIFFLE_ASSIGN_OR_RETURN(std::string iterator, source->GetShardIterator(ctx, start));
+  while (from < seal.end) {
+    broker::GetRecordsRequest page;
+    page.shard_iterator = iterator;
+    page.limit = kCopyPageRecords;
+    RIFFLE_ASSIGN_OR_RETURN(broker::GetRecordsResult result, source->GetRecords(ctx, page));
+    std::vector<std::pair<uint64_t, std::string>> records;
+    for (const broker::Record& record : result.records) {
+      std::optional<storage::SequencePosition> position =
+          storage::ParseSequenceNumber(record.sequence_number);
+      if (!position || position->position == 0 || position->position > seal.end) {
+        continue;
+      }
+      records.emplace_back(position->position - 1,
+                           storage::EncodeRecord(record.arrival_time_ms, record.partition_key,
+                                                 record.data));
+    }
+    const uint64_t next = records.empty() ? seal.end : records.back().first + 1;
+    RIFFLE_RETURN_IF_ERROR(store_.ImportRecords(shard.stream_id, shard.ordinal, records,
+                                                result.records.empty() ? seal.end : next));
+    from = result.records.empty() ? seal.end : next;
+    if (!result.next_shard_iterator) {
+      break;
+    }
+    iterator = *result.next_shard_iterator;
+  }
+  return Status();
+}
+
+void ShardMover::Rebalance() {
+  const auto assignments = node_.view().Assignments();
+  std::map<std::string, size_t> load;
+  std::set<std::string> draining;
+  std::set<std::string> alive;
+  for (const Member& member : node_.view().Members()) {
+    alive.insert(member.node_id);
+    if (member.draining) {
+      draining.insert(member.node_id);
+    } else {
+      load[member.node_id] = 0;
+    }
+  }
+  size_t moving = 0;
+  const std::string prefix = node_.membership().Key("");
+  for (const auto& [key, assignment] : assignments) {
+    if (!assignment.moving_to.empty()) {
+      ++moving;
+      if (alive.count(assignment.moving_to) == 0) {
+        // The target left: the move cannot finish; the source takes its shard back.
+        node_.etcd()
+            .Txn({Compare::ModRevision(prefix + AssignmentKey(key.first, key.second),
+                                       Compare::Result::kEqual, assignment.mod_revision)},
+                 {Op::Put(prefix + AssignmentKey(key.first, key.second),
+                          EncodeAssignment(assignment.node_id, assignment.epoch + 1)),
+                  Op::Delete(prefix + SealKey(key.first, key.second))})
+            .status()
+            .IgnoreError();  // looked at again next round
+      }
+      continue;
+    }
+    if (auto it = load.find(assignment.node_id); it != load.end()) {
+      ++it->second;
+    }
+  }
+  if (load.empty()) {
+    return;
+  }
+  auto least = [&] {
+    return std::min_element(load.begin(), load.end(),
+                            [](const auto& a, const auto& b) { return a.second < b.second; });
+  };
+  for (const auto& [key, assignment] : assignments) {
+    if (moving >= kMaxConcurrentMoves) {
+      return;
+    }
+    if (assignment.moving_to.empty() && draining.count(assignment.node_id) != 0) {
+      auto target = least();
+      if (StartMove({key.first, key.second}, assignment, target->first)) {
+        ++target->second;
+        ++moving;
+      }
+    }
+  }
+  if (moving > 0 || !draining.empty()) {
+    return;  // balance once the drains are done
+  }
+  auto most = std::max_element(load.begin(), load.end(),
+                               [](const auto& a, const auto& b) { return a.second < b.second; });
+  auto fewest = least();
+  if (most->second <= fewest->second + 1) {
+    return;
+  }
+  for (const auto& [key, assignment] : assignments) {
+    if (assignment.node_id == most->first && assignment.moving_to.empty()) {
+      StartMove({key.first, key.second}, assignment, fewest->first);
+      return;
+    }
+  }
+}
+
+bool ShardMover::StartMove(const broker::ShardRef& shard, const Assignment& assignment,
+                           const std::string& target) {
+  if (target == assignment.node_id) {
+    return false;
+  }
+  const std::string prefix = node_.membership().Key("");
+  StatusOr<TxnResult> txn = node_.etcd().Txn(
+      {Compare::CreateRevision(prefix + "controller", Compare::Result::kEqual,
+                               node_.membership().controller_epoch()),
+       Compare::ModRevision(prefix + AssignmentKey(shard.stream_id, shard.ordinal),
+                            Compare::Result::kEqual, assignment.mod_revision)},
+      {Op::Put(prefix + AssignmentKey(shard.stream_id, shard.ordinal),
+               EncodeAssignment(assignment.node_id, assignment.epoch + 1, target))});
+  const bool started = txn.ok() && txn->succeeded;
+  if (started) {
+    spdlog::info("cluster: moving shard {}/{} from {} to {}", shard.stream_id, shard.ordinal,
+                 assignment.node_id, target);
+  }
+  return started;
+}
+
+}  // namespace riffle::cluster
