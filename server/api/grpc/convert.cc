@@ -82,6 +82,7 @@ void MoveRecords(std::vector<broker::Record>& in,
     proto.set_arrival_time_ms(record.arrival_time_ms);
     proto.set_data(std::move(record.data));
     proto.set_partition_key(std::move(record.partition_key));
+    proto.set_encryption_type(record.encryption_type.value_or(""));
   }
 }
 
@@ -109,6 +110,9 @@ broker::CreateStreamRequest FromProto(const v1::CreateStreamRequest& in) {
   }
   out.stream_mode = StreamModeFromProto(in.mode());
   out.tags.insert(in.tags().begin(), in.tags().end());
+  if (in.has_max_record_size_kib()) {
+    out.max_record_size_kib = in.max_record_size_kib();
+  }
   return out;
 }
 
@@ -146,6 +150,18 @@ broker::ListShardsRequest FromProto(const v1::ListShardsRequest& in) {
   out.exclusive_start_shard_id = NonEmpty(in.exclusive_start_shard_id());
   if (in.has_max_results()) {
     out.max_results = in.max_results();
+  }
+  if (in.has_stream_creation_time_ms()) {
+    out.stream_creation_timestamp_ms = in.stream_creation_time_ms();
+  }
+  if (in.has_shard_filter()) {
+    const v1::ShardFilter& filter = in.shard_filter();
+    broker::ShardFilter& out_filter = out.shard_filter.emplace();
+    out_filter.type = NonEmpty(filter.type());
+    out_filter.shard_id = NonEmpty(filter.shard_id());
+    if (filter.has_timestamp_ms()) {
+      out_filter.timestamp_ms = filter.timestamp_ms();
+    }
   }
   return out;
 }
@@ -191,6 +207,7 @@ broker::GetRecordsRequest FromProto(const v1::GetRecordsRequest& in) {
   if (in.has_limit()) {
     out.limit = in.limit();
   }
+  out.stream_arn = NonEmpty(in.stream_arn());
   return out;
 }
 
@@ -221,6 +238,30 @@ broker::ListTagsRequest FromProto(const v1::ListTagsRequest& in) {
     out.limit = in.limit();
   }
   return out;
+}
+
+broker::EnhancedMonitoringRequest FromProto(const v1::EnhancedMonitoringRequest& in) {
+  return broker::EnhancedMonitoringRequest{
+      .stream = FromProto(in.stream()),
+      .shard_level_metrics = std::vector<std::string>(in.shard_level_metrics().begin(),
+                                                      in.shard_level_metrics().end()),
+  };
+}
+
+broker::EncryptionRequest FromProto(const v1::EncryptionRequest& in) {
+  return broker::EncryptionRequest{.stream = FromProto(in.stream()),
+                                   .encryption_type = in.encryption_type(),
+                                   .key_id = in.key_id()};
+}
+
+broker::UpdateStreamModeRequest FromProto(const v1::UpdateStreamModeRequest& in) {
+  return broker::UpdateStreamModeRequest{.stream_arn = in.stream_arn(),
+                                         .stream_mode = StreamModeFromProto(in.mode())};
+}
+
+broker::UpdateMaxRecordSizeRequest FromProto(const v1::UpdateMaxRecordSizeRequest& in) {
+  return broker::UpdateMaxRecordSizeRequest{.stream_arn = in.stream_arn(),
+                                            .max_record_size_kib = in.max_record_size_kib()};
 }
 
 broker::SplitShardRequest FromProto(const v1::SplitShardRequest& in) {
@@ -318,6 +359,7 @@ void ToProto(const broker::StreamDescription& in, v1::StreamDescription& out) {
   out.set_key_id(in.key_id.value_or(""));
   out.set_open_shard_count(in.open_shard_count);
   out.set_consumer_count(in.consumer_count);
+  out.set_max_record_size_kib(in.max_record_size_kib);
 }
 
 void ToProto(const broker::ListStreamsResult& in, v1::ListStreamsResponse& out) {
@@ -344,6 +386,7 @@ void ToProto(const broker::ListShardsResult& in, v1::ListShardsResponse& out) {
 void ToProto(const broker::PutRecordResult& in, v1::PutRecordResponse& out) {
   out.set_shard_id(in.shard_id);
   out.set_sequence_number(in.sequence_number);
+  out.set_encryption_type(in.encryption_type);
 }
 
 void ToProto(const broker::PutRecordsResult& in, v1::PutRecordsResponse& out) {
@@ -356,6 +399,7 @@ void ToProto(const broker::PutRecordsResult& in, v1::PutRecordsResponse& out) {
     result.set_error_code(entry.error_code.value_or(""));
     result.set_error_message(entry.error_message.value_or(""));
   }
+  out.set_encryption_type(in.encryption_type);
 }
 
 void ToProto(broker::GetRecordsResult&& in, v1::GetRecordsResponse& out) {
@@ -374,11 +418,27 @@ void ToProto(const broker::ListTagsResult& in, v1::ListTagsResponse& out) {
   out.set_has_more_tags(in.has_more_tags);
 }
 
+void ToProto(const broker::EnhancedMonitoringResult& in, v1::EnhancedMonitoringResponse& out) {
+  out.set_stream_name(in.stream_name);
+  out.set_stream_arn(in.stream_arn);
+  out.mutable_current_shard_level_metrics()->Add(in.current_shard_level_metrics.begin(),
+                                                 in.current_shard_level_metrics.end());
+  out.mutable_desired_shard_level_metrics()->Add(in.desired_shard_level_metrics.begin(),
+                                                 in.desired_shard_level_metrics.end());
+}
+
 void ToProto(const broker::UpdateShardCountResult& in, v1::UpdateShardCountResponse& out) {
   out.set_stream_name(in.stream_name);
   out.set_stream_arn(in.stream_arn);
   out.set_current_shard_count(in.current_shard_count);
   out.set_target_shard_count(in.target_shard_count);
+}
+
+void ToProto(const broker::DescribeLimitsResult& in, v1::DescribeLimitsResponse& out) {
+  out.set_shard_limit(in.shard_limit);
+  out.set_open_shard_count(in.open_shard_count);
+  out.set_on_demand_stream_count(in.on_demand_stream_count);
+  out.set_on_demand_stream_count_limit(in.on_demand_stream_count_limit);
 }
 
 void ToProto(const broker::ConsumerDescription& in, v1::Consumer& out) {

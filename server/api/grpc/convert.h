@@ -28,6 +28,10 @@ broker::RetentionRequest FromProto(const v1::RetentionRequest& in);
 broker::AddTagsRequest FromProto(const v1::AddTagsRequest& in);
 broker::RemoveTagsRequest FromProto(const v1::RemoveTagsRequest& in);
 broker::ListTagsRequest FromProto(const v1::ListTagsRequest& in);
+broker::EnhancedMonitoringRequest FromProto(const v1::EnhancedMonitoringRequest& in);
+broker::EncryptionRequest FromProto(const v1::EncryptionRequest& in);
+broker::UpdateStreamModeRequest FromProto(const v1::UpdateStreamModeRequest& in);
+broker::UpdateMaxRecordSizeRequest FromProto(const v1::UpdateMaxRecordSizeRequest& in);
 broker::SplitShardRequest FromProto(const v1::SplitShardRequest& in);
 broker::MergeShardsRequest FromProto(const v1::MergeShardsRequest& in);
 broker::UpdateShardCountRequest FromProto(const v1::UpdateShardCountRequest& in);
@@ -47,7 +51,9 @@ void ToProto(const broker::PutRecordsResult& in, v1::PutRecordsResponse& out);
 // Moves the record data: a response can carry 10 MiB.
 void ToProto(broker::GetRecordsResult&& in, v1::GetRecordsResponse& out);
 void ToProto(const broker::ListTagsResult& in, v1::ListTagsResponse& out);
+void ToProto(const broker::EnhancedMonitoringResult& in, v1::EnhancedMonitoringResponse& out);
 void ToProto(const broker::UpdateShardCountResult& in, v1::UpdateShardCountResponse& out);
+void ToProto(const broker::DescribeLimitsResult& in, v1::DescribeLimitsResponse& out);
 void ToProto(const broker::ConsumerDescription& in, v1::Consumer& out);
 void ToProto(const broker::ListConsumersResult& in, v1::ListStreamConsumersResponse& out);
 // Moves the record data, as for GetRecords.

@@ -15,6 +15,10 @@ namespace {
 
 using grpc::CallbackServerContext;
 
+// Request metadata naming the account and region a call acts for (riffle.proto).
+constexpr char kAccountMetadata[] = "riffle-account";
+constexpr char kRegionMetadata[] = "riffle-region";
+
 // Every call on gRPC's callback API. The writes complete from the commit pipeline, so no thread
 // waits for an fsync; the other unary calls answer inline (they read, or change the catalog,
 // which is rare); subscriptions run on the SubscriptionRunner.
@@ -28,37 +32,50 @@ class RiffleService final : public v1::Riffle::CallbackService {
 
   grpc::ServerUnaryReactor* CreateStream(CallbackServerContext* context, const v1::CreateStreamRequest* request,
                             v1::CreateStreamResponse* /*response*/) override {
-    return Done(context, ToGrpcStatus(broker_.CreateStream(ctx_, FromProto(*request)), *context,
-                        InUseMeans::kNameTaken));
+    return Done(context, ToGrpcStatus(broker_.CreateStream(ContextOf(context), FromProto(*request)),
+                                      *context, InUseMeans::kNameTaken));
   }
 
   grpc::ServerUnaryReactor* DeleteStream(CallbackServerContext* context, const v1::DeleteStreamRequest* request,
                             v1::DeleteStreamResponse* /*response*/) override {
-    return Done(context, ToGrpcStatus(broker_.DeleteStream(ctx_, FromProto(*request)), *context));
+    return Done(context, ToGrpcStatus(broker_.DeleteStream(ContextOf(context), FromProto(*request)),
+                                      *context));
   }
 
   grpc::ServerUnaryReactor* DescribeStream(CallbackServerContext* context, const v1::DescribeStreamRequest* request,
                               v1::DescribeStreamResponse* response) override {
-    StatusOr<broker::StreamDescription> result = broker_.DescribeStream(ctx_, FromProto(*request));
+    StatusOr<broker::StreamDescription> result =
+        broker_.DescribeStream(ContextOf(context), FromProto(*request));
     if (result.ok()) {
       ToProto(*result, *response->mutable_description());
     }
     return Done(context, ToGrpcStatus(result.status(), *context));
   }
 
+  grpc::ServerUnaryReactor* DescribeStreamSummary(
+      CallbackServerContext* context, const v1::DescribeStreamSummaryRequest* request,
+      v1::DescribeStreamSummaryResponse* response) override {
+    return Done(context, Reply(broker_.DescribeStreamSummary(ContextOf(context),
+                                                             FromProto(request->stream())),
+                               *context, *response->mutable_description()));
+  }
+
   grpc::ServerUnaryReactor* ListStreams(CallbackServerContext* context, const v1::ListStreamsRequest* request,
                            v1::ListStreamsResponse* response) override {
-    return Done(context, Reply(broker_.ListStreams(ctx_, FromProto(*request)), *context, *response));
+    return Done(context, Reply(broker_.ListStreams(ContextOf(context), FromProto(*request)),
+                               *context, *response));
   }
 
   grpc::ServerUnaryReactor* ListShards(CallbackServerContext* context, const v1::ListShardsRequest* request,
                           v1::ListShardsResponse* response) override {
-    return Done(context, Reply(broker_.ListShards(ctx_, FromProto(*request)), *context, *response));
+    return Done(context, Reply(broker_.ListShards(ContextOf(context), FromProto(*request)),
+                               *context, *response));
   }
 
   grpc::ServerUnaryReactor* GetShardIterator(CallbackServerContext* context, const v1::GetShardIteratorRequest* request,
                                 v1::GetShardIteratorResponse* response) override {
-    StatusOr<std::string> result = broker_.GetShardIterator(ctx_, FromProto(*request));
+    StatusOr<std::string> result =
+        broker_.GetShardIterator(ContextOf(context), FromProto(*request));
     if (result.ok()) {
       response->set_shard_iterator(std::move(result).value());
     }
@@ -67,7 +84,8 @@ class RiffleService final : public v1::Riffle::CallbackService {
 
   grpc::ServerUnaryReactor* GetRecords(CallbackServerContext* context, const v1::GetRecordsRequest* request,
                           v1::GetRecordsResponse* response) override {
-    StatusOr<broker::GetRecordsResult> result = broker_.GetRecords(ctx_, FromProto(*request));
+    StatusOr<broker::GetRecordsResult> result =
+        broker_.GetRecords(ContextOf(context), FromProto(*request));
     if (result.ok()) {
       ToProto(std::move(result).value(), *response);
       return Done(context, grpc::Status::OK);
@@ -78,78 +96,147 @@ class RiffleService final : public v1::Riffle::CallbackService {
   grpc::ServerUnaryReactor* IncreaseStreamRetentionPeriod(CallbackServerContext* context,
                                              const v1::RetentionRequest* request,
                                              v1::RetentionResponse* /*response*/) override {
-    return Done(context, ToGrpcStatus(broker_.IncreaseStreamRetentionPeriod(ctx_, FromProto(*request)), *context));
+    return Done(context, ToGrpcStatus(broker_.IncreaseStreamRetentionPeriod(ContextOf(context),
+                                                                            FromProto(*request)),
+                                      *context));
   }
 
   grpc::ServerUnaryReactor* DecreaseStreamRetentionPeriod(CallbackServerContext* context,
                                              const v1::RetentionRequest* request,
                                              v1::RetentionResponse* /*response*/) override {
-    return Done(context, ToGrpcStatus(broker_.DecreaseStreamRetentionPeriod(ctx_, FromProto(*request)), *context));
+    return Done(context, ToGrpcStatus(broker_.DecreaseStreamRetentionPeriod(ContextOf(context),
+                                                                            FromProto(*request)),
+                                      *context));
   }
 
   grpc::ServerUnaryReactor* AddTagsToStream(CallbackServerContext* context, const v1::AddTagsRequest* request,
                                v1::AddTagsResponse* /*response*/) override {
-    return Done(context, ToGrpcStatus(broker_.AddTagsToStream(ctx_, FromProto(*request)), *context));
+    return Done(
+        context,
+        ToGrpcStatus(broker_.AddTagsToStream(ContextOf(context), FromProto(*request)), *context));
   }
 
   grpc::ServerUnaryReactor* RemoveTagsFromStream(CallbackServerContext* context, const v1::RemoveTagsRequest* request,
                                     v1::RemoveTagsResponse* /*response*/) override {
-    return Done(context, ToGrpcStatus(broker_.RemoveTagsFromStream(ctx_, FromProto(*request)), *context));
+    return Done(context,
+                ToGrpcStatus(broker_.RemoveTagsFromStream(ContextOf(context), FromProto(*request)),
+                             *context));
   }
 
   grpc::ServerUnaryReactor* ListTagsForStream(CallbackServerContext* context, const v1::ListTagsRequest* request,
                                  v1::ListTagsResponse* response) override {
-    return Done(context, Reply(broker_.ListTagsForStream(ctx_, FromProto(*request)), *context, *response));
+    return Done(context, Reply(broker_.ListTagsForStream(ContextOf(context), FromProto(*request)),
+                               *context, *response));
+  }
+
+  grpc::ServerUnaryReactor* EnableEnhancedMonitoring(
+      CallbackServerContext* context, const v1::EnhancedMonitoringRequest* request,
+      v1::EnhancedMonitoringResponse* response) override {
+    return Done(context,
+                Reply(broker_.EnableEnhancedMonitoring(ContextOf(context), FromProto(*request)),
+                      *context, *response));
+  }
+
+  grpc::ServerUnaryReactor* DisableEnhancedMonitoring(
+      CallbackServerContext* context, const v1::EnhancedMonitoringRequest* request,
+      v1::EnhancedMonitoringResponse* response) override {
+    return Done(context,
+                Reply(broker_.DisableEnhancedMonitoring(ContextOf(context), FromProto(*request)),
+                      *context, *response));
+  }
+
+  grpc::ServerUnaryReactor* StartStreamEncryption(CallbackServerContext* context,
+                                                  const v1::EncryptionRequest* request,
+                                                  v1::EncryptionResponse* /*response*/) override {
+    return Done(context,
+                ToGrpcStatus(broker_.StartStreamEncryption(ContextOf(context), FromProto(*request)),
+                             *context));
+  }
+
+  grpc::ServerUnaryReactor* StopStreamEncryption(CallbackServerContext* context,
+                                                 const v1::EncryptionRequest* request,
+                                                 v1::EncryptionResponse* /*response*/) override {
+    return Done(context,
+                ToGrpcStatus(broker_.StopStreamEncryption(ContextOf(context), FromProto(*request)),
+                             *context));
+  }
+
+  grpc::ServerUnaryReactor* UpdateStreamMode(CallbackServerContext* context,
+                                             const v1::UpdateStreamModeRequest* request,
+                                             v1::UpdateStreamModeResponse* /*response*/) override {
+    return Done(
+        context,
+        ToGrpcStatus(broker_.UpdateStreamMode(ContextOf(context), FromProto(*request)), *context));
+  }
+
+  grpc::ServerUnaryReactor* UpdateMaxRecordSize(
+      CallbackServerContext* context, const v1::UpdateMaxRecordSizeRequest* request,
+      v1::UpdateMaxRecordSizeResponse* /*response*/) override {
+    return Done(context,
+                ToGrpcStatus(broker_.UpdateMaxRecordSize(ContextOf(context), FromProto(*request)),
+                             *context));
+  }
+
+  grpc::ServerUnaryReactor* DescribeLimits(CallbackServerContext* context,
+                                           const v1::DescribeLimitsRequest* /*request*/,
+                                           v1::DescribeLimitsResponse* response) override {
+    return Done(context, Reply(broker_.DescribeLimits(ContextOf(context)), *context, *response));
   }
 
   grpc::ServerUnaryReactor* SplitShard(CallbackServerContext* context, const v1::SplitShardRequest* request,
                           v1::SplitShardResponse* /*response*/) override {
-    return Done(context, ToGrpcStatus(broker_.SplitShard(ctx_, FromProto(*request)), *context));
+    return Done(context, ToGrpcStatus(broker_.SplitShard(ContextOf(context), FromProto(*request)),
+                                      *context));
   }
 
   grpc::ServerUnaryReactor* MergeShards(CallbackServerContext* context, const v1::MergeShardsRequest* request,
                            v1::MergeShardsResponse* /*response*/) override {
-    return Done(context, ToGrpcStatus(broker_.MergeShards(ctx_, FromProto(*request)), *context));
+    return Done(context, ToGrpcStatus(broker_.MergeShards(ContextOf(context), FromProto(*request)),
+                                      *context));
   }
 
   grpc::ServerUnaryReactor* UpdateShardCount(CallbackServerContext* context, const v1::UpdateShardCountRequest* request,
                                 v1::UpdateShardCountResponse* response) override {
-    return Done(context, Reply(broker_.UpdateShardCount(ctx_, FromProto(*request)), *context, *response));
+    return Done(context, Reply(broker_.UpdateShardCount(ContextOf(context), FromProto(*request)),
+                               *context, *response));
   }
 
   grpc::ServerUnaryReactor* RegisterStreamConsumer(CallbackServerContext* context,
                                       const v1::RegisterStreamConsumerRequest* request,
                                       v1::RegisterStreamConsumerResponse* response) override {
-    return Done(context, Reply(broker_.RegisterStreamConsumer(ctx_, FromProto(*request)), *context,
-                 *response->mutable_consumer()));
+    return Done(context,
+                Reply(broker_.RegisterStreamConsumer(ContextOf(context), FromProto(*request)),
+                      *context, *response->mutable_consumer()));
   }
 
   grpc::ServerUnaryReactor* DeregisterStreamConsumer(
       CallbackServerContext* context, const v1::DeregisterStreamConsumerRequest* request,
       v1::DeregisterStreamConsumerResponse* /*response*/) override {
     return Done(context, ToGrpcStatus(broker_.DeregisterStreamConsumer(
-                                          ctx_, FromProto(request->consumer())),
+                                          ContextOf(context), FromProto(request->consumer())),
                                       *context));
   }
 
   grpc::ServerUnaryReactor* DescribeStreamConsumer(CallbackServerContext* context,
                                       const v1::DescribeStreamConsumerRequest* request,
                                       v1::DescribeStreamConsumerResponse* response) override {
-    return Done(context, Reply(broker_.DescribeStreamConsumer(ctx_, FromProto(request->consumer())), *context,
-                 *response->mutable_consumer()));
+    return Done(context, Reply(broker_.DescribeStreamConsumer(ContextOf(context),
+                                                              FromProto(request->consumer())),
+                               *context, *response->mutable_consumer()));
   }
 
   grpc::ServerUnaryReactor* ListStreamConsumers(CallbackServerContext* context,
                                    const v1::ListStreamConsumersRequest* request,
                                    v1::ListStreamConsumersResponse* response) override {
-    return Done(context, Reply(broker_.ListStreamConsumers(ctx_, FromProto(*request)), *context, *response));
+    return Done(context, Reply(broker_.ListStreamConsumers(ContextOf(context), FromProto(*request)),
+                               *context, *response));
   }
 
   grpc::ServerUnaryReactor* PutRecord(CallbackServerContext* context,
                                       const v1::PutRecordRequest* request,
                                       v1::PutRecordResponse* response) override {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    broker_.PutRecordAsync(ctx_, FromProto(*request),
+    broker_.PutRecordAsync(ContextOf(context), FromProto(*request),
                            [context, reactor, response](StatusOr<broker::PutRecordResult> result) {
                              reactor->Finish(Reply(result, *context, *response));
                            });
@@ -161,7 +248,7 @@ class RiffleService final : public v1::Riffle::CallbackService {
                                        v1::PutRecordsResponse* response) override {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     broker_.PutRecordsAsync(
-        ctx_, FromProto(*request),
+        ContextOf(context), FromProto(*request),
         [context, reactor, response](StatusOr<broker::PutRecordsResult> result) {
           reactor->Finish(Reply(result, *context, *response));
         });
@@ -170,14 +257,30 @@ class RiffleService final : public v1::Riffle::CallbackService {
 
   grpc::ServerWriteReactor<v1::SubscribeToShardEvent>* SubscribeToShard(
       CallbackServerContext* context, const v1::SubscribeToShardRequest* request) override {
-    StatusOr<broker::Subscription> subscription = broker_.Subscribe(ctx_, FromProto(*request));
+    StatusOr<broker::Subscription> subscription =
+        broker_.Subscribe(ContextOf(context), FromProto(*request));
     if (!subscription.ok()) {
       return Refuse(context, ToGrpcStatus(subscription.status(), *context));
     }
-    return subscriptions_.Start(context, broker_, ctx_, std::move(subscription).value());
+    return subscriptions_.Start(context, broker_, ContextOf(context),
+                                std::move(subscription).value());
   }
 
  private:
+  // The server's account and region, or those the call names in its metadata: the nodes of a
+  // cluster forward calls with the caller's. Peers are trusted for now (no authentication yet).
+  broker::RequestContext ContextOf(const CallbackServerContext* context) const {
+    broker::RequestContext ctx = ctx_;
+    const auto& metadata = context->client_metadata();
+    if (auto it = metadata.find(kAccountMetadata); it != metadata.end()) {
+      ctx.account.assign(it->second.data(), it->second.size());
+    }
+    if (auto it = metadata.find(kRegionMetadata); it != metadata.end()) {
+      ctx.region.assign(it->second.data(), it->second.size());
+    }
+    return ctx;
+  }
+
   template <typename Result, typename Response>
   static grpc::Status Reply(const StatusOr<Result>& result, grpc::ServerContextBase& context,
                             Response& response) {
