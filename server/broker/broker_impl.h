@@ -1,5 +1,9 @@
 // Internal to the broker: the in-memory state behind Broker and the class that implements it.
-// streams.cc holds the control-plane operations, records.cc the data plane.
+// The control plane is in stream_registry.cc (loading, lookup, publishing a stream's meta),
+// stream_admin.cc (create, delete), stream_listing.cc (describe, list), stream_settings.cc
+// (tags, monitoring, encryption, mode, record size), retention.cc and reshard.cc; the data
+// plane in records.cc; consumers and subscriptions in consumers.cc; a cluster's hooks in
+// catalog_mirror.cc and routing.cc.
 #pragma once
 
 #include <chrono>
@@ -8,6 +12,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -34,6 +39,8 @@ inline constexpr uint32_t kOnDemandDefaultShards = 4;
 inline constexpr size_t kMaxTagsPerStream = 50;
 inline constexpr int64_t kMinMaxRecordSizeKiB = 1024;
 inline constexpr int64_t kMaxMaxRecordSizeKiB = 10240;
+// The StreamMode values of the model.
+inline const std::vector<std::string_view> kStreamModes = {"PROVISIONED", "ON_DEMAND"};
 
 // The per-shard quotas of a PROVISIONED stream. Guarded by Shard::quota_mu.
 struct ShardQuotas {

@@ -267,4 +267,13 @@ Status Validator::ToStatus() const {
                             failures_.size() == 1 ? "" : "s", fmt::join(items, "; ")));
 }
 
+std::vector<std::string_view> TagTexts(const std::map<std::string, std::string>& tags) {
+  std::vector<std::string_view> texts;
+  for (const auto& [key, value] : tags) {
+    texts.push_back(key);
+    texts.push_back(value);
+  }
+  return texts;
+}
+
 }  // namespace riffle::broker

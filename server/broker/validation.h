@@ -63,5 +63,7 @@ size_t Utf16Length(std::string_view utf8);
 // InvalidArgumentException unless every tag key or value in `texts` uses the characters AWS
 // allows. `failed_to` completes AWS's message for a '%': "add tags to stream s under account a".
 Status CheckTagCharacters(const std::vector<std::string_view>& texts, std::string_view failed_to);
+// Every key and value of `tags`, for CheckTagCharacters.
+std::vector<std::string_view> TagTexts(const std::map<std::string, std::string>& tags);
 
 }  // namespace riffle::broker

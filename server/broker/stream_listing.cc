@@ -1,0 +1,247 @@
+// Describing and listing: DescribeStream, DescribeStreamSummary, ListStreams, ListShards,
+// DescribeLimits.
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "server/broker/broker_impl.h"
+#include "server/broker/validation.h"
+
+namespace riffle::broker {
+namespace {
+
+using storage::StreamMeta;
+
+}  // namespace
+
+ShardDescription BrokerImpl::DescribeShard(const Shard& shard) const {
+  ShardDescription out;
+  out.shard_id = shard.shard_id;
+  if (shard.meta.parent_ordinal) {
+    out.parent_shard_id = storage::FormatShardId(*shard.meta.parent_ordinal);
+  }
+  if (shard.meta.adjacent_parent_ordinal) {
+    out.adjacent_parent_shard_id = storage::FormatShardId(*shard.meta.adjacent_parent_ordinal);
+  }
+  out.hash_key_range.starting_hash_key = storage::FormatHashKey(shard.meta.starting_hash_key);
+  out.hash_key_range.ending_hash_key = storage::FormatHashKey(shard.meta.ending_hash_key);
+  out.starting_sequence_number = storage::FormatSequenceNumber(shard.meta.ordinal, 0);
+  if (shard.meta.ending_position) {
+    out.ending_sequence_number =
+        storage::FormatSequenceNumber(shard.meta.ordinal, *shard.meta.ending_position);
+  }
+  return out;
+}
+
+StreamDescription BrokerImpl::Describe(const RequestContext& ctx, const StreamMeta& meta) const {
+  StreamDescription out;
+  out.stream_name = meta.name;
+  out.stream_arn = Arn(ctx, meta.name);
+  out.stream_status = meta.status;
+  out.stream_mode = meta.mode;
+  out.retention_period_hours = meta.retention_hours;
+  out.creation_time_ms = meta.created_ms;
+  out.shard_level_metrics = meta.shard_level_metrics;
+  out.encryption_type = meta.encryption_type;
+  if (!meta.key_id.empty()) {
+    out.key_id = meta.key_id;
+  }
+  out.max_record_size_kib = meta.max_record_size_kib;
+  out.consumer_count = static_cast<int32_t>(meta.consumers.size());
+  for (const storage::ShardMeta& shard : meta.shards) {
+    out.open_shard_count += shard.ending_position ? 0 : 1;
+  }
+  return out;
+}
+
+StatusOr<StreamDescription> BrokerImpl::DescribeStream(const RequestContext& ctx,
+                                                       const DescribeStreamRequest& req) {
+  Validator v;
+  ValidateStreamRef(v, req.stream);
+  v.Range(req.limit, "limit", 1, 10000);
+  v.Name(req.exclusive_start_shard_id, "exclusiveStartShardId");
+  RIFFLE_RETURN_IF_ERROR(v.ToStatus());
+  RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream, ResolveStream(ctx, req.stream));
+  StreamDescription out = Describe(ctx, stream->Snapshot());
+  const size_t page = static_cast<size_t>(std::min<int64_t>(req.limit.value_or(100), 100));
+  std::optional<uint32_t> after;
+  if (req.exclusive_start_shard_id) {
+    after = storage::ParseShardId(*req.exclusive_start_shard_id);
+  }
+  for (const auto& shard : stream->shards()->all) {
+    if (after && shard->meta.ordinal <= *after) {
+      continue;
+    }
+    if (out.shards.size() == page) {
+      out.has_more_shards = true;
+      break;
+    }
+    out.shards.push_back(DescribeShard(*shard));
+  }
+  return out;
+}
+
+StatusOr<StreamDescription> BrokerImpl::DescribeStreamSummary(const RequestContext& ctx,
+                                                              const StreamRef& ref) {
+  RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream, ResolveStream(ctx, ref));
+  return Describe(ctx, stream->Snapshot());
+}
+
+StatusOr<ListStreamsResult> BrokerImpl::ListStreams(const RequestContext& ctx,
+                                                    const ListStreamsRequest& req) {
+  Validator v;
+  v.Range(req.limit, "limit", 1, 10000);
+  v.Name(req.exclusive_start_stream_name, "exclusiveStartStreamName");
+  v.Length(req.next_token, "nextToken", 1, 1048576);
+  RIFFLE_RETURN_IF_ERROR(v.ToStatus());
+  std::optional<std::string> after = req.exclusive_start_stream_name;
+  if (req.next_token) {  // the token wins over ExclusiveStartStreamName
+    RIFFLE_ASSIGN_OR_RETURN(after, OpenPageToken(TokenKind::kListStreams, *req.next_token));
+  }
+  const size_t page = static_cast<size_t>(std::min<int64_t>(req.limit.value_or(100), 100));
+  std::vector<std::shared_ptr<Stream>> streams;
+  {
+    std::shared_lock lock(streams_mu_);
+    auto it = after ? streams_.upper_bound(*after) : streams_.begin();
+    for (; it != streams_.end(); ++it) {
+      streams.push_back(it->second);
+    }
+  }
+  ListStreamsResult out;
+  for (const auto& stream : streams) {
+    if (out.streams.size() == page) {
+      out.has_more_streams = true;
+      out.next_token = SignPageToken(TokenKind::kListStreams, out.streams.back().stream_name);
+      break;
+    }
+    StreamMeta meta = stream->Snapshot();
+    out.streams.push_back(
+        StreamSummary{meta.name, Arn(ctx, meta.name), meta.status, meta.mode, meta.created_ms});
+  }
+  return out;
+}
+
+StatusOr<ListShardsResult> BrokerImpl::ListShards(const RequestContext& ctx,
+                                                  const ListShardsRequest& req) {
+  Validator v;
+  ValidateStreamRef(v, req.stream);
+  v.Length(req.next_token, "nextToken", 1, 1048576);
+  v.Name(req.exclusive_start_shard_id, "exclusiveStartShardId");
+  v.Range(req.max_results, "maxResults", 1, 10000);
+  if (req.shard_filter) {
+    v.Required(req.shard_filter->type.has_value(), "shardFilter.type");
+    v.Enum(req.shard_filter->type, "shardFilter.type",
+           {"AFTER_SHARD_ID", "AT_TRIM_HORIZON", "FROM_TRIM_HORIZON", "AT_LATEST", "AT_TIMESTAMP",
+            "FROM_TIMESTAMP"});
+    v.Name(req.shard_filter->shard_id, "shardFilter.shardId");
+  }
+  RIFFLE_RETURN_IF_ERROR(v.ToStatus());
+
+  StreamRef ref = req.stream;
+  std::optional<uint32_t> after;
+  std::optional<ShardFilter> filter = req.shard_filter;
+  if (req.next_token) {
+    for (const auto& [present, what] :
+         {std::pair{req.stream.name.has_value(), "StreamName"},
+          std::pair{req.stream.arn.has_value(), "StreamARN"},
+          std::pair{req.exclusive_start_shard_id.has_value(), "ExclusiveStartShardId"},
+          std::pair{req.shard_filter.has_value(), "ShardFilter"},
+          std::pair{req.stream_creation_timestamp_ms.has_value(), "StreamCreationTimestamp"}}) {
+      if (present) {
+        return Status(ErrorCode::kInvalidArgument,
+                      fmt::format("NextToken and {} cannot be provided together.", what));
+      }
+    }
+    // payload: stream id | first ordinal of the page | only open shards | stream name
+    RIFFLE_ASSIGN_OR_RETURN(std::string payload,
+                            OpenPageToken(TokenKind::kListShards, *req.next_token));
+    if (payload.size() < 17) {
+      return Status(ErrorCode::kInvalidArgument, "Invalid NextToken.");
+    }
+    uint64_t stream_id = ReadBigEndian64(payload, 0);
+    after = static_cast<uint32_t>(ReadBigEndian64(payload, 8));
+    if (payload[16] != 0) {
+      filter = ShardFilter{std::string("AT_LATEST"), std::nullopt, std::nullopt};
+    }
+    std::shared_ptr<Stream> stream = FindStreamById(stream_id);
+    if (!stream) {
+      return Status(ErrorCode::kResourceNotFound, NotFound(ctx, payload.substr(17)));
+    }
+    ref.name = stream->Snapshot().name;
+  } else if (!req.stream.name && !req.stream.arn) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "Either NextToken or StreamName should be provided.");
+  }
+  RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream, ResolveStream(ctx, ref));
+  StreamMeta meta = stream->Snapshot();
+  if (meta.status == "CREATING" || meta.status == "DELETING") {
+    return Status(ErrorCode::kResourceInUse,
+                  fmt::format("Stream {} under account {} is in {} state.", meta.name, ctx.account,
+                              meta.status));
+  }
+  if (req.exclusive_start_shard_id) {
+    std::optional<uint32_t> ordinal = storage::ParseShardId(*req.exclusive_start_shard_id);
+    after = ordinal ? *ordinal + 1 : 0;
+  }
+  bool only_open = false;
+  std::optional<int64_t> open_at;  // AT_TIMESTAMP: shards open at that time
+  if (filter) {
+    const std::string& type = *filter->type;
+    if (type == "AFTER_SHARD_ID") {
+      if (!filter->shard_id) {
+        return Status(ErrorCode::kInvalidArgument,
+                      "ShardId must be provided for the AFTER_SHARD_ID ShardFilter type.");
+      }
+      std::optional<uint32_t> ordinal = storage::ParseShardId(*filter->shard_id);
+      after = ordinal ? *ordinal + 1 : 0;
+    } else if (type == "AT_LATEST") {
+      only_open = true;
+    } else if (type == "AT_TIMESTAMP" || type == "FROM_TIMESTAMP") {
+      if (!filter->timestamp_ms) {
+        return Status(ErrorCode::kInvalidArgument,
+                      fmt::format("Timestamp must be provided for the {} ShardFilter type.", type));
+      }
+      if (type == "AT_TIMESTAMP") {
+        open_at = filter->timestamp_ms;
+      }
+    }
+  }
+  const size_t page = static_cast<size_t>(req.max_results.value_or(1000));
+  ListShardsResult out;
+  for (const auto& shard : stream->shards()->all) {
+    if (after && shard->meta.ordinal < *after) {
+      continue;
+    }
+    if (only_open && shard->meta.ending_position) {
+      continue;
+    }
+    if (open_at && shard->meta.created_ms > *open_at && shard->meta.parent_ordinal) {
+      continue;  // created by a reshard after that time (the first shards count from the start)
+    }
+    if (out.shards.size() == page) {
+      std::string payload;
+      AppendBigEndian64(payload, stream->id);
+      AppendBigEndian64(payload, shard->meta.ordinal);  // the first shard of the next page
+      payload.push_back(only_open ? 1 : 0);
+      payload += meta.name;
+      out.next_token = SignPageToken(TokenKind::kListShards, payload);
+      break;
+    }
+    out.shards.push_back(DescribeShard(*shard));
+  }
+  return out;
+}
+
+StatusOr<DescribeLimitsResult> BrokerImpl::DescribeLimits(const RequestContext&) {
+  DescribeLimitsResult out;
+  out.shard_limit = options_.shard_limit;
+  std::shared_lock lock(streams_mu_);
+  for (const auto& [name, stream] : streams_) {
+    StreamMeta meta = stream->Snapshot();
+    out.open_shard_count += static_cast<int32_t>(stream->shards()->open.size());
+    out.on_demand_stream_count += meta.mode == "ON_DEMAND" ? 1 : 0;
+  }
+  return out;
+}
+
+}  // namespace riffle::broker
