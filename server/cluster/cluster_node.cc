@@ -189,15 +189,21 @@ Status ClusterNode::CatchUp() {
 }
 
 void ClusterNode::OnCatalog(const storage::CatalogChange& change, int64_t revision) {
-  std::lock_guard lock(catalog_mu_);
-  if (revision <= last_published_revision_) {
-    return;  // this node made the change and has applied it already
+  broker::Broker* broker = nullptr;
+  {
+    std::lock_guard lock(catalog_mu_);
+    if (revision <= last_published_revision_) {
+      return;  // this node made the change and has applied it already
+    }
+    if (broker_ == nullptr) {
+      pending_.emplace_back(change, revision);
+      return;
+    }
+    broker = broker_;
   }
-  if (broker_ == nullptr) {
-    pending_.emplace_back(change, revision);
-    return;
-  }
-  if (Status applied = broker_->ApplyCatalogChange(change); !applied.ok()) {
+  // Outside catalog_mu_: the broker takes its own locks, and one of its operations may be
+  // publishing (holding those, waiting for catalog_mu_) right now.
+  if (Status applied = broker->ApplyCatalogChange(change); !applied.ok()) {
     spdlog::error("cluster: cannot apply catalog change of revision {}: {}", revision,
                   applied.ToString());
   }

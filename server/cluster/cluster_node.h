@@ -72,8 +72,9 @@ class ClusterNode {
   std::unique_ptr<Membership> membership_;
   std::unique_ptr<ClusterView> view_;
 
-  // Serializes publishing with applying the watch's catalog events, so the controller never
-  // applies its own change a second time after a newer one (its echo arrives late).
+  // Serializes publishing with the watch's look at its catalog events, so the controller never
+  // applies its own change a second time after a newer one (its echo arrives late). Never held
+  // while calling into the broker: a broker operation holds its locks while it publishes.
   std::mutex catalog_mu_;
   broker::Broker* broker_ = nullptr;      // guarded by catalog_mu_; set by Attach
   int64_t last_published_revision_ = 0;   // guarded by catalog_mu_
