@@ -19,37 +19,37 @@ CommitPipeline::CommitPipeline(rocksdb::DB& db, bool sync)
 
 CommitPipeline::~CommitPipeline() {
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  queued_.notify_one();
+  queued_.Signal();
   committer_.join();
   {
-    std::lock_guard lock(completions_mu_);
+    absl::MutexLock lock(&completions_mu_);
     completions_stopping_ = true;
   }
-  completions_ready_.notify_one();
+  completions_ready_.Signal();
   completer_.join();
 }
 
-void CommitPipeline::Submit(std::vector<ShardAppend> appends, int64_t now_ms,
-                            AppendCallback done) {
+void CommitPipeline::Submit(std::vector<ShardAppend> appends, int64_t now_ms, AppendCallback done) {
   bool was_idle = false;
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     was_idle = queue_.empty();
     queue_.push_back(Request{std::move(appends), now_ms, std::move(done)});
   }
   // The committer looks at the queue again after every group, so only the first request
   // queued while it sleeps needs to wake it.
   if (was_idle) {
-    queued_.notify_one();
+    queued_.Signal();
   }
 }
 
 void CommitPipeline::Drain() {
   std::promise<void> drained;
-  Submit({}, 0, [&drained](const Status&, const std::vector<Reservation>&) { drained.set_value(); });
+  Submit({}, 0,
+         [&drained](const Status&, const std::vector<Reservation>&) { drained.set_value(); });
   drained.get_future().wait();
 }
 
@@ -58,8 +58,10 @@ void CommitPipeline::Run() {
   std::vector<Request> group;
   for (;;) {
     {
-      std::unique_lock lock(mu_);
-      queued_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      absl::MutexLock lock(&mu_);
+      while (!stopping_ && queue_.empty()) {
+        queued_.Wait(&mu_);
+      }
       if (queue_.empty()) {
         return;  // stopping, and everything queued has been committed
       }
@@ -102,7 +104,7 @@ void CommitPipeline::CommitGroup(std::vector<Request>& group) {
   }
   bool more_queued = false;
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     more_queued = !queue_.empty();
   }
   if (!more_queued) {
@@ -113,12 +115,12 @@ void CommitPipeline::CommitGroup(std::vector<Request>& group) {
   }
   bool was_idle = false;
   {
-    std::lock_guard lock(completions_mu_);
+    absl::MutexLock lock(&completions_mu_);
     was_idle = completions_.empty();
     completions_.push_back(Completed{std::move(group), written, std::move(reservations)});
   }
   if (was_idle) {
-    completions_ready_.notify_one();
+    completions_ready_.Signal();
   }
 }
 
@@ -127,9 +129,10 @@ void CommitPipeline::RunCompletions() {
   std::vector<Completed> batch;
   for (;;) {
     {
-      std::unique_lock lock(completions_mu_);
-      completions_ready_.wait(lock,
-                              [this] { return completions_stopping_ || !completions_.empty(); });
+      absl::MutexLock lock(&completions_mu_);
+      while (!completions_stopping_ && completions_.empty()) {
+        completions_ready_.Wait(&completions_mu_);
+      }
       if (completions_.empty()) {
         return;
       }

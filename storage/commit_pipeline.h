@@ -16,14 +16,15 @@
 // reactor, an io_context) or do a few counter updates.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <absl/base/thread_annotations.h>
+#include <absl/synchronization/mutex.h>
 
 #include "common/status.h"
 #include "storage/shard_log.h"
@@ -56,11 +57,12 @@ class CommitPipeline {
   // Queues one atomic append. `now_ms` is the request's arrival time. `done` runs exactly once,
   // on the committer thread, after the write is durable (per the fsync mode) and readable; on a
   // failed write the offsets are abandoned (readers pass over them) and `done` gets the error.
-  void Submit(std::vector<ShardAppend> appends, int64_t now_ms, AppendCallback done);
+  void Submit(std::vector<ShardAppend> appends, int64_t now_ms, AppendCallback done)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   // Blocks until every append submitted before this call has completed: a reshard closes a
   // shard at an offset that no queued write can move any more.
-  void Drain();
+  void Drain() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   struct Request {
@@ -69,17 +71,19 @@ class CommitPipeline {
     AppendCallback done;
   };
 
-  void Run();
-  void CommitGroup(std::vector<Request>& group);
-  void RunCompletions();
+  void Run() ABSL_LOCKS_EXCLUDED(mu_);
+  void CommitGroup(std::vector<Request>& group) ABSL_LOCKS_EXCLUDED(mu_, completions_mu_);
+  void RunCompletions() ABSL_LOCKS_EXCLUDED(completions_mu_);
 
   rocksdb::DB& db_;
   const bool sync_;
 
-  std::mutex mu_;
-  std::condition_variable queued_;
-  std::vector<Request> queue_;  // guarded by mu_
-  bool stopping_ = false;       // guarded by mu_
+  // Two leaf locks, never held together nor across the write or a callback: mu_ guards the
+  // queue, completions_mu_ the committed groups waiting for their callbacks.
+  absl::Mutex mu_;
+  absl::CondVar queued_;  // signalled when the queue stops being empty, and to stop
+  std::vector<Request> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 
   // Committed groups whose callbacks the completion thread runs.
   struct Completed {
@@ -87,10 +91,10 @@ class CommitPipeline {
     Status written;
     std::vector<std::vector<Reservation>> reservations;
   };
-  std::mutex completions_mu_;
-  std::condition_variable completions_ready_;
-  std::vector<Completed> completions_;  // guarded by completions_mu_
-  bool completions_stopping_ = false;   // guarded by completions_mu_
+  absl::Mutex completions_mu_;
+  absl::CondVar completions_ready_;
+  std::vector<Completed> completions_ ABSL_GUARDED_BY(completions_mu_);
+  bool completions_stopping_ ABSL_GUARDED_BY(completions_mu_) = false;
 
   std::thread completer_;
   std::thread committer_;  // last: it uses everything above

@@ -19,10 +19,12 @@ ShardLog::ShardLog(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* handle, uint64_
       trim_offset_(trim_offset),
       last_arrival_ms_(last_arrival_ms) {}
 
-ShardLog::~ShardLog() { db_.DestroyColumnFamilyHandle(handle_).PermitUncheckedError(); }
+ShardLog::~ShardLog() {
+  db_.DestroyColumnFamilyHandle(handle_).PermitUncheckedError();
+}
 
 Reservation ShardLog::Reserve(uint32_t count, int64_t now_ms) {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   Reservation reservation;
   reservation.first_offset = next_offset_;
   reservation.arrival_ms = std::max(now_ms, last_reserved_arrival_ms_);
@@ -39,25 +41,26 @@ void ShardLog::AddToBatch(rocksdb::WriteBatch& batch, uint64_t offset,
 
 void ShardLog::Finish(const Reservation& reservation, uint32_t count) {
   std::vector<std::function<void()>> to_wake;
-  std::unique_lock lock(mu_);
-  finished_above_[reservation.first_offset] =
-      FinishedRange{reservation.first_offset + count, reservation.arrival_ms};
-  uint64_t end = committed_end_.load(std::memory_order_relaxed);
-  int64_t arrival = last_arrival_ms_.load(std::memory_order_relaxed);
-  // Advance over the gap-free prefix only: a range finished above a hole waits for the hole.
-  for (auto it = finished_above_.begin(); it != finished_above_.end() && it->first == end;
-       it = finished_above_.erase(it)) {
-    end = it->second.end;
-    arrival = std::max(arrival, it->second.arrival_ms);
+  {
+    absl::MutexLock lock(&mu_);
+    finished_above_[reservation.first_offset] =
+        FinishedRange{reservation.first_offset + count, reservation.arrival_ms};
+    uint64_t end = committed_end_.load(std::memory_order_relaxed);
+    int64_t arrival = last_arrival_ms_.load(std::memory_order_relaxed);
+    // Advance over the gap-free prefix only: a range finished above a hole waits for the hole.
+    for (auto it = finished_above_.begin(); it != finished_above_.end() && it->first == end;
+         it = finished_above_.erase(it)) {
+      end = it->second.end;
+      arrival = std::max(arrival, it->second.arrival_ms);
+    }
+    last_arrival_ms_.store(arrival, std::memory_order_release);
+    committed_end_.store(end, std::memory_order_release);
+    auto past = waiters_.lower_bound(end);
+    for (auto it = waiters_.begin(); it != past; ++it) {
+      to_wake.push_back(std::move(it->second));
+    }
+    waiters_.erase(waiters_.begin(), past);
   }
-  last_arrival_ms_.store(arrival, std::memory_order_release);
-  committed_end_.store(end, std::memory_order_release);
-  auto past = waiters_.lower_bound(end);
-  for (auto it = waiters_.begin(); it != past; ++it) {
-    to_wake.push_back(std::move(it->second));
-  }
-  waiters_.erase(waiters_.begin(), past);
-  lock.unlock();
   for (auto& wake : to_wake) {
     wake();
   }
@@ -65,7 +68,7 @@ void ShardLog::Finish(const Reservation& reservation, uint32_t count) {
 
 void ShardLog::AdoptCopiedEnd(uint64_t end, int64_t last_arrival_ms) {
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (end <= next_offset_) {
       return;
     }
@@ -78,7 +81,7 @@ void ShardLog::AdoptCopiedEnd(uint64_t end, int64_t last_arrival_ms) {
 }
 
 bool ShardLog::NotifyWhenPast(uint64_t offset, std::function<void()> wake) {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (committed_end_.load(std::memory_order_relaxed) > offset) {
     return false;
   }
@@ -110,8 +113,8 @@ StatusOr<ReadResult> ShardLog::Read(uint64_t from_offset, uint32_t max_records,
     std::optional<uint64_t> offset = DecodeOffsetKey(it->key().ToStringView());
     std::optional<StoredRecord> record = DecodeRecord(it->value().ToStringView());
     if (!offset || !record) {
-      return Status(ErrorCode::kInternalFailure, "corrupt record in shard column family " +
-                                                     handle_->GetName());
+      return Status(ErrorCode::kInternalFailure,
+                    "corrupt record in shard column family " + handle_->GetName());
     }
     uint64_t size = record->data.size() + record->partition_key.size();
     if (!result.records.empty() && bytes + size > max_bytes) {

@@ -17,9 +17,11 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
+
+#include <absl/base/thread_annotations.h>
+#include <absl/synchronization/mutex.h>
 
 #include "common/status.h"
 #include "storage/format.h"
@@ -62,11 +64,11 @@ class ShardLog {
   // Reserves `count` consecutive offsets. The arrival time is max(now_ms, the previous one), so
   // arrival times never decrease within the shard. Every Reserve() must be followed by Finish(),
   // also when the write failed, or the watermark stops there.
-  Reservation Reserve(uint32_t count, int64_t now_ms);
+  Reservation Reserve(uint32_t count, int64_t now_ms) ABSL_LOCKS_EXCLUDED(mu_);
   // Adds the record at `offset` to `batch`.
   void AddToBatch(rocksdb::WriteBatch& batch, uint64_t offset, std::string_view encoded) const;
   // Publishes [first_offset, first_offset + count) as written (or abandoned, after an error).
-  void Finish(const Reservation& reservation, uint32_t count);
+  void Finish(const Reservation& reservation, uint32_t count) ABSL_LOCKS_EXCLUDED(mu_);
 
   uint64_t committed_end() const { return committed_end_.load(std::memory_order_acquire); }
   uint64_t trim_offset() const { return trim_offset_.load(std::memory_order_acquire); }
@@ -76,13 +78,13 @@ class ShardLog {
   // Moves the log's end to `end` after records were written at explicit offsets below it (a
   // shard copied from the node that owned it): appends continue there. Only while nothing
   // appends to this shard.
-  void AdoptCopiedEnd(uint64_t end, int64_t last_arrival_ms);
+  void AdoptCopiedEnd(uint64_t end, int64_t last_arrival_ms) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Runs `wake` once, on the thread that commits, as soon as committed_end() passes `offset`;
   // returns false without keeping `wake` when it already has. This is how a subscription waits
   // for its own shard only: an append wakes the waiters of the shards it wrote, no others.
   // `wake` must not block; it is dropped unrun if the ShardLog goes away first.
-  bool NotifyWhenPast(uint64_t offset, std::function<void()> wake);
+  bool NotifyWhenPast(uint64_t offset, std::function<void()> wake) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Up to `max_records` records from `from_offset` on, stopping before `max_bytes` of data would
   // be exceeded (at least one record is returned when one is there), only below committed_end().
@@ -103,11 +105,13 @@ class ShardLog {
   rocksdb::DB& db_;
   rocksdb::ColumnFamilyHandle* const handle_;
 
-  std::mutex mu_;
-  uint64_t next_offset_;                              // guarded by mu_
-  int64_t last_reserved_arrival_ms_;                  // guarded by mu_
-  std::map<uint64_t, FinishedRange> finished_above_;  // guarded by mu_; start -> range
-  std::multimap<uint64_t, std::function<void()>> waiters_;  // guarded by mu_; offset -> wake
+  // A leaf lock: held only to reserve offsets or publish a range, never across I/O or a call
+  // out (Finish() runs the waiters' wake-ups after releasing it).
+  absl::Mutex mu_;
+  uint64_t next_offset_ ABSL_GUARDED_BY(mu_);
+  int64_t last_reserved_arrival_ms_ ABSL_GUARDED_BY(mu_);
+  std::map<uint64_t, FinishedRange> finished_above_ ABSL_GUARDED_BY(mu_);        // start -> range
+  std::multimap<uint64_t, std::function<void()>> waiters_ ABSL_GUARDED_BY(mu_);  // offset -> wake
 
   std::atomic<uint64_t> committed_end_;
   std::atomic<uint64_t> trim_offset_;

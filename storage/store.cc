@@ -1,5 +1,8 @@
 #include "storage/store.h"
 
+#include <filesystem>
+
+#include <absl/time/time.h>
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
@@ -7,14 +10,13 @@
 #include <rocksdb/write_batch.h>
 #include <rocksdb/write_buffer_manager.h>
 
-#include <filesystem>
-
 namespace riffle::storage {
 namespace {
 
 constexpr char kCatalogColumnFamily[] = "catalog";
 
-rocksdb::ColumnFamilyOptions ShardColumnFamilyOptions(const std::shared_ptr<rocksdb::Cache>& cache) {
+rocksdb::ColumnFamilyOptions ShardColumnFamilyOptions(
+    const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::ColumnFamilyOptions options;
   options.write_buffer_size = 8 * kMiB;  // per shard; the shared WriteBufferManager caps the sum
   options.compression = rocksdb::kLZ4Compression;
@@ -88,10 +90,10 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   }
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const std::string& name : names) {
-    descriptors.emplace_back(name, name == rocksdb::kDefaultColumnFamilyName ||
-                                           name == kCatalogColumnFamily
-                                       ? rocksdb::ColumnFamilyOptions()
-                                       : ShardColumnFamilyOptions(cache));
+    descriptors.emplace_back(
+        name, name == rocksdb::kDefaultColumnFamilyName || name == kCatalogColumnFamily
+                  ? rocksdb::ColumnFamilyOptions()
+                  : ShardColumnFamilyOptions(cache));
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
@@ -106,6 +108,7 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
     return FromRocks(opened);
   }
   std::unique_ptr<Store> store(new Store(options, std::unique_ptr<rocksdb::DB>(raw), cache));
+  absl::MutexLock lock(&store->cf_mu_);  // uncontended: nothing else has the store yet
   for (rocksdb::ColumnFamilyHandle* handle : handles) {
     if (handle->GetName() == kCatalogColumnFamily) {
       store->catalog_ = handle;
@@ -131,10 +134,9 @@ Store::Store(const StoreOptions& options, std::unique_ptr<rocksdb::DB> db,
 Store::~Store() {
   pipeline_.reset();
   {
-    std::lock_guard lock(sync_mu_);
-    stopping_ = true;
+    absl::MutexLock lock(&sync_mu_);
+    stopping_ = true;  // SyncLoop's Await sees it when the lock is released
   }
-  sync_cv_.notify_all();
   if (sync_thread_.joinable()) {
     sync_thread_.join();
   }
@@ -148,11 +150,13 @@ Store::~Store() {
 }
 
 void Store::SyncLoop() {
-  std::unique_lock lock(sync_mu_);
-  while (!sync_cv_.wait_for(lock, options_.fsync_interval, [this] { return stopping_; })) {
-    lock.unlock();
+  const absl::Duration interval = absl::FromChrono(options_.fsync_interval);
+  absl::MutexLock lock(&sync_mu_);
+  // Wakes when the interval has passed or as soon as ~Store sets stopping_.
+  while (!sync_mu_.AwaitWithTimeout(absl::Condition(&stopping_), interval)) {
+    sync_mu_.Unlock();
     db_->SyncWAL().PermitUncheckedError();  // a failure shows up on the next write
-    lock.lock();
+    sync_mu_.Lock();
   }
 }
 
@@ -225,7 +229,7 @@ StatusOr<std::shared_ptr<ShardLog>> Store::OpenShard(uint64_t stream_id, uint32_
 
 StatusOr<std::vector<std::shared_ptr<ShardLog>>> Store::OpenShards(
     uint64_t stream_id, const std::vector<uint32_t>& shard_ordinals) {
-  std::lock_guard lock(cf_mu_);
+  absl::MutexLock lock(&cf_mu_);
   std::vector<std::shared_ptr<ShardLog>> logs(shard_ordinals.size());
   std::vector<rocksdb::ColumnFamilyHandle*> handles(shard_ordinals.size(), nullptr);
   std::vector<std::string> names;
@@ -274,8 +278,8 @@ StatusOr<std::vector<std::shared_ptr<ShardLog>>> Store::OpenShards(
       trim_offset = it->Valid() ? DecodeOffsetKey(it->key().ToStringView()).value_or(0) : 0;
     }
     RIFFLE_RETURN_IF_ERROR(FromRocks(it->status()));
-    logs[i] = std::make_shared<ShardLog>(*db_, handles[i], next_offset, trim_offset,
-                                         last_arrival_ms);
+    logs[i] =
+        std::make_shared<ShardLog>(*db_, handles[i], next_offset, trim_offset, last_arrival_ms);
     shards_[names[i]] = logs[i];
   }
   return logs;
@@ -283,7 +287,7 @@ StatusOr<std::vector<std::shared_ptr<ShardLog>>> Store::OpenShards(
 
 Status Store::DropShard(uint64_t stream_id, uint32_t shard_ordinal) {
   const std::string name = ShardColumnFamilyName(stream_id, shard_ordinal);
-  std::lock_guard lock(cf_mu_);
+  absl::MutexLock lock(&cf_mu_);
   if (auto it = unclaimed_.find(name); it != unclaimed_.end()) {
     Status dropped = FromRocks(db_->DropColumnFamily(it->second));
     db_->DestroyColumnFamilyHandle(it->second).PermitUncheckedError();
@@ -300,7 +304,7 @@ Status Store::DropShard(uint64_t stream_id, uint32_t shard_ordinal) {
 }
 
 Status Store::DropShardsExcept(const std::set<std::string>& live) {
-  std::lock_guard lock(cf_mu_);
+  absl::MutexLock lock(&cf_mu_);
   for (auto it = unclaimed_.begin(); it != unclaimed_.end();) {
     if (live.count(it->first) != 0) {
       ++it;

@@ -7,14 +7,15 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <absl/base/thread_annotations.h>
+#include <absl/synchronization/mutex.h>
 
 #include "common/status.h"
 #include "storage/catalog_change.h"
@@ -64,27 +65,27 @@ class Store {
   // Writes records copied from another node at their own offsets (offset, EncodeRecord value),
   // synced, then moves the shard's end to `end`. Only while nothing appends to the shard.
   Status ImportRecords(uint64_t stream_id, uint32_t shard_ordinal,
-                       const std::vector<std::pair<uint64_t, std::string>>& records,
-                       uint64_t end);
+                       const std::vector<std::pair<uint64_t, std::string>>& records, uint64_t end);
 
   // The shard's log: opens the column family (creating it if missing) on first use.
-  StatusOr<std::shared_ptr<ShardLog>> OpenShard(uint64_t stream_id, uint32_t shard_ordinal);
+  StatusOr<std::shared_ptr<ShardLog>> OpenShard(uint64_t stream_id, uint32_t shard_ordinal)
+      ABSL_LOCKS_EXCLUDED(cf_mu_);
   // The same for many shards of one stream, creating the missing column families together.
   StatusOr<std::vector<std::shared_ptr<ShardLog>>> OpenShards(
-      uint64_t stream_id, const std::vector<uint32_t>& shard_ordinals);
+      uint64_t stream_id, const std::vector<uint32_t>& shard_ordinals) ABSL_LOCKS_EXCLUDED(cf_mu_);
   // Drops the shard's column family; its data goes away once every holder of the ShardLog is
   // done with it.
-  Status DropShard(uint64_t stream_id, uint32_t shard_ordinal);
+  Status DropShard(uint64_t stream_id, uint32_t shard_ordinal) ABSL_LOCKS_EXCLUDED(cf_mu_);
   // Drops every shard column family not named in `live` (left by a crash in the middle of a
   // CreateStream or DeleteStream).
-  Status DropShardsExcept(const std::set<std::string>& live);
+  Status DropShardsExcept(const std::set<std::string>& live) ABSL_LOCKS_EXCLUDED(cf_mu_);
 
   const StoreOptions& options() const { return options_; }
 
  private:
   Store(const StoreOptions& options, std::unique_ptr<rocksdb::DB> db,
         std::shared_ptr<rocksdb::Cache> cache);
-  void SyncLoop();
+  void SyncLoop() ABSL_LOCKS_EXCLUDED(sync_mu_);
 
   const StoreOptions options_;
   std::shared_ptr<rocksdb::Cache> block_cache_;
@@ -93,15 +94,16 @@ class Store {
   std::unique_ptr<CommitPipeline> pipeline_;
   CatalogPublisher publisher_;  // before db_ closes, it commits what is queued
 
-  std::mutex cf_mu_;
+  // Serializes column family creation and drops. Held across those RocksDB calls (they are
+  // rare: CreateStream, reshard, DeleteStream); no other lock is taken while it is held.
+  absl::Mutex cf_mu_;
   // Column families opened at start that no ShardLog has claimed yet.
-  std::map<std::string, rocksdb::ColumnFamilyHandle*> unclaimed_;  // guarded by cf_mu_
-  std::map<std::string, std::weak_ptr<ShardLog>> shards_;         // guarded by cf_mu_
+  std::map<std::string, rocksdb::ColumnFamilyHandle*> unclaimed_ ABSL_GUARDED_BY(cf_mu_);
+  std::map<std::string, std::weak_ptr<ShardLog>> shards_ ABSL_GUARDED_BY(cf_mu_);
 
   // kInterval: a thread that syncs the WAL every options_.fsync_interval.
-  std::mutex sync_mu_;
-  std::condition_variable sync_cv_;
-  bool stopping_ = false;  // guarded by sync_mu_
+  absl::Mutex sync_mu_;
+  bool stopping_ ABSL_GUARDED_BY(sync_mu_) = false;
   std::thread sync_thread_;
 };
 
