@@ -87,6 +87,9 @@ class Broker {
   virtual Status UpdateMaxRecordSize(const RequestContext& ctx,
                                      const UpdateMaxRecordSizeRequest& req) = 0;
   virtual StatusOr<DescribeLimitsResult> DescribeLimits(const RequestContext& ctx) = 0;
+  // The nodes serving the streams and the owner of every shard, as this node knows them. A single
+  // node is one node, "local", that owns every shard at epoch 0.
+  virtual StatusOr<ClusterDescription> DescribeCluster(const RequestContext& ctx) = 0;
 
   // Resharding (PROVISIONED streams). Each is one atomic catalog change: parents close at their
   // last record, children take the writes from then on.

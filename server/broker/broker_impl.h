@@ -161,6 +161,7 @@ class BrokerImpl final : public Broker {
   StatusOr<SubscriptionEvent> NextEvent(const RequestContext& ctx,
                                         Subscription& subscription) override;
   StatusOr<DescribeLimitsResult> DescribeLimits(const RequestContext& ctx) override;
+  StatusOr<ClusterDescription> DescribeCluster(const RequestContext& ctx) override;
   void TrimExpiredRecords() override;
   Status ApplyCatalogChange(const storage::CatalogChange& change) override;
   std::optional<ShardRef> RouteRecord(const RequestContext& ctx, const StreamRef& stream,

@@ -345,4 +345,35 @@ struct DescribeLimitsResult {
   int32_t on_demand_stream_count_limit = 50;
 };
 
+// What `riffle cluster status` shows: the nodes that serve the streams and who owns each shard.
+struct ClusterNodeInfo {
+  std::string node_id;
+  std::string grpc_addr;     // host:port of its gRPC API
+  std::string kinesis_addr;  // host:port of its Kinesis API
+  bool is_controller = false;
+  bool draining = false;  // leaving: its shards move to the other nodes first
+  int32_t shards_owned = 0;
+};
+
+struct ClusterShardInfo {
+  std::string stream_name;
+  std::string shard_id;
+  uint64_t stream_id = 0;
+  uint32_t ordinal = 0;
+  std::string owner;         // node id; empty when no node owns it (yet)
+  uint64_t epoch = 0;        // raised by every change of owner
+  std::string moving_to;     // node id while the shard moves there, else empty
+  bool owner_alive = false;  // the owner is a live member
+  // The end of the shard's readable records, when the answering node owns the shard.
+  std::optional<uint64_t> committed_end;
+};
+
+struct ClusterDescription {
+  std::string mode;                      // "single-node" | "cluster"
+  std::string cluster_name;              // empty on a single node
+  std::string node_id;                   // the node that answered ("local" on a single node)
+  std::vector<ClusterNodeInfo> nodes;    // by node id
+  std::vector<ClusterShardInfo> shards;  // by stream name, then shard id
+};
+
 }  // namespace riffle::broker

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <future>
+#include <set>
 #include <shared_mutex>
 
 namespace riffle::cluster {
@@ -268,6 +269,52 @@ StatusOr<broker::ListConsumersResult> ClusterBroker::ListStreamConsumers(
 
 StatusOr<broker::DescribeLimitsResult> ClusterBroker::DescribeLimits(const RequestContext& ctx) {
   return local_.DescribeLimits(ctx);
+}
+
+StatusOr<broker::ClusterDescription> ClusterBroker::DescribeCluster(const RequestContext& ctx) {
+  CatchUp();
+  // The streams and shards of this node's catalog, with the ends of the shards it holds.
+  RIFFLE_ASSIGN_OR_RETURN(broker::ClusterDescription out, local_.DescribeCluster(ctx));
+  ClusterView& view = node_.view();
+  const std::optional<std::string> controller = view.Controller();
+  const std::map<std::pair<uint64_t, uint32_t>, Assignment> assignments = view.Assignments();
+  std::map<std::string, int32_t> owned;
+  for (const auto& [shard, assignment] : assignments) {
+    ++owned[assignment.node_id];
+  }
+  out.mode = "cluster";
+  out.cluster_name = node_.membership().options().cluster_name;
+  out.node_id = node_.node_id();
+  out.nodes.clear();
+  std::set<std::string> alive;
+  for (const Member& member : view.Members()) {  // by node id
+    broker::ClusterNodeInfo& info = out.nodes.emplace_back();
+    info.node_id = member.node_id;
+    info.grpc_addr = member.grpc_addr;
+    info.kinesis_addr = member.kinesis_addr;
+    info.is_controller = controller == member.node_id;
+    info.draining = member.draining;
+    info.shards_owned = owned[member.node_id];
+    alive.insert(member.node_id);
+  }
+  for (broker::ClusterShardInfo& shard : out.shards) {
+    const auto it = assignments.find({shard.stream_id, shard.ordinal});
+    if (it == assignments.end()) {
+      shard.owner.clear();
+      shard.owner_alive = false;
+      shard.committed_end.reset();
+      continue;
+    }
+    const Assignment& assignment = it->second;
+    shard.owner = assignment.node_id;
+    shard.epoch = assignment.epoch;
+    shard.moving_to = assignment.moving_to;
+    shard.owner_alive = alive.contains(assignment.node_id);
+    if (assignment.node_id != out.node_id) {
+      shard.committed_end.reset();  // only the owner holds the shard's records
+    }
+  }
+  return out;
 }
 
 void ClusterBroker::PutRecordAsync(const RequestContext& ctx, const broker::PutRecordRequest& req,

@@ -79,6 +79,9 @@ class ClusterBroker final : public broker::Broker {
   Status UpdateMaxRecordSize(const broker::RequestContext& ctx,
                              const broker::UpdateMaxRecordSizeRequest& req) override;
   StatusOr<broker::DescribeLimitsResult> DescribeLimits(const broker::RequestContext& ctx) override;
+  // The members and every shard's owner from this node's view of etcd; committed ends of the
+  // shards this node owns.
+  StatusOr<broker::ClusterDescription> DescribeCluster(const broker::RequestContext& ctx) override;
   Status SplitShard(const broker::RequestContext& ctx,
                     const broker::SplitShardRequest& req) override;
   Status MergeShards(const broker::RequestContext& ctx,

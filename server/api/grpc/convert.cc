@@ -441,6 +441,33 @@ void ToProto(const broker::DescribeLimitsResult& in, v1::DescribeLimitsResponse&
   out.set_on_demand_stream_count_limit(in.on_demand_stream_count_limit);
 }
 
+void ToProto(const broker::ClusterDescription& in, v1::DescribeClusterResponse& out) {
+  out.set_mode(in.mode);
+  out.set_cluster_name(in.cluster_name);
+  out.set_node_id(in.node_id);
+  for (const broker::ClusterNodeInfo& node : in.nodes) {
+    v1::ClusterNodeStatus& o = *out.add_nodes();
+    o.set_node_id(node.node_id);
+    o.set_grpc_addr(node.grpc_addr);
+    o.set_kinesis_addr(node.kinesis_addr);
+    o.set_is_controller(node.is_controller);
+    o.set_draining(node.draining);
+    o.set_shards_owned(node.shards_owned);
+  }
+  for (const broker::ClusterShardInfo& shard : in.shards) {
+    v1::ClusterShardStatus& o = *out.add_shards();
+    o.set_stream_name(shard.stream_name);
+    o.set_shard_id(shard.shard_id);
+    o.set_owner(shard.owner);
+    o.set_epoch(shard.epoch);
+    o.set_moving_to(shard.moving_to);
+    o.set_owner_alive(shard.owner_alive);
+    if (shard.committed_end) {
+      o.set_committed_end(*shard.committed_end);
+    }
+  }
+}
+
 void ToProto(const broker::ConsumerDescription& in, v1::Consumer& out) {
   out.set_consumer_name(in.consumer_name);
   out.set_consumer_arn(in.consumer_arn);

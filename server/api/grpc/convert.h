@@ -54,6 +54,7 @@ void ToProto(const broker::ListTagsResult& in, v1::ListTagsResponse& out);
 void ToProto(const broker::EnhancedMonitoringResult& in, v1::EnhancedMonitoringResponse& out);
 void ToProto(const broker::UpdateShardCountResult& in, v1::UpdateShardCountResponse& out);
 void ToProto(const broker::DescribeLimitsResult& in, v1::DescribeLimitsResponse& out);
+void ToProto(const broker::ClusterDescription& in, v1::DescribeClusterResponse& out);
 void ToProto(const broker::ConsumerDescription& in, v1::Consumer& out);
 void ToProto(const broker::ListConsumersResult& in, v1::ListStreamConsumersResponse& out);
 // Moves the record data, as for GetRecords.

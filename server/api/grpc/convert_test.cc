@@ -277,5 +277,58 @@ TEST(GrpcConvertTest, ShardEndEventHasChildShardsAndNoContinuation) {
             "170141183460469231731687303715884105727");
 }
 
+TEST(GrpcConvertTest, ClusterDescriptionCarriesNodesShardsAndOnlyKnownEnds) {
+  broker::ClusterDescription in;
+  in.mode = "cluster";
+  in.cluster_name = "prod";
+  in.node_id = "n2";
+  in.nodes.push_back({.node_id = "n1",
+                      .grpc_addr = "10.0.0.1:50051",
+                      .kinesis_addr = "10.0.0.1:4567",
+                      .is_controller = true,
+                      .draining = false,
+                      .shards_owned = 3});
+  in.nodes.push_back({.node_id = "n2", .draining = true});
+  in.shards.push_back({.stream_name = "orders",
+                       .shard_id = "shardId-000000000000",
+                       .stream_id = 7,
+                       .ordinal = 0,
+                       .owner = "n1",
+                       .epoch = 3,
+                       .moving_to = "n2",
+                       .owner_alive = true});
+  in.shards.push_back({.stream_name = "orders",
+                       .shard_id = "shardId-000000000001",
+                       .owner = "n2",
+                       .epoch = 1,
+                       .committed_end = 0});
+  v1::DescribeClusterResponse out;
+  ToProto(in, out);
+  EXPECT_EQ(out.mode(), "cluster");
+  EXPECT_EQ(out.cluster_name(), "prod");
+  EXPECT_EQ(out.node_id(), "n2");
+  ASSERT_EQ(out.nodes_size(), 2);
+  EXPECT_EQ(out.nodes(0).node_id(), "n1");
+  EXPECT_EQ(out.nodes(0).grpc_addr(), "10.0.0.1:50051");
+  EXPECT_EQ(out.nodes(0).kinesis_addr(), "10.0.0.1:4567");
+  EXPECT_TRUE(out.nodes(0).is_controller());
+  EXPECT_FALSE(out.nodes(0).draining());
+  EXPECT_EQ(out.nodes(0).shards_owned(), 3);
+  EXPECT_FALSE(out.nodes(1).is_controller());
+  EXPECT_TRUE(out.nodes(1).draining());
+  ASSERT_EQ(out.shards_size(), 2);
+  EXPECT_EQ(out.shards(0).stream_name(), "orders");
+  EXPECT_EQ(out.shards(0).shard_id(), "shardId-000000000000");
+  EXPECT_EQ(out.shards(0).owner(), "n1");
+  EXPECT_EQ(out.shards(0).epoch(), 3u);
+  EXPECT_EQ(out.shards(0).moving_to(), "n2");
+  EXPECT_TRUE(out.shards(0).owner_alive());
+  // An end the node does not know stays absent; a known end of 0 (an empty shard) is sent.
+  EXPECT_FALSE(out.shards(0).has_committed_end());
+  EXPECT_FALSE(out.shards(1).owner_alive());
+  ASSERT_TRUE(out.shards(1).has_committed_end());
+  EXPECT_EQ(out.shards(1).committed_end(), 0u);
+}
+
 }  // namespace
 }  // namespace riffle::grpc_api

@@ -154,6 +154,9 @@ class FakeBroker final : public broker::Broker {
   StatusOr<broker::DescribeLimitsResult> DescribeLimits(const broker::RequestContext&) override {
     return Unused<broker::DescribeLimitsResult>();
   }
+  StatusOr<broker::ClusterDescription> DescribeCluster(const broker::RequestContext&) override {
+    return Unused<broker::ClusterDescription>();
+  }
   Status SplitShard(const broker::RequestContext&, const broker::SplitShardRequest& req) override {
     last_split = req;
     return Answer();

@@ -183,6 +183,12 @@ class RiffleService final : public v1::Riffle::CallbackService {
     return Done(context, Reply(broker_.DescribeLimits(ContextOf(context)), *context, *response));
   }
 
+  grpc::ServerUnaryReactor* DescribeCluster(CallbackServerContext* context,
+                                            const v1::DescribeClusterRequest* /*request*/,
+                                            v1::DescribeClusterResponse* response) override {
+    return Done(context, Reply(broker_.DescribeCluster(ContextOf(context)), *context, *response));
+  }
+
   grpc::ServerUnaryReactor* SplitShard(CallbackServerContext* context, const v1::SplitShardRequest* request,
                           v1::SplitShardResponse* /*response*/) override {
     return Done(context, ToGrpcStatus(broker_.SplitShard(ContextOf(context), FromProto(*request)),
