@@ -106,4 +106,9 @@ struct SubscribeArgs {
 // prints them, until `stop` or the shard's end (then its children go to `err`).
 Status Subscribe(client::Client& client, const Output& output, const SubscribeArgs& args);
 
+// The nodes (addresses, controller, draining, shard count) and, per stream and shard, the owner,
+// its epoch, where the shard is moving and whether the owner is alive. With `json`, one object
+// with `nodes` and `shards` arrays.
+Status ClusterStatus(client::Client& client, const Output& output);
+
 }  // namespace riffle::cli

@@ -8,6 +8,9 @@
 //   riffle tail NAME [--from trim-horizon|latest|timestamp:<RFC3339>|seq:<n>] [-f] [--shard ID]
 //   riffle consumer register|list|describe|deregister NAME [CONSUMER]   enhanced fan-out
 //   riffle subscribe NAME --consumer C --shard ID [--from ...]   records pushed until Ctrl-C
+//   riffle cluster status                          nodes, controller and the owner of every shard
+//
+// The global flags --endpoint and --json may also come after the subcommand.
 //
 // Exit status 0 on success, 1 on an error (printed as `riffle: <KinesisCode>: <message>`), and
 // CLI11's codes for bad usage.
@@ -45,6 +48,9 @@ int Fail(const riffle::Status& status) {
 int main(int argc, char** argv) {
   CLI::App app{"riffle: create streams, produce and tail records on a riffled server"};
   app.require_subcommand(1);
+  // Subcommands (created below, they inherit this) hand the flags they do not know to their
+  // parent: `riffle stream list --json` works as `riffle --json stream list`.
+  app.fallthrough();
   std::string endpoint = "127.0.0.1:50051";
   bool json = false;
   app.add_option("--endpoint", endpoint, "riffled gRPC address host:port")
@@ -140,6 +146,11 @@ int main(int argc, char** argv) {
                         "trim-horizon | latest | timestamp:<RFC3339> | seq:<n>")
       ->capture_default_str();
 
+  CLI::App* cluster = app.add_subcommand("cluster", "show the nodes serving the streams");
+  cluster->require_subcommand(1);
+  CLI::App* cluster_status = cluster->add_subcommand(
+      "status", "nodes, controller, and per shard its owner, epoch and move");
+
   CLI11_PARSE(app, argc, argv);
 
   riffle::client::Client client({.endpoint = endpoint});
@@ -185,6 +196,8 @@ int main(int argc, char** argv) {
     status = riffle::cli::DescribeConsumer(client, output, consumer_stream, consumer_name);
   } else if (deregister_consumer->parsed()) {
     status = riffle::cli::DeregisterConsumer(client, output, consumer_stream, consumer_name);
+  } else if (cluster_status->parsed()) {
+    status = riffle::cli::ClusterStatus(client, output);
   } else if (subscribe->parsed()) {
     std::signal(SIGINT, RequestStop);
     std::signal(SIGTERM, RequestStop);

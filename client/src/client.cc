@@ -577,6 +577,40 @@ StatusOr<std::vector<Consumer>> Client::ListStreamConsumers(const std::string& s
   }
 }
 
+StatusOr<ClusterStatus> Client::DescribeCluster() {
+  v1::DescribeClusterRequest request;
+  v1::DescribeClusterResponse response;
+  RIFFLE_RETURN_IF_ERROR(rpc_->Call(&v1::Riffle::Stub::DescribeCluster, request, response));
+  ClusterStatus out{
+      .mode = std::move(*response.mutable_mode()),
+      .cluster_name = std::move(*response.mutable_cluster_name()),
+      .node_id = std::move(*response.mutable_node_id()),
+  };
+  for (v1::ClusterNodeStatus& node : *response.mutable_nodes()) {
+    out.nodes.push_back(ClusterNode{
+        .node_id = std::move(*node.mutable_node_id()),
+        .grpc_addr = std::move(*node.mutable_grpc_addr()),
+        .kinesis_addr = std::move(*node.mutable_kinesis_addr()),
+        .is_controller = node.is_controller(),
+        .draining = node.draining(),
+        .shards_owned = node.shards_owned(),
+    });
+  }
+  for (v1::ClusterShardStatus& shard : *response.mutable_shards()) {
+    out.shards.push_back(ClusterShard{
+        .stream_name = std::move(*shard.mutable_stream_name()),
+        .shard_id = std::move(*shard.mutable_shard_id()),
+        .owner = std::move(*shard.mutable_owner()),
+        .epoch = shard.epoch(),
+        .moving_to = std::move(*shard.mutable_moving_to()),
+        .owner_alive = shard.owner_alive(),
+        .committed_end = shard.has_committed_end() ? std::optional<uint64_t>(shard.committed_end())
+                                                   : std::nullopt,
+    });
+  }
+  return out;
+}
+
 StatusOr<std::unique_ptr<ShardSubscription>> Client::SubscribeToShard(
     const std::string& consumer_arn, const std::string& shard_id,
     const IteratorPosition& position) {

@@ -188,6 +188,36 @@ struct SubscriptionEvent {
   bool shard_ended() const { return continuation_sequence_number.empty(); }
 };
 
+// One node of a cluster, as DescribeCluster reports it.
+struct ClusterNode {
+  std::string node_id{};
+  std::string grpc_addr{};     // host:port of its gRPC API
+  std::string kinesis_addr{};  // host:port of its Kinesis API
+  bool is_controller = false;
+  bool draining = false;  // leaving: its shards move to the other nodes first
+  int32_t shards_owned = 0;
+};
+
+// Who owns one shard.
+struct ClusterShard {
+  std::string stream_name{};
+  std::string shard_id{};
+  std::string owner{};       // node id; empty when no node owns it (yet)
+  uint64_t epoch = 0;        // raised by every change of owner
+  std::string moving_to{};   // node id while the shard moves there
+  bool owner_alive = false;  // the owner is a live member
+  // The end of the shard's readable records, when the node that answered owns the shard.
+  std::optional<uint64_t> committed_end{};
+};
+
+struct ClusterStatus {
+  std::string mode{};                  // "single-node" | "cluster"
+  std::string cluster_name{};          // empty on a single node
+  std::string node_id{};               // the node that answered ("local" on a single node)
+  std::vector<ClusterNode> nodes{};    // by node id
+  std::vector<ClusterShard> shards{};  // by stream name, then shard id
+};
+
 // An open SubscribeToShard call: the server pushes an event whenever records arrive, and an
 // empty one after 5 s without. Next() from one thread; Cancel() from any. Destroying it cancels
 // the call; the Client that opened it must outlive it.
@@ -285,6 +315,10 @@ class Client {
   StatusOr<Consumer> DescribeStreamConsumer(const std::string& stream, const std::string& consumer);
   // All of the stream's consumers, in registration order, however many pages that takes.
   StatusOr<std::vector<Consumer>> ListStreamConsumers(const std::string& stream);
+
+  // The nodes serving the streams, the controller, and the owner of every shard, as the node at
+  // the endpoint sees them. A single riffled is one node, "local", owning every shard.
+  StatusOr<ClusterStatus> DescribeCluster();
 
   // Opens a push subscription of `consumer_arn` to one shard from `position`, and waits for its
   // first event (sent at once, records or not), so a bad argument, an unknown consumer or shard
