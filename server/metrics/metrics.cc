@@ -1,10 +1,12 @@
 #include "server/metrics/metrics.h"
 
+#include <prometheus/collectable.h>
 #include <prometheus/counter.h>
 #include <prometheus/exposer.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
+#include <prometheus/metric_family.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
@@ -36,6 +38,57 @@ const Histogram::BucketBoundaries& LatencyBuckets() {
   return *buckets;
 }
 
+// The riffle_cluster_* gauges, built from the source at each collection: they describe the
+// cluster as it is at the scrape, and a node that leaves the cluster leaves them.
+class ClusterCollectable final : public prometheus::Collectable {
+ public:
+  void SetSource(std::function<ClusterGauges()> source) {
+    std::lock_guard lock(mu_);
+    source_ = std::move(source);
+  }
+
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    std::lock_guard lock(mu_);  // held across the call: SetSource waits for it
+    if (!source_) {
+      return {};
+    }
+    const ClusterGauges gauges = source_();
+    std::vector<prometheus::MetricFamily> out;
+    out.push_back(Gauge1("riffle_cluster_nodes", "Live members of the cluster",
+                         static_cast<double>(gauges.nodes)));
+    out.push_back(Gauge1("riffle_cluster_is_controller",
+                         "1 if this node is the cluster's controller, else 0",
+                         gauges.is_controller ? 1 : 0));
+    out.push_back(Gauge1("riffle_cluster_lease_valid",
+                         "1 while this node's etcd lease holds (it may serve), else 0",
+                         gauges.lease_valid ? 1 : 0));
+    prometheus::MetricFamily owned{.name = "riffle_cluster_shards_owned",
+                                   .help = "Shards each node owns, as this node sees etcd",
+                                   .type = prometheus::MetricType::Gauge};
+    for (const auto& [node, count] : gauges.shards_owned) {
+      prometheus::ClientMetric metric;
+      metric.label.push_back({.name = "node", .value = node});
+      metric.gauge.value = static_cast<double>(count);
+      owned.metric.push_back(std::move(metric));
+    }
+    out.push_back(std::move(owned));
+    return out;
+  }
+
+ private:
+  static prometheus::MetricFamily Gauge1(std::string name, std::string help, double value) {
+    prometheus::MetricFamily family{
+        .name = std::move(name), .help = std::move(help), .type = prometheus::MetricType::Gauge};
+    prometheus::ClientMetric metric;
+    metric.gauge.value = value;
+    family.metric.push_back(std::move(metric));
+    return family;
+  }
+
+  mutable std::mutex mu_;
+  std::function<ClusterGauges()> source_;  // guarded by mu_
+};
+
 // The series of one label set, looked up once and then reused: Family::Add takes a lock and
 // hashes the labels, too much for every request.
 struct Series {
@@ -52,6 +105,7 @@ class MetricsImpl final : public MetricsServer {
  public:
   MetricsImpl()
       : registry_(std::make_shared<prometheus::Registry>()),
+        cluster_(std::make_shared<ClusterCollectable>()),
         incoming_bytes_(prometheus::BuildCounter()
                             .Name("riffle_incoming_bytes_total")
                             .Help("Bytes put into the stream (CloudWatch IncomingBytes)")
@@ -104,6 +158,7 @@ class MetricsImpl final : public MetricsServer {
                                                         " for metrics: " + e.what());
     }
     exposer_->RegisterCollectable(registry_);
+    exposer_->RegisterCollectable(cluster_);
     std::vector<int> ports = exposer_->GetListeningPorts();
     port_ = ports.empty() ? 0 : ports.front();
     return Status();
@@ -112,7 +167,15 @@ class MetricsImpl final : public MetricsServer {
   int port() const override { return port_; }
 
   std::string Render() const override {
-    return prometheus::TextSerializer().Serialize(registry_->Collect());
+    std::vector<prometheus::MetricFamily> families = registry_->Collect();
+    for (prometheus::MetricFamily& family : cluster_->Collect()) {
+      families.push_back(std::move(family));
+    }
+    return prometheus::TextSerializer().Serialize(families);
+  }
+
+  void SetClusterSource(std::function<ClusterGauges()> source) override {
+    cluster_->SetSource(std::move(source));
   }
 
   void RecordsWritten(const broker::ShardTraffic& t) override {
@@ -197,6 +260,7 @@ class MetricsImpl final : public MetricsServer {
   }
 
   std::shared_ptr<prometheus::Registry> registry_;
+  std::shared_ptr<ClusterCollectable> cluster_;
   Family<Counter>& incoming_bytes_;
   Family<Counter>& incoming_records_;
   Family<Counter>& outgoing_bytes_;

@@ -1,11 +1,16 @@
 // Prometheus metrics of riffled: the Kinesis CloudWatch stream metrics (IncomingBytes,
 // IncomingRecords, GetRecords.Bytes, GetRecords.IteratorAgeMilliseconds, PutRecord.Latency,
 // WriteProvisionedThroughputExceeded, ...) under Prometheus names, labelled by stream; and,
-// for streams with enhanced monitoring enabled, the same per shard.
+// for streams with enhanced monitoring enabled, the same per shard. A node of a cluster adds
+// riffle_cluster_nodes, riffle_cluster_is_controller, riffle_cluster_lease_valid and
+// riffle_cluster_shards_owned{node}, read at each scrape from a source riffled sets.
 //
 // Thread-safe. Serves /metrics on its own port through the prometheus-cpp pull exposer.
 #pragma once
 
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -13,6 +18,14 @@
 #include "server/broker/observer.h"
 
 namespace riffle::metrics {
+
+// A cluster node's state as the riffle_cluster_* gauges show it.
+struct ClusterGauges {
+  int64_t nodes = 0;                            // live members
+  bool is_controller = false;                   // this node holds the controller key
+  bool lease_valid = false;                     // this node's lease deadline holds: it may serve
+  std::map<std::string, int64_t> shards_owned;  // by node id
+};
 
 class MetricsServer : public broker::Observer {
  public:
@@ -22,6 +35,10 @@ class MetricsServer : public broker::Observer {
   virtual int port() const = 0;
   // The exposition text, as a scrape would see it.
   virtual std::string Render() const = 0;
+  // The source of the riffle_cluster_* gauges, called at each scrape (nullptr, the default: no
+  // cluster series). Waits for a scrape in progress, so the previous source is not called again
+  // once this returns.
+  virtual void SetClusterSource(std::function<ClusterGauges()> source) = 0;
 };
 
 }  // namespace riffle::metrics

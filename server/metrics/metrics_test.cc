@@ -48,5 +48,24 @@ TEST(MetricsTest, CallsAreTimedByOperationAndOutcome) {
   EXPECT_THAT(text, HasSubstr("riffle_operation_latency_seconds_count{operation=\"PutRecord\",stream=\"s\"} 2"));
 }
 
+TEST(MetricsTest, ClusterGaugesComeFromTheSourceOnlyWhileOneIsSet) {
+  auto metrics = Counting();
+  EXPECT_THAT(metrics->Render(), Not(HasSubstr("riffle_cluster_")));
+  metrics->SetClusterSource([] {
+    return ClusterGauges{.nodes = 3,
+                         .is_controller = true,
+                         .lease_valid = true,
+                         .shards_owned = {{"n1", 2}, {"n2", 4}}};
+  });
+  std::string text = metrics->Render();
+  EXPECT_THAT(text, HasSubstr("riffle_cluster_nodes 3"));
+  EXPECT_THAT(text, HasSubstr("riffle_cluster_is_controller 1"));
+  EXPECT_THAT(text, HasSubstr("riffle_cluster_lease_valid 1"));
+  EXPECT_THAT(text, HasSubstr("riffle_cluster_shards_owned{node=\"n1\"} 2"));
+  EXPECT_THAT(text, HasSubstr("riffle_cluster_shards_owned{node=\"n2\"} 4"));
+  metrics->SetClusterSource(nullptr);
+  EXPECT_THAT(metrics->Render(), Not(HasSubstr("riffle_cluster_")));
+}
+
 }  // namespace
 }  // namespace riffle::metrics

@@ -139,6 +139,20 @@ int Run(const Flags& flags) {
     cluster_node->Attach(**local_broker);
     cluster_broker =
         std::make_unique<cluster::ClusterBroker>(**local_broker, *cluster_node, **store);
+    (*metrics)->SetClusterSource([node = cluster_node.get()] {
+      metrics::ClusterGauges gauges;
+      const std::vector<cluster::Member> members = node->view().Members();
+      gauges.nodes = static_cast<int64_t>(members.size());
+      gauges.is_controller = node->membership().IsController();
+      gauges.lease_valid = node->membership().Serving();
+      for (const cluster::Member& member : members) {
+        gauges.shards_owned[member.node_id] = 0;  // a node without shards shows 0
+      }
+      for (const auto& [shard, assignment] : node->view().Assignments()) {
+        ++gauges.shards_owned[assignment.node_id];
+      }
+      return gauges;
+    });
   }
   broker::Broker* broker = cluster_broker ? cluster_broker.get() : local_broker->get();
   kinesis_http::HttpServerOptions http_options;
@@ -182,6 +196,7 @@ int Run(const Flags& flags) {
   (*store)->pipeline().Drain();
   http->reset();
   grpc->reset();
+  (*metrics)->SetClusterSource(nullptr);  // before the node it reads goes
   cluster_broker.reset();  // stops moving shards
   if (cluster_node) {
     cluster_node->Leave();  // the member key goes now, not when the lease runs out
