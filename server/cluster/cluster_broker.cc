@@ -40,7 +40,7 @@ ClusterBroker::ClusterBroker(broker::Broker& local, ClusterNode& node, storage::
 
 ClusterBroker::~ClusterBroker() { node_.SetTopologyListener(nullptr); }
 
-PeerClient* ClusterBroker::Peer(const std::string& node_id) {
+std::shared_ptr<PeerClient> ClusterBroker::Peer(const std::string& node_id) {
   std::optional<Member> member = node_.view().FindMember(node_id);
   if (!member || member->grpc_addr.empty()) {
     return nullptr;
@@ -49,11 +49,11 @@ PeerClient* ClusterBroker::Peer(const std::string& node_id) {
   PeerEntry& entry = peers_[node_id];
   if (!entry.client || entry.grpc_addr != member->grpc_addr) {
     entry.grpc_addr = member->grpc_addr;
-    entry.client = std::make_unique<PeerClient>(
+    entry.client = std::make_shared<PeerClient>(
         NewPeerChannel(member->grpc_addr),
         PeerClientOptions{.name = "node " + node_id + " (" + member->grpc_addr + ")"});
   }
-  return entry.client.get();
+  return entry.client;
 }
 
 StatusOr<ClusterBroker::Target> ClusterBroker::OwnerOf(const broker::ShardRef& shard,
@@ -76,7 +76,7 @@ StatusOr<ClusterBroker::Target> ClusterBroker::OwnerOf(const broker::ShardRef& s
     }
     return Target{nullptr};
   }
-  PeerClient* peer = Peer(assignment->node_id);
+  std::shared_ptr<PeerClient> peer = Peer(assignment->node_id);
   if (peer == nullptr) {
     return Unavailable(fmt::format("{} is on node {}, which is down; it is unavailable until "
                                    "that node returns",
@@ -104,7 +104,7 @@ StatusOr<ClusterBroker::Target> ClusterBroker::Controller() {
     return Target{nullptr};
   }
   std::optional<std::string> controller = node_.view().Controller();
-  PeerClient* peer = controller ? Peer(*controller) : nullptr;
+  std::shared_ptr<PeerClient> peer = controller ? Peer(*controller) : nullptr;
   if (peer == nullptr) {
     return Unavailable("the cluster has no controller at the moment; try again");
   }

@@ -117,7 +117,7 @@ class ClusterBroker final : public broker::Broker {
  private:
   // Who runs a request for one shard: this node (peer == nullptr) or a peer; or why nobody can.
   struct Target {
-    PeerClient* peer = nullptr;
+    std::shared_ptr<PeerClient> peer;  // shared: a peer's address may change meanwhile
   };
   enum class Access { kRead, kWrite };
   StatusOr<Target> OwnerOf(const broker::ShardRef& shard, Access access);
@@ -125,7 +125,7 @@ class ClusterBroker final : public broker::Broker {
   // `shard` now, with the mover's gate held so no seal comes in between; else its error.
   Status WriteLocally(const broker::ShardRef& shard, const std::function<void()>& write);
   StatusOr<Target> Controller();
-  PeerClient* Peer(const std::string& node_id);
+  std::shared_ptr<PeerClient> Peer(const std::string& node_id);
   // Runs a catalog write where it may run: here on the controller, else on the controller.
   template <typename Result, typename Local, typename Remote>
   Result CatalogWrite(Local local, Remote remote);
@@ -141,7 +141,7 @@ class ClusterBroker final : public broker::Broker {
   std::mutex peers_mu_;
   struct PeerEntry {
     std::string grpc_addr;
-    std::unique_ptr<PeerClient> client;
+    std::shared_ptr<PeerClient> client;
   };
   std::map<std::string, PeerEntry> peers_;  // guarded by peers_mu_; by node id
 

@@ -17,7 +17,7 @@ constexpr int64_t kCopyPageRecords = 10'000;
 }  // namespace
 
 ShardMover::ShardMover(ClusterNode& node, storage::Store& store,
-                       std::function<PeerClient*(const std::string&)> peer_of)
+                       std::function<std::shared_ptr<PeerClient>(const std::string&)> peer_of)
     : node_(node), store_(store), peer_of_(std::move(peer_of)), thread_([this] { Run(); }) {}
 
 ShardMover::~ShardMover() {
@@ -139,7 +139,7 @@ Status ShardMover::Copy(const broker::ShardRef& shard, const Assignment& assignm
   if (from >= seal.end) {
     return Status();  // copied before (a retry after the final transaction failed)
   }
-  PeerClient* source = peer_of_(assignment.node_id);
+  std::shared_ptr<PeerClient> source = peer_of_(assignment.node_id);
   if (source == nullptr) {
     return Status(ErrorCode::kServiceUnavailable, "the source node is down");
   }

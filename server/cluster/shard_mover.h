@@ -37,7 +37,7 @@ class ShardMover {
  public:
   // `peer_of` finds the client of a node (nullptr if it is down).
   ShardMover(ClusterNode& node, storage::Store& store,
-             std::function<PeerClient*(const std::string&)> peer_of);
+             std::function<std::shared_ptr<PeerClient>(const std::string&)> peer_of);
   ~ShardMover();
 
   // Makes the mover look at the cluster now (the view changed) instead of at its next round.
@@ -63,7 +63,7 @@ class ShardMover {
 
   ClusterNode& node_;
   storage::Store& store_;
-  const std::function<PeerClient*(const std::string&)> peer_of_;
+  const std::function<std::shared_ptr<PeerClient>(const std::string&)> peer_of_;
 
   std::shared_mutex write_gate_;
   std::map<broker::ShardRef, uint64_t> sealed_;  // guarded by write_gate_; shard -> epoch
