@@ -44,6 +44,9 @@ struct Flags {
   std::string cluster_name = "default";
   int replication_factor = 1;
   int drain_s = 10;
+  // The web console's port (0: off). Accepted now so that deployments and scripts can name it;
+  // the console itself is not in this version, which says so at start.
+  int console_port = 8080;
 };
 
 std::vector<std::string> SplitList(const std::string& text) {
@@ -178,6 +181,10 @@ int Run(const Flags& flags) {
     spdlog::error("cannot write the ports file {}", flags.ports_file);
     return 1;
   }
+  if (flags.console_port != 0) {
+    spdlog::info("the web console is not part of this version; --console-port {} is reserved",
+                 flags.console_port);
+  }
   spdlog::info(
       "riffled ready data_dir={} kinesis={}:{} grpc={}:{} metrics={}:{} fsync={} shard_quotas={}",
       flags.data_dir, flags.bind, (*http)->port(), flags.bind, (*grpc)->port(), flags.bind,
@@ -265,6 +272,10 @@ int main(int argc, char** argv) {
   app.add_option("--cluster-name", flags.cluster_name,
                  "cluster mode: prefix of every etcd key, so clusters can share one etcd")
       ->capture_default_str();
+  app.add_option("--console-port", flags.console_port,
+                 "web console port (0: off); reserved: the console is not in this version")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
   app.add_option("--drain-s", flags.drain_s,
                  "cluster mode: on SIGTERM, how long to wait for this node's shards to move away")
       ->capture_default_str()
