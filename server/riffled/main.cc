@@ -181,6 +181,11 @@ int Run(const Flags& flags) {
     spdlog::error("cannot write the ports file {}", flags.ports_file);
     return 1;
   }
+  if (cluster_node && flags.replication_factor > 1) {
+    spdlog::warn("--replication-factor {}: this version keeps one copy of each shard (on its "
+                 "owner); replication comes with the next version",
+                 flags.replication_factor);
+  }
   if (flags.console_port != 0) {
     spdlog::info("the web console is not part of this version; --console-port {} is reserved",
                  flags.console_port);
