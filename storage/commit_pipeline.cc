@@ -107,17 +107,23 @@ void CommitPipeline::CommitGroup(std::vector<Request>& group) {
     absl::MutexLock lock(&mu_);
     more_queued = !queue_.empty();
   }
-  if (!more_queued) {
+  bool handed_over = false;
+  bool was_idle = false;
+  {
+    absl::MutexLock lock(&completions_mu_);
+    // Callbacks run in submission order: inline only when no earlier group's callbacks are
+    // still queued or running on the completion thread (Drain() relies on it).
+    if (more_queued || !completions_.empty() || completions_running_) {
+      was_idle = completions_.empty() && !completions_running_;
+      completions_.push_back(Completed{std::move(group), written, std::move(reservations)});
+      handed_over = true;
+    }
+  }
+  if (!handed_over) {
     for (size_t i = 0; i < group.size(); ++i) {
       group[i].done(written, reservations[i]);
     }
     return;
-  }
-  bool was_idle = false;
-  {
-    absl::MutexLock lock(&completions_mu_);
-    was_idle = completions_.empty();
-    completions_.push_back(Completed{std::move(group), written, std::move(reservations)});
   }
   if (was_idle) {
     completions_ready_.Signal();
@@ -137,6 +143,7 @@ void CommitPipeline::RunCompletions() {
         return;
       }
       batch.swap(completions_);
+      completions_running_ = true;
     }
     for (Completed& completed : batch) {
       for (size_t i = 0; i < completed.group.size(); ++i) {
@@ -144,6 +151,8 @@ void CommitPipeline::RunCompletions() {
       }
     }
     batch.clear();
+    absl::MutexLock lock(&completions_mu_);
+    completions_running_ = false;
   }
 }
 

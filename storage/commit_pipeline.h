@@ -7,10 +7,10 @@
 // Order: requests commit in the order Submit() was called, so two appends to one shard get
 // offsets in that order, and every record of one request is in one atomic write.
 //
-// Callbacks: when nothing else is queued, the committer runs a group's callbacks itself (one
-// thread hop less for a lone writer); when more appends wait, it hands them to a completion
-// thread and starts the next write at once, so answering one group (gRPC sends its reply
-// inline) overlaps the next group's fsync.
+// Callbacks run in submission order. When nothing else is queued or still being answered, the
+// committer runs a group's callbacks itself (one thread hop less for a lone writer); when more
+// appends wait, it hands them to a completion thread and starts the next write at once, so
+// answering one group (gRPC sends its reply inline) overlaps the next group's fsync.
 //
 // Thread-safe. Callbacks must not block: they hand results to the caller's executor (a gRPC
 // reactor, an io_context) or do a few counter updates.
@@ -55,8 +55,9 @@ class CommitPipeline {
   CommitPipeline& operator=(const CommitPipeline&) = delete;
 
   // Queues one atomic append. `now_ms` is the request's arrival time. `done` runs exactly once,
-  // on the committer thread, after the write is durable (per the fsync mode) and readable; on a
-  // failed write the offsets are abandoned (readers pass over them) and `done` gets the error.
+  // on the committer or the completion thread, after the write is durable (per the fsync mode)
+  // and readable; on a failed write the offsets are abandoned (readers pass over them) and
+  // `done` gets the error.
   void Submit(std::vector<ShardAppend> appends, int64_t now_ms, AppendCallback done)
       ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -95,6 +96,8 @@ class CommitPipeline {
   absl::CondVar completions_ready_;
   std::vector<Completed> completions_ ABSL_GUARDED_BY(completions_mu_);
   bool completions_stopping_ ABSL_GUARDED_BY(completions_mu_) = false;
+  // The completion thread is running a batch it took: later callbacks must wait behind it.
+  bool completions_running_ ABSL_GUARDED_BY(completions_mu_) = false;
 
   std::thread completer_;
   std::thread committer_;  // last: it uses everything above
