@@ -64,7 +64,8 @@ class ClusterCollectable final : public prometheus::Collectable {
                          gauges.lease_valid ? 1 : 0));
     prometheus::MetricFamily owned{.name = "riffle_cluster_shards_owned",
                                    .help = "Shards each node owns, as this node sees etcd",
-                                   .type = prometheus::MetricType::Gauge};
+                                   .type = prometheus::MetricType::Gauge,
+                                   .metric = {}};
     for (const auto& [node, count] : gauges.shards_owned) {
       prometheus::ClientMetric metric;
       metric.label.push_back({.name = "node", .value = node});
@@ -77,8 +78,10 @@ class ClusterCollectable final : public prometheus::Collectable {
 
  private:
   static prometheus::MetricFamily Gauge1(std::string name, std::string help, double value) {
-    prometheus::MetricFamily family{
-        .name = std::move(name), .help = std::move(help), .type = prometheus::MetricType::Gauge};
+    prometheus::MetricFamily family{.name = std::move(name),
+                                    .help = std::move(help),
+                                    .type = prometheus::MetricType::Gauge,
+                                    .metric = {}};
     prometheus::ClientMetric metric;
     metric.gauge.value = value;
     family.metric.push_back(std::move(metric));

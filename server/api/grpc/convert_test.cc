@@ -288,7 +288,10 @@ TEST(GrpcConvertTest, ClusterDescriptionCarriesNodesShardsAndOnlyKnownEnds) {
                       .is_controller = true,
                       .draining = false,
                       .shards_owned = 3});
-  in.nodes.push_back({.node_id = "n2", .draining = true});
+  broker::ClusterNodeInfo draining_node;
+  draining_node.node_id = "n2";
+  draining_node.draining = true;
+  in.nodes.push_back(draining_node);
   in.shards.push_back({.stream_name = "orders",
                        .shard_id = "shardId-000000000000",
                        .stream_id = 7,
@@ -296,12 +299,15 @@ TEST(GrpcConvertTest, ClusterDescriptionCarriesNodesShardsAndOnlyKnownEnds) {
                        .owner = "n1",
                        .epoch = 3,
                        .moving_to = "n2",
-                       .owner_alive = true});
-  in.shards.push_back({.stream_name = "orders",
-                       .shard_id = "shardId-000000000001",
-                       .owner = "n2",
-                       .epoch = 1,
-                       .committed_end = 0});
+                       .owner_alive = true,
+                       .committed_end = std::nullopt});
+  broker::ClusterShardInfo owned_here;
+  owned_here.stream_name = "orders";
+  owned_here.shard_id = "shardId-000000000001";
+  owned_here.owner = "n2";
+  owned_here.epoch = 1;
+  owned_here.committed_end = 0;
+  in.shards.push_back(owned_here);
   v1::DescribeClusterResponse out;
   ToProto(in, out);
   EXPECT_EQ(out.mode(), "cluster");
