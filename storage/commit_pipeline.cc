@@ -19,13 +19,13 @@ CommitPipeline::CommitPipeline(rocksdb::DB& db, bool sync)
 
 CommitPipeline::~CommitPipeline() {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
   queued_.Signal();
   committer_.join();
   {
-    absl::MutexLock lock(&completions_mu_);
+    MutexLock lock(&completions_mu_);
     completions_stopping_ = true;
   }
   completions_ready_.Signal();
@@ -35,7 +35,7 @@ CommitPipeline::~CommitPipeline() {
 void CommitPipeline::Submit(std::vector<ShardAppend> appends, int64_t now_ms, AppendCallback done) {
   bool was_idle = false;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     was_idle = queue_.empty();
     queue_.push_back(Request{std::move(appends), now_ms, std::move(done)});
   }
@@ -58,7 +58,7 @@ void CommitPipeline::Run() {
   std::vector<Request> group;
   for (;;) {
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       while (!stopping_ && queue_.empty()) {
         queued_.Wait(&mu_);
       }
@@ -104,13 +104,13 @@ void CommitPipeline::CommitGroup(std::vector<Request>& group) {
   }
   bool more_queued = false;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     more_queued = !queue_.empty();
   }
   bool handed_over = false;
   bool was_idle = false;
   {
-    absl::MutexLock lock(&completions_mu_);
+    MutexLock lock(&completions_mu_);
     // Callbacks run in submission order: inline only when no earlier group's callbacks are
     // still queued or running on the completion thread (Drain() relies on it).
     if (more_queued || !completions_.empty() || completions_running_) {
@@ -135,7 +135,7 @@ void CommitPipeline::RunCompletions() {
   std::vector<Completed> batch;
   for (;;) {
     {
-      absl::MutexLock lock(&completions_mu_);
+      MutexLock lock(&completions_mu_);
       while (!completions_stopping_ && completions_.empty()) {
         completions_ready_.Wait(&completions_mu_);
       }
@@ -151,7 +151,7 @@ void CommitPipeline::RunCompletions() {
       }
     }
     batch.clear();
-    absl::MutexLock lock(&completions_mu_);
+    MutexLock lock(&completions_mu_);
     completions_running_ = false;
   }
 }

@@ -24,8 +24,8 @@
 #include <vector>
 
 #include <absl/base/thread_annotations.h>
-#include <absl/synchronization/mutex.h>
 
+#include "common/mutex.h"
 #include "common/status.h"
 #include "storage/shard_log.h"
 
@@ -81,8 +81,8 @@ class CommitPipeline {
 
   // Two leaf locks, never held together nor across the write or a callback: mu_ guards the
   // queue, completions_mu_ the committed groups waiting for their callbacks.
-  absl::Mutex mu_;
-  absl::CondVar queued_;  // signalled when the queue stops being empty, and to stop
+  Mutex mu_;
+  CondVar queued_;  // signalled when the queue stops being empty, and to stop
   std::vector<Request> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 
@@ -92,8 +92,8 @@ class CommitPipeline {
     Status written;
     std::vector<std::vector<Reservation>> reservations;
   };
-  absl::Mutex completions_mu_;
-  absl::CondVar completions_ready_;
+  Mutex completions_mu_;
+  CondVar completions_ready_;
   std::vector<Completed> completions_ ABSL_GUARDED_BY(completions_mu_);
   bool completions_stopping_ ABSL_GUARDED_BY(completions_mu_) = false;
   // The completion thread is running a batch it took: later callbacks must wait behind it.

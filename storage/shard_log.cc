@@ -24,7 +24,7 @@ ShardLog::~ShardLog() {
 }
 
 Reservation ShardLog::Reserve(uint32_t count, int64_t now_ms) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   Reservation reservation;
   reservation.first_offset = next_offset_;
   reservation.arrival_ms = std::max(now_ms, last_reserved_arrival_ms_);
@@ -42,7 +42,7 @@ void ShardLog::AddToBatch(rocksdb::WriteBatch& batch, uint64_t offset,
 void ShardLog::Finish(const Reservation& reservation, uint32_t count) {
   std::vector<std::function<void()>> to_wake;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     finished_above_[reservation.first_offset] =
         FinishedRange{reservation.first_offset + count, reservation.arrival_ms};
     uint64_t end = committed_end_.load(std::memory_order_relaxed);
@@ -68,7 +68,7 @@ void ShardLog::Finish(const Reservation& reservation, uint32_t count) {
 
 void ShardLog::AdoptCopiedEnd(uint64_t end, int64_t last_arrival_ms) {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (end <= next_offset_) {
       return;
     }
@@ -81,7 +81,7 @@ void ShardLog::AdoptCopiedEnd(uint64_t end, int64_t last_arrival_ms) {
 }
 
 bool ShardLog::NotifyWhenPast(uint64_t offset, std::function<void()> wake) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (committed_end_.load(std::memory_order_relaxed) > offset) {
     return false;
   }

@@ -21,8 +21,8 @@
 #include <vector>
 
 #include <absl/base/thread_annotations.h>
-#include <absl/synchronization/mutex.h>
 
+#include "common/mutex.h"
 #include "common/status.h"
 #include "storage/format.h"
 
@@ -107,7 +107,7 @@ class ShardLog {
 
   // A leaf lock: held only to reserve offsets or publish a range, never across I/O or a call
   // out (Finish() runs the waiters' wake-ups after releasing it).
-  absl::Mutex mu_;
+  Mutex mu_;
   uint64_t next_offset_ ABSL_GUARDED_BY(mu_);
   int64_t last_reserved_arrival_ms_ ABSL_GUARDED_BY(mu_);
   std::map<uint64_t, FinishedRange> finished_above_ ABSL_GUARDED_BY(mu_);        // start -> range

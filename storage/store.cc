@@ -1,8 +1,8 @@
 #include "storage/store.h"
 
+#include <chrono>
 #include <filesystem>
 
-#include <absl/time/time.h>
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
@@ -108,7 +108,7 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
     return FromRocks(opened);
   }
   std::unique_ptr<Store> store(new Store(options, std::unique_ptr<rocksdb::DB>(raw), cache));
-  absl::MutexLock lock(&store->cf_mu_);  // uncontended: nothing else has the store yet
+  MutexLock lock(&store->cf_mu_);  // uncontended: nothing else has the store yet
   for (rocksdb::ColumnFamilyHandle* handle : handles) {
     if (handle->GetName() == kCatalogColumnFamily) {
       store->catalog_ = handle;
@@ -134,9 +134,10 @@ Store::Store(const StoreOptions& options, std::unique_ptr<rocksdb::DB> db,
 Store::~Store() {
   pipeline_.reset();
   {
-    absl::MutexLock lock(&sync_mu_);
-    stopping_ = true;  // SyncLoop's Await sees it when the lock is released
+    MutexLock lock(&sync_mu_);
+    stopping_ = true;
   }
+  sync_cv_.SignalAll();
   if (sync_thread_.joinable()) {
     sync_thread_.join();
   }
@@ -150,10 +151,15 @@ Store::~Store() {
 }
 
 void Store::SyncLoop() {
-  const absl::Duration interval = absl::FromChrono(options_.fsync_interval);
-  absl::MutexLock lock(&sync_mu_);
-  // Wakes when the interval has passed or as soon as ~Store sets stopping_.
-  while (!sync_mu_.AwaitWithTimeout(absl::Condition(&stopping_), interval)) {
+  MutexLock lock(&sync_mu_);
+  for (;;) {
+    const auto due = std::chrono::steady_clock::now() + options_.fsync_interval;
+    while (!stopping_ && !sync_cv_.WaitWithDeadline(&sync_mu_, due)) {
+      // woken early without stopping_: wait out the interval
+    }
+    if (stopping_) {
+      return;
+    }
     sync_mu_.Unlock();
     db_->SyncWAL().PermitUncheckedError();  // a failure shows up on the next write
     sync_mu_.Lock();
@@ -229,7 +235,7 @@ StatusOr<std::shared_ptr<ShardLog>> Store::OpenShard(uint64_t stream_id, uint32_
 
 StatusOr<std::vector<std::shared_ptr<ShardLog>>> Store::OpenShards(
     uint64_t stream_id, const std::vector<uint32_t>& shard_ordinals) {
-  absl::MutexLock lock(&cf_mu_);
+  MutexLock lock(&cf_mu_);
   std::vector<std::shared_ptr<ShardLog>> logs(shard_ordinals.size());
   std::vector<rocksdb::ColumnFamilyHandle*> handles(shard_ordinals.size(), nullptr);
   std::vector<std::string> names;
@@ -287,7 +293,7 @@ StatusOr<std::vector<std::shared_ptr<ShardLog>>> Store::OpenShards(
 
 Status Store::DropShard(uint64_t stream_id, uint32_t shard_ordinal) {
   const std::string name = ShardColumnFamilyName(stream_id, shard_ordinal);
-  absl::MutexLock lock(&cf_mu_);
+  MutexLock lock(&cf_mu_);
   if (auto it = unclaimed_.find(name); it != unclaimed_.end()) {
     Status dropped = FromRocks(db_->DropColumnFamily(it->second));
     db_->DestroyColumnFamilyHandle(it->second).PermitUncheckedError();
@@ -304,7 +310,7 @@ Status Store::DropShard(uint64_t stream_id, uint32_t shard_ordinal) {
 }
 
 Status Store::DropShardsExcept(const std::set<std::string>& live) {
-  absl::MutexLock lock(&cf_mu_);
+  MutexLock lock(&cf_mu_);
   for (auto it = unclaimed_.begin(); it != unclaimed_.end();) {
     if (live.count(it->first) != 0) {
       ++it;

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include <absl/base/thread_annotations.h>
-#include <absl/synchronization/mutex.h>
 
+#include "common/mutex.h"
 #include "common/status.h"
 #include "storage/catalog_change.h"
 #include "storage/commit_pipeline.h"
@@ -96,13 +96,14 @@ class Store {
 
   // Serializes column family creation and drops. Held across those RocksDB calls (they are
   // rare: CreateStream, reshard, DeleteStream); no other lock is taken while it is held.
-  absl::Mutex cf_mu_;
+  Mutex cf_mu_;
   // Column families opened at start that no ShardLog has claimed yet.
   std::map<std::string, rocksdb::ColumnFamilyHandle*> unclaimed_ ABSL_GUARDED_BY(cf_mu_);
   std::map<std::string, std::weak_ptr<ShardLog>> shards_ ABSL_GUARDED_BY(cf_mu_);
 
   // kInterval: a thread that syncs the WAL every options_.fsync_interval.
-  absl::Mutex sync_mu_;
+  Mutex sync_mu_;
+  CondVar sync_cv_;
   bool stopping_ ABSL_GUARDED_BY(sync_mu_) = false;
   std::thread sync_thread_;
 };
