@@ -4,18 +4,32 @@
 // (tags, monitoring, encryption, mode, record size), retention.cc and reshard.cc; the data
 // plane in records.cc; consumers and subscriptions in consumers.cc; a cluster's hooks in
 // catalog_mirror.cc and routing.cc.
+//
+// Locks, outermost first: a thread that holds one takes only locks below it in this list.
+//   BrokerImpl::create_mu_    CreateStream, DeleteStream, a cluster's catalog changes
+//   Stream::control_mu        one control-plane change of one stream
+//   Stream::append_mu         shared by each append while it routes and queues its records,
+//                             exclusive while a reshard drains the pipeline and swaps shards
+//   BrokerImpl::streams_mu_   the maps of live streams
+//   Stream::mu                a stream's meta and shard set
+//   Shard::quota_mu, BrokerImpl::subscriptions_mu_   leaves
+// and below them storage's own (CommitPipeline, Store::cf_mu_, ShardLog::mu_), which take none
+// of these. The first three are held across catalog writes, column family changes and the
+// pipeline drain; the others only to read, copy or swap what they guard. The guards are
+// ABSL_GUARDED_BY annotations, checked by the clang -Wthread-safety build (scripts/test).
 #pragma once
 
 #include <chrono>
 #include <map>
 #include <memory>
-#include <mutex>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include <absl/base/thread_annotations.h>
+
+#include "common/mutex.h"
 #include "server/broker/broker.h"
 #include "server/broker/token_bucket.h"
 #include "server/broker/tokens.h"
@@ -54,8 +68,8 @@ struct Shard {
   storage::ShardMeta meta;
   std::string shard_id;  // shardId-%012d
   std::shared_ptr<storage::ShardLog> log;
-  std::mutex quota_mu;
-  ShardQuotas quotas;  // guarded by quota_mu
+  Mutex quota_mu;
+  ShardQuotas quotas ABSL_GUARDED_BY(quota_mu);
 };
 
 // The shards of a stream at one moment. Immutable: a reshard publishes a new one.
@@ -73,23 +87,23 @@ struct ShardSet {
 struct Stream {
   uint64_t id = 0;
   // Serializes control-plane changes of this stream (held across their catalog write).
-  std::mutex control_mu;
+  Mutex control_mu;
   // Held shared by every append while it routes and queues its records, exclusively by a
   // reshard while it closes shards. With it held, the reshard drains the commit pipeline: a
   // closed shard's last offset is then final, since every writer that routed to it has
   // committed (writers after the switch route to the children).
-  std::shared_mutex append_mu;
+  SharedMutex append_mu;
   // Guards meta and shard_set; held only to copy or swap them, never across I/O.
-  mutable std::mutex mu;
-  storage::StreamMeta meta;                  // guarded by mu
-  std::shared_ptr<const ShardSet> shard_set;  // guarded by mu
+  mutable Mutex mu;
+  storage::StreamMeta meta ABSL_GUARDED_BY(mu);
+  std::shared_ptr<const ShardSet> shard_set ABSL_GUARDED_BY(mu);
 
-  storage::StreamMeta Snapshot() const {
-    std::lock_guard lock(mu);
+  storage::StreamMeta Snapshot() const ABSL_LOCKS_EXCLUDED(mu) {
+    MutexLock lock(&mu);
     return meta;
   }
-  std::shared_ptr<const ShardSet> shards() const {
-    std::lock_guard lock(mu);
+  std::shared_ptr<const ShardSet> shards() const ABSL_LOCKS_EXCLUDED(mu) {
+    MutexLock lock(&mu);
     return shard_set;
   }
 };
@@ -190,17 +204,20 @@ class BrokerImpl final : public Broker {
   // for an id it cannot resolve, before it looks for the stream.
   static StatusOr<uint32_t> ResolveShardId(const RequestContext& ctx, const StreamRef& ref,
                                            const std::string& shard_id);
-  std::shared_ptr<Stream> FindStream(const std::string& name) const;
-  std::shared_ptr<Stream> FindStreamById(uint64_t id) const;
+  std::shared_ptr<Stream> FindStream(const std::string& name) const
+      ABSL_LOCKS_EXCLUDED(streams_mu_);
+  std::shared_ptr<Stream> FindStreamById(uint64_t id) const ABSL_LOCKS_EXCLUDED(streams_mu_);
   // Writes the stream's new meta to the catalog, then publishes it. Caller holds control_mu.
   // With `shards`, publishes that shard set together with the meta it was built from.
   Status CommitMeta(Stream& stream, storage::StreamMeta meta,
-                    std::shared_ptr<const ShardSet> shards = nullptr);
+                    std::shared_ptr<const ShardSet> shards = nullptr)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(stream.control_mu);
   StatusOr<std::shared_ptr<Stream>> BuildStream(storage::StreamMeta meta);
   // Makes the in-memory stream of `meta` match it (catalog_mirror.cc). Caller holds create_mu_.
-  Status MirrorStream(storage::StreamMeta meta);
+  Status MirrorStream(storage::StreamMeta meta) ABSL_EXCLUSIVE_LOCKS_REQUIRED(create_mu_);
   // Forgets a stream and drops its shards' column families. Caller holds create_mu_.
-  Status ForgetStream(const std::shared_ptr<Stream>& stream);
+  Status ForgetStream(const std::shared_ptr<Stream>& stream)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(create_mu_);
   // The ShardSet of `meta`, reusing the Shards of `previous` (may be null) where they exist.
   StatusOr<std::shared_ptr<const ShardSet>> BuildShardSet(const storage::StreamMeta& meta,
                                                          const ShardSet* previous);
@@ -213,12 +230,14 @@ class BrokerImpl final : public Broker {
     std::optional<uint32_t> adjacent_parent;
   };
   Status Reshard(Stream& stream, const std::vector<uint32_t>& parents,
-                 const std::vector<NewShard>& children);
+                 const std::vector<NewShard>& children)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(stream.control_mu);
   StreamDescription Describe(const RequestContext& ctx, const storage::StreamMeta& meta) const;
   ShardDescription DescribeShard(const Shard& shard) const;
   // Removes the stream's closed shards whose records have all expired (the EXPIRED state):
   // they leave listings and their column families are dropped.
-  Status DropExpiredShards(Stream& stream, int64_t cutoff_ms);
+  Status DropExpiredShards(Stream& stream, int64_t cutoff_ms)
+      ABSL_LOCKS_EXCLUDED(stream.control_mu);
   Status ChangeRetention(const RequestContext& ctx, const RetentionRequest& req, bool increase);
   StatusOr<EnhancedMonitoringResult> ChangeMonitoring(const RequestContext& ctx,
                                                       const EnhancedMonitoringRequest& req,
@@ -285,11 +304,14 @@ class BrokerImpl final : public Broker {
   const TokenSigner signer_;
   Observer* const observer_;  // may be null
 
-  std::mutex create_mu_;  // serializes CreateStream/DeleteStream
-  mutable std::shared_mutex streams_mu_;
-  std::map<std::string, std::shared_ptr<Stream>> streams_;                // guarded by streams_mu_
-  std::unordered_map<uint64_t, std::shared_ptr<Stream>> streams_by_id_;  // guarded by streams_mu_
-  uint64_t next_stream_id_ = 1;                                          // guarded by create_mu_
+  // Serializes CreateStream, DeleteStream and a cluster's catalog changes (held across their
+  // catalog write and column family changes).
+  Mutex create_mu_;
+  // Guards the maps of live streams; held only to look up, copy or change them.
+  mutable SharedMutex streams_mu_;
+  std::map<std::string, std::shared_ptr<Stream>> streams_ ABSL_GUARDED_BY(streams_mu_);
+  std::unordered_map<uint64_t, std::shared_ptr<Stream>> streams_by_id_ ABSL_GUARDED_BY(streams_mu_);
+  uint64_t next_stream_id_ ABSL_GUARDED_BY(create_mu_) = 1;
 
   // The latest subscription of each consumer (by ARN) and shard: when it started and its
   // generation. Kinesis allows one at a time and a new one only 5 s after the last.
@@ -297,8 +319,9 @@ class BrokerImpl final : public Broker {
     int64_t started_ms = 0;
     uint64_t generation = 0;
   };
-  mutable std::mutex subscriptions_mu_;
-  std::map<std::pair<std::string, uint32_t>, ActiveSubscription> subscriptions_;  // that mutex
+  mutable Mutex subscriptions_mu_;
+  std::map<std::pair<std::string, uint32_t>, ActiveSubscription> subscriptions_
+      ABSL_GUARDED_BY(subscriptions_mu_);
 };
 
 }  // namespace riffle::broker

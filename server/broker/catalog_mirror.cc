@@ -9,7 +9,7 @@ namespace riffle::broker {
 
 Status BrokerImpl::ApplyCatalogChange(const storage::CatalogChange& change) {
   RIFFLE_RETURN_IF_ERROR(store_.ApplyCatalog(change));
-  std::lock_guard create_lock(create_mu_);
+  MutexLock create_lock(&create_mu_);
   for (const auto& [key, value] : change.puts) {
     if (key == storage::kCatalogNextStreamIdKey && value.size() == 8) {
       next_stream_id_ = std::max(next_stream_id_, ReadBigEndian64(value, 0));
@@ -41,16 +41,17 @@ Status BrokerImpl::MirrorStream(storage::StreamMeta meta) {
     existing = nullptr;
   }
   if (!existing) {
+    const std::string name = meta.name;
     RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream, BuildStream(std::move(meta)));
-    std::unique_lock lock(streams_mu_);
+    WriterMutexLock lock(&streams_mu_);
     streams_by_id_[stream->id] = stream;
-    streams_[stream->meta.name] = std::move(stream);
+    streams_[name] = std::move(stream);
     return Status();
   }
-  std::lock_guard control(existing->control_mu);
+  MutexLock control(&existing->control_mu);
   // Writers must not route to a shard the controller has closed: the same exclusion a local
   // reshard takes.
-  std::unique_lock no_new_appends(existing->append_mu);
+  WriterMutexLock no_new_appends(&existing->append_mu);
   const std::shared_ptr<const ShardSet> previous = existing->shards();
   RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<const ShardSet> shards,
                           BuildShardSet(meta, previous.get()));
@@ -59,7 +60,7 @@ Status BrokerImpl::MirrorStream(storage::StreamMeta meta) {
       RIFFLE_RETURN_IF_ERROR(store_.DropShard(existing->id, shard->meta.ordinal));  // expired
     }
   }
-  std::lock_guard lock(existing->mu);
+  MutexLock lock(&existing->mu);
   existing->meta = std::move(meta);
   existing->shard_set = std::move(shards);
   return Status();
@@ -67,7 +68,7 @@ Status BrokerImpl::MirrorStream(storage::StreamMeta meta) {
 
 Status BrokerImpl::ForgetStream(const std::shared_ptr<Stream>& stream) {
   {
-    std::unique_lock lock(streams_mu_);
+    WriterMutexLock lock(&streams_mu_);
     streams_.erase(stream->Snapshot().name);
     streams_by_id_.erase(stream->id);
   }

@@ -15,7 +15,7 @@ StatusOr<ClusterDescription> BrokerImpl::DescribeCluster(const RequestContext&) 
   node.is_controller = true;
   std::vector<std::shared_ptr<Stream>> streams;
   {
-    std::shared_lock lock(streams_mu_);
+    ReaderMutexLock lock(&streams_mu_);
     for (const auto& [name, stream] : streams_) {
       streams.push_back(stream);
     }

@@ -63,7 +63,7 @@ StatusOr<ConsumerDescription> BrokerImpl::RegisterStreamConsumer(
   RIFFLE_RETURN_IF_ERROR(v.ToStatus());
   RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream,
                           ResolveStream(ctx, StreamRef{std::nullopt, req.stream_arn}));
-  std::lock_guard control(stream->control_mu);
+  MutexLock control(&stream->control_mu);
   storage::StreamMeta meta = stream->Snapshot();
   RIFFLE_RETURN_IF_ERROR(RequireActive(ctx, meta));
   for (const storage::ConsumerMeta& existing : meta.consumers) {
@@ -133,7 +133,7 @@ StatusOr<BrokerImpl::ResolvedConsumer> BrokerImpl::ResolveConsumer(const Request
 
 Status BrokerImpl::DeregisterStreamConsumer(const RequestContext& ctx, const ConsumerRef& req) {
   RIFFLE_ASSIGN_OR_RETURN(ResolvedConsumer resolved, ResolveConsumer(ctx, req));
-  std::lock_guard control(resolved.stream->control_mu);
+  MutexLock control(&resolved.stream->control_mu);
   storage::StreamMeta meta = resolved.stream->Snapshot();
   std::erase_if(meta.consumers, [&](const storage::ConsumerMeta& c) {
     return c.name == resolved.consumer.name && c.created_ms == resolved.consumer.created_ms;
@@ -236,7 +236,7 @@ StatusOr<Subscription> BrokerImpl::Subscribe(const RequestContext& ctx,
   {
     // One subscription per consumer and shard: a new one within 5 s of the last is refused,
     // a later one takes over (the older ends at its next event).
-    std::lock_guard lock(subscriptions_mu_);
+    MutexLock lock(&subscriptions_mu_);
     ActiveSubscription& active = subscriptions_[{*req.consumer_arn, shard->meta.ordinal}];
     if (active.generation != 0 && now - active.started_ms < kResubscribeDelayMs) {
       return Status(ErrorCode::kResourceInUse,
@@ -273,7 +273,7 @@ StatusOr<SubscriptionEvent> BrokerImpl::NextEvent(const RequestContext& ctx,
                               subscription.consumer_name, meta.name, ctx.account));
   }
   {
-    std::lock_guard lock(subscriptions_mu_);
+    MutexLock lock(&subscriptions_mu_);
     auto it = subscriptions_.find({subscription.consumer_arn, subscription.shard_ordinal});
     if (it != subscriptions_.end() && it->second.generation != subscription.generation) {
       return Status(ErrorCode::kResourceInUse,

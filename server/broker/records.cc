@@ -80,7 +80,7 @@ bool BrokerImpl::Throttled(const Stream& stream) const {
   if (!options_.shard_quotas) {
     return false;
   }
-  std::lock_guard lock(stream.mu);
+  MutexLock lock(&stream.mu);
   return stream.meta.mode == "PROVISIONED";
 }
 
@@ -95,7 +95,7 @@ void BrokerImpl::Append(const RequestContext& ctx, Stream& stream,
   const bool shard_level = !meta.shard_level_metrics.empty();
 
   // Held until the records are queued, so a reshard never closes a shard under a write.
-  std::shared_lock append_lock(stream.append_mu);
+  ReaderMutexLock append_lock(&stream.append_mu);
   const std::shared_ptr<const ShardSet> shards = stream.shards();
   // Route, then throttle in request order, then group the accepted entries by shard.
   std::map<uint32_t, std::pair<std::shared_ptr<Shard>, std::vector<size_t>>> by_shard;
@@ -105,7 +105,7 @@ void BrokerImpl::Append(const RequestContext& ctx, Stream& stream,
     if (throttled) {
       const auto size =
           static_cast<double>(entries[i].data->size() + entries[i].partition_key->size());
-      std::lock_guard lock(shard->quota_mu);
+      MutexLock lock(&shard->quota_mu);
       // Bytes are charged after the check, like reads: a record larger than one second's
       // quota (up to 10 MiB with a raised MaxRecordSizeInKiB) is accepted when the bucket is
       // in credit and pays it back before the next one.
@@ -549,7 +549,7 @@ StatusOr<GetRecordsResult> BrokerImpl::DoGetRecords(const RequestContext& ctx,
   }
   const bool throttled = Throttled(*stream);
   if (throttled) {
-    std::lock_guard lock(shard->quota_mu);
+    MutexLock lock(&shard->quota_mu);
     if (!shard->quotas.read_bytes.HasCredit(now) || !shard->quotas.read_calls.TryTake(1, now)) {
       if (observer_ != nullptr) {
         observer_->Throttled(ShardTraffic{meta.name, shard->shard_id, shard_level, 0, 0}, false);
@@ -582,7 +582,7 @@ StatusOr<GetRecordsResult> BrokerImpl::DoGetRecords(const RequestContext& ctx,
                                  std::move(r.record.partition_key), encryption_type});
   }
   if (throttled) {
-    std::lock_guard lock(shard->quota_mu);
+    MutexLock lock(&shard->quota_mu);
     shard->quotas.read_bytes.Charge(static_cast<double>(bytes));
   }
   const uint64_t end = shard->log->committed_end();

@@ -70,7 +70,7 @@ UniformLayout(const std::vector<std::pair<std::pair<HashKey, HashKey>, uint32_t>
 
 Status BrokerImpl::Reshard(Stream& stream, const std::vector<uint32_t>& parents,
                            const std::vector<NewShard>& children) {
-  std::unique_lock no_new_appends(stream.append_mu);
+  WriterMutexLock no_new_appends(&stream.append_mu);
   store_.pipeline().Drain();  // appends queued before the lock commit first
   storage::StreamMeta meta = stream.Snapshot();
   const std::shared_ptr<const ShardSet> current = stream.shards();
@@ -111,7 +111,7 @@ Status BrokerImpl::SplitShard(const RequestContext& ctx, const SplitShardRequest
   RIFFLE_ASSIGN_OR_RETURN(uint32_t parent_ordinal,
                           ResolveShardId(ctx, req.stream, *req.shard_to_split));
   RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream, ResolveStream(ctx, req.stream));
-  std::lock_guard control(stream->control_mu);
+  MutexLock control(&stream->control_mu);
   const storage::StreamMeta meta = stream->Snapshot();
   RIFFLE_RETURN_IF_ERROR(RequireProvisioned(meta, "SplitShard"));
   RIFFLE_RETURN_IF_ERROR(RequireActive(ctx, meta));
@@ -156,7 +156,7 @@ Status BrokerImpl::MergeShards(const RequestContext& ctx, const MergeShardsReque
   RIFFLE_ASSIGN_OR_RETURN(uint32_t second_ordinal,
                           ResolveShardId(ctx, req.stream, *req.adjacent_shard_to_merge));
   RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream, ResolveStream(ctx, req.stream));
-  std::lock_guard control(stream->control_mu);
+  MutexLock control(&stream->control_mu);
   const storage::StreamMeta meta = stream->Snapshot();
   RIFFLE_RETURN_IF_ERROR(RequireProvisioned(meta, "MergeShards"));
   RIFFLE_RETURN_IF_ERROR(RequireActive(ctx, meta));
@@ -187,7 +187,7 @@ StatusOr<UpdateShardCountResult> BrokerImpl::UpdateShardCount(
   v.Enum(req.scaling_type, "scalingType", {"UNIFORM_SCALING"});
   RIFFLE_RETURN_IF_ERROR(v.ToStatus());
   RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream, ResolveStream(ctx, req.stream));
-  std::lock_guard control(stream->control_mu);
+  MutexLock control(&stream->control_mu);
   const storage::StreamMeta meta = stream->Snapshot();
   RIFFLE_RETURN_IF_ERROR(RequireProvisioned(meta, "UpdateShardCount"));
   RIFFLE_RETURN_IF_ERROR(RequireActive(ctx, meta));
@@ -224,7 +224,7 @@ StatusOr<UpdateShardCountResult> BrokerImpl::UpdateShardCount(
   // Apply one uniform layer; a child needing three parents (scaling down by less than half)
   // goes through a short-lived layer of twice the target first, from which the target is an
   // exact pairing.
-  auto apply = [&](uint32_t count) -> Status {
+  auto apply = [&](uint32_t count) ABSL_EXCLUSIVE_LOCKS_REQUIRED(stream->control_mu) -> Status {
     std::vector<std::pair<std::pair<HashKey, HashKey>, uint32_t>> now_open;
     for (const auto& shard : stream->shards()->open) {
       now_open.push_back({{shard->meta.starting_hash_key, shard->meta.ending_hash_key},

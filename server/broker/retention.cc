@@ -31,7 +31,7 @@ Status BrokerImpl::ChangeRetention(const RequestContext& ctx, const RetentionReq
                               "period ({} hours) is too long.",
                               kMaxRetentionHours, hours));
   }
-  std::lock_guard control(stream->control_mu);
+  MutexLock control(&stream->control_mu);
   StreamMeta meta = stream->Snapshot();
   RIFFLE_RETURN_IF_ERROR(RequireActive(ctx, meta));
   if (increase && hours < meta.retention_hours) {
@@ -65,7 +65,7 @@ Status BrokerImpl::DecreaseStreamRetentionPeriod(const RequestContext& ctx,
 void BrokerImpl::TrimExpiredRecords() {
   std::vector<std::shared_ptr<Stream>> streams;
   {
-    std::shared_lock lock(streams_mu_);
+    ReaderMutexLock lock(&streams_mu_);
     for (const auto& [name, stream] : streams_) {
       streams.push_back(stream);
     }
@@ -81,7 +81,7 @@ void BrokerImpl::TrimExpiredRecords() {
 }
 
 Status BrokerImpl::DropExpiredShards(Stream& stream, int64_t cutoff_ms) {
-  std::lock_guard control(stream.control_mu);
+  MutexLock control(&stream.control_mu);
   StreamMeta meta = stream.Snapshot();
   // A shard closed before the cutoff holds nothing newer than it: every record has expired.
   std::vector<uint32_t> expired;

@@ -40,7 +40,7 @@ Status BrokerImpl::CreateStream(const RequestContext& ctx, const CreateStreamReq
   const uint32_t shard_count =
       on_demand ? kOnDemandDefaultShards : static_cast<uint32_t>(*req.shard_count);
 
-  std::lock_guard create_lock(create_mu_);
+  MutexLock create_lock(&create_mu_);
   if (FindStream(*req.stream_name)) {
     return Status(
         ErrorCode::kResourceInUse,
@@ -85,7 +85,7 @@ Status BrokerImpl::CreateStream(const RequestContext& ctx, const CreateStreamReq
   change.puts.emplace_back(std::string(storage::kCatalogNextStreamIdKey), next_id);
   RIFFLE_RETURN_IF_ERROR(store_.WriteCatalog(change));
   ++next_stream_id_;
-  std::unique_lock lock(streams_mu_);
+  WriterMutexLock lock(&streams_mu_);
   streams_by_id_[stream->id] = stream;
   streams_[meta.name] = std::move(stream);
   return Status();
@@ -93,7 +93,7 @@ Status BrokerImpl::CreateStream(const RequestContext& ctx, const CreateStreamReq
 
 Status BrokerImpl::DeleteStream(const RequestContext& ctx, const DeleteStreamRequest& req) {
   RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream, ResolveStream(ctx, req.stream));
-  std::lock_guard create_lock(create_mu_);
+  MutexLock create_lock(&create_mu_);
   StreamMeta meta = stream->Snapshot();
   if (FindStream(meta.name) != stream) {
     return Status(ErrorCode::kResourceNotFound, NotFound(ctx, meta.name));  // a racing delete
@@ -110,7 +110,7 @@ Status BrokerImpl::DeleteStream(const RequestContext& ctx, const DeleteStreamReq
   change.deletes.push_back(std::string(storage::kCatalogStreamPrefix) + meta.name);
   RIFFLE_RETURN_IF_ERROR(store_.WriteCatalog(change));
   {
-    std::unique_lock lock(streams_mu_);
+    WriterMutexLock lock(&streams_mu_);
     streams_.erase(meta.name);
     streams_by_id_.erase(stream->id);
   }

@@ -101,7 +101,7 @@ StatusOr<ListStreamsResult> BrokerImpl::ListStreams(const RequestContext& ctx,
   const size_t page = static_cast<size_t>(std::min<int64_t>(req.limit.value_or(100), 100));
   std::vector<std::shared_ptr<Stream>> streams;
   {
-    std::shared_lock lock(streams_mu_);
+    ReaderMutexLock lock(&streams_mu_);
     auto it = after ? streams_.upper_bound(*after) : streams_.begin();
     for (; it != streams_.end(); ++it) {
       streams.push_back(it->second);
@@ -235,7 +235,7 @@ StatusOr<ListShardsResult> BrokerImpl::ListShards(const RequestContext& ctx,
 StatusOr<DescribeLimitsResult> BrokerImpl::DescribeLimits(const RequestContext&) {
   DescribeLimitsResult out;
   out.shard_limit = options_.shard_limit;
-  std::shared_lock lock(streams_mu_);
+  ReaderMutexLock lock(&streams_mu_);
   for (const auto& [name, stream] : streams_) {
     StreamMeta meta = stream->Snapshot();
     out.open_shard_count += static_cast<int32_t>(stream->shards()->open.size());

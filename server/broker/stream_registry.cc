@@ -95,6 +95,8 @@ BrokerImpl::BrokerImpl(storage::Store& store, const Clock& clock, BrokerOptions 
       observer_(observer) {}
 
 Status BrokerImpl::Load() {
+  // Nothing else has the broker yet; the locks are taken as everywhere else, uncontended.
+  MutexLock create_lock(&create_mu_);
   RIFFLE_ASSIGN_OR_RETURN(std::optional<std::string> next_id,
                           store_.GetCatalog(storage::kCatalogNextStreamIdKey));
   if (next_id && next_id->size() == 8) {
@@ -110,9 +112,11 @@ Status BrokerImpl::Load() {
     for (const storage::ShardMeta& shard : meta->shards) {
       live.insert(storage::ShardColumnFamilyName(meta->id, shard.ordinal));
     }
+    const std::string name = meta->name;
     RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream, BuildStream(std::move(*meta)));
+    WriterMutexLock lock(&streams_mu_);
     streams_by_id_[stream->id] = stream;
-    streams_[stream->meta.name] = std::move(stream);
+    streams_[name] = std::move(stream);
   }
   // Shards of a stream whose CreateStream or DeleteStream was cut short by a crash.
   return store_.DropShardsExcept(live);
@@ -161,7 +165,8 @@ StatusOr<std::shared_ptr<const ShardSet>> BrokerImpl::BuildShardSet(const Stream
       // Keep the shard's log and quota buckets; only its metadata may have changed.
       shard->shard_id = existing->shard_id;
       shard->log = existing->log;
-      std::lock_guard lock(existing->quota_mu);
+      MutexLock lock(&existing->quota_mu);
+      MutexLock fresh(&shard->quota_mu);  // not shared yet: uncontended
       shard->quotas = existing->quotas;
     } else {
       shard->shard_id = storage::FormatShardId(shard_meta.ordinal);
@@ -184,8 +189,12 @@ StatusOr<std::shared_ptr<const ShardSet>> BrokerImpl::BuildShardSet(const Stream
 StatusOr<std::shared_ptr<Stream>> BrokerImpl::BuildStream(StreamMeta meta) {
   auto stream = std::make_shared<Stream>();
   stream->id = meta.id;
-  RIFFLE_ASSIGN_OR_RETURN(stream->shard_set, BuildShardSet(meta, nullptr));
-  stream->meta = std::move(meta);
+  RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<const ShardSet> shards, BuildShardSet(meta, nullptr));
+  {
+    MutexLock lock(&stream->mu);  // not shared yet: uncontended
+    stream->shard_set = std::move(shards);
+    stream->meta = std::move(meta);
+  }
   return stream;
 }
 
@@ -198,13 +207,13 @@ std::string BrokerImpl::NotFound(const RequestContext& ctx, const std::string& n
 }
 
 std::shared_ptr<Stream> BrokerImpl::FindStream(const std::string& name) const {
-  std::shared_lock lock(streams_mu_);
+  ReaderMutexLock lock(&streams_mu_);
   auto it = streams_.find(name);
   return it == streams_.end() ? nullptr : it->second;
 }
 
 std::shared_ptr<Stream> BrokerImpl::FindStreamById(uint64_t id) const {
-  std::shared_lock lock(streams_mu_);
+  ReaderMutexLock lock(&streams_mu_);
   auto it = streams_by_id_.find(id);
   return it == streams_by_id_.end() ? nullptr : it->second;
 }
@@ -271,7 +280,7 @@ Status BrokerImpl::CommitMeta(Stream& stream, StreamMeta meta,
   change.puts.emplace_back(std::string(storage::kCatalogStreamPrefix) + meta.name,
                            storage::EncodeStreamMeta(meta));
   RIFFLE_RETURN_IF_ERROR(store_.WriteCatalog(change));
-  std::lock_guard lock(stream.mu);
+  MutexLock lock(&stream.mu);
   stream.meta = std::move(meta);
   if (shards) {
     stream.shard_set = std::move(shards);

@@ -46,7 +46,7 @@ Status BrokerImpl::AddTagsToStream(const RequestContext& ctx, const AddTagsReque
   }
   RIFFLE_RETURN_IF_ERROR(v.ToStatus());
   RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream, ResolveStream(ctx, req.stream));
-  std::lock_guard control(stream->control_mu);
+  MutexLock control(&stream->control_mu);
   StreamMeta meta = stream->Snapshot();
   RIFFLE_RETURN_IF_ERROR(CheckTagCharacters(
       TagTexts(*req.tags),
@@ -74,7 +74,7 @@ Status BrokerImpl::RemoveTagsFromStream(const RequestContext& ctx, const RemoveT
   }
   RIFFLE_RETURN_IF_ERROR(v.ToStatus());
   RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream, ResolveStream(ctx, req.stream));
-  std::lock_guard control(stream->control_mu);
+  MutexLock control(&stream->control_mu);
   StreamMeta meta = stream->Snapshot();
   RIFFLE_RETURN_IF_ERROR(CheckTagCharacters(
       std::vector<std::string_view>(req.tag_keys->begin(), req.tag_keys->end()),
@@ -123,7 +123,7 @@ StatusOr<EnhancedMonitoringResult> BrokerImpl::ChangeMonitoring(
   }
   RIFFLE_RETURN_IF_ERROR(v.ToStatus());
   RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream, ResolveStream(ctx, req.stream));
-  std::lock_guard control(stream->control_mu);
+  MutexLock control(&stream->control_mu);
   StreamMeta meta = stream->Snapshot();
   RIFFLE_RETURN_IF_ERROR(RequireActive(ctx, meta));
   EnhancedMonitoringResult out;
@@ -170,7 +170,7 @@ Status BrokerImpl::ChangeEncryption(const RequestContext& ctx, const EncryptionR
         ErrorCode::kInvalidArgument,
         fmt::format("Invalid EncryptionType {}. Only KMS is supported.", *req.encryption_type));
   }
-  std::lock_guard control(stream->control_mu);
+  MutexLock control(&stream->control_mu);
   StreamMeta meta = stream->Snapshot();
   RIFFLE_RETURN_IF_ERROR(RequireActive(ctx, meta));
   // The setting is recorded and reported; Riffle never calls a KMS.
@@ -195,7 +195,7 @@ Status BrokerImpl::UpdateStreamMode(const RequestContext& ctx, const UpdateStrea
   RIFFLE_RETURN_IF_ERROR(v.ToStatus());
   RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream,
                           ResolveStream(ctx, StreamRef{std::nullopt, req.stream_arn}));
-  std::lock_guard control(stream->control_mu);
+  MutexLock control(&stream->control_mu);
   StreamMeta meta = stream->Snapshot();
   RIFFLE_RETURN_IF_ERROR(RequireActive(ctx, meta));
   if (meta.mode == *req.stream_mode) {
@@ -217,7 +217,7 @@ Status BrokerImpl::UpdateMaxRecordSize(const RequestContext& ctx,
   RIFFLE_RETURN_IF_ERROR(v.ToStatus());
   RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream,
                           ResolveStream(ctx, StreamRef{std::nullopt, req.stream_arn}));
-  std::lock_guard control(stream->control_mu);
+  MutexLock control(&stream->control_mu);
   StreamMeta meta = stream->Snapshot();
   RIFFLE_RETURN_IF_ERROR(RequireActive(ctx, meta));
   meta.max_record_size_kib = static_cast<int32_t>(*req.max_record_size_kib);
