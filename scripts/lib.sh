@@ -111,3 +111,13 @@ sanitizer_test() {
     ctest --test-dir "$RIFFLE_BUILD/$name" --output-on-failure --timeout 600 \
       -j "${RIFFLE_TEST_JOBS:-2}" "${exclude[@]}" "$@"
 }
+
+# The lock annotations of common/mutex.h checked by clang-14's -Wthread-safety, as errors, over
+# the libraries whose members carry ABSL_GUARDED_BY: storage and the broker (build/tsa; only
+# those targets are compiled).
+thread_safety_build() {
+  locked cmake -S "$RIFFLE_ROOT" -B "$RIFFLE_BUILD/tsa" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+    -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_CXX_FLAGS_DEBUG=-O0 \
+    -DCMAKE_CXX_FLAGS="-Wthread-safety -Werror=thread-safety" -DRIFFLE_UNIT_TESTS_ONLY=ON >/dev/null
+  locked cmake --build "$RIFFLE_BUILD/tsa" --target riffle_storage riffle_broker
+}
