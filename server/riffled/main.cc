@@ -8,6 +8,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -297,5 +298,10 @@ int main(int argc, char** argv) {
 
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z level=%l %v");
   spdlog::set_level(spdlog::level::from_str(flags.log_level));
-  return riffle::Run(flags);
+  const int code = riffle::Run(flags);
+  // Everything riffled owns is closed and synced by now. Leave without the library teardown at
+  // exit: gRPC's callback executor threads made it take seconds, long after the data was safe.
+  spdlog::shutdown();
+  std::fflush(nullptr);
+  std::_Exit(code);
 }
