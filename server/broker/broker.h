@@ -60,10 +60,8 @@ class Broker {
                               std::function<void(StatusOr<PutRecordResult>)> done) = 0;
   virtual void PutRecordsAsync(const RequestContext& ctx, const PutRecordsRequest& req,
                                std::function<void(StatusOr<PutRecordsResult>)> done) = 0;
-  virtual StatusOr<PutRecordResult> PutRecord(const RequestContext& ctx,
-                                              const PutRecordRequest& req) = 0;
-  virtual StatusOr<PutRecordsResult> PutRecords(const RequestContext& ctx,
-                                                const PutRecordsRequest& req) = 0;
+  StatusOr<PutRecordResult> PutRecord(const RequestContext& ctx, const PutRecordRequest& req);
+  StatusOr<PutRecordsResult> PutRecords(const RequestContext& ctx, const PutRecordsRequest& req);
   virtual StatusOr<std::string> GetShardIterator(const RequestContext& ctx,
                                                  const GetShardIteratorRequest& req) = 0;
   virtual StatusOr<GetRecordsResult> GetRecords(const RequestContext& ctx,

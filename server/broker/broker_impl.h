@@ -135,10 +135,6 @@ class BrokerImpl final : public Broker {
                       std::function<void(StatusOr<PutRecordResult>)> done) override;
   void PutRecordsAsync(const RequestContext& ctx, const PutRecordsRequest& req,
                        std::function<void(StatusOr<PutRecordsResult>)> done) override;
-  StatusOr<PutRecordResult> PutRecord(const RequestContext& ctx,
-                                      const PutRecordRequest& req) override;
-  StatusOr<PutRecordsResult> PutRecords(const RequestContext& ctx,
-                                        const PutRecordsRequest& req) override;
   StatusOr<std::string> GetShardIterator(const RequestContext& ctx,
                                          const GetShardIteratorRequest& req) override;
   StatusOr<GetRecordsResult> GetRecords(const RequestContext& ctx,

@@ -2,7 +2,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <future>
 
 #include "server/broker/broker_impl.h"
 #include "server/broker/validation.h"
@@ -227,28 +226,6 @@ void BrokerImpl::PutRecordsAsync(const RequestContext& ctx, const PutRecordsRequ
                  ReportCall(Operation::kPutRecords, stream, start, result.status().code());
                  done(std::move(result));
                });
-}
-
-namespace {
-
-// Runs an asynchronous operation and waits for its result.
-template <typename Result, typename Start>
-StatusOr<Result> Wait(Start start) {
-  std::promise<StatusOr<Result>> promise;
-  start([&promise](StatusOr<Result> result) { promise.set_value(std::move(result)); });
-  return promise.get_future().get();
-}
-
-}  // namespace
-
-StatusOr<PutRecordResult> BrokerImpl::PutRecord(const RequestContext& ctx,
-                                                const PutRecordRequest& req) {
-  return Wait<PutRecordResult>([&](auto done) { PutRecordAsync(ctx, req, std::move(done)); });
-}
-
-StatusOr<PutRecordsResult> BrokerImpl::PutRecords(const RequestContext& ctx,
-                                                  const PutRecordsRequest& req) {
-  return Wait<PutRecordsResult>([&](auto done) { PutRecordsAsync(ctx, req, std::move(done)); });
 }
 
 StatusOr<GetRecordsResult> BrokerImpl::GetRecords(const RequestContext& ctx,

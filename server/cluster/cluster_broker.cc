@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <future>
 #include <set>
 #include <shared_mutex>
 
@@ -19,13 +18,6 @@ Status Unavailable(std::string message) {
 Status NotInThisVersion(std::string_view what) {
   return Unavailable(std::string(what) +
                      " is not available in cluster mode in this version of Riffle");
-}
-
-template <typename Result, typename Start>
-StatusOr<Result> Wait(Start start) {
-  std::promise<StatusOr<Result>> promise;
-  start([&promise](StatusOr<Result> result) { promise.set_value(std::move(result)); });
-  return promise.get_future().get();
 }
 
 }  // namespace
@@ -430,18 +422,6 @@ void ClusterBroker::PutRecordsSplit(
       owner->peer->PutRecordsAsync(ctx, part, std::move(finish));
     }
   }
-}
-
-StatusOr<broker::PutRecordResult> ClusterBroker::PutRecord(const RequestContext& ctx,
-                                                           const broker::PutRecordRequest& req) {
-  return Wait<broker::PutRecordResult>(
-      [&](auto done) { PutRecordAsync(ctx, req, std::move(done)); });
-}
-
-StatusOr<broker::PutRecordsResult> ClusterBroker::PutRecords(
-    const RequestContext& ctx, const broker::PutRecordsRequest& req) {
-  return Wait<broker::PutRecordsResult>(
-      [&](auto done) { PutRecordsAsync(ctx, req, std::move(done)); });
 }
 
 StatusOr<std::string> ClusterBroker::GetShardIterator(const RequestContext& ctx,

@@ -48,10 +48,6 @@ class ClusterBroker final : public broker::Broker {
                       std::function<void(StatusOr<broker::PutRecordResult>)> done) override;
   void PutRecordsAsync(const broker::RequestContext& ctx, const broker::PutRecordsRequest& req,
                        std::function<void(StatusOr<broker::PutRecordsResult>)> done) override;
-  StatusOr<broker::PutRecordResult> PutRecord(const broker::RequestContext& ctx,
-                                              const broker::PutRecordRequest& req) override;
-  StatusOr<broker::PutRecordsResult> PutRecords(const broker::RequestContext& ctx,
-                                                const broker::PutRecordsRequest& req) override;
   StatusOr<std::string> GetShardIterator(const broker::RequestContext& ctx,
                                          const broker::GetShardIteratorRequest& req) override;
   StatusOr<broker::GetRecordsResult> GetRecords(const broker::RequestContext& ctx,

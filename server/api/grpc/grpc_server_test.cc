@@ -64,16 +64,14 @@ class FakeBroker final : public broker::Broker {
                                                 const broker::ListShardsRequest&) override {
     return Unused<broker::ListShardsResult>();
   }
-  StatusOr<broker::PutRecordResult> PutRecord(const broker::RequestContext&,
-                                              const broker::PutRecordRequest& req) override {
+  StatusOr<broker::PutRecordResult> AnswerPutRecord(const broker::PutRecordRequest& req) {
     last_put = req;
     if (error) {
       return *error;
     }
     return broker::PutRecordResult{.shard_id = "shardId-000000000000", .sequence_number = "42"};
   }
-  StatusOr<broker::PutRecordsResult> PutRecords(const broker::RequestContext&,
-                                                const broker::PutRecordsRequest& req) override {
+  StatusOr<broker::PutRecordsResult> AnswerPutRecords(const broker::PutRecordsRequest& req) {
     broker::PutRecordsResult result;
     last_put_records_bytes = 0;
     for (const broker::PutRecordsEntry& entry : *req.records) {
@@ -221,15 +219,15 @@ class FakeBroker final : public broker::Broker {
     return false;
   }
   // The writes answer from another thread, as the commit pipeline does.
-  void PutRecordAsync(const broker::RequestContext& ctx, const broker::PutRecordRequest& req,
+  void PutRecordAsync(const broker::RequestContext&, const broker::PutRecordRequest& req,
                       std::function<void(StatusOr<broker::PutRecordResult>)> done) override {
-    std::thread([result = PutRecord(ctx, req), done = std::move(done)]() mutable {
+    std::thread([result = AnswerPutRecord(req), done = std::move(done)]() mutable {
       done(std::move(result));
     }).detach();
   }
-  void PutRecordsAsync(const broker::RequestContext& ctx, const broker::PutRecordsRequest& req,
+  void PutRecordsAsync(const broker::RequestContext&, const broker::PutRecordsRequest& req,
                        std::function<void(StatusOr<broker::PutRecordsResult>)> done) override {
-    std::thread([result = PutRecords(ctx, req), done = std::move(done)]() mutable {
+    std::thread([result = AnswerPutRecords(req), done = std::move(done)]() mutable {
       done(std::move(result));
     }).detach();
   }
