@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <utility>
+#include <vector>
 
 #include <grpcpp/impl/service_type.h>
 #include <grpcpp/security/server_credentials.h>
@@ -13,10 +14,15 @@
 namespace riffle::grpc_api {
 namespace {
 
+using namespace std::chrono_literals;
+
 // A PutRecords call may carry 10 MiB of data plus keys and framing; gRPC's default is 4 MiB.
 constexpr int kMaxReceiveMessageBytes = 16 * 1024 * 1024;
 // How long Shutdown() lets in-flight calls finish before cancelling them.
 constexpr std::chrono::seconds kShutdownGrace{5};
+// What gRPC's own shutdown gets once our calls are done: enough for a call that arrived in the
+// meantime, after which idle connections are closed instead of waited for.
+constexpr std::chrono::milliseconds kLateCallGrace{250};
 
 std::string ListenAddress(const std::string& host, int port) {
   // An IPv6 literal needs brackets to be told apart from the port.
@@ -44,6 +50,9 @@ StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   // silently take half of the calls instead of failing to start.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(self->service_.get());
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> counters;
+  counters.push_back(self->calls_in_flight_.NewCounter());
+  builder.experimental().SetInterceptorCreators(std::move(counters));
   self->server_ = builder.BuildAndStart();
   if (self->server_ == nullptr || self->port_ == 0) {
     self->shut_down_ = true;  // nothing to drain
@@ -66,7 +75,9 @@ void GrpcServer::Shutdown() {
   shut_down_ = true;
   stopping_.store(true);
   wake_subscriptions_();
-  server_->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
+  const bool drained =
+      calls_in_flight_.WaitForNone(std::chrono::steady_clock::now() + kShutdownGrace);
+  server_->Shutdown(std::chrono::system_clock::now() + (drained ? kLateCallGrace : 0ms));
   server_->Wait();
 }
 

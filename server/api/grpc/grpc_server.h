@@ -15,6 +15,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "server/api/grpc/calls_in_flight.h"
 #include "server/broker/broker.h"
 
 namespace grpc {
@@ -44,8 +45,8 @@ class GrpcServer {
   // The port actually bound.
   int port() const { return port_; }
 
-  // Stops accepting calls and waits for the ones in flight; those still running after 5 s are
-  // cancelled. Open SubscribeToShard calls end at once with UNAVAILABLE. Idempotent.
+  // Waits for the calls in flight, then stops accepting calls and closes every connection;
+  // calls still running after 5 s are cancelled. Open SubscribeToShard calls end at once with UNAVAILABLE. Idempotent.
   void Shutdown();
 
  private:
@@ -55,6 +56,7 @@ class GrpcServer {
   // Declared before service_, which reads it, and service_ before server_, which calls into it,
   // so that each is destroyed after its users.
   std::atomic<bool> stopping_{false};
+  CallsInFlight calls_in_flight_;  // outlives server_, whose calls it counts
   std::unique_ptr<grpc::Service> service_;
   std::function<void()> wake_subscriptions_;
   std::unique_ptr<grpc::Server> server_;
