@@ -32,6 +32,29 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// Debian's gRPC 1.51 completes callback-API calls on one shared completion queue, deleted when
+// the last channel or server that used it goes; a completion still in flight at that moment can
+// be freed twice (ASan caught it, now and then, at the end of the silent-peer case). A channel
+// that made one callback call and lives until the last test is over keeps that queue alive.
+class KeepCallbackQueueAcrossTests : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    keeper_ = std::make_unique<PeerClient>(NewPeerChannel("127.0.0.1:1"),
+                                           PeerClientOptions{.name = "nobody"});
+    std::promise<void> answered;
+    keeper_->PutRecordsAsync({}, {.stream = {"s"}},
+                            [&answered](const auto&) { answered.set_value(); });
+    answered.get_future().wait();
+  }
+  // After the last test, when nothing is in flight any more.
+  void TearDown() override { keeper_.reset(); }
+
+ private:
+  std::unique_ptr<PeerClient> keeper_;
+};
+[[maybe_unused]] ::testing::Environment* const keep_callback_queue_across_tests =
+    ::testing::AddGlobalTestEnvironment(new KeepCallbackQueueAcrossTests);
+
 // Every member of a broker result, nested, as text, absent ones as null: two results are equal
 // when their dumps are, members added later included, and a mismatch shows where they differ.
 template <typename T>
