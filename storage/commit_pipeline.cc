@@ -2,7 +2,9 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <future>
+#include <mutex>
 
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
@@ -10,6 +12,61 @@
 #include "storage/store.h"
 
 namespace riffle::storage {
+namespace {
+
+// Answers one request once every replicated shard it wrote has committed it (the high
+// watermark passed its last offset) or with the first error that ended a wait; a request that
+// wrote only unreplicated shards is answered at once.
+void AnswerWhenCommitted(std::vector<ShardAppend>& appends, int64_t now_ms, AppendCallback done,
+                         const Status& written, std::vector<Reservation> reservations) {
+  const bool replicated = std::any_of(appends.begin(), appends.end(), [](const ShardAppend& a) {
+    return a.log->replicated();
+  });
+  if (!written.ok() || !replicated) {
+    done(written, reservations);
+    return;
+  }
+  struct Pending {
+    std::mutex mu;
+    size_t left = 1;  // one for the registration below, so no early answer
+    Status first_error;
+    AppendCallback done;
+    std::vector<Reservation> reservations;
+
+    void Arrive(const Status& status) {
+      {
+        std::lock_guard lock(mu);
+        if (!status.ok() && first_error.ok()) {
+          first_error = status;
+        }
+        if (--left > 0) {
+          return;
+        }
+      }
+      done(first_error, reservations);
+    }
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->done = std::move(done);
+  pending->reservations = std::move(reservations);
+  for (size_t j = 0; j < appends.size(); ++j) {
+    if (!appends[j].log->replicated() || appends[j].values.empty()) {
+      continue;
+    }
+    {
+      std::lock_guard lock(pending->mu);
+      ++pending->left;
+    }
+    const uint64_t end = pending->reservations[j].first_offset + appends[j].values.size();
+    if (!appends[j].log->AwaitCommitted(
+            end, now_ms, [pending](const Status& status) { pending->Arrive(status); })) {
+      pending->Arrive(Status());
+    }
+  }
+  pending->Arrive(Status());
+}
+
+}  // namespace
 
 CommitPipeline::CommitPipeline(rocksdb::DB& db, bool sync)
     : db_(db),
@@ -121,7 +178,8 @@ void CommitPipeline::CommitGroup(std::vector<Request>& group) {
   }
   if (!handed_over) {
     for (size_t i = 0; i < group.size(); ++i) {
-      group[i].done(written, reservations[i]);
+      AnswerWhenCommitted(group[i].appends, group[i].now_ms, std::move(group[i].done), written,
+                          std::move(reservations[i]));
     }
     return;
   }
@@ -147,7 +205,9 @@ void CommitPipeline::RunCompletions() {
     }
     for (Completed& completed : batch) {
       for (size_t i = 0; i < completed.group.size(); ++i) {
-        completed.group[i].done(completed.written, completed.reservations[i]);
+        Request& request = completed.group[i];
+        AnswerWhenCommitted(request.appends, request.now_ms, std::move(request.done),
+                            completed.written, std::move(completed.reservations[i]));
       }
     }
     batch.clear();

@@ -11,6 +11,8 @@
 // committer runs a group's callbacks itself (one thread hop less for a lone writer); when more
 // appends wait, it hands them to a completion thread and starts the next write at once, so
 // answering one group (gRPC sends its reply inline) overlaps the next group's fsync.
+// A request that wrote a replicated shard (ShardLog::replicated()) is answered later, when the
+// shard's high watermark covers it or its wait fails, on the thread that moved it.
 //
 // Thread-safe. Callbacks must not block: they hand results to the caller's executor (a gRPC
 // reactor, an io_context) or do a few counter updates.

@@ -15,6 +15,7 @@ ShardLog::ShardLog(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* handle, uint64_
       handle_(handle),
       next_offset_(next_offset),
       last_reserved_arrival_ms_(last_arrival_ms),
+      durable_end_(next_offset),
       committed_end_(next_offset),
       trim_offset_(trim_offset),
       last_arrival_ms_(last_arrival_ms) {}
@@ -41,11 +42,13 @@ void ShardLog::AddToBatch(rocksdb::WriteBatch& batch, uint64_t offset,
 
 void ShardLog::Finish(const Reservation& reservation, uint32_t count) {
   std::vector<std::function<void()>> to_wake;
+  std::vector<std::function<void(const Status&)>> to_ack;
+  std::function<void()> durable_listener;
   {
     MutexLock lock(&mu_);
     finished_above_[reservation.first_offset] =
         FinishedRange{reservation.first_offset + count, reservation.arrival_ms};
-    uint64_t end = committed_end_.load(std::memory_order_relaxed);
+    uint64_t end = durable_end_.load(std::memory_order_relaxed);
     int64_t arrival = last_arrival_ms_.load(std::memory_order_relaxed);
     // Advance over the gap-free prefix only: a range finished above a hole waits for the hole.
     for (auto it = finished_above_.begin(); it != finished_above_.end() && it->first == end;
@@ -54,15 +57,120 @@ void ShardLog::Finish(const Reservation& reservation, uint32_t count) {
       arrival = std::max(arrival, it->second.arrival_ms);
     }
     last_arrival_ms_.store(arrival, std::memory_order_release);
-    committed_end_.store(end, std::memory_order_release);
-    auto past = waiters_.lower_bound(end);
-    for (auto it = waiters_.begin(); it != past; ++it) {
-      to_wake.push_back(std::move(it->second));
+    durable_end_.store(end, std::memory_order_release);
+    if (replicated_.load(std::memory_order_relaxed)) {
+      durable_listener = durable_listener_;
+    } else {
+      PublishCommittedLocked(end, to_wake, to_ack);
     }
-    waiters_.erase(waiters_.begin(), past);
   }
   for (auto& wake : to_wake) {
     wake();
+  }
+  for (auto& ack : to_ack) {
+    ack(Status());
+  }
+  if (durable_listener) {
+    durable_listener();
+  }
+}
+
+void ShardLog::PublishCommittedLocked(uint64_t end, std::vector<std::function<void()>>& to_wake,
+                                      std::vector<std::function<void(const Status&)>>& to_ack) {
+  committed_end_.store(end, std::memory_order_release);
+  auto past = waiters_.lower_bound(end);
+  for (auto it = waiters_.begin(); it != past; ++it) {
+    to_wake.push_back(std::move(it->second));
+  }
+  waiters_.erase(waiters_.begin(), past);
+  auto reached = awaiting_.upper_bound(end);
+  for (auto it = awaiting_.begin(); it != reached; ++it) {
+    to_ack.push_back(std::move(it->second.done));
+  }
+  awaiting_.erase(awaiting_.begin(), reached);
+}
+
+void ShardLog::SetReplicated(bool replicated, uint64_t committed_end) {
+  std::vector<std::function<void()>> to_wake;
+  std::vector<std::function<void(const Status&)>> to_ack;
+  {
+    MutexLock lock(&mu_);
+    replicated_.store(replicated, std::memory_order_release);
+    const uint64_t durable = durable_end_.load(std::memory_order_relaxed);
+    PublishCommittedLocked(replicated ? std::min(committed_end, durable) : durable, to_wake,
+                           to_ack);
+  }
+  for (auto& wake : to_wake) {
+    wake();
+  }
+  for (auto& ack : to_ack) {
+    ack(Status());
+  }
+}
+
+void ShardLog::SetDurableListener(std::function<void()> listener) {
+  MutexLock lock(&mu_);
+  durable_listener_ = std::move(listener);
+}
+
+void ShardLog::AdvanceHighWatermark(uint64_t hw) {
+  std::vector<std::function<void()>> to_wake;
+  std::vector<std::function<void(const Status&)>> to_ack;
+  {
+    MutexLock lock(&mu_);
+    const uint64_t end = std::min(hw, durable_end_.load(std::memory_order_relaxed));
+    if (end <= committed_end_.load(std::memory_order_relaxed)) {
+      return;
+    }
+    PublishCommittedLocked(end, to_wake, to_ack);
+  }
+  for (auto& wake : to_wake) {
+    wake();
+  }
+  for (auto& ack : to_ack) {
+    ack(Status());
+  }
+}
+
+bool ShardLog::AwaitCommitted(uint64_t end, int64_t now_ms,
+                              std::function<void(const Status&)> done) {
+  MutexLock lock(&mu_);
+  if (committed_end_.load(std::memory_order_relaxed) >= end) {
+    return false;
+  }
+  awaiting_.emplace(end, Awaiting{std::move(done), now_ms});
+  return true;
+}
+
+void ShardLog::FailAwaiting(const Status& status, int64_t older_than_ms) {
+  std::vector<std::function<void(const Status&)>> to_fail;
+  {
+    MutexLock lock(&mu_);
+    for (auto it = awaiting_.begin(); it != awaiting_.end();) {
+      if (older_than_ms < 0 || it->second.since_ms < older_than_ms) {
+        to_fail.push_back(std::move(it->second.done));
+        it = awaiting_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& fail : to_fail) {
+    fail(status);
+  }
+}
+
+void ShardLog::SkipOffset(int64_t now_ms) {
+  Finish(Reserve(1, now_ms), 1);
+}
+
+void ShardLog::TruncateTo(uint64_t end) {
+  MutexLock lock(&mu_);
+  next_offset_ = end;
+  finished_above_.clear();
+  durable_end_.store(end, std::memory_order_release);
+  if (committed_end_.load(std::memory_order_relaxed) > end) {
+    committed_end_.store(end, std::memory_order_release);
   }
 }
 
@@ -76,8 +184,7 @@ void ShardLog::AdoptCopiedEnd(uint64_t end, int64_t last_arrival_ms) {
     last_reserved_arrival_ms_ = std::max(last_reserved_arrival_ms_, last_arrival_ms);
   }
   // Publishes through the ordinary path, which also wakes this shard's waiters.
-  Finish(Reservation{committed_end(), last_arrival_ms},
-         static_cast<uint32_t>(end - committed_end()));
+  Finish(Reservation{durable_end(), last_arrival_ms}, static_cast<uint32_t>(end - durable_end()));
 }
 
 bool ShardLog::NotifyWhenPast(uint64_t offset, std::function<void()> wake) {
@@ -91,8 +198,17 @@ bool ShardLog::NotifyWhenPast(uint64_t offset, std::function<void()> wake) {
 
 StatusOr<ReadResult> ShardLog::Read(uint64_t from_offset, uint32_t max_records,
                                     uint64_t max_bytes) const {
+  return ReadBelow(committed_end(), from_offset, max_records, max_bytes);
+}
+
+StatusOr<ReadResult> ShardLog::ReadDurable(uint64_t from_offset, uint32_t max_records,
+                                           uint64_t max_bytes) const {
+  return ReadBelow(durable_end(), from_offset, max_records, max_bytes);
+}
+
+StatusOr<ReadResult> ShardLog::ReadBelow(uint64_t end, uint64_t from_offset,
+                                         uint32_t max_records, uint64_t max_bytes) const {
   ReadResult result;
-  const uint64_t end = committed_end();
   const uint64_t start = std::max(from_offset, trim_offset());
   result.next_offset = std::max(from_offset, start);
   if (start >= end) {

@@ -70,7 +70,11 @@ class ShardLog {
   // Publishes [first_offset, first_offset + count) as written (or abandoned, after an error).
   void Finish(const Reservation& reservation, uint32_t count) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Readers see offsets below this. Unreplicated, it is the durable end; replicated, the high
+  // watermark the leader computes.
   uint64_t committed_end() const { return committed_end_.load(std::memory_order_acquire); }
+  // The end of the gap-free prefix of finished local writes (what a leader may ship).
+  uint64_t durable_end() const { return durable_end_.load(std::memory_order_acquire); }
   uint64_t trim_offset() const { return trim_offset_.load(std::memory_order_acquire); }
   // Arrival time of the newest committed record; 0 if none.
   int64_t last_arrival_ms() const { return last_arrival_ms_.load(std::memory_order_acquire); }
@@ -86,6 +90,35 @@ class ShardLog {
   // `wake` must not block; it is dropped unrun if the ShardLog goes away first.
   bool NotifyWhenPast(uint64_t offset, std::function<void()> wake) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Replication (docs/cluster.md §5.2). A replicated log's committed end moves only by
+  // AdvanceHighWatermark, and a write's callback in the commit pipeline waits for it
+  // (AwaitCommitted). Switching sets the committed end (lowering it is allowed: a shard starting
+  // to lead shows readers only what it knows to be committed); switching off makes it the
+  // durable end again.
+  void SetReplicated(bool replicated, uint64_t committed_end) ABSL_LOCKS_EXCLUDED(mu_);
+  bool replicated() const { return replicated_.load(std::memory_order_acquire); }
+  // Runs `listener` (on the thread that finished the write; it must not block) whenever the
+  // durable end of a replicated log advances. Null removes it.
+  void SetDurableListener(std::function<void()> listener) ABSL_LOCKS_EXCLUDED(mu_);
+  // Raises the committed end to min(hw, durable end); never lowers it.
+  void AdvanceHighWatermark(uint64_t hw) ABSL_LOCKS_EXCLUDED(mu_);
+  // Runs `done` once the committed end reaches `end`, or with the error of FailAwaiting; returns
+  // false without keeping `done` when it already has. `now_ms`: when the wait began.
+  bool AwaitCommitted(uint64_t end, int64_t now_ms, std::function<void(const Status&)> done)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Fails every AwaitCommitted waiter (leadership lost, replication timed out, shutdown);
+  // `older_than_ms` >= 0 fails only those waiting since before that time.
+  void FailAwaiting(const Status& status, int64_t older_than_ms = -1) ABSL_LOCKS_EXCLUDED(mu_);
+  // Takes the next offset without writing it: a hole readers pass over. A new leader opens its
+  // epoch with one (its epoch marker), so that its inherited tail commits under its own epoch.
+  void SkipOffset(int64_t now_ms) ABSL_LOCKS_EXCLUDED(mu_);
+  // Forgets every offset from `end` on, after the rows there were deleted (a follower whose
+  // uncommitted tail the leader does not have). Only while nothing appends to this shard.
+  void TruncateTo(uint64_t end) ABSL_LOCKS_EXCLUDED(mu_);
+  // As Read, but below the durable end: what a leader ships to its followers.
+  StatusOr<ReadResult> ReadDurable(uint64_t from_offset, uint32_t max_records,
+                                   uint64_t max_bytes) const;
+
   // Up to `max_records` records from `from_offset` on, stopping before `max_bytes` of data would
   // be exceeded (at least one record is returned when one is there), only below committed_end().
   StatusOr<ReadResult> Read(uint64_t from_offset, uint32_t max_records, uint64_t max_bytes) const;
@@ -97,6 +130,18 @@ class ShardLog {
   rocksdb::ColumnFamilyHandle* handle() const { return handle_; }
 
  private:
+  StatusOr<ReadResult> ReadBelow(uint64_t end, uint64_t from_offset, uint32_t max_records,
+                                 uint64_t max_bytes) const;
+  // Moves the committed end to `end` and takes the waiters it satisfies; under mu_.
+  void PublishCommittedLocked(uint64_t end, std::vector<std::function<void()>>& to_wake,
+                              std::vector<std::function<void(const Status&)>>& to_ack)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  struct Awaiting {
+    std::function<void(const Status&)> done;
+    int64_t since_ms = 0;
+  };
+
   struct FinishedRange {
     uint64_t end = 0;
     int64_t arrival_ms = 0;
@@ -112,7 +157,11 @@ class ShardLog {
   int64_t last_reserved_arrival_ms_ ABSL_GUARDED_BY(mu_);
   std::map<uint64_t, FinishedRange> finished_above_ ABSL_GUARDED_BY(mu_);        // start -> range
   std::multimap<uint64_t, std::function<void()>> waiters_ ABSL_GUARDED_BY(mu_);  // offset -> wake
+  std::multimap<uint64_t, Awaiting> awaiting_ ABSL_GUARDED_BY(mu_);             // end -> ack
+  std::function<void()> durable_listener_ ABSL_GUARDED_BY(mu_);
 
+  std::atomic<bool> replicated_{false};
+  std::atomic<uint64_t> durable_end_;
   std::atomic<uint64_t> committed_end_;
   std::atomic<uint64_t> trim_offset_;
   std::atomic<int64_t> last_arrival_ms_;

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <limits>
 
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
@@ -210,20 +211,32 @@ Status Store::ApplyCatalog(const CatalogChange& change) {
   return FromRocks(db_->Write(write_options, &batch));
 }
 
-Status Store::ImportRecords(uint64_t stream_id, uint32_t shard_ordinal,
-                            const std::vector<std::pair<uint64_t, std::string>>& records,
-                            uint64_t end) {
+Status Store::WriteCopiedRecords(uint64_t stream_id, uint32_t shard_ordinal,
+                                 const CopiedRecords& copied) {
   RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<ShardLog> log, OpenShard(stream_id, shard_ordinal));
   rocksdb::WriteBatch batch;
+  if (copied.truncate_from) {
+    batch
+        .DeleteRange(log->handle(), EncodeOffsetKey(*copied.truncate_from),
+                     EncodeOffsetKey(std::numeric_limits<uint64_t>::max()))
+        .PermitUncheckedError();
+  }
   int64_t last_arrival_ms = log->last_arrival_ms();
-  for (const auto& [offset, encoded] : records) {
+  for (const auto& [offset, encoded] : copied.records) {
     log->AddToBatch(batch, offset, encoded);
     last_arrival_ms = std::max(last_arrival_ms, DecodeRecordArrival(encoded).value_or(0));
+  }
+  if (copied.catalog_put) {
+    batch.Put(catalog_, copied.catalog_put->first, copied.catalog_put->second)
+        .PermitUncheckedError();
   }
   rocksdb::WriteOptions write_options;
   write_options.sync = true;
   RIFFLE_RETURN_IF_ERROR(FromRocks(db_->Write(write_options, &batch)));
-  log->AdoptCopiedEnd(end, last_arrival_ms);
+  if (copied.truncate_from) {
+    log->TruncateTo(*copied.truncate_from);
+  }
+  log->AdoptCopiedEnd(copied.end, last_arrival_ms);
   return Status();
 }
 

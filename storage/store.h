@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <map>
+#include <optional>
 #include <memory>
 #include <set>
 #include <string>
@@ -62,10 +63,19 @@ class Store {
   // The write path of shard records, synced according to the fsync mode.
   CommitPipeline& pipeline() { return *pipeline_; }
 
-  // Writes records copied from another node at their own offsets (offset, EncodeRecord value),
-  // synced, then moves the shard's end to `end`. Only while nothing appends to the shard.
-  Status ImportRecords(uint64_t stream_id, uint32_t shard_ordinal,
-                       const std::vector<std::pair<uint64_t, std::string>>& records, uint64_t end);
+  // Records copied from another node into one shard, as one synced WriteBatch: deletes every
+  // record from `truncate_from` on (a follower's tail its leader does not have), writes
+  // `records` at their own offsets (offset, EncodeRecord value), stores `catalog_put` (the
+  // replica's state, docs/cluster.md §5.1) with them, then moves the shard's end to `end`. Only
+  // while nothing appends to the shard.
+  struct CopiedRecords {
+    std::optional<uint64_t> truncate_from;
+    std::vector<std::pair<uint64_t, std::string>> records;
+    uint64_t end = 0;
+    std::optional<std::pair<std::string, std::string>> catalog_put;
+  };
+  Status WriteCopiedRecords(uint64_t stream_id, uint32_t shard_ordinal,
+                            const CopiedRecords& copied);
 
   // The shard's log: opens the column family (creating it if missing) on first use.
   StatusOr<std::shared_ptr<ShardLog>> OpenShard(uint64_t stream_id, uint32_t shard_ordinal)

@@ -179,8 +179,10 @@ Status ShardMover::Copy(const broker::ShardRef& shard, const Assignment& assignm
                                                  record.data));
     }
     const uint64_t next = records.empty() ? seal.end : records.back().first + 1;
-    RIFFLE_RETURN_IF_ERROR(store_.ImportRecords(shard.stream_id, shard.ordinal, records,
-                                                result.records.empty() ? seal.end : next));
+    storage::Store::CopiedRecords copied;
+    copied.records = std::move(records);
+    copied.end = result.records.empty() ? seal.end : next;
+    RIFFLE_RETURN_IF_ERROR(store_.WriteCopiedRecords(shard.stream_id, shard.ordinal, copied));
     from = result.records.empty() ? seal.end : next;
     if (!result.next_shard_iterator) {
       break;
@@ -191,7 +193,10 @@ Status ShardMover::Copy(const broker::ShardRef& shard, const Assignment& assignm
 }
 
 void ShardMover::Rebalance() {
-  const auto assignments = node_.view().Assignments();
+  // Only unreplicated shards move this way; a replicated one has copies on other nodes already
+  // and fails over to one of them.
+  auto assignments = node_.view().Assignments();
+  std::erase_if(assignments, [](const auto& entry) { return entry.second.replicated(); });
   std::map<std::string, size_t> load;
   std::set<std::string> draining;
   std::set<std::string> alive;
