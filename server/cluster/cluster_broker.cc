@@ -22,12 +22,19 @@ Status NotInThisVersion(std::string_view what) {
 
 }  // namespace
 
-ClusterBroker::ClusterBroker(broker::Broker& local, ClusterNode& node, storage::Store& store)
+ClusterBroker::ClusterBroker(broker::Broker& local, ClusterNode& node, storage::Store& store,
+                             Follower& follower)
     : local_(local),
       node_(node),
       mover_(std::make_unique<ShardMover>(
-          node, store, [this](const std::string& node_id) { return Peer(node_id); })) {
-  node_.SetTopologyListener([mover = mover_.get()] { mover->Poke(); });
+          node, store, [this](const std::string& node_id) { return Peer(node_id); })),
+      replicator_(std::make_unique<Replicator>(node, store, follower)),
+      elector_(std::make_unique<Elector>(node)) {
+  node_.SetTopologyListener([this] {
+    mover_->Poke();
+    replicator_->Poke();
+    elector_->Poke();
+  });
 }
 
 ClusterBroker::~ClusterBroker() { node_.SetTopologyListener(nullptr); }
@@ -55,6 +62,10 @@ StatusOr<ClusterBroker::Target> ClusterBroker::OwnerOf(const broker::ShardRef& s
   if (!assignment) {
     return Unavailable(fmt::format("{} has no owner in the cluster yet; try again", shard_id));
   }
+  if (assignment->node_id.empty()) {
+    return Unavailable(fmt::format("{} is electing a new leader (epoch {}); retry in a moment",
+                                   shard_id, assignment->epoch));
+  }
   if (access == Access::kWrite && !assignment->moving_to.empty()) {
     return Unavailable(fmt::format("{} is moving from node {} to node {}; retry in a moment",
                                    shard_id, assignment->node_id, assignment->moving_to));
@@ -65,6 +76,11 @@ StatusOr<ClusterBroker::Target> ClusterBroker::OwnerOf(const broker::ShardRef& s
           "node {} owns {} but its cluster lease has lapsed; it serves again once it has "
           "registered anew",
           node_.node_id(), shard_id));
+    }
+    if (assignment->replicated() &&
+        !replicator_->Leads(shard.stream_id, shard.ordinal, assignment->epoch)) {
+      return Unavailable(fmt::format("node {} is taking over {} as its leader; retry in a moment",
+                                     node_.node_id(), shard_id));
     }
     return Target{nullptr};
   }
@@ -86,6 +102,10 @@ Status ClusterBroker::WriteLocally(const broker::ShardRef& shard,
   if (owner.peer != nullptr || !assignment || !mover_->Writable(shard, assignment->epoch)) {
     return Unavailable(fmt::format("shardId-{:012} is moving away from node {}; retry in a moment",
                                    shard.ordinal, node_.node_id()));
+  }
+  if (assignment->replicated()) {
+    RIFFLE_RETURN_IF_ERROR(
+        replicator_->Writable(shard.stream_id, shard.ordinal, assignment->epoch));
   }
   write();
   return Status();

@@ -5,6 +5,9 @@
 //
 // Shards move between nodes with their records (ShardMover): a moving shard takes no writes
 // until it has arrived (ServiceUnavailable: retry), and serves reads at its source meanwhile.
+// A replicated shard (docs/cluster.md §5) is served by its leader; a write there is answered
+// once a majority of its replicas has it on disk (Replicator), and when the leader dies the
+// controller elects another (Elector).
 //
 // What this first cluster version leaves out, and answers ServiceUnavailable for instead:
 // SubscribeToShard of a shard another node owns, and resharding (a closed shard's end is known
@@ -21,15 +24,20 @@
 
 #include "server/broker/broker.h"
 #include "server/cluster/cluster_node.h"
+#include "server/cluster/elector.h"
+#include "server/cluster/follower.h"
 #include "server/cluster/peer_client.h"
+#include "server/cluster/replicator.h"
 #include "server/cluster/shard_mover.h"
 
 namespace riffle::cluster {
 
 class ClusterBroker final : public broker::Broker {
  public:
-  // Borrows all three, which must outlive it. Runs this node's ShardMover.
-  ClusterBroker(broker::Broker& local, ClusterNode& node, storage::Store& store);
+  // Borrows all four, which must outlive it. Runs this node's ShardMover, Replicator (the
+  // shards it leads) and Elector (failover, while it is the controller).
+  ClusterBroker(broker::Broker& local, ClusterNode& node, storage::Store& store,
+                Follower& follower);
   ~ClusterBroker() override;
 
   Status CreateStream(const broker::RequestContext& ctx,
@@ -141,7 +149,9 @@ class ClusterBroker final : public broker::Broker {
   };
   std::map<std::string, PeerEntry> peers_;  // guarded by peers_mu_; by node id
 
-  std::unique_ptr<ShardMover> mover_;  // last: its thread calls Peer()
+  std::unique_ptr<ShardMover> mover_;  // its thread calls Peer()
+  std::unique_ptr<Replicator> replicator_;
+  std::unique_ptr<Elector> elector_;
 };
 
 }  // namespace riffle::cluster

@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "server/cluster/replica_state.h"
 #include "storage/format.h"
 #include "storage/store.h"
 
@@ -115,7 +116,8 @@ Status ClusterNode::Bootstrap(const storage::CatalogChange& cluster_catalog) {
   in_cluster.insert(std::string(storage::kCatalogClusterKey));
   if (joined_before || !has_streams) {
     for (const auto& [key, value] : local) {
-      if (in_cluster.count(key) == 0) {
+      // Replica states are this node's own, not the cluster's catalog.
+      if (in_cluster.count(key) == 0 && !key.starts_with(kReplicaStatePrefix)) {
         mirror.deletes.push_back(key);  // deleted in the cluster while this node was away
       }
     }
@@ -148,10 +150,14 @@ void ClusterNode::Drain(std::chrono::milliseconds limit) {
     }
     return count;
   };
+  // Replicated shards need no moving: when this node leaves, their followers take over.
   const auto owned = [this] {
     size_t count = 0;
     for (const auto& [shard, assignment] : view_->Assignments()) {
-      count += assignment.node_id == node_id() || assignment.moving_to == node_id() ? 1 : 0;
+      count += !assignment.replicated() &&
+                       (assignment.node_id == node_id() || assignment.moving_to == node_id())
+                   ? 1
+                   : 0;
     }
     return count;
   };
@@ -216,8 +222,15 @@ std::vector<Op> ClusterNode::PlaceNewShards(const storage::CatalogChange& change
   }
   const auto assignments = view_->Assignments();
   for (const auto& [shard, assignment] : assignments) {
-    if (auto it = load.find(assignment.node_id); it != load.end()) {
-      ++it->second;
+    if (!assignment.replicated()) {
+      if (auto it = load.find(assignment.node_id); it != load.end()) {
+        ++it->second;
+      }
+    }
+    for (const std::string& replica : assignment.replicas) {
+      if (auto it = load.find(replica); it != load.end()) {
+        ++it->second;
+      }
     }
   }
   std::vector<Op> ops;
@@ -236,22 +249,28 @@ std::vector<Op> ClusterNode::PlaceNewShards(const storage::CatalogChange& change
       if (assignments.count({meta->id, shard.ordinal}) != 0) {
         continue;
       }
-      // The least loaded node; among equals, one picked by the shard's ids, so that streams
-      // of one shard do not all land on the same node.
-      const size_t fewest =
-          std::min_element(load.begin(), load.end(), [](const auto& a, const auto& b) {
-            return a.second < b.second;
-          })->second;
-      std::vector<std::map<std::string, size_t>::iterator> candidates;
-      for (auto it = load.begin(); it != load.end(); ++it) {
-        if (it->second == fewest) {
-          candidates.push_back(it);
-        }
+      // The least loaded nodes; among equals, ones picked by the shard's ids, so that streams
+      // of one shard do not all land on the same node. The first leads.
+      const size_t copies = std::min(load.size(), options_.replication_factor);
+      std::vector<std::pair<size_t, std::string>> ranked;  // (load, rotation) order
+      const size_t rotate = (meta->id + shard.ordinal) % load.size();
+      size_t index = 0;
+      for (const auto& [node_id, count] : load) {
+        ranked.emplace_back(count * load.size() + (index++ + load.size() - rotate) % load.size(),
+                            node_id);
       }
-      auto chosen = candidates[(meta->id + shard.ordinal) % candidates.size()];
-      ++chosen->second;
+      std::sort(ranked.begin(), ranked.end());
+      Assignment assignment;
+      assignment.node_id = ranked.front().second;
+      assignment.epoch = 1;
+      for (size_t i = 0; i < copies && copies > 1; ++i) {
+        assignment.replicas.push_back(ranked[i].second);
+      }
+      for (size_t i = 0; i < copies; ++i) {
+        ++load[ranked[i].second];
+      }
       ops.push_back(Op::Put(membership_->Key(AssignmentKey(meta->id, shard.ordinal)),
-                            EncodeAssignment(chosen->first, 1)));
+                            EncodeAssignment(assignment)));
     }
   }
   return ops;

@@ -33,6 +33,8 @@ namespace riffle::cluster {
 struct ClusterOptions {
   std::vector<std::string> etcd_endpoints;
   MembershipOptions membership;
+  // Copies of each new shard: min(this, live nodes); 1 is an unreplicated shard on one node.
+  size_t replication_factor = 3;
 };
 
 class ClusterNode {

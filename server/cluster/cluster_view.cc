@@ -1,6 +1,7 @@
 #include "server/cluster/cluster_view.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <charconv>
@@ -52,11 +53,27 @@ std::string StreamAssignmentsPrefix(uint64_t stream_id) {
   return fmt::format("{}{:020}/", kShards, stream_id);
 }
 
+std::string EncodeAssignment(const Assignment& assignment) {
+  // An empty node (no leader, during an election) is written as "-".
+  std::string out = fmt::format("node={} epoch={}",
+                                assignment.node_id.empty() ? "-" : assignment.node_id,
+                                assignment.epoch);
+  if (!assignment.moving_to.empty()) {
+    out += " moving_to=" + assignment.moving_to;
+  }
+  if (!assignment.replicas.empty()) {
+    out += fmt::format(" replicas={}", fmt::join(assignment.replicas, ","));
+  }
+  return out;
+}
+
 std::string EncodeAssignment(const std::string& node_id, uint64_t epoch,
                              const std::string& moving_to) {
-  return moving_to.empty() ? fmt::format("node={} epoch={}", node_id, epoch)
-                           : fmt::format("node={} epoch={} moving_to={}", node_id, epoch,
-                                         moving_to);
+  Assignment assignment;
+  assignment.node_id = node_id;
+  assignment.epoch = epoch;
+  assignment.moving_to = moving_to;
+  return EncodeAssignment(assignment);
 }
 
 std::string SealKey(uint64_t stream_id, uint32_t ordinal) {
@@ -154,9 +171,21 @@ bool ClusterView::ApplyLocked(std::string_view suffix, const std::optional<std::
     } else if (!value) {
       assignments_.erase({*stream, *ordinal});
     } else {
-      assignments_[{*stream, *ordinal}] = Assignment{
-          Field(*value, "node"), Number<uint64_t>(Field(*value, "epoch")).value_or(0),
-          Field(*value, "moving_to"), mod_revision};
+      Assignment assignment;
+      assignment.node_id = Field(*value, "node");
+      assignment.epoch = Number<uint64_t>(Field(*value, "epoch")).value_or(0);
+      assignment.moving_to = Field(*value, "moving_to");
+      assignment.mod_revision = mod_revision;
+      if (assignment.node_id == "-") {
+        assignment.node_id.clear();
+      }
+      const std::string replicas = Field(*value, "replicas");
+      for (size_t at = 0; at < replicas.size();) {
+        const size_t comma = std::min(replicas.find(',', at), replicas.size());
+        assignment.replicas.push_back(replicas.substr(at, comma - at));
+        at = comma + 1;
+      }
+      assignments_[{*stream, *ordinal}] = std::move(assignment);
     }
     return true;
   }

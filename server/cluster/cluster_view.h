@@ -32,11 +32,16 @@ struct Member {
 
 // Who serves a shard, and since which change of owner. While `moving_to` is set the owner
 // takes no writes (it serves reads) and the shard's records are copied to that node.
+// A replicated shard (docs/cluster.md §5) lists its `replicas`, the leader among them; while
+// the controller elects a new leader, `node_id` is empty.
 struct Assignment {
   std::string node_id;
   uint64_t epoch = 0;
   std::string moving_to;
-  int64_t mod_revision = 0;  // the guard for the next change of this key
+  std::vector<std::string> replicas;  // empty: one copy, on node_id
+  int64_t mod_revision = 0;           // the guard for the next change of this key
+
+  bool replicated() const { return replicas.size() > 1; }
 };
 
 // A moving shard's source has stopped writing it at `end` (in the assignment's epoch).
@@ -49,6 +54,7 @@ struct Seal {
 std::string CatalogKey(std::string_view catalog_key);  // "catalog/<key>"
 std::string AssignmentKey(uint64_t stream_id, uint32_t ordinal);
 std::string StreamAssignmentsPrefix(uint64_t stream_id);  // every shard of one stream
+std::string EncodeAssignment(const Assignment& assignment);
 std::string EncodeAssignment(const std::string& node_id, uint64_t epoch,
                              const std::string& moving_to = "");
 std::string SealKey(uint64_t stream_id, uint32_t ordinal);

@@ -13,6 +13,8 @@
 //              the assignment it saw, so a move the controller gave up cannot complete.
 //
 // The mover looks at the cluster when the view changes, and every half second in any case.
+// It moves unreplicated shards only: a replicated shard's leadership passes to a follower
+// (Elector) instead.
 //
 // Writes to a moving shard are refused (ServiceUnavailable: retry) for the length of the copy;
 // reads go on at the source. Thread-safe.

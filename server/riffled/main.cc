@@ -17,6 +17,7 @@
 #include "server/broker/broker.h"
 #include "server/cluster/cluster_broker.h"
 #include "server/cluster/cluster_node.h"
+#include "server/cluster/replica_service.h"
 #include "server/jobs/periodic_job.h"
 #include "server/metrics/metrics.h"
 #include "storage/store.h"
@@ -43,7 +44,7 @@ struct Flags {
   std::string node_id;
   std::string advertise_addr;
   std::string cluster_name = "default";
-  int replication_factor = 1;
+  int replication_factor = 3;
   int drain_s = 10;
   // The web console's port (0: off). Accepted now so that deployments and scripts can name it;
   // the console itself is not in this version, which says so at start.
@@ -122,6 +123,7 @@ int Run(const Flags& flags) {
     cluster_options.membership.advertise_addr = flags.advertise_addr;
     cluster_options.membership.kinesis_addr =
         flags.bind + ":" + std::to_string(flags.kinesis_port);
+    cluster_options.replication_factor = static_cast<size_t>(flags.replication_factor);
     StatusOr<std::unique_ptr<cluster::ClusterNode>> joined =
         cluster::ClusterNode::Start(cluster_options, **store);
     if (!joined.ok()) {
@@ -139,10 +141,17 @@ int Run(const Flags& flags) {
   // In a cluster the front ends see the cluster broker, which forwards what this node may not
   // serve itself.
   std::unique_ptr<broker::Broker> cluster_broker;
+  // The replicas this node keeps for other nodes' leaders, and the service they append through.
+  std::unique_ptr<cluster::Follower> follower;
+  std::unique_ptr<grpc::Service> replica_service;
+  std::vector<grpc::Service*> internal_services;
   if (cluster_node) {
     cluster_node->Attach(**local_broker);
-    cluster_broker =
-        std::make_unique<cluster::ClusterBroker>(**local_broker, *cluster_node, **store);
+    follower = std::make_unique<cluster::Follower>(**store);
+    replica_service = cluster::NewReplicaService(*follower);
+    internal_services.push_back(replica_service.get());
+    cluster_broker = std::make_unique<cluster::ClusterBroker>(**local_broker, *cluster_node,
+                                                              **store, *follower);
     (*metrics)->SetClusterSource([node = cluster_node.get()] {
       metrics::ClusterGauges gauges;
       const std::vector<cluster::Member> members = node->view().Members();
@@ -170,7 +179,8 @@ int Run(const Flags& flags) {
     return 1;
   }
   StatusOr<std::unique_ptr<grpc_api::GrpcServer>> grpc =
-      grpc_api::GrpcServer::Start(*broker, flags.bind, flags.grpc_port, {}, &clock);
+      grpc_api::GrpcServer::Start(*broker, flags.bind, flags.grpc_port, {}, &clock,
+                                  internal_services);
   if (!grpc.ok()) {
     spdlog::error("{}", grpc.status().message());
     return 1;
@@ -181,11 +191,6 @@ int Run(const Flags& flags) {
       !WritePortsFile(flags.ports_file, (*http)->port(), (*grpc)->port(), (*metrics)->port())) {
     spdlog::error("cannot write the ports file {}", flags.ports_file);
     return 1;
-  }
-  if (cluster_node && flags.replication_factor > 1) {
-    spdlog::warn("--replication-factor {}: this version keeps one copy of each shard (on its "
-                 "owner); replication comes with the next version",
-                 flags.replication_factor);
   }
   if (flags.console_port != 0) {
     spdlog::info("the web console is not part of this version; --console-port {} is reserved",
@@ -287,7 +292,8 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(0, 3600));
   app.add_option("--replication-factor", flags.replication_factor,
-                 "cluster mode: copies of each shard (this version keeps 1)")
+                 "cluster mode: copies of each new shard, at most the number of live nodes; "
+                 "a write is acknowledged once a majority of them has it on disk")
       ->capture_default_str()
       ->check(CLI::Range(1, 5));
   CLI11_PARSE(app, argc, argv);

@@ -36,7 +36,7 @@ std::string ListenAddress(const std::string& host, int port) {
 
 StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
     broker::Broker& broker, const std::string& host, int port, broker::RequestContext context,
-    const Clock* clock) {
+    const Clock* clock, const std::vector<grpc::Service*>& internal_services) {
   static const SystemClock system_clock;
   std::unique_ptr<GrpcServer> self(new GrpcServer());
   self->service_ = NewRiffleService(broker, std::move(context),
@@ -50,6 +50,9 @@ StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   // silently take half of the calls instead of failing to start.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(self->service_.get());
+  for (grpc::Service* service : internal_services) {
+    builder.RegisterService(service);
+  }
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> counters;
   counters.push_back(self->calls_in_flight_.NewCounter());
   builder.experimental().SetInterceptorCreators(std::move(counters));

@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/status.h"
@@ -32,11 +33,12 @@ class GrpcServer {
   // Fails with ServiceUnavailable when host:port cannot be bound. `context` gives the region and
   // account that the broker prints in ARNs and checks them against. An idle SubscribeToShard
   // wakes on an append to its shard, or for its heartbeat (paced by `clock`; null: the system
-  // clock, which must then outlive nothing).
-  static StatusOr<std::unique_ptr<GrpcServer>> Start(broker::Broker& broker,
-                                                     const std::string& host, int port,
-                                                     broker::RequestContext context = {},
-                                                     const Clock* clock = nullptr);
+  // clock, which must then outlive nothing). `internal_services` (a cluster's node-to-node
+  // services) are served on the same port; they must outlive the server.
+  static StatusOr<std::unique_ptr<GrpcServer>> Start(
+      broker::Broker& broker, const std::string& host, int port,
+      broker::RequestContext context = {}, const Clock* clock = nullptr,
+      const std::vector<grpc::Service*>& internal_services = {});
 
   GrpcServer(const GrpcServer&) = delete;
   GrpcServer& operator=(const GrpcServer&) = delete;

@@ -1,0 +1,144 @@
+#include "server/cluster/follower.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "storage/store.h"
+
+namespace riffle::cluster {
+namespace {
+
+EpochHistory FromProto(const google::protobuf::RepeatedPtrField<v1::EpochStart>& history) {
+  EpochHistory out;
+  for (const v1::EpochStart& start : history) {
+    out.push_back({start.epoch(), start.start_offset()});
+  }
+  return out;
+}
+
+}  // namespace
+
+StatusOr<ReplicaState*> Follower::StateLocked(const ShardKey& shard) {
+  if (auto it = states_.find(shard); it != states_.end()) {
+    return &it->second;
+  }
+  RIFFLE_ASSIGN_OR_RETURN(std::optional<std::string> stored,
+                          store_.GetCatalog(ReplicaStateKey(shard.first, shard.second)));
+  ReplicaState state;
+  if (stored) {
+    std::optional<ReplicaState> decoded = DecodeReplicaState(*stored);
+    if (!decoded) {
+      return Status(ErrorCode::kInternalFailure, "corrupt replica state: " + *stored);
+    }
+    state = std::move(*decoded);
+  }
+  return &states_.emplace(shard, std::move(state)).first->second;
+}
+
+StatusOr<ReplicaState> Follower::Load(uint64_t stream_id, uint32_t ordinal) {
+  std::lock_guard lock(mu_);
+  RIFFLE_ASSIGN_OR_RETURN(ReplicaState * state, StateLocked({stream_id, ordinal}));
+  return *state;
+}
+
+Status Follower::Save(uint64_t stream_id, uint32_t ordinal, const ReplicaState& state) {
+  std::lock_guard lock(mu_);
+  RIFFLE_ASSIGN_OR_RETURN(ReplicaState * current, StateLocked({stream_id, ordinal}));
+  storage::CatalogChange change;
+  change.puts.emplace_back(ReplicaStateKey(stream_id, ordinal), EncodeReplicaState(state));
+  RIFFLE_RETURN_IF_ERROR(store_.ApplyCatalog(change));
+  *current = state;
+  return Status();
+}
+
+StatusOr<v1::AppendResponse> Follower::Append(const v1::AppendRequest& request) {
+  const ShardKey shard{request.shard().stream_id(), request.shard().ordinal()};
+  std::lock_guard lock(mu_);
+  RIFFLE_ASSIGN_OR_RETURN(ReplicaState * state, StateLocked(shard));
+  RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<storage::ShardLog> log,
+                          store_.OpenShard(shard.first, shard.second));
+  v1::AppendResponse response;
+  response.set_epoch(state->fenced_epoch);
+  const uint64_t held = log->durable_end();
+  response.set_end(held);
+  if (request.epoch() < state->fenced_epoch) {
+    response.set_result(v1::AppendResponse::FENCED);
+    return response;
+  }
+  const EpochHistory leader_history = FromProto(request.history());
+  // Below `keep` this replica and the leader hold the same entries.
+  const uint64_t keep = FirstDivergence(state->history, leader_history, held);
+  if (keep < held && keep < state->committed) {
+    spdlog::error(
+        "cluster: leader {} (epoch {}) would cut shard {}/{} at {}, below its committed {}; "
+        "refused",
+        request.leader_node_id(), request.epoch(), shard.first, shard.second, keep,
+        state->committed);
+    response.set_result(v1::AppendResponse::DIVERGED);
+    return response;
+  }
+  if (request.prev_end() > keep) {
+    response.set_result(v1::AppendResponse::GAP);
+    response.set_end(keep);
+    if (keep == held) {
+      return response;  // nothing to cut: the leader resends from our end
+    }
+  }
+  storage::Store::CopiedRecords copied;
+  if (keep < held) {
+    copied.truncate_from = keep;
+    spdlog::info("cluster: shard {}/{} drops its entries from {} to {}, which leader {} (epoch "
+                 "{}) does not have",
+                 shard.first, shard.second, keep, held, request.leader_node_id(),
+                 request.epoch());
+  }
+  ReplicaState next = *state;
+  next.fenced_epoch = request.epoch();
+  uint64_t end = keep;
+  if (request.prev_end() <= keep) {
+    for (const v1::Entry& entry : request.entries()) {
+      if (entry.offset() >= keep) {
+        copied.records.emplace_back(entry.offset(), entry.value());
+      }
+    }
+    end = std::max(keep, request.end());
+  }
+  next.history =
+      HistoryBelow(request.prev_end() <= keep ? leader_history : state->history, end);
+  next.committed = std::max(next.committed, std::min(request.high_watermark(), end));
+  copied.end = end;
+  copied.catalog_put.emplace(ReplicaStateKey(shard.first, shard.second),
+                             EncodeReplicaState(next));
+  RIFFLE_RETURN_IF_ERROR(store_.WriteCopiedRecords(shard.first, shard.second, copied));
+  *state = std::move(next);
+  response.set_epoch(state->fenced_epoch);
+  response.set_end(log->durable_end());
+  return response;
+}
+
+StatusOr<v1::FenceResponse> Follower::Fence(const v1::FenceRequest& request) {
+  const ShardKey shard{request.shard().stream_id(), request.shard().ordinal()};
+  std::lock_guard lock(mu_);
+  RIFFLE_ASSIGN_OR_RETURN(ReplicaState * state, StateLocked(shard));
+  RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<storage::ShardLog> log,
+                          store_.OpenShard(shard.first, shard.second));
+  v1::FenceResponse response;
+  if (request.epoch() > state->fenced_epoch) {
+    ReplicaState next = *state;
+    next.fenced_epoch = request.epoch();
+    storage::CatalogChange change;
+    change.puts.emplace_back(ReplicaStateKey(shard.first, shard.second), EncodeReplicaState(next));
+    RIFFLE_RETURN_IF_ERROR(store_.ApplyCatalog(change));
+    *state = std::move(next);
+  }
+  const uint64_t end = log->durable_end();
+  response.set_fenced(request.epoch() >= state->fenced_epoch);
+  response.set_fenced_epoch(state->fenced_epoch);
+  response.set_end(end);
+  response.set_last_epoch(end == 0 ? 0 : EpochAt(state->history, end - 1));
+  response.set_committed(state->committed);
+  return response;
+}
+
+}  // namespace riffle::cluster

@@ -1,0 +1,18 @@
+// Serves the internal riffle.cluster.v1.Replication service (docs/cluster.md §5.3) on this
+// node's gRPC port: other nodes' leaders append to this node's replicas, the controller fences
+// them. Each call runs on one worker thread of its own, since it syncs to disk before it
+// answers and gRPC's callback threads must not block.
+#pragma once
+
+#include <memory>
+
+#include <grpcpp/impl/service_type.h>
+
+#include "server/cluster/follower.h"
+
+namespace riffle::cluster {
+
+// Borrows `follower`, which must outlive the service (and the server it is registered with).
+std::unique_ptr<grpc::Service> NewReplicaService(Follower& follower);
+
+}  // namespace riffle::cluster
