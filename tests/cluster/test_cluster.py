@@ -97,7 +97,7 @@ class ClusterTestBase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.cluster = Cluster(size=3)
+        cls.cluster = Cluster(size=3, node_args=("--replication-factor", "1"))
         cls.addClassCleanup(cls.cluster.cleanup)
         try:
             cls.cluster.start()

@@ -20,7 +20,7 @@ class MoveTest(unittest.TestCase):
     """Its own cluster: n1 and n2 first, n3 joins later."""
 
     def setUp(self):
-        self.cluster = Cluster(size=3)
+        self.cluster = Cluster(size=3, node_args=("--replication-factor", "1"))
         self.addCleanup(self.cluster.cleanup)
         self.n1, self.n2, self.n3 = (self.cluster.node(i) for i in (1, 2, 3))
         self.n1.start()

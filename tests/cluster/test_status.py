@@ -65,7 +65,7 @@ class MetricsNode(ClusterNode):
 class ClusterStatusTest(unittest.TestCase):
 
     def setUp(self):
-        self.cluster = Cluster(size=3)
+        self.cluster = Cluster(size=3, node_args=("--replication-factor", "1"))
         self.addCleanup(self.cluster.cleanup)
         self.cluster.nodes["n3"] = MetricsNode(self.cluster, "n3")
         self.cluster.start()

@@ -1,0 +1,325 @@
+"""Replication end to end: a real etcd and three riffled nodes, every shard on all three.
+
+Producers write through every node while the test kills -9, pauses or wipes nodes. The
+ledger keeps every acknowledged record (its data, shard and sequence number); afterwards
+every acknowledged record must be read back exactly once, at its sequence number, in
+sequence order per shard, through every node.
+
+RIFFLE_KILL_CYCLES sets the number of leader kills of the kill loop (default 4; the long
+run in docs/cluster.md used 200).
+"""
+
+import os
+import random
+import shutil
+import statistics
+import sys
+import threading
+import time
+import unittest
+import uuid
+
+import botocore.exceptions
+
+from harness import UNAVAILABLE_CODES, Cluster, wait_for, shard_id
+
+LEASE_TTL_S = 2
+SHARDS = 2
+KILL_CYCLES = int(os.environ.get("RIFFLE_KILL_CYCLES", "4"))
+
+
+def error_code(e):
+    return e.response.get("Error", {}).get("Code")
+
+
+class Ledger:
+    """What the producers sent and what was acknowledged."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.acked = {}  # data -> (shard id, sequence number)
+        self.sent = set()
+
+    def ack(self, data, shard, seq):
+        with self.lock:
+            assert data not in self.acked, f"{data} acknowledged twice"
+            self.acked[data] = (shard, seq)
+
+
+class Producer(threading.Thread):
+    """Puts records one by one through a rotating entry node, retrying what fails with a
+    new record (a failed put may or may not be stored; each attempt has its own data)."""
+
+    def __init__(self, cluster, stream, ledger, name):
+        super().__init__(daemon=True)
+        self.cluster, self.stream, self.ledger, self.label = cluster, stream, ledger, name
+        self.stop = threading.Event()
+        self.errors = []
+        self.count = 0
+
+    def run(self):
+        nodes = list(self.cluster.nodes.values())
+        i = 0
+        while not self.stop.is_set():
+            node = nodes[i % len(nodes)]
+            i += 1
+            if node.proc is None or node.paused:
+                continue
+            data = f"{self.label}-{i}-{uuid.uuid4().hex[:8]}"
+            key = f"key-{i % 16}"
+            with self.ledger.lock:
+                self.ledger.sent.add(data)
+            try:
+                out = node.kinesis(attempts=1, connect_timeout=1, read_timeout=8).put_record(
+                    StreamName=self.stream, Data=data.encode(), PartitionKey=key)
+                self.ledger.ack(data, out["ShardId"], out["SequenceNumber"])
+                self.count += 1
+            except botocore.exceptions.ClientError as e:
+                if error_code(e) not in UNAVAILABLE_CODES + (
+                        "ProvisionedThroughputExceededException",):
+                    self.errors.append(repr(e))
+                time.sleep(0.02)
+            except (botocore.exceptions.EndpointConnectionError,
+                    botocore.exceptions.ReadTimeoutError,
+                    botocore.exceptions.ConnectionClosedError):
+                time.sleep(0.02)
+
+
+class ReplicationTest(unittest.TestCase):
+    def setUp(self):
+        self.cluster = Cluster(size=3)
+        self.addCleanup(self.cluster.cleanup)
+        try:
+            self.cluster.start()
+        except BaseException:
+            sys.stderr.write("cluster did not start\n" + self.cluster.logs() + "\n")
+            raise
+        self.stream = f"repl-{uuid.uuid4().hex[:6]}"
+        client = self.cluster.node(1).kinesis()
+        client.create_stream(StreamName=self.stream, ShardCount=SHARDS)
+        wait_for(lambda: client.describe_stream_summary(StreamName=self.stream)
+                 ["StreamDescriptionSummary"]["StreamStatus"] == "ACTIVE", 20)
+        self.ledger = Ledger()
+
+    def tearDown(self):
+        if self._failed():
+            sys.stderr.write(f"\n{self.id()} failed; logs follow\n{self.cluster.logs()}\n")
+        for node in self.cluster.nodes.values():
+            if node.paused:
+                node.resume()
+        codes = {n.node_id: n.stop() for n in self.cluster.nodes.values() if n.proc is not None}
+        bad = {n: rc for n, rc in codes.items() if rc != 0}
+        self.assertEqual(bad, {}, "nodes must exit 0 on SIGTERM")
+
+    def _failed(self):
+        outcome = getattr(self, "_outcome", None)
+        result = getattr(outcome, "result", None)
+        if result is None:
+            return False
+        return any(test is self for test, _ in result.failures + result.errors)
+
+    # -- helpers ---------------------------------------------------------------
+
+    def leader(self, ordinal):
+        """The node id leading a shard, or None during an election."""
+        owner = self.cluster.assignments(self.stream)[ordinal].node
+        return None if owner == "-" else owner
+
+    def start_producers(self, count=2):
+        producers = [Producer(self.cluster, self.stream, self.ledger, f"p{i}")
+                     for i in range(count)]
+        for p in producers:
+            p.start()
+        return producers
+
+    def stop_producers(self, producers):
+        for p in producers:
+            p.stop.set()
+        for p in producers:
+            p.join(30)
+        errors = [e for p in producers for e in p.errors]
+        self.assertEqual(errors, [], "producers got errors other than unavailability")
+        return sum(p.count for p in producers)
+
+    def wait_writable(self, ordinal, deadline_s):
+        """Puts to one shard through a live node until one is acknowledged; returns the time
+        it took."""
+        started = time.monotonic()
+        key = self.key_for(ordinal)
+
+        def put():
+            for node in self.cluster.nodes.values():
+                if node.proc is None or node.paused:
+                    continue
+                data = f"probe-{uuid.uuid4().hex[:8]}"
+                try:
+                    out = node.kinesis(attempts=1, connect_timeout=1, read_timeout=8).put_record(
+                        StreamName=self.stream, Data=data.encode(), PartitionKey=key)
+                    self.ledger.ack(data, out["ShardId"], out["SequenceNumber"])
+                    return True
+                except botocore.exceptions.ClientError as e:
+                    if error_code(e) not in UNAVAILABLE_CODES:
+                        raise
+                except (botocore.exceptions.EndpointConnectionError,
+                        botocore.exceptions.ReadTimeoutError,
+                        botocore.exceptions.ConnectionClosedError):
+                    pass
+            return False
+        wait_for(put, deadline_s, interval=0.02, what=f"{shard_id(ordinal)} to take a write")
+        return time.monotonic() - started
+
+    def key_for(self, ordinal):
+        from harness import hash_key, initial_ranges, shard_for
+        ranges = initial_ranges(SHARDS)
+        for i in range(10000):
+            if shard_for(hash_key(f"k{i}"), ranges) == ordinal:
+                return f"k{i}"
+        raise AssertionError("no key for the shard")
+
+    def read_shard(self, node, ordinal):
+        client = node.kinesis(attempts=5)
+        it = client.get_shard_iterator(StreamName=self.stream, ShardId=shard_id(ordinal),
+                                       ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        records = []
+        for _ in range(10000):
+            try:
+                out = client.get_records(ShardIterator=it, Limit=10000)
+            except botocore.exceptions.ClientError as e:
+                if error_code(e) == "ProvisionedThroughputExceededException":
+                    time.sleep(0.3)
+                    continue
+                raise
+            records.extend(out["Records"])
+            it = out["NextShardIterator"]
+            if not out["Records"] and out.get("MillisBehindLatest", 0) == 0:
+                return records
+        raise AssertionError(f"{shard_id(ordinal)} never reached its tip")
+
+    def verify(self, what):
+        """Every acknowledged record exactly once, at its sequence number, in order, through
+        every live node."""
+        for node in self.cluster.nodes.values():
+            if node.proc is None or node.paused:
+                continue
+            seen = {}
+            for ordinal in range(SHARDS):
+                records = self.read_shard(node, ordinal)
+                seqs = [int(r["SequenceNumber"]) for r in records]
+                self.assertEqual(seqs, sorted(seqs), f"{what}: {shard_id(ordinal)} out of order")
+                for r in records:
+                    data = r["Data"].decode()
+                    self.assertNotIn(data, seen, f"{what}: {data} read twice")
+                    seen[data] = (shard_id(ordinal), r["SequenceNumber"])
+            with self.ledger.lock:
+                acked = dict(self.ledger.acked)
+                sent = set(self.ledger.sent)
+            missing = [d for d in acked if d not in seen]
+            self.assertEqual(missing[:10], [], f"{what}: {len(missing)} acknowledged records "
+                             f"missing through {node.node_id}")
+            moved = {d: (acked[d], seen[d]) for d in acked if acked[d] != seen[d]}
+            self.assertEqual(dict(list(moved.items())[:5]), {},
+                             f"{what}: records read at another sequence number than acked")
+            unknown = [d for d in seen if d not in sent and not d.startswith("probe-")]
+            self.assertEqual(unknown, [], f"{what}: records nobody sent")
+
+    # -- tests -------------------------------------------------------------------
+
+    def test_kill9_of_the_leader_in_a_loop_loses_nothing_acknowledged(self):
+        producers = self.start_producers()
+        failovers = []
+        try:
+            for cycle in range(KILL_CYCLES):
+                time.sleep(random.uniform(0.3, 1.0))
+                ordinal = cycle % SHARDS
+                leader_id = self.leader(ordinal)
+                self.assertIsNotNone(leader_id, "a shard without a leader before the kill")
+                victim = self.cluster.nodes[leader_id]
+                victim.kill9()
+                failovers.append(self.wait_writable(ordinal, 20))
+                new_leader = wait_for(lambda: self.leader(ordinal), 10)
+                self.assertNotEqual(new_leader, leader_id, "the dead node still leads")
+                victim.start()
+        finally:
+            total = self.stop_producers(producers)
+        self.assertGreater(total, 20, "the producers got almost nothing acknowledged")
+        failovers.sort()
+        p50 = statistics.median(failovers)
+        p99 = failovers[min(len(failovers) - 1, int(len(failovers) * 0.99))]
+        print(f"\nfailover, kill -9 to first acknowledged write: p50 {p50:.2f} s, "
+              f"max/p99 {p99:.2f} s over {len(failovers)} kills; {total} records acknowledged",
+              file=sys.stderr)
+        self.assertLessEqual(p99, 10, "failover took far longer than the lease")
+        self.verify("after the kill loop")
+
+    def test_a_paused_leader_does_not_split_the_brain(self):
+        producers = self.start_producers()
+        try:
+            time.sleep(0.5)
+            leader_id = self.leader(0)
+            victim = self.cluster.nodes[leader_id]
+            victim.pause()
+            self.wait_writable(0, 20)
+            wait_for(lambda: self.leader(0) not in (None, leader_id), 10)
+            time.sleep(LEASE_TTL_S)
+            victim.resume()
+            # The old leader must rejoin as a follower; writes keep flowing meanwhile.
+            time.sleep(2)
+            self.wait_writable(0, 20)
+        finally:
+            self.stop_producers(producers)
+        self.verify("after the pause")
+
+    def test_with_one_replica_of_three_left_writes_are_refused_and_nothing_is_lost(self):
+        key = self.key_for(0)
+        leader_id = self.leader(0)
+        leader = self.cluster.nodes[leader_id]
+        client = leader.kinesis(attempts=1, read_timeout=10)
+        for i in range(5):
+            out = client.put_record(StreamName=self.stream, Data=f"before-{i}".encode(),
+                                    PartitionKey=key)
+            self.ledger.ack(f"before-{i}", out["ShardId"], out["SequenceNumber"])
+            self.ledger.sent.add(f"before-{i}")
+        followers = [n for n in self.cluster.nodes.values() if n.node_id != leader_id]
+        for node in followers:
+            node.kill9()
+
+        def refused():
+            try:
+                data = f"alone-{uuid.uuid4().hex[:8]}"
+                self.ledger.sent.add(data)
+                client.put_record(StreamName=self.stream, Data=data.encode(), PartitionKey=key)
+                return None
+            except botocore.exceptions.ClientError as e:
+                self.assertIn(error_code(e), UNAVAILABLE_CODES)
+                return e.response["Error"].get("Message", "")
+        message = wait_for(lambda: (lambda m: m if m and "replicas in sync" in m else None)(
+            refused()), 15, interval=0.2, what="the min-in-sync refusal")
+        self.assertIn("1 of 3 replicas in sync; writes need 2", message)
+        for node in followers:
+            node.start()
+        self.wait_writable(0, 20)
+        self.verify("after two of three nodes came back")
+
+    def test_a_follower_with_a_wiped_disk_is_refilled(self):
+        producers = self.start_producers()
+        try:
+            time.sleep(1)
+            leader_id = self.leader(0)
+            follower = next(n for n in self.cluster.nodes.values() if n.node_id != leader_id)
+            follower.kill9()
+            shutil.rmtree(follower.data_dir)
+            os.makedirs(follower.data_dir)
+            follower.start()
+            time.sleep(2)
+            # The refilled follower and the third node must carry the shard on their own.
+            self.cluster.nodes[leader_id].kill9()
+            self.wait_writable(0, 20)
+            time.sleep(0.5)
+        finally:
+            self.stop_producers(producers)
+        self.cluster.nodes[leader_id].start()
+        self.verify("after refilling a wiped follower and losing the leader")
+
+
+if __name__ == "__main__":
+    unittest.main()
