@@ -213,30 +213,44 @@ Status Store::ApplyCatalog(const CatalogChange& change) {
 
 Status Store::WriteCopiedRecords(uint64_t stream_id, uint32_t shard_ordinal,
                                  const CopiedRecords& copied) {
-  RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<ShardLog> log, OpenShard(stream_id, shard_ordinal));
+  return WriteCopiedRecords({ShardCopy{stream_id, shard_ordinal, copied}});
+}
+
+Status Store::WriteCopiedRecords(const std::vector<ShardCopy>& copies) {
   rocksdb::WriteBatch batch;
-  if (copied.truncate_from) {
-    batch
-        .DeleteRange(log->handle(), EncodeOffsetKey(*copied.truncate_from),
-                     EncodeOffsetKey(std::numeric_limits<uint64_t>::max()))
-        .PermitUncheckedError();
-  }
-  int64_t last_arrival_ms = log->last_arrival_ms();
-  for (const auto& [offset, encoded] : copied.records) {
-    log->AddToBatch(batch, offset, encoded);
-    last_arrival_ms = std::max(last_arrival_ms, DecodeRecordArrival(encoded).value_or(0));
-  }
-  if (copied.catalog_put) {
-    batch.Put(catalog_, copied.catalog_put->first, copied.catalog_put->second)
-        .PermitUncheckedError();
+  std::vector<std::shared_ptr<ShardLog>> logs;
+  std::vector<int64_t> last_arrivals;
+  for (const ShardCopy& copy : copies) {
+    RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<ShardLog> log,
+                            OpenShard(copy.stream_id, copy.shard_ordinal));
+    const CopiedRecords& copied = copy.copied;
+    if (copied.truncate_from) {
+      batch
+          .DeleteRange(log->handle(), EncodeOffsetKey(*copied.truncate_from),
+                       EncodeOffsetKey(std::numeric_limits<uint64_t>::max()))
+          .PermitUncheckedError();
+    }
+    int64_t last_arrival_ms = log->last_arrival_ms();
+    for (const auto& [offset, encoded] : copied.records) {
+      log->AddToBatch(batch, offset, encoded);
+      last_arrival_ms = std::max(last_arrival_ms, DecodeRecordArrival(encoded).value_or(0));
+    }
+    if (copied.catalog_put) {
+      batch.Put(catalog_, copied.catalog_put->first, copied.catalog_put->second)
+          .PermitUncheckedError();
+    }
+    logs.push_back(std::move(log));
+    last_arrivals.push_back(last_arrival_ms);
   }
   rocksdb::WriteOptions write_options;
   write_options.sync = true;
   RIFFLE_RETURN_IF_ERROR(FromRocks(db_->Write(write_options, &batch)));
-  if (copied.truncate_from) {
-    log->TruncateTo(*copied.truncate_from);
+  for (size_t i = 0; i < copies.size(); ++i) {
+    if (copies[i].copied.truncate_from) {
+      logs[i]->TruncateTo(*copies[i].copied.truncate_from);
+    }
+    logs[i]->AdoptCopiedEnd(copies[i].copied.end, last_arrivals[i]);
   }
-  log->AdoptCopiedEnd(copied.end, last_arrival_ms);
   return Status();
 }
 

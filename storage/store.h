@@ -76,6 +76,13 @@ class Store {
   };
   Status WriteCopiedRecords(uint64_t stream_id, uint32_t shard_ordinal,
                             const CopiedRecords& copied);
+  // The same for several distinct shards, in one synced WriteBatch.
+  struct ShardCopy {
+    uint64_t stream_id = 0;
+    uint32_t shard_ordinal = 0;
+    CopiedRecords copied;
+  };
+  Status WriteCopiedRecords(const std::vector<ShardCopy>& copies);
 
   // The shard's log: opens the column family (creating it if missing) on first use.
   StatusOr<std::shared_ptr<ShardLog>> OpenShard(uint64_t stream_id, uint32_t shard_ordinal)

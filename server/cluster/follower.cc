@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <set>
 
 #include "storage/store.h"
 
@@ -36,6 +37,16 @@ StatusOr<ReplicaState*> Follower::StateLocked(const ShardKey& shard) {
   return &states_.emplace(shard, std::move(state)).first->second;
 }
 
+StatusOr<std::shared_ptr<storage::ShardLog>> Follower::LogLocked(const ShardKey& shard) {
+  if (auto it = logs_.find(shard); it != logs_.end()) {
+    return it->second;
+  }
+  RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<storage::ShardLog> log,
+                          store_.OpenShard(shard.first, shard.second));
+  logs_.emplace(shard, log);
+  return log;
+}
+
 StatusOr<ReplicaState> Follower::Load(uint64_t stream_id, uint32_t ordinal) {
   std::lock_guard lock(mu_);
   RIFFLE_ASSIGN_OR_RETURN(ReplicaState * state, StateLocked({stream_id, ordinal}));
@@ -52,37 +63,91 @@ Status Follower::Save(uint64_t stream_id, uint32_t ordinal, const ReplicaState& 
   return Status();
 }
 
-StatusOr<v1::AppendResponse> Follower::Append(const v1::AppendRequest& request) {
-  const ShardKey shard{request.shard().stream_id(), request.shard().ordinal()};
+std::vector<StatusOr<v1::AppendResponse>> Follower::Append(
+    const std::vector<const v1::AppendRequest*>& requests) {
+  std::vector<StatusOr<v1::AppendResponse>> responses(
+      requests.size(), Status(ErrorCode::kInternalFailure, "not applied"));
   std::lock_guard lock(mu_);
-  RIFFLE_ASSIGN_OR_RETURN(ReplicaState * state, StateLocked(shard));
-  RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<storage::ShardLog> log,
-                          store_.OpenShard(shard.first, shard.second));
-  v1::AppendResponse response;
-  response.set_epoch(state->fenced_epoch);
-  const uint64_t held = log->durable_end();
+  // Rounds of requests for distinct shards: a round's plans all start from the state its
+  // shards had before it, and the next round sees what the round wrote.
+  std::vector<size_t> left(requests.size());
+  for (size_t i = 0; i < requests.size(); ++i) {
+    left[i] = i;
+  }
+  while (!left.empty()) {
+    std::vector<size_t> later;
+    std::set<ShardKey> in_round;
+    std::vector<std::pair<size_t, Plan>> round;
+    for (size_t i : left) {
+      const v1::AppendRequest& request = *requests[i];
+      const ShardKey shard{request.shard().stream_id(), request.shard().ordinal()};
+      if (!in_round.insert(shard).second) {
+        later.push_back(i);
+        continue;
+      }
+      StatusOr<Plan> plan = PlanLocked(shard, request);
+      if (!plan.ok()) {
+        responses[i] = plan.status();
+      } else if (!plan->write) {
+        responses[i] = std::move(plan->response);
+        *plan->state = std::move(plan->next);  // the high watermark only: kept in memory
+      } else {
+        round.emplace_back(i, std::move(plan).value());
+      }
+    }
+    std::vector<storage::Store::ShardCopy> copies;
+    for (auto& [i, plan] : round) {
+      copies.push_back({plan.shard.first, plan.shard.second, std::move(*plan.write)});
+    }
+    const Status written = copies.empty() ? Status() : store_.WriteCopiedRecords(copies);
+    for (auto& [i, plan] : round) {
+      if (!written.ok()) {
+        responses[i] = written;
+        continue;
+      }
+      *plan.state = std::move(plan.next);
+      plan.response.set_epoch(plan.state->fenced_epoch);
+      plan.response.set_end(plan.log->durable_end());
+      responses[i] = std::move(plan.response);
+    }
+    left = std::move(later);
+  }
+  return responses;
+}
+
+StatusOr<Follower::Plan> Follower::PlanLocked(const ShardKey& shard,
+                                              const v1::AppendRequest& request) {
+  Plan plan;
+  plan.shard = shard;
+  RIFFLE_ASSIGN_OR_RETURN(plan.state, StateLocked(shard));
+  RIFFLE_ASSIGN_OR_RETURN(plan.log, LogLocked(shard));
+  const ReplicaState& state = *plan.state;
+  v1::AppendResponse& response = plan.response;
+  plan.next = state;
+  response.set_epoch(state.fenced_epoch);
+  const uint64_t held = plan.log->durable_end();
   response.set_end(held);
-  if (request.epoch() < state->fenced_epoch) {
+  if (request.epoch() < state.fenced_epoch) {
     response.set_result(v1::AppendResponse::FENCED);
-    return response;
+    return plan;
   }
   const EpochHistory leader_history = FromProto(request.history());
   // Below `keep` this replica and the leader hold the same entries.
-  const uint64_t keep = FirstDivergence(state->history, leader_history, held);
-  if (keep < held && keep < state->committed) {
+  const uint64_t keep = FirstDivergence(state.history, leader_history, held);
+  if (keep < held && keep < state.committed) {
     spdlog::error(
         "cluster: leader {} (epoch {}) would cut shard {}/{} at {}, below its committed {}; "
         "refused",
         request.leader_node_id(), request.epoch(), shard.first, shard.second, keep,
-        state->committed);
+        state.committed);
     response.set_result(v1::AppendResponse::DIVERGED);
-    return response;
+    return plan;
   }
   if (request.prev_end() > keep) {
     response.set_result(v1::AppendResponse::GAP);
     response.set_end(keep);
     if (keep == held) {
-      return response;  // nothing to cut: the leader resends from our end
+      return plan;  // nothing to cut: the leader resends from our end
     }
   }
   storage::Store::CopiedRecords copied;
@@ -93,7 +158,7 @@ StatusOr<v1::AppendResponse> Follower::Append(const v1::AppendRequest& request) 
                  shard.first, shard.second, keep, held, request.leader_node_id(),
                  request.epoch());
   }
-  ReplicaState next = *state;
+  ReplicaState& next = plan.next;
   next.fenced_epoch = request.epoch();
   uint64_t end = keep;
   if (request.prev_end() <= keep) {
@@ -105,24 +170,26 @@ StatusOr<v1::AppendResponse> Follower::Append(const v1::AppendRequest& request) 
     end = std::max(keep, request.end());
   }
   next.history =
-      HistoryBelow(request.prev_end() <= keep ? leader_history : state->history, end);
+      HistoryBelow(request.prev_end() <= keep ? leader_history : state.history, end);
+  // The committed position is a lower bound: a stale one on disk costs nothing but an epoch
+  // marker more, so a heartbeat that changes only it writes nothing.
   next.committed = std::max(next.committed, std::min(request.high_watermark(), end));
+  if (end == held && !copied.truncate_from && copied.records.empty() &&
+      next.fenced_epoch == state.fenced_epoch && next.history == state.history) {
+    return plan;
+  }
   copied.end = end;
   copied.catalog_put.emplace(ReplicaStateKey(shard.first, shard.second),
                              EncodeReplicaState(next));
-  RIFFLE_RETURN_IF_ERROR(store_.WriteCopiedRecords(shard.first, shard.second, copied));
-  *state = std::move(next);
-  response.set_epoch(state->fenced_epoch);
-  response.set_end(log->durable_end());
-  return response;
+  plan.write = std::move(copied);
+  return plan;
 }
 
 StatusOr<v1::FenceResponse> Follower::Fence(const v1::FenceRequest& request) {
   const ShardKey shard{request.shard().stream_id(), request.shard().ordinal()};
   std::lock_guard lock(mu_);
   RIFFLE_ASSIGN_OR_RETURN(ReplicaState * state, StateLocked(shard));
-  RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<storage::ShardLog> log,
-                          store_.OpenShard(shard.first, shard.second));
+  RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<storage::ShardLog> log, LogLocked(shard));
   v1::FenceResponse response;
   if (request.epoch() > state->fenced_epoch) {
     ReplicaState next = *state;

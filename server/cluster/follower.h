@@ -3,6 +3,9 @@
 // instance per node, serialized by its lock, and each answer is given only after what it
 // promises is synced to disk: an acknowledged end is durable, a fence survives a crash.
 //
+// Appends that arrive together are applied together: one WriteBatch and one fsync for all of
+// them (group commit across shards), as the leader's commit pipeline does.
+//
 // An Append is applied as Raft applies AppendEntries, by epochs instead of terms: the entries
 // below the first offset where this replica's epoch history and the leader's disagree are the
 // same on both and stay; anything from there on is this replica's uncommitted tail, which goes;
@@ -14,16 +17,16 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <utility>
+#include <vector>
 
 #include "common/status.h"
 #include "riffle/cluster/v1/replication.pb.h"
 #include "server/cluster/replica_state.h"
-
-namespace riffle::storage {
-class Store;
-}
+#include "storage/store.h"
 
 namespace riffle::cluster {
 
@@ -31,7 +34,10 @@ class Follower {
  public:
   explicit Follower(storage::Store& store) : store_(store) {}
 
-  StatusOr<v1::AppendResponse> Append(const v1::AppendRequest& request);
+  // Applies Appends (of any shards, from any leaders) with one synced write for all of them,
+  // as far as they go to distinct shards; answers in the order given.
+  std::vector<StatusOr<v1::AppendResponse>> Append(
+      const std::vector<const v1::AppendRequest*>& requests);
   StatusOr<v1::FenceResponse> Fence(const v1::FenceRequest& request);
 
   // The replica's state, for a node that starts leading the shard (it records its own epoch
@@ -41,11 +47,25 @@ class Follower {
 
  private:
   using ShardKey = std::pair<uint64_t, uint32_t>;
+  // One Append worked out against the replica as it is, before anything is written.
+  struct Plan {
+    ShardKey shard;
+    ReplicaState* state = nullptr;  // in states_
+    std::shared_ptr<storage::ShardLog> log;
+    v1::AppendResponse response;
+    ReplicaState next;                                  // the state once written
+    std::optional<storage::Store::CopiedRecords> write;  // none: nothing to write
+  };
   StatusOr<ReplicaState*> StateLocked(const ShardKey& shard);
+  // The shard's log, kept open from its first use: the store keeps a column family open only
+  // while someone holds its ShardLog.
+  StatusOr<std::shared_ptr<storage::ShardLog>> LogLocked(const ShardKey& shard);
+  StatusOr<Plan> PlanLocked(const ShardKey& shard, const v1::AppendRequest& request);
 
   storage::Store& store_;
-  std::mutex mu_;  // serializes every change to a replica, and guards states_
+  std::mutex mu_;  // serializes every change to a replica, and guards states_ and logs_
   std::map<ShardKey, ReplicaState> states_;
+  std::map<ShardKey, std::shared_ptr<storage::ShardLog>> logs_;
 };
 
 }  // namespace riffle::cluster

@@ -1,7 +1,13 @@
 #include "server/cluster/replica_service.h"
 
-#include <boost/asio/post.hpp>
-#include <boost/asio/thread_pool.hpp>
+#include <pthread.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <variant>
+#include <vector>
+
 #include <grpcpp/server_context.h>
 #include <grpcpp/support/server_callback.h>
 
@@ -10,51 +16,113 @@
 namespace riffle::cluster {
 namespace {
 
+grpc::Status ToGrpc(const Status& status) {
+  return status.ok() ? grpc::Status::OK
+                     : grpc::Status(grpc::StatusCode::UNAVAILABLE, status.ToString());
+}
+
+// Calls wait in arrival order for the worker, which applies each run of consecutive Appends
+// together (one fsync for all) and each Fence on its own.
 class ReplicaService final : public v1::Replication::CallbackService {
  public:
-  explicit ReplicaService(Follower& follower) : follower_(follower) {}
-  // Waits for the call being worked on; gRPC has finished every call before it destroys
-  // a service it served.
-  ~ReplicaService() override { worker_.join(); }
+  explicit ReplicaService(Follower& follower)
+      : follower_(follower), worker_([this] { Work(); }) {}
+
+  // gRPC has finished every call before it destroys a service it served.
+  ~ReplicaService() override {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    queued_.notify_all();
+    worker_.join();
+  }
 
   grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* context,
                                    const v1::AppendRequest* request,
                                    v1::AppendResponse* response) override {
-    return Run(context, [this, request, response] {
-      StatusOr<v1::AppendResponse> result = follower_.Append(*request);
-      if (result.ok()) {
-        *response = std::move(result).value();
-      }
-      return result.status();
-    });
+    return Queue(context, AppendCall{request, response});
   }
 
   grpc::ServerUnaryReactor* Fence(grpc::CallbackServerContext* context,
                                   const v1::FenceRequest* request,
                                   v1::FenceResponse* response) override {
-    return Run(context, [this, request, response] {
-      StatusOr<v1::FenceResponse> result = follower_.Fence(*request);
-      if (result.ok()) {
-        *response = std::move(result).value();
-      }
-      return result.status();
-    });
+    return Queue(context, FenceCall{request, response});
   }
 
  private:
-  template <typename Work>
-  grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context, Work work) {
+  struct AppendCall {
+    const v1::AppendRequest* request;
+    v1::AppendResponse* response;
+  };
+  struct FenceCall {
+    const v1::FenceRequest* request;
+    v1::FenceResponse* response;
+  };
+  struct Call {
+    grpc::ServerUnaryReactor* reactor;
+    std::variant<AppendCall, FenceCall> what;
+  };
+
+  grpc::ServerUnaryReactor* Queue(grpc::CallbackServerContext* context,
+                                  std::variant<AppendCall, FenceCall> what) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    boost::asio::post(worker_, [reactor, work = std::move(work)]() mutable {
-      const Status status = work();
-      reactor->Finish(status.ok() ? grpc::Status::OK
-                                  : grpc::Status(grpc::StatusCode::UNAVAILABLE, status.ToString()));
-    });
+    bool was_idle = false;
+    {
+      std::lock_guard lock(mu_);
+      was_idle = queue_.empty();
+      queue_.push_back(Call{reactor, what});
+    }
+    if (was_idle) {
+      queued_.notify_one();
+    }
     return reactor;
   }
 
+  void Work() {
+    pthread_setname_np(pthread_self(), "riffle-replica");
+    std::vector<Call> calls;
+    for (;;) {
+      {
+        std::unique_lock lock(mu_);
+        queued_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) {
+          return;
+        }
+        calls.swap(queue_);
+      }
+      for (size_t at = 0; at < calls.size();) {
+        if (auto* fence = std::get_if<FenceCall>(&calls[at].what)) {
+          StatusOr<v1::FenceResponse> result = follower_.Fence(*fence->request);
+          if (result.ok()) {
+            *fence->response = std::move(result).value();
+          }
+          calls[at++].reactor->Finish(ToGrpc(result.status()));
+          continue;
+        }
+        size_t end = at;
+        std::vector<const v1::AppendRequest*> requests;
+        while (end < calls.size() && std::holds_alternative<AppendCall>(calls[end].what)) {
+          requests.push_back(std::get<AppendCall>(calls[end++].what).request);
+        }
+        std::vector<StatusOr<v1::AppendResponse>> results = follower_.Append(requests);
+        for (size_t i = 0; i < results.size(); ++i, ++at) {
+          if (results[i].ok()) {
+            *std::get<AppendCall>(calls[at].what).response = std::move(results[i]).value();
+          }
+          calls[at].reactor->Finish(ToGrpc(results[i].status()));
+        }
+      }
+      calls.clear();
+    }
+  }
+
   Follower& follower_;
-  boost::asio::thread_pool worker_{1};
+  std::mutex mu_;
+  std::condition_variable queued_;
+  std::vector<Call> queue_;  // guarded by mu_
+  bool stopping_ = false;    // guarded by mu_
+  std::thread worker_;       // last: it uses everything above
 };
 
 }  // namespace

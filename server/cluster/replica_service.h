@@ -1,7 +1,8 @@
 // Serves the internal riffle.cluster.v1.Replication service (docs/cluster.md §5.3) on this
 // node's gRPC port: other nodes' leaders append to this node's replicas, the controller fences
-// them. Each call runs on one worker thread of its own, since it syncs to disk before it
-// answers and gRPC's callback threads must not block.
+// them. The calls run on one worker thread of the service's own, since each syncs to disk
+// before it answers and gRPC's callback threads must not block; Appends that queued up while
+// the worker was busy are applied with one fsync.
 #pragma once
 
 #include <memory>
