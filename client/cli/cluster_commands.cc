@@ -1,5 +1,5 @@
-// riffle cluster status: the nodes, the controller and every shard's owner, as one node sees
-// them.
+// riffle cluster status: the nodes, the controller and every shard's owner, replicas and
+// in-sync replicas, as one node sees them.
 #include <algorithm>
 #include <ostream>
 #include <string>
@@ -42,6 +42,22 @@ std::string YesNo(bool value) {
   return value ? "yes" : "no";
 }
 
+std::string Joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& item : items) {
+    out += (out.empty() ? "" : ",") + item;
+  }
+  return out;
+}
+
+std::string StringArray(const std::vector<std::string>& items) {
+  std::vector<std::string> quoted;
+  for (const std::string& item : items) {
+    quoted.push_back(tools::JsonQuote(item));
+  }
+  return tools::JsonArray(quoted);
+}
+
 }  // namespace
 
 Status ClusterStatus(client::Client& client, const Output& output) {
@@ -70,6 +86,8 @@ Status ClusterStatus(client::Client& client, const Output& output) {
       if (shard.committed_end) {
         json.AddInt("committed_end", static_cast<int64_t>(*shard.committed_end));
       }
+      json.AddRaw("replicas", StringArray(shard.replicas))
+          .AddRaw("in_sync", StringArray(shard.in_sync));
       shards.push_back(json.Build());
     }
     output.out << JsonObject()
@@ -102,12 +120,13 @@ Status ClusterStatus(client::Client& client, const Output& output) {
   }
   output.out << "\n";
   std::vector<std::vector<std::string>> shard_rows = {
-      {"STREAM", "SHARD", "OWNER", "EPOCH", "MOVING_TO", "ALIVE", "END"}};
+      {"STREAM", "SHARD", "OWNER", "EPOCH", "MOVING_TO", "ALIVE", "END", "REPLICAS", "IN_SYNC"}};
   for (const client::ClusterShard& shard : status.shards) {
     shard_rows.push_back({shard.stream_name, shard.shard_id, OrDash(shard.owner),
                           std::to_string(shard.epoch), OrDash(shard.moving_to),
                           YesNo(shard.owner_alive),
-                          shard.committed_end ? std::to_string(*shard.committed_end) : "-"});
+                          shard.committed_end ? std::to_string(*shard.committed_end) : "-",
+                          OrDash(Joined(shard.replicas)), OrDash(Joined(shard.in_sync))});
   }
   PrintTable(output.out, shard_rows);
   return Status();

@@ -606,6 +606,8 @@ StatusOr<ClusterStatus> Client::DescribeCluster() {
         .owner_alive = shard.owner_alive(),
         .committed_end = shard.has_committed_end() ? std::optional<uint64_t>(shard.committed_end())
                                                    : std::nullopt,
+        .replicas = {shard.replicas().begin(), shard.replicas().end()},
+        .in_sync = {shard.in_sync().begin(), shard.in_sync().end()},
     });
   }
   return out;

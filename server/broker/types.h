@@ -366,6 +366,10 @@ struct ClusterShardInfo {
   bool owner_alive = false;  // the owner is a live member
   // The end of the shard's readable records, when the answering node owns the shard.
   std::optional<uint64_t> committed_end;
+  // A replicated shard's copies (its leader among them; empty: one copy, on the owner), and
+  // those its leader last reported in sync.
+  std::vector<std::string> replicas;
+  std::vector<std::string> in_sync;
 };
 
 struct ClusterDescription {

@@ -283,6 +283,23 @@ StatusOr<broker::DescribeLimitsResult> ClusterBroker::DescribeLimits(const Reque
   return local_.DescribeLimits(ctx);
 }
 
+std::vector<ClusterBroker::LedShard> ClusterBroker::LedShards() {
+  std::vector<LedShard> out;
+  StatusOr<broker::ClusterDescription> local = local_.DescribeCluster({});
+  if (!local.ok()) {
+    return out;
+  }
+  for (const broker::ClusterShardInfo& shard : local->shards) {
+    std::optional<ShardReplication> replication =
+        replicator_->Describe(shard.stream_id, shard.ordinal);
+    if (replication) {
+      out.push_back({shard.stream_name, shard.shard_id, replication->followers.size() + 1,
+                     std::move(*replication)});
+    }
+  }
+  return out;
+}
+
 StatusOr<broker::ClusterDescription> ClusterBroker::DescribeCluster(const RequestContext& ctx) {
   CatchUp();
   // The streams and shards of this node's catalog, with the ends of the shards it holds.
@@ -324,6 +341,11 @@ StatusOr<broker::ClusterDescription> ClusterBroker::DescribeCluster(const Reques
     shard.owner_alive = alive.contains(assignment.node_id);
     if (assignment.node_id != out.node_id) {
       shard.committed_end.reset();  // only the owner holds the shard's records
+    }
+    shard.replicas = assignment.replicas;
+    if (std::optional<InSync> in_sync = view.InSyncOf(shard.stream_id, shard.ordinal);
+        in_sync && in_sync->epoch == assignment.epoch) {
+      shard.in_sync = in_sync->replicas;
     }
   }
   return out;

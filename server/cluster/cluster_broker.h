@@ -118,6 +118,17 @@ class ClusterBroker final : public broker::Broker {
   std::optional<broker::ShardRef> RouteIterator(
       const std::optional<std::string>& iterator) const override;
 
+  // The replicated shards this node leads, by stream name and shard id, for metrics.
+  struct LedShard {
+    std::string stream_name;
+    std::string shard_id;
+    size_t replicas = 0;
+    ShardReplication replication;
+  };
+  std::vector<LedShard> LedShards();
+  // Leaders this node has elected as the controller since it started.
+  int64_t elections() const { return elector_->elections(); }
+
  private:
   // Who runs a request for one shard: this node (peer == nullptr) or a peer; or why nobody can.
   struct Target {

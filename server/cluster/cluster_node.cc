@@ -311,6 +311,7 @@ Status ClusterNode::Publish(const storage::CatalogChange& change) {
       if (entry) {
         if (std::optional<storage::StreamMeta> meta = storage::DecodeStreamMeta(entry->value)) {
           ops.push_back(Op::DeletePrefix(membership_->Key(StreamAssignmentsPrefix(meta->id))));
+          ops.push_back(Op::DeletePrefix(membership_->Key(StreamInSyncPrefix(meta->id))));
         }
       }
     }

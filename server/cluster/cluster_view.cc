@@ -14,6 +14,17 @@ constexpr std::string_view kController = "controller";
 constexpr std::string_view kCatalog = "catalog/";
 constexpr std::string_view kShards = "shards/";
 constexpr std::string_view kMoves = "moves/";
+constexpr std::string_view kInSync = "isr/";
+
+std::vector<std::string> SplitCommas(const std::string& text) {
+  std::vector<std::string> out;
+  for (size_t at = 0; at < text.size();) {
+    const size_t comma = std::min(text.find(',', at), text.size());
+    out.push_back(text.substr(at, comma - at));
+    at = comma + 1;
+  }
+  return out;
+}
 
 // "key=value key=value" as members and assignments store them.
 std::string Field(std::string_view text, std::string_view name) {
@@ -74,6 +85,19 @@ std::string EncodeAssignment(const std::string& node_id, uint64_t epoch,
   assignment.epoch = epoch;
   assignment.moving_to = moving_to;
   return EncodeAssignment(assignment);
+}
+
+std::string InSyncKey(uint64_t stream_id, uint32_t ordinal) {
+  return fmt::format("{}{:020}/{:010}", kInSync, stream_id, ordinal);
+}
+
+std::string StreamInSyncPrefix(uint64_t stream_id) {
+  return fmt::format("{}{:020}/", kInSync, stream_id);
+}
+
+// "epoch=<e> in_sync=<a>,<b>"
+std::string EncodeInSync(const InSync& in_sync) {
+  return fmt::format("epoch={} in_sync={}", in_sync.epoch, fmt::join(in_sync.replicas, ","));
 }
 
 std::string SealKey(uint64_t stream_id, uint32_t ordinal) {
@@ -151,15 +175,27 @@ bool ClusterView::ApplyLocked(std::string_view suffix, const std::optional<std::
     return true;
   }
   const bool is_seal = suffix.starts_with(kMoves);
-  if (suffix.starts_with(kShards) || is_seal) {
-    // shards/ or moves/, then <stream 20 digits>/<ordinal 10 digits>
-    const std::string_view rest = suffix.substr(is_seal ? kMoves.size() : kShards.size());
+  const bool is_in_sync = suffix.starts_with(kInSync);
+  if (suffix.starts_with(kShards) || is_seal || is_in_sync) {
+    // shards/, moves/ or isr/, then <stream 20 digits>/<ordinal 10 digits>
+    const std::string_view rest = suffix.substr(
+        is_seal ? kMoves.size() : is_in_sync ? kInSync.size() : kShards.size());
     const size_t slash = rest.find('/');
     std::optional<uint64_t> stream = Number<uint64_t>(rest.substr(0, slash));
     std::optional<uint32_t> ordinal =
         slash == std::string_view::npos ? std::nullopt : Number<uint32_t>(rest.substr(slash + 1));
     if (!stream || !ordinal) {
       return false;
+    }
+    if (is_in_sync) {
+      if (!value) {
+        in_sync_.erase({*stream, *ordinal});
+      } else {
+        in_sync_[{*stream, *ordinal}] =
+            InSync{Number<uint64_t>(Field(*value, "epoch")).value_or(0),
+                   SplitCommas(Field(*value, "in_sync"))};
+      }
+      return false;  // what the leaders report, not who serves what
     }
     if (is_seal) {
       if (!value) {
@@ -179,12 +215,7 @@ bool ClusterView::ApplyLocked(std::string_view suffix, const std::optional<std::
       if (assignment.node_id == "-") {
         assignment.node_id.clear();
       }
-      const std::string replicas = Field(*value, "replicas");
-      for (size_t at = 0; at < replicas.size();) {
-        const size_t comma = std::min(replicas.find(',', at), replicas.size());
-        assignment.replicas.push_back(replicas.substr(at, comma - at));
-        at = comma + 1;
-      }
+      assignment.replicas = SplitCommas(Field(*value, "replicas"));
       assignments_[{*stream, *ordinal}] = std::move(assignment);
     }
     return true;
@@ -251,6 +282,12 @@ std::optional<Seal> ClusterView::SealOf(uint64_t stream_id, uint32_t ordinal) co
   std::lock_guard lock(mu_);
   auto it = seals_.find({stream_id, ordinal});
   return it == seals_.end() ? std::nullopt : std::optional<Seal>(it->second);
+}
+
+std::optional<InSync> ClusterView::InSyncOf(uint64_t stream_id, uint32_t ordinal) const {
+  std::lock_guard lock(mu_);
+  auto it = in_sync_.find({stream_id, ordinal});
+  return it == in_sync_.end() ? std::nullopt : std::optional<InSync>(it->second);
 }
 
 int64_t ClusterView::revision() const {

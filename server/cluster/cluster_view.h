@@ -44,6 +44,12 @@ struct Assignment {
   bool replicated() const { return replicas.size() > 1; }
 };
 
+// Which replicas of a shard its leader counts as in sync, as it last published (in its epoch).
+struct InSync {
+  uint64_t epoch = 0;
+  std::vector<std::string> replicas;  // the leader first
+};
+
 // A moving shard's source has stopped writing it at `end` (in the assignment's epoch).
 struct Seal {
   uint64_t end = 0;
@@ -58,6 +64,9 @@ std::string EncodeAssignment(const Assignment& assignment);
 std::string EncodeAssignment(const std::string& node_id, uint64_t epoch,
                              const std::string& moving_to = "");
 std::string SealKey(uint64_t stream_id, uint32_t ordinal);
+std::string InSyncKey(uint64_t stream_id, uint32_t ordinal);
+std::string StreamInSyncPrefix(uint64_t stream_id);  // every shard of one stream
+std::string EncodeInSync(const InSync& in_sync);
 std::string EncodeSeal(const Seal& seal);
 
 class ClusterView {
@@ -76,6 +85,7 @@ class ClusterView {
   std::optional<Assignment> AssignmentOf(uint64_t stream_id, uint32_t ordinal) const;
   std::map<std::pair<uint64_t, uint32_t>, Assignment> Assignments() const;
   std::optional<Seal> SealOf(uint64_t stream_id, uint32_t ordinal) const;
+  std::optional<InSync> InSyncOf(uint64_t stream_id, uint32_t ordinal) const;
   // The etcd revision the view has applied.
   int64_t revision() const;
   // Waits until the view has applied `revision`; false after `timeout`.
@@ -100,6 +110,7 @@ class ClusterView {
   std::optional<std::string> controller_;                              // guarded by mu_
   std::map<std::pair<uint64_t, uint32_t>, Assignment> assignments_;   // guarded by mu_
   std::map<std::pair<uint64_t, uint32_t>, Seal> seals_;               // guarded by mu_
+  std::map<std::pair<uint64_t, uint32_t>, InSync> in_sync_;           // guarded by mu_
   int64_t revision_ = 0;                                               // guarded by mu_
   std::unique_ptr<Watch> watch_;
 };

@@ -133,6 +133,7 @@ void Elector::Elect(uint64_t stream_id, uint32_t ordinal, const Assignment& assi
       {still_controller, Compare::ModRevision(key, Compare::Result::kEqual, electing.mod_revision)},
       {Op::Put(key, EncodeAssignment(elected))});
   if (published.ok() && published->succeeded) {
+    ++elections_;
     spdlog::info("cluster: node {} leads {} in epoch {} (its log ends at {}, epoch {})",
                  elected.node_id, shard_name, elected.epoch, best->response.end(),
                  best->response.last_epoch());

@@ -15,6 +15,7 @@
 // Runs on its own thread, only while this node is the controller. Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -33,6 +34,8 @@ class Elector {
 
   // The view changed: look for leaderless shards now.
   void Poke();
+  // Leaders this node has elected since it started.
+  int64_t elections() const { return elections_.load(); }
 
  private:
   void Run();
@@ -46,6 +49,7 @@ class Elector {
   std::condition_variable wake_;
   bool poked_ = false;     // guarded by mu_
   bool stopping_ = false;  // guarded by mu_
+  std::atomic<int64_t> elections_{0};
   std::thread thread_;
 };
 

@@ -54,6 +54,8 @@ struct Replicator::Leadership {
   std::vector<FollowerProgress> followers;
   size_t replica_count = 0;
   Clock::time_point since{};
+  int64_t assignment_revision = 0;      // guards what this leadership writes to etcd
+  std::vector<std::string> published;   // the in-sync set as last written to etcd
 };
 
 struct Replicator::Completion {
@@ -210,6 +212,7 @@ void Replicator::Lead(const ShardKey& shard, const Assignment& assignment) {
   leadership->epoch = assignment.epoch;
   leadership->log = *log;
   leadership->replica_count = assignment.replicas.size();
+  leadership->assignment_revision = assignment.mod_revision;
   leadership->since = Clock::now();
   const uint64_t end = (*log)->durable_end();
   ReplicaState next = *state;
@@ -380,11 +383,25 @@ void Replicator::Handle(const Completion& completion) {
   }
 }
 
+void Replicator::PublishInSync(const ShardKey& shard, Leadership& leadership,
+                               const std::vector<std::string>& in_sync) {
+  const std::string prefix = node_.membership().Key("");
+  StatusOr<TxnResult> txn = node_.etcd().Txn(
+      {Compare::ModRevision(prefix + AssignmentKey(shard.first, shard.second),
+                            Compare::Result::kEqual, leadership.assignment_revision)},
+      {Op::Put(prefix + InSyncKey(shard.first, shard.second),
+               EncodeInSync(InSync{leadership.epoch, in_sync}))});
+  if (txn.ok() && txn->succeeded) {
+    leadership.published = in_sync;  // else: tried again next round
+  }
+}
+
 void Replicator::Advance(const ShardKey& shard, Leadership& leadership) {
   const uint64_t durable = leadership.log->durable_end();
   std::vector<uint64_t> ends = {durable};
   const Clock::time_point now = Clock::now();
   size_t in_sync = 1;
+  std::vector<std::string> in_sync_nodes = {node_.node_id()};
   ShardReplication described;
   described.epoch = leadership.epoch;
   described.durable_end = durable;
@@ -393,6 +410,9 @@ void Replicator::Advance(const ShardKey& shard, Leadership& leadership) {
     const bool fresh = follower.last_ok != Clock::time_point{} &&
                        now - follower.last_ok < kInSyncWindow;
     in_sync += fresh ? 1 : 0;
+    if (fresh) {
+      in_sync_nodes.push_back(follower.node_id);
+    }
     described.followers.push_back({follower.node_id, follower.acked_end, fresh});
   }
   const size_t quorum = leadership.replica_count / 2 + 1;
@@ -401,6 +421,9 @@ void Replicator::Advance(const ShardKey& shard, Leadership& leadership) {
     leadership.log->AdvanceHighWatermark(ends[quorum - 1]);
   }
   described.high_watermark = leadership.log->committed_end();
+  if (in_sync_nodes != leadership.published) {
+    PublishInSync(shard, leadership, in_sync_nodes);
+  }
   Status writable;
   if (in_sync < quorum && now - leadership.since >= kTakeoverGrace) {
     writable = Status(ErrorCode::kServiceUnavailable,

@@ -86,6 +86,10 @@ class Replicator {
   void Send(const ShardKey& shard, Leadership& leadership, FollowerProgress& follower);
   void Handle(const Completion& completion);
   void Advance(const ShardKey& shard, Leadership& leadership);
+  // Writes the shard's in-sync set to etcd (docs/cluster.md §3), guarded by the assignment this
+  // leadership was granted, so a deposed leader's report fails.
+  void PublishInSync(const ShardKey& shard, Leadership& leadership,
+                     const std::vector<std::string>& in_sync);
 
   ClusterNode& node_;
   storage::Store& store_;

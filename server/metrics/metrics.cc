@@ -73,19 +73,66 @@ class ClusterCollectable final : public prometheus::Collectable {
       owned.metric.push_back(std::move(metric));
     }
     out.push_back(std::move(owned));
+    out.push_back(Gauge1("riffle_cluster_elections_total",
+                         "Shard leaders this node elected as the controller since it started",
+                         static_cast<double>(gauges.elections), prometheus::MetricType::Counter));
+    prometheus::MetricFamily replicas = ShardFamily(
+        "riffle_replication_replicas", "Copies of each replicated shard this node leads");
+    prometheus::MetricFamily in_sync = ShardFamily(
+        "riffle_replication_in_sync_replicas",
+        "Copies in sync with the leader (itself included) of each shard this node leads; "
+        "writes need a majority");
+    prometheus::MetricFamily lag = ShardFamily(
+        "riffle_replication_follower_lag_records",
+        "Records each follower lacks of what its leader (this node) holds durably");
+    for (const ClusterGauges::LedShard& shard : gauges.led_shards) {
+      AddShardSample(replicas, shard, {}, static_cast<double>(shard.replicas));
+      AddShardSample(in_sync, shard, {}, static_cast<double>(shard.in_sync));
+      for (const auto& [follower, records] : shard.follower_lag) {
+        AddShardSample(lag, shard, follower, static_cast<double>(records));
+      }
+    }
+    out.push_back(std::move(replicas));
+    out.push_back(std::move(in_sync));
+    out.push_back(std::move(lag));
     return out;
   }
 
  private:
-  static prometheus::MetricFamily Gauge1(std::string name, std::string help, double value) {
-    prometheus::MetricFamily family{.name = std::move(name),
+  static prometheus::MetricFamily Gauge1(
+      std::string name, std::string help, double value,
+      prometheus::MetricType type = prometheus::MetricType::Gauge) {
+    prometheus::MetricFamily family{
+        .name = std::move(name), .help = std::move(help), .type = type, .metric = {}};
+    prometheus::ClientMetric metric;
+    if (type == prometheus::MetricType::Counter) {
+      metric.counter.value = value;
+    } else {
+      metric.gauge.value = value;
+    }
+    family.metric.push_back(std::move(metric));
+    return family;
+  }
+
+  static prometheus::MetricFamily ShardFamily(std::string name, std::string help) {
+    return prometheus::MetricFamily{.name = std::move(name),
                                     .help = std::move(help),
                                     .type = prometheus::MetricType::Gauge,
                                     .metric = {}};
+  }
+
+  // A sample labelled with the shard's stream and shard id, and `follower` unless empty.
+  static void AddShardSample(prometheus::MetricFamily& family,
+                             const ClusterGauges::LedShard& shard, const std::string& follower,
+                             double value) {
     prometheus::ClientMetric metric;
+    metric.label.push_back({.name = "stream", .value = shard.stream});
+    metric.label.push_back({.name = "shard", .value = shard.shard_id});
+    if (!follower.empty()) {
+      metric.label.push_back({.name = "follower", .value = follower});
+    }
     metric.gauge.value = value;
     family.metric.push_back(std::move(metric));
-    return family;
   }
 
   mutable std::mutex mu_;

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "server/broker/observer.h"
@@ -25,6 +26,16 @@ struct ClusterGauges {
   bool is_controller = false;                   // this node holds the controller key
   bool lease_valid = false;                     // this node's lease deadline holds: it may serve
   std::map<std::string, int64_t> shards_owned;  // by node id
+  // The replicated shards this node leads.
+  struct LedShard {
+    std::string stream;
+    std::string shard_id;
+    int64_t replicas = 0;
+    int64_t in_sync = 0;                          // replicas in sync, the leader included
+    std::map<std::string, int64_t> follower_lag;  // records behind the leader, by node id
+  };
+  std::vector<LedShard> led_shards;
+  int64_t elections = 0;  // shard leaders this node elected as controller since it started
 };
 
 class MetricsServer : public broker::Observer {

@@ -52,10 +52,17 @@ TEST(MetricsTest, ClusterGaugesComeFromTheSourceOnlyWhileOneIsSet) {
   auto metrics = Counting();
   EXPECT_THAT(metrics->Render(), Not(HasSubstr("riffle_cluster_")));
   metrics->SetClusterSource([] {
-    return ClusterGauges{.nodes = 3,
-                         .is_controller = true,
-                         .lease_valid = true,
-                         .shards_owned = {{"n1", 2}, {"n2", 4}}};
+    return ClusterGauges{
+        .nodes = 3,
+        .is_controller = true,
+        .lease_valid = true,
+        .shards_owned = {{"n1", 2}, {"n2", 4}},
+        .led_shards = {{.stream = "orders",
+                        .shard_id = "shardId-000000000001",
+                        .replicas = 3,
+                        .in_sync = 2,
+                        .follower_lag = {{"n2", 0}, {"n3", 17}}}},
+        .elections = 5};
   });
   std::string text = metrics->Render();
   EXPECT_THAT(text, HasSubstr("riffle_cluster_nodes 3"));
@@ -63,6 +70,13 @@ TEST(MetricsTest, ClusterGaugesComeFromTheSourceOnlyWhileOneIsSet) {
   EXPECT_THAT(text, HasSubstr("riffle_cluster_lease_valid 1"));
   EXPECT_THAT(text, HasSubstr("riffle_cluster_shards_owned{node=\"n1\"} 2"));
   EXPECT_THAT(text, HasSubstr("riffle_cluster_shards_owned{node=\"n2\"} 4"));
+  EXPECT_THAT(text, HasSubstr("riffle_cluster_elections_total 5"));
+  EXPECT_THAT(text, HasSubstr(
+      "riffle_replication_replicas{stream=\"orders\",shard=\"shardId-000000000001\"} 3"));
+  EXPECT_THAT(text, HasSubstr("riffle_replication_in_sync_replicas{stream=\"orders\","
+                              "shard=\"shardId-000000000001\"} 2"));
+  EXPECT_THAT(text, HasSubstr("riffle_replication_follower_lag_records{stream=\"orders\","
+                              "shard=\"shardId-000000000001\",follower=\"n3\"} 17"));
   metrics->SetClusterSource(nullptr);
   EXPECT_THAT(metrics->Render(), Not(HasSubstr("riffle_cluster_")));
 }

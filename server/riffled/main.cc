@@ -140,7 +140,7 @@ int Run(const Flags& flags) {
   }
   // In a cluster the front ends see the cluster broker, which forwards what this node may not
   // serve itself.
-  std::unique_ptr<broker::Broker> cluster_broker;
+  std::unique_ptr<cluster::ClusterBroker> cluster_broker;
   // The replicas this node keeps for other nodes' leaders, and the service they append through.
   std::unique_ptr<cluster::Follower> follower;
   std::unique_ptr<grpc::Service> replica_service;
@@ -152,7 +152,7 @@ int Run(const Flags& flags) {
     internal_services.push_back(replica_service.get());
     cluster_broker = std::make_unique<cluster::ClusterBroker>(**local_broker, *cluster_node,
                                                               **store, *follower);
-    (*metrics)->SetClusterSource([node = cluster_node.get()] {
+    (*metrics)->SetClusterSource([node = cluster_node.get(), cluster = cluster_broker.get()] {
       metrics::ClusterGauges gauges;
       const std::vector<cluster::Member> members = node->view().Members();
       gauges.nodes = static_cast<int64_t>(members.size());
@@ -164,6 +164,20 @@ int Run(const Flags& flags) {
       for (const auto& [shard, assignment] : node->view().Assignments()) {
         ++gauges.shards_owned[assignment.node_id];
       }
+      for (cluster::ClusterBroker::LedShard& led : cluster->LedShards()) {
+        metrics::ClusterGauges::LedShard& shard = gauges.led_shards.emplace_back();
+        shard.stream = std::move(led.stream_name);
+        shard.shard_id = std::move(led.shard_id);
+        shard.replicas = static_cast<int64_t>(led.replicas);
+        shard.in_sync = 1;
+        for (const cluster::ShardReplication::Replica& follower : led.replication.followers) {
+          shard.in_sync += follower.in_sync ? 1 : 0;
+          shard.follower_lag[follower.node_id] =
+              static_cast<int64_t>(led.replication.durable_end - std::min(
+                                       led.replication.durable_end, follower.acked_end));
+        }
+      }
+      gauges.elections = cluster->elections();
       return gauges;
     });
   }
@@ -210,16 +224,20 @@ int Run(const Flags& flags) {
   (*http)->Shutdown();
   (*grpc)->Shutdown();
   trimmer.Stop();
+  (*metrics)->SetClusterSource(nullptr);  // before the node and the broker it reads go
+  // Stops moving and replicating shards. Writes still waiting for a majority fail now, while
+  // the servers' executors that take their answers are still there.
+  cluster_broker.reset();
   // Every queued write completes (posting its answer) before the servers' executors go away.
   (*store)->pipeline().Drain();
   http->reset();
   grpc->reset();
-  (*metrics)->SetClusterSource(nullptr);  // before the node it reads goes
-  cluster_broker.reset();  // stops moving shards
   if (cluster_node) {
     cluster_node->Leave();  // the member key goes now, not when the lease runs out
   }
   cluster_node.reset();
+  replica_service.reset();
+  follower.reset();  // closes the replicas' column families
   local_broker->reset();
   store->reset();  // syncs the WAL and closes the database
   metrics->reset();

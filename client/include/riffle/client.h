@@ -208,6 +208,10 @@ struct ClusterShard {
   bool owner_alive = false;  // the owner is a live member
   // The end of the shard's readable records, when the node that answered owns the shard.
   std::optional<uint64_t> committed_end{};
+  // A replicated shard's copies, its leader (the owner) among them; empty: one copy.
+  std::vector<std::string> replicas{};
+  // The copies its leader last reported in sync (itself included).
+  std::vector<std::string> in_sync{};
 };
 
 struct ClusterStatus {

@@ -465,6 +465,8 @@ void ToProto(const broker::ClusterDescription& in, v1::DescribeClusterResponse& 
     if (shard.committed_end) {
       o.set_committed_end(*shard.committed_end);
     }
+    o.mutable_replicas()->Add(shard.replicas.begin(), shard.replicas.end());
+    o.mutable_in_sync()->Add(shard.in_sync.begin(), shard.in_sync.end());
   }
 }
 

@@ -300,7 +300,9 @@ TEST(GrpcConvertTest, ClusterDescriptionCarriesNodesShardsAndOnlyKnownEnds) {
                        .epoch = 3,
                        .moving_to = "n2",
                        .owner_alive = true,
-                       .committed_end = std::nullopt});
+                       .committed_end = std::nullopt,
+                       .replicas = {"n1", "n2", "n3"},
+                       .in_sync = {"n1", "n3"}});
   broker::ClusterShardInfo owned_here;
   owned_here.stream_name = "orders";
   owned_here.shard_id = "shardId-000000000001";
@@ -328,6 +330,9 @@ TEST(GrpcConvertTest, ClusterDescriptionCarriesNodesShardsAndOnlyKnownEnds) {
   EXPECT_EQ(out.shards(0).owner(), "n1");
   EXPECT_EQ(out.shards(0).epoch(), 3u);
   EXPECT_EQ(out.shards(0).moving_to(), "n2");
+  EXPECT_THAT(out.shards(0).replicas(), ElementsAre("n1", "n2", "n3"));
+  EXPECT_THAT(out.shards(0).in_sync(), ElementsAre("n1", "n3"));
+  EXPECT_TRUE(out.shards(1).replicas().empty());
   EXPECT_TRUE(out.shards(0).owner_alive());
   // An end the node does not know stays absent; a known end of 0 (an empty shard) is sent.
   EXPECT_FALSE(out.shards(0).has_committed_end());
