@@ -13,6 +13,7 @@ import os
 import random
 import shutil
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -22,6 +23,7 @@ import uuid
 import botocore.exceptions
 
 from harness import UNAVAILABLE_CODES, Cluster, wait_for, shard_id
+from test_status import cluster_status
 
 LEASE_TTL_S = 2
 SHARDS = 2
@@ -168,6 +170,12 @@ class ReplicationTest(unittest.TestCase):
         wait_for(put, deadline_s, interval=0.02, what=f"{shard_id(ordinal)} to take a write")
         return time.monotonic() - started
 
+    def status_of(self, node, ordinal):
+        """Shard `ordinal` of the test's stream in `riffle cluster status --json` via `node`."""
+        status = cluster_status(node.grpc_port)
+        return next(s for s in status["shards"]
+                    if s["stream_name"] == self.stream and s["shard_id"] == shard_id(ordinal))
+
     def key_for(self, ordinal):
         from harness import hash_key, initial_ranges, shard_for
         ranges = initial_ranges(SHARDS)
@@ -280,8 +288,14 @@ class ReplicationTest(unittest.TestCase):
             self.ledger.ack(f"before-{i}", out["ShardId"], out["SequenceNumber"])
             self.ledger.sent.add(f"before-{i}")
         followers = [n for n in self.cluster.nodes.values() if n.node_id != leader_id]
+        shard0 = self.status_of(leader, 0)
+        self.assertEqual(sorted(shard0["replicas"]), ["n1", "n2", "n3"])
+        wait_for(lambda: sorted(self.status_of(leader, 0)["in_sync"]) == ["n1", "n2", "n3"], 10,
+                 what="all three replicas in sync in `riffle cluster status`")
         for node in followers:
             node.kill9()
+        wait_for(lambda: self.status_of(leader, 0)["in_sync"] == [leader_id], 10,
+                 what="the in-sync set to shrink to the leader")
 
         def refused():
             try:
@@ -299,6 +313,47 @@ class ReplicationTest(unittest.TestCase):
             node.start()
         self.wait_writable(0, 20)
         self.verify("after two of three nodes came back")
+
+    def test_a_power_cut_on_one_node_loses_nothing_acknowledged(self):
+        """n3's data dir is an ext4 filesystem on a loop device. At the cut n3 is killed and
+        the loop device's backing file copied at once: the copy holds exactly what n3's
+        filesystem had written out (its page cache is lost, as in a power cut). n3 restarts on
+        the copy; then the leader of shard 0 is killed too (if it is not n3), so that what
+        survives depends on n3's disk."""
+        if os.geteuid() != 0 or not shutil.which("mkfs.ext4") or not os.path.exists(
+                "/dev/loop-control"):
+            self.skipTest("needs root and loop devices to put a data dir on its own filesystem")
+        victim = self.cluster.node(3)
+        image = os.path.join(self.cluster.etcd.dir, "n3.img")
+        copy = image + ".cut"
+        victim.stop()
+        shutil.rmtree(victim.data_dir)
+        os.makedirs(victim.data_dir)
+        subprocess.run(["truncate", "-s", "256M", image], check=True)
+        subprocess.run(["mkfs.ext4", "-q", image], check=True)
+        subprocess.run(["mount", "-o", "loop", image, victim.data_dir], check=True)
+        self.addCleanup(subprocess.run, ["umount", "-l", victim.data_dir])
+        victim.start()
+        producers = self.start_producers()
+        try:
+            time.sleep(2)
+            victim.kill9()
+            # The disk as the cut left it.
+            subprocess.run(["cp", "--sparse=always", image, copy], check=True)
+            subprocess.run(["umount", victim.data_dir], check=True)
+            subprocess.run(["mount", "-o", "loop", copy, victim.data_dir], check=True)
+            victim.start()
+            time.sleep(1.5)
+            leader_id = self.leader(0)
+            if leader_id != victim.node_id:
+                self.cluster.nodes[leader_id].kill9()
+            self.wait_writable(0, 20)
+        finally:
+            self.stop_producers(producers)
+        for node in self.cluster.nodes.values():
+            if node.proc is None:
+                node.start()
+        self.verify("after a power cut on n3 and the loss of shard 0's leader")
 
     def test_a_follower_with_a_wiped_disk_is_refilled(self):
         producers = self.start_producers()
