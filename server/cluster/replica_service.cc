@@ -39,8 +39,8 @@ class ReplicaService final : public v1::Replication::CallbackService {
   }
 
   grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* context,
-                                   const v1::AppendRequest* request,
-                                   v1::AppendResponse* response) override {
+                                   const v1::AppendBatch* request,
+                                   v1::AppendBatchResponse* response) override {
     return Queue(context, AppendCall{request, response});
   }
 
@@ -52,8 +52,8 @@ class ReplicaService final : public v1::Replication::CallbackService {
 
  private:
   struct AppendCall {
-    const v1::AppendRequest* request;
-    v1::AppendResponse* response;
+    const v1::AppendBatch* request;
+    v1::AppendBatchResponse* response;
   };
   struct FenceCall {
     const v1::FenceRequest* request;
@@ -103,14 +103,27 @@ class ReplicaService final : public v1::Replication::CallbackService {
         size_t end = at;
         std::vector<const v1::AppendRequest*> requests;
         while (end < calls.size() && std::holds_alternative<AppendCall>(calls[end].what)) {
-          requests.push_back(std::get<AppendCall>(calls[end++].what).request);
+          for (const v1::AppendRequest& request :
+               std::get<AppendCall>(calls[end].what).request->appends()) {
+            requests.push_back(&request);
+          }
+          ++end;
         }
         std::vector<StatusOr<v1::AppendResponse>> results = follower_.Append(requests);
-        for (size_t i = 0; i < results.size(); ++i, ++at) {
-          if (results[i].ok()) {
-            *std::get<AppendCall>(calls[at].what).response = std::move(results[i]).value();
+        size_t next = 0;
+        for (; at < end; ++at) {
+          v1::AppendBatchResponse& response = *std::get<AppendCall>(calls[at].what).response;
+          for (int i = 0; i < std::get<AppendCall>(calls[at].what).request->appends_size();
+               ++i, ++next) {
+            v1::AppendResponse& result = *response.add_results();
+            if (results[next].ok()) {
+              result = std::move(results[next]).value();
+            } else {
+              result.set_result(v1::AppendResponse::FAILED);
+              result.set_error(results[next].status().ToString());
+            }
           }
-          calls[at].reactor->Finish(ToGrpc(results[i].status()));
+          calls[at].reactor->Finish(grpc::Status::OK);
         }
       }
       calls.clear();

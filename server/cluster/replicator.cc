@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <set>
 
 #include "server/cluster/cluster_node.h"
 #include "storage/format.h"
@@ -14,7 +15,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr auto kHeartbeat = 100ms;       // an idle follower hears from its leader this often
+constexpr auto kRoundEvery = 50ms;      // the longest the replicator sleeps without a poke
+constexpr auto kHeartbeat = 500ms;      // an idle shard's followers hear from its leader this often
 constexpr auto kAppendDeadline = 2s;     // one Append, including the follower's fsync
 constexpr auto kRetryAfter = 200ms;      // after a failed Append
 constexpr auto kInSyncWindow = 2s;       // a follower that answered within this is in sync
@@ -22,6 +24,9 @@ constexpr auto kTakeoverGrace = 3s;      // a new leader takes writes before any
 constexpr int64_t kCommitTimeoutMs = 5000;
 constexpr uint32_t kMaxEntriesPerAppend = 2000;
 constexpr uint64_t kMaxBytesPerAppend = 4 << 20;
+constexpr uint64_t kMaxBytesPerBatch = 8 << 20;
+// Calls in flight to one follower node: the next batch leaves while the previous one syncs.
+constexpr int kMaxBatchesInFlight = 2;
 constexpr auto kReconcileEvery = 500ms;
 
 int64_t WallMs() {
@@ -40,7 +45,6 @@ struct Replicator::FollowerProgress {
   std::string node_id;
   uint64_t next_from = 0;  // where the next Append starts
   uint64_t acked_end = 0;  // the follower's durable end, as it last said
-  bool in_flight = false;
   Clock::time_point last_sent{};
   Clock::time_point last_ok{};
   Clock::time_point retry_at{};
@@ -59,11 +63,10 @@ struct Replicator::Leadership {
 };
 
 struct Replicator::Completion {
-  ShardKey shard;
-  uint64_t epoch = 0;
   std::string node_id;
+  std::vector<std::pair<ShardKey, uint64_t>> sent;  // (shard, epoch) of each append, in order
   grpc::Status status;
-  v1::AppendResponse response;
+  v1::AppendBatchResponse response;
 };
 
 Replicator::Replicator(ClusterNode& node, storage::Store& store, Follower& follower)
@@ -120,7 +123,7 @@ void Replicator::Run() {
   for (;;) {
     {
       std::unique_lock lock(mu_);
-      wake_.wait_for(lock, kHeartbeat / 2, [this] { return poked_ || stopping_; });
+      wake_.wait_for(lock, kRoundEvery, [this] { return poked_ || stopping_; });
       poked_ = false;
       if (stopping_) {
         break;
@@ -154,15 +157,21 @@ void Replicator::Round() {
   for (const Completion& completion : completions) {
     Handle(completion);
   }
+  // One batch per follower node, for every shard of this node's it follows.
+  std::set<std::string> followers;
+  for (const auto& [shard, leadership] : leading_) {
+    for (const FollowerProgress& follower : leadership->followers) {
+      followers.insert(follower.node_id);
+    }
+  }
+  for (const std::string& node_id : followers) {
+    Link& link = links_[node_id];
+    if (link.in_flight < kMaxBatchesInFlight && now >= link.retry_at) {
+      SendBatch(node_id, link);
+    }
+  }
   const int64_t now_ms = WallMs();
   for (auto& [shard, leadership] : leading_) {
-    const uint64_t durable = leadership->log->durable_end();
-    for (FollowerProgress& follower : leadership->followers) {
-      if (!follower.in_flight && now >= follower.retry_at &&
-          (follower.next_from < durable || now - follower.last_sent >= kHeartbeat)) {
-        Send(shard, *leadership, follower);
-      }
-    }
     Advance(shard, *leadership);
     leadership->log->FailAwaiting(
         Status(ErrorCode::kInternalFailure,
@@ -273,20 +282,75 @@ void Replicator::StopLeading(const ShardKey& shard, const std::string& why) {
   described_.erase(shard);
 }
 
-void Replicator::Send(const ShardKey& shard, Leadership& leadership, FollowerProgress& follower) {
-  v1::Replication::Stub* stub = stubs_.For(follower.node_id);
+void Replicator::SendBatch(const std::string& node_id, Link& link) {
   const Clock::time_point now = Clock::now();
+  v1::Replication::Stub* stub = stubs_.For(node_id);
   if (stub == nullptr) {
-    follower.retry_at = now + kRetryAfter;  // not a live member: try again when it is
+    link.retry_at = now + kRetryAfter;  // not a live member: try again when it is
     return;
   }
   struct Call {
     grpc::ClientContext context;
-    v1::AppendRequest request;
-    v1::AppendResponse response;
+    v1::AppendBatch request;
+    v1::AppendBatchResponse response;
   };
   auto call = std::make_shared<Call>();
-  v1::AppendRequest& request = call->request;
+  std::vector<std::pair<ShardKey, uint64_t>> sent;
+  uint64_t bytes = 0;
+  for (auto& [shard, leadership] : leading_) {
+    auto follower = std::find_if(leadership->followers.begin(), leadership->followers.end(),
+                                 [&](const FollowerProgress& f) { return f.node_id == node_id; });
+    if (follower == leadership->followers.end() || now < follower->retry_at ||
+        (follower->next_from >= leadership->log->durable_end() &&
+         now - follower->last_sent < kHeartbeat)) {
+      continue;
+    }
+    StatusOr<uint64_t> added = AddAppend(shard, *leadership, *follower, call->request);
+    if (!added.ok()) {
+      spdlog::error("cluster: cannot read {} to replicate it: {}",
+                    ShardName(shard.first, shard.second), added.status().ToString());
+      follower->retry_at = now + kRetryAfter;
+      continue;
+    }
+    follower->last_sent = now;
+    // The next batch continues where this one ends; an answer that says otherwise rewinds it.
+    follower->next_from = call->request.appends(call->request.appends_size() - 1).end();
+    sent.emplace_back(shard, leadership->epoch);
+    bytes += *added;
+    if (bytes >= kMaxBytesPerBatch) {
+      break;  // the rest go in the next batch, right after this one's answer
+    }
+  }
+  if (sent.empty()) {
+    return;
+  }
+  call->context.set_deadline(std::chrono::system_clock::now() + kAppendDeadline);
+  ++link.in_flight;
+  {
+    std::lock_guard lock(mu_);
+    ++in_flight_;
+  }
+  stub->async()->Append(
+      &call->context, &call->request, &call->response,
+      [this, call, node_id, sent = std::move(sent)](grpc::Status status) mutable {
+        {
+          std::lock_guard lock(mu_);
+          completions_.push_back(
+              Completion{node_id, std::move(sent), std::move(status), std::move(call->response)});
+          --in_flight_;
+          poked_ = true;
+        }
+        wake_.notify_all();
+      });
+}
+
+StatusOr<uint64_t> Replicator::AddAppend(const ShardKey& shard, const Leadership& leadership,
+                                         const FollowerProgress& follower,
+                                         v1::AppendBatch& batch) {
+  RIFFLE_ASSIGN_OR_RETURN(
+      storage::ReadResult read,
+      leadership.log->ReadDurable(follower.next_from, kMaxEntriesPerAppend, kMaxBytesPerAppend));
+  v1::AppendRequest& request = *batch.add_appends();
   request.mutable_shard()->set_stream_id(shard.first);
   request.mutable_shard()->set_ordinal(shard.second);
   request.set_epoch(leadership.epoch);
@@ -297,67 +361,71 @@ void Replicator::Send(const ShardKey& shard, Leadership& leadership, FollowerPro
     out->set_epoch(start.epoch);
     out->set_start_offset(start.start_offset);
   }
-  StatusOr<storage::ReadResult> read =
-      leadership.log->ReadDurable(follower.next_from, kMaxEntriesPerAppend, kMaxBytesPerAppend);
-  if (!read.ok()) {
-    spdlog::error("cluster: cannot read {} to replicate it: {}",
-                  ShardName(shard.first, shard.second), read.status().ToString());
-    follower.retry_at = now + kRetryAfter;
-    return;
-  }
-  for (storage::ReadRecord& record : read->records) {
+  uint64_t bytes = 0;
+  for (storage::ReadRecord& record : read.records) {
     v1::Entry* entry = request.add_entries();
     entry->set_offset(record.offset);
     entry->set_value(storage::EncodeRecord(record.record.arrival_ms, record.record.partition_key,
                                            record.record.data));
+    bytes += entry->value().size();
   }
-  request.set_end(std::max(read->next_offset, follower.next_from));
+  request.set_end(std::max(read.next_offset, follower.next_from));
   request.set_high_watermark(leadership.log->committed_end());
-  call->context.set_deadline(std::chrono::system_clock::now() + kAppendDeadline);
-  follower.in_flight = true;
-  follower.last_sent = now;
-  {
-    std::lock_guard lock(mu_);
-    ++in_flight_;
-  }
-  stub->async()->Append(
-      &call->context, &call->request, &call->response,
-      [this, call, shard, epoch = leadership.epoch, node_id = follower.node_id](
-          grpc::Status status) {
-        {
-          std::lock_guard lock(mu_);
-          completions_.push_back(
-              Completion{shard, epoch, node_id, std::move(status), std::move(call->response)});
-          --in_flight_;
-          poked_ = true;
-        }
-        wake_.notify_all();
-      });
+  return bytes;
 }
 
 void Replicator::Handle(const Completion& completion) {
-  auto it = leading_.find(completion.shard);
-  if (it == leading_.end() || it->second->epoch != completion.epoch) {
+  Link& link = links_[completion.node_id];
+  --link.in_flight;
+  const bool answered =
+      completion.status.ok() &&
+      completion.response.results_size() == static_cast<int>(completion.sent.size());
+  if (!answered) {
+    link.retry_at = Clock::now() + kRetryAfter;
+    for (const auto& [shard, epoch] : completion.sent) {
+      if (FollowerProgress* follower = FindFollower(shard, epoch, completion.node_id)) {
+        follower->next_from = follower->acked_end;  // resent from what it holds
+      }
+    }
+    return;
+  }
+  for (size_t i = 0; i < completion.sent.size(); ++i) {
+    const auto& [shard, epoch] = completion.sent[i];
+    HandleOne(shard, epoch, completion.node_id,
+              completion.response.results(static_cast<int>(i)));
+  }
+}
+
+Replicator::FollowerProgress* Replicator::FindFollower(const ShardKey& shard, uint64_t epoch,
+                                                       const std::string& node_id) {
+  auto it = leading_.find(shard);
+  if (it == leading_.end() || it->second->epoch != epoch) {
+    return nullptr;
+  }
+  for (FollowerProgress& follower : it->second->followers) {
+    if (follower.node_id == node_id) {
+      return &follower;
+    }
+  }
+  return nullptr;
+}
+
+void Replicator::HandleOne(const ShardKey& shard, uint64_t epoch, const std::string& node_id,
+                           const v1::AppendResponse& response) {
+  FollowerProgress* follower = FindFollower(shard, epoch, node_id);
+  if (follower == nullptr) {
     return;  // an answer for a leadership that is over
   }
-  Leadership& leadership = *it->second;
-  auto follower = std::find_if(
-      leadership.followers.begin(), leadership.followers.end(),
-      [&](const FollowerProgress& f) { return f.node_id == completion.node_id; });
-  if (follower == leadership.followers.end()) {
-    return;
-  }
-  follower->in_flight = false;
+  const Leadership& leadership = *leading_.at(shard);
   const Clock::time_point now = Clock::now();
-  if (!completion.status.ok()) {
-    follower->retry_at = now + kRetryAfter;
-    return;
+  if (response.result() != v1::AppendResponse::OK) {
+    follower->next_from = follower->acked_end;  // batches sent after this one are void too
   }
-  const v1::AppendResponse& response = completion.response;
   switch (response.result()) {
     case v1::AppendResponse::OK:
-      follower->acked_end = response.end();
-      follower->next_from = response.end();
+      // Answers of batches in flight together may come in any order.
+      follower->acked_end = std::max(follower->acked_end, response.end());
+      follower->next_from = std::max(follower->next_from, response.end());
       follower->last_ok = now;
       break;
     case v1::AppendResponse::GAP:
@@ -365,21 +433,21 @@ void Replicator::Handle(const Completion& completion) {
       follower->last_ok = now;
       break;
     case v1::AppendResponse::FENCED:
-      StopLeading(completion.shard,
-                  fmt::format("replica {} has promised epoch {}", completion.node_id,
-                              response.epoch()));
-      return;
-    default:
+      StopLeading(shard, fmt::format("replica {} has promised epoch {}", node_id,
+                                     response.epoch()));
+      break;
+    case v1::AppendResponse::DIVERGED:
       spdlog::error("cluster: replica {} refused {} from node {} in epoch {} (would cut "
                     "committed entries)",
-                    completion.node_id, ShardName(completion.shard.first,
-                                                  completion.shard.second),
-                    node_.node_id(), leadership.epoch);
+                    node_id, ShardName(shard.first, shard.second), node_.node_id(),
+                    leadership.epoch);
       follower->retry_at = now + 5 * kRetryAfter;
-      return;
-  }
-  if (follower->next_from < leadership.log->durable_end()) {
-    Send(completion.shard, leadership, *follower);  // more to ship: at once
+      break;
+    default:
+      spdlog::warn("cluster: replica {} could not apply {}: {}", node_id,
+                   ShardName(shard.first, shard.second), response.error());
+      follower->retry_at = now + kRetryAfter;
+      break;
   }
 }
 

@@ -1,6 +1,7 @@
 // The leader side of replication (docs/cluster.md §5.2-5.5): for every replicated shard this
-// node leads, ships its durable entries to each follower (Append, one in flight per follower,
-// pipelined by batching whatever accumulated meanwhile), computes the high watermark from the
+// node leads, ships its durable entries to each follower (Append calls to each follower node,
+// two in flight, each carrying every shard that has something for it, so whatever accumulated
+// meanwhile goes in the next one), computes the high watermark from the
 // followers' synced ends, and moves the shard's committed end with it, which answers the writes
 // waiting in the commit pipeline and wakes readers.
 //
@@ -83,8 +84,22 @@ class Replicator {
   void Reconcile();
   void Lead(const ShardKey& shard, const Assignment& assignment);
   void StopLeading(const ShardKey& shard, const std::string& why);
-  void Send(const ShardKey& shard, Leadership& leadership, FollowerProgress& follower);
+  // Calls to a follower node (two at a time), each carrying an Append for every shard it
+  // follows that has entries to ship or is due a heartbeat.
+  struct Link {
+    int in_flight = 0;
+    Clock::time_point retry_at{};
+  };
+  void SendBatch(const std::string& node_id, Link& link);
+  // Adds the shard's next Append for `follower` to `batch`; returns the bytes of data in it.
+  StatusOr<uint64_t> AddAppend(const ShardKey& shard, const Leadership& leadership,
+                               const FollowerProgress& follower, v1::AppendBatch& batch);
   void Handle(const Completion& completion);
+  // The follower of a shard this node leads in `epoch`; null once that leadership is over.
+  FollowerProgress* FindFollower(const ShardKey& shard, uint64_t epoch,
+                                 const std::string& node_id);
+  void HandleOne(const ShardKey& shard, uint64_t epoch, const std::string& node_id,
+                 const v1::AppendResponse& response);
   void Advance(const ShardKey& shard, Leadership& leadership);
   // Writes the shard's in-sync set to etcd (docs/cluster.md §3), guarded by the assignment this
   // leadership was granted, so a deposed leader's report fails.
@@ -98,6 +113,7 @@ class Replicator {
   // Touched by the replicator thread only.
   std::map<ShardKey, std::unique_ptr<Leadership>> leading_;
   ReplicationStubs stubs_;
+  std::map<std::string, Link> links_;  // by follower node id
   Clock::time_point last_reconcile_{};
 
   mutable std::mutex mu_;
