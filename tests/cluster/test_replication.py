@@ -355,6 +355,19 @@ class ReplicationTest(unittest.TestCase):
                 node.start()
         self.verify("after a power cut on n3 and the loss of shard 0's leader")
 
+    def test_the_seed_tutorial_passes_against_every_node(self):
+        from test_cluster import SEED_CHECK_CANDIDATES
+        script = next((p for p in SEED_CHECK_CANDIDATES if os.path.isfile(p)), None)
+        if script is None:
+            self.skipTest("the seed tutorial check is absent (looked for "
+                          + " and ".join(SEED_CHECK_CANDIDATES) + ")")
+        for node in self.cluster.nodes.values():
+            p = subprocess.run([sys.executable, script, "--endpoint", node.endpoint, "--fast"],
+                               env=node.cli_env(), capture_output=True, text=True, timeout=240)
+            out = p.stdout + p.stderr
+            self.assertIn("9 passed, 0 failed", out, f"{script} against {node.node_id}:\n{out}")
+            self.assertEqual(p.returncode, 0, out)
+
     def test_a_follower_with_a_wiped_disk_is_refilled(self):
         producers = self.start_producers()
         try:
