@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 #include <shared_mutex>
 
@@ -26,6 +27,7 @@ ClusterBroker::ClusterBroker(broker::Broker& local, ClusterNode& node, storage::
                              Follower& follower)
     : local_(local),
       node_(node),
+      follower_(follower),
       mover_(std::make_unique<ShardMover>(
           node, store, [this](const std::string& node_id) { return Peer(node_id); })),
       replicator_(std::make_unique<Replicator>(node, store, follower)),
@@ -491,12 +493,22 @@ StatusOr<broker::GetRecordsResult> ClusterBroker::GetRecords(const RequestContex
   return owner.peer == nullptr ? local_.GetRecords(ctx, req) : owner.peer->GetRecords(ctx, req);
 }
 
+bool ClusterBroker::ServesSubscription(const broker::ShardRef& shard) {
+  std::optional<Assignment> assignment = node_.view().AssignmentOf(shard.stream_id, shard.ordinal);
+  return assignment && assignment->replicated() && node_.membership().Serving() &&
+         std::find(assignment->replicas.begin(), assignment->replicas.end(), node_.node_id()) !=
+             assignment->replicas.end() &&
+         follower_.Serves(shard.stream_id, shard.ordinal);
+}
+
 StatusOr<broker::Subscription> ClusterBroker::Subscribe(const RequestContext& ctx,
                                                         const broker::SubscribeRequest& req) {
   RIFFLE_ASSIGN_OR_RETURN(broker::Subscription subscription, local_.Subscribe(ctx, req));
-  RIFFLE_ASSIGN_OR_RETURN(Target owner,
-                          OwnerOf({subscription.stream_id, subscription.shard_ordinal},
-                                  Access::kRead));
+  const broker::ShardRef shard{subscription.stream_id, subscription.shard_ordinal};
+  if (ServesSubscription(shard)) {
+    return subscription;
+  }
+  RIFFLE_ASSIGN_OR_RETURN(Target owner, OwnerOf(shard, Access::kRead));
   if (owner.peer != nullptr) {
     std::optional<Assignment> assignment =
         node_.view().AssignmentOf(subscription.stream_id, subscription.shard_ordinal);
@@ -512,9 +524,11 @@ StatusOr<broker::Subscription> ClusterBroker::Subscribe(const RequestContext& ct
 
 StatusOr<broker::SubscriptionEvent> ClusterBroker::NextEvent(const RequestContext& ctx,
                                                              broker::Subscription& subscription) {
-  RIFFLE_ASSIGN_OR_RETURN(Target owner,
-                          OwnerOf({subscription.stream_id, subscription.shard_ordinal},
-                                  Access::kRead));
+  const broker::ShardRef shard{subscription.stream_id, subscription.shard_ordinal};
+  if (ServesSubscription(shard)) {
+    return local_.NextEvent(ctx, subscription);
+  }
+  RIFFLE_ASSIGN_OR_RETURN(Target owner, OwnerOf(shard, Access::kRead));
   if (owner.peer != nullptr) {
     return Unavailable("this node no longer owns the subscription's shard; subscribe again");
   }

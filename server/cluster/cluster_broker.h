@@ -9,8 +9,10 @@
 // once a majority of its replicas has it on disk (Replicator), and when the leader dies the
 // controller elects another (Elector).
 //
-// What this first cluster version leaves out, and answers ServiceUnavailable for instead:
-// SubscribeToShard of a shard another node owns, and resharding (a closed shard's end is known
+// SubscribeToShard is served by any node holding a replica of the shard, from its own copy up
+// to what the leader last told it is committed (a few ms behind the leader under load, at most
+// a heartbeat when idle); SubscribeToShard of a shard this node has no replica of is not
+// forwarded, and is answered ServiceUnavailable, as is resharding (a closed shard's end is known
 // only to its owner). A PutRecords whose records go to shards on several nodes is split by
 // owner and is atomic per owner only.
 //
@@ -146,12 +148,16 @@ class ClusterBroker final : public broker::Broker {
   Result CatalogWrite(Local local, Remote remote);
   // Brings this node's catalog up to date first, so a read follows every acknowledged write.
   void CatchUp();
+  // Whether this node serves a subscription to `shard` from its own replica: it holds one and
+  // its leader has told it what is committed (the only records a subscriber sees there).
+  bool ServesSubscription(const broker::ShardRef& shard);
   void PutRecordsSplit(const broker::RequestContext& ctx, const broker::PutRecordsRequest& req,
                        std::map<std::string, std::vector<size_t>> by_owner,
                        std::function<void(StatusOr<broker::PutRecordsResult>)> done);
 
   broker::Broker& local_;
   ClusterNode& node_;
+  Follower& follower_;
 
   std::mutex peers_mu_;
   struct PeerEntry {

@@ -43,8 +43,19 @@ StatusOr<std::shared_ptr<storage::ShardLog>> Follower::LogLocked(const ShardKey&
   }
   RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<storage::ShardLog> log,
                           store_.OpenShard(shard.first, shard.second));
+  RIFFLE_ASSIGN_OR_RETURN(ReplicaState * state, StateLocked(shard));
+  if (!log->replicated()) {
+    // Readers here (subscriptions) see what the leader said is committed, not the whole copy:
+    // its tail may be one that a failover takes back.
+    log->SetReplicated(true, state->committed);
+  }
   logs_.emplace(shard, log);
   return log;
+}
+
+bool Follower::Serves(uint64_t stream_id, uint32_t ordinal) {
+  std::lock_guard lock(mu_);
+  return logs_.count({stream_id, ordinal}) != 0;
 }
 
 StatusOr<ReplicaState> Follower::Load(uint64_t stream_id, uint32_t ordinal) {
@@ -91,6 +102,7 @@ std::vector<StatusOr<v1::AppendResponse>> Follower::Append(
       } else if (!plan->write) {
         responses[i] = std::move(plan->response);
         *plan->state = std::move(plan->next);  // the high watermark only: kept in memory
+        plan->log->AdvanceHighWatermark(plan->state->committed);
       } else {
         round.emplace_back(i, std::move(plan).value());
       }
@@ -106,6 +118,7 @@ std::vector<StatusOr<v1::AppendResponse>> Follower::Append(
         continue;
       }
       *plan.state = std::move(plan.next);
+      plan.log->AdvanceHighWatermark(plan.state->committed);
       plan.response.set_epoch(plan.state->fenced_epoch);
       plan.response.set_end(plan.log->durable_end());
       responses[i] = std::move(plan.response);

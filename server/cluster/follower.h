@@ -40,6 +40,11 @@ class Follower {
       const std::vector<const v1::AppendRequest*>& requests);
   StatusOr<v1::FenceResponse> Fence(const v1::FenceRequest& request);
 
+  // Whether this replica has heard from a leader since this process started: from then on its
+  // log shows readers what the leader last said is committed (a lower bound of the high
+  // watermark), so a subscription can be served here without forwarding.
+  bool Serves(uint64_t stream_id, uint32_t ordinal);
+
   // The replica's state, for a node that starts leading the shard (it records its own epoch
   // with Save). Loaded from disk on first use.
   StatusOr<ReplicaState> Load(uint64_t stream_id, uint32_t ordinal);

@@ -17,6 +17,9 @@ using namespace std::chrono_literals;
 
 constexpr auto kRoundEvery = 50ms;      // the longest the replicator sleeps without a poke
 constexpr auto kHeartbeat = 500ms;      // an idle shard's followers hear from its leader this often
+// How soon followers hear of a higher watermark when no entries go their way meanwhile: their
+// subscribers see records only up to it.
+constexpr auto kWatermarkUpdate = 20ms;
 constexpr auto kAppendDeadline = 2s;     // one Append, including the follower's fsync
 constexpr auto kRetryAfter = 200ms;      // after a failed Append
 constexpr auto kInSyncWindow = 2s;       // a follower that answered within this is in sync
@@ -45,6 +48,7 @@ struct Replicator::FollowerProgress {
   std::string node_id;
   uint64_t next_from = 0;  // where the next Append starts
   uint64_t acked_end = 0;  // the follower's durable end, as it last said
+  uint64_t watermark_sent = 0;  // the high watermark the last Append carried
   Clock::time_point last_sent{};
   Clock::time_point last_ok{};
   Clock::time_point retry_at{};
@@ -300,9 +304,13 @@ void Replicator::SendBatch(const std::string& node_id, Link& link) {
   for (auto& [shard, leadership] : leading_) {
     auto follower = std::find_if(leadership->followers.begin(), leadership->followers.end(),
                                  [&](const FollowerProgress& f) { return f.node_id == node_id; });
-    if (follower == leadership->followers.end() || now < follower->retry_at ||
-        (follower->next_from >= leadership->log->durable_end() &&
-         now - follower->last_sent < kHeartbeat)) {
+    if (follower == leadership->followers.end() || now < follower->retry_at) {
+      continue;
+    }
+    const bool entries = follower->next_from < leadership->log->durable_end();
+    const bool watermark = leadership->log->committed_end() > follower->watermark_sent &&
+                           now - follower->last_sent >= kWatermarkUpdate;
+    if (!entries && !watermark && now - follower->last_sent < kHeartbeat) {
       continue;
     }
     StatusOr<uint64_t> added = AddAppend(shard, *leadership, *follower, call->request);
@@ -313,6 +321,8 @@ void Replicator::SendBatch(const std::string& node_id, Link& link) {
       continue;
     }
     follower->last_sent = now;
+    follower->watermark_sent =
+        call->request.appends(call->request.appends_size() - 1).high_watermark();
     // The next batch continues where this one ends; an answer that says otherwise rewinds it.
     follower->next_from = call->request.appends(call->request.appends_size() - 1).end();
     sent.emplace_back(shard, leadership->epoch);

@@ -10,6 +10,7 @@ run in docs/cluster.md used 200).
 """
 
 import os
+import queue
 import random
 import shutil
 import statistics
@@ -367,6 +368,68 @@ class ReplicationTest(unittest.TestCase):
             out = p.stdout + p.stderr
             self.assertIn("9 passed, 0 failed", out, f"{script} against {node.node_id}:\n{out}")
             self.assertEqual(p.returncode, 0, out)
+
+    def test_a_follower_serves_subscribe_to_shard_from_its_replica(self):
+        """SubscribeToShard through a node that follows the shard: records put before and
+        while subscribed arrive in order, within a second, and the subscription goes on when
+        the leader is killed."""
+        leader_id = self.leader(0)
+        follower = next(n for n in self.cluster.nodes.values() if n.node_id != leader_id)
+        client = follower.kinesis()
+        arn = client.describe_stream_summary(StreamName=self.stream)[
+            "StreamDescriptionSummary"]["StreamARN"]
+        consumer = client.register_stream_consumer(StreamARN=arn, ConsumerName="tail")[
+            "Consumer"]["ConsumerARN"]
+        wait_for(lambda: client.describe_stream_consumer(ConsumerARN=consumer)[
+            "ConsumerDescription"]["ConsumerStatus"] == "ACTIVE", 20)
+        key = self.key_for(0)
+        put = self.cluster.nodes[leader_id].kinesis()
+        put.put_record(StreamName=self.stream, Data=b"before", PartitionKey=key)
+
+        def subscribe():
+            try:
+                return follower.kinesis(attempts=1).subscribe_to_shard(
+                    ConsumerARN=consumer, ShardId=shard_id(0),
+                    StartingPosition={"Type": "TRIM_HORIZON"})
+            except botocore.exceptions.ClientError as e:
+                if error_code(e) in UNAVAILABLE_CODES:
+                    return None  # the replica has not heard from its leader yet
+                raise
+        response = wait_for(subscribe, 10, interval=0.1, what="a subscription")
+        events = queue.Queue()
+
+        def pump():
+            try:
+                for event in response["EventStream"]:
+                    events.put(event)
+            except Exception as e:  # noqa: BLE001 - handed to the test
+                events.put(e)
+            events.put(None)
+        threading.Thread(target=pump, daemon=True).start()
+        self.addCleanup(response["EventStream"].close)
+        got = []
+
+        def read_until(count, seconds):
+            deadline = time.monotonic() + seconds
+            while len(got) < count:
+                try:
+                    event = events.get(timeout=max(0.05, deadline - time.monotonic()))
+                except queue.Empty:
+                    self.fail(f"only {got} within {seconds} s")
+                self.assertIsInstance(event, dict, f"the subscription ended: {event!r}")
+                got.extend(r["Data"] for r in event["SubscribeToShardEvent"]["Records"])
+        read_until(1, 5)
+        self.assertEqual(got[0], b"before")
+        sent = time.monotonic()
+        put.put_record(StreamName=self.stream, Data=b"live", PartitionKey=key)
+        read_until(2, 1.0)
+        self.assertLess(time.monotonic() - sent, 1.0)
+        # The leader goes; the follower's subscription carries on with the new leader's writes.
+        self.cluster.nodes[leader_id].kill9()
+        self.wait_writable(0, 20)
+        read_until(3, 10)
+        self.assertEqual(got[:2], [b"before", b"live"])
+        self.assertTrue(got[2].startswith(b"probe-"), got)
 
     def test_a_follower_with_a_wiped_disk_is_refilled(self):
         producers = self.start_producers()
