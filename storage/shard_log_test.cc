@@ -245,5 +245,69 @@ TEST_F(ShardLogTest, ConcurrentWritersAndReadersNeverSeeAGap) {
   }
 }
 
+TEST_F(ShardLogTest, DroppedShardsComeBackEmpty) {
+  Append(3, 1000);
+  ASSERT_TRUE(store_->OpenShard(1, 1).ok());
+  Reopen();  // shard 1 is now unclaimed: opened at start, held by nobody
+  ASSERT_TRUE(store_->DropShards(1, {0, 1, 7}).ok());  // 7 never existed
+  log_.reset();
+  Reopen();
+  EXPECT_EQ(log_->committed_end(), 0u);
+  StatusOr<ReadResult> read = log_->Read(0, 10, 1 << 20);
+  ASSERT_TRUE(read.ok());
+  EXPECT_TRUE(read->records.empty());
+}
+
+TEST_F(ShardLogTest, AReplicatedWriteIsAnsweredAndReadableOnlyBelowTheHighWatermark) {
+  log_->SetReplicated(true, 0);
+  std::promise<Status> answered;
+  std::vector<ShardAppend> appends;
+  appends.push_back(ShardAppend{log_, {EncodeRecord(0, "pk", "a"), EncodeRecord(0, "pk", "b")}});
+  store_->pipeline().Submit(std::move(appends), 1000,
+                            [&](const Status& s, const std::vector<Reservation>&) {
+                              answered.set_value(s);
+                            });
+  std::future<Status> answer = answered.get_future();
+  // Durable here, but not yet on a majority: neither answered nor readable.
+  for (int i = 0; i < 200 && log_->durable_end() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(log_->durable_end(), 2u);
+  EXPECT_EQ(answer.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+  EXPECT_EQ(log_->committed_end(), 0u);
+  log_->AdvanceHighWatermark(1);
+  EXPECT_EQ(answer.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+  StatusOr<ReadResult> read = log_->Read(0, 10, 1 << 20);
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->records.size(), 1u);
+  log_->AdvanceHighWatermark(5);  // never past what is durable here
+  EXPECT_EQ(log_->committed_end(), 2u);
+  ASSERT_EQ(answer.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_TRUE(answer.get().ok());
+}
+
+TEST_F(ShardLogTest, AReplicatedWriteFailsWhenItsWaitIsEnded) {
+  log_->SetReplicated(true, 0);
+  std::promise<Status> answered;
+  std::vector<ShardAppend> appends;
+  appends.push_back(ShardAppend{log_, {EncodeRecord(0, "pk", "a")}});
+  store_->pipeline().Submit(std::move(appends), 1000,
+                            [&](const Status& s, const std::vector<Reservation>&) {
+                              answered.set_value(s);
+                            });
+  for (int i = 0; i < 200 && log_->durable_end() < 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  log_->FailAwaiting(Status(ErrorCode::kInternalFailure, "leadership lost"), /*older_than_ms=*/999);
+  std::future<Status> answer = answered.get_future();
+  EXPECT_EQ(answer.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout)
+      << "a wait that began at 1000 is not older than 999";
+  log_->FailAwaiting(Status(ErrorCode::kInternalFailure, "leadership lost"));
+  ASSERT_EQ(answer.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_EQ(answer.get().code(), ErrorCode::kInternalFailure);
+  EXPECT_EQ(log_->committed_end(), 0u);
+}
+
+
 }  // namespace
 }  // namespace riffle::storage

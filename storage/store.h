@@ -90,9 +90,10 @@ class Store {
   // The same for many shards of one stream, creating the missing column families together.
   StatusOr<std::vector<std::shared_ptr<ShardLog>>> OpenShards(
       uint64_t stream_id, const std::vector<uint32_t>& shard_ordinals) ABSL_LOCKS_EXCLUDED(cf_mu_);
-  // Drops the shard's column family; its data goes away once every holder of the ShardLog is
-  // done with it.
-  Status DropShard(uint64_t stream_id, uint32_t shard_ordinal) ABSL_LOCKS_EXCLUDED(cf_mu_);
+  // Drops the shards' column families; their data goes away once every holder of a ShardLog is
+  // done with it. All of them cost one RocksDB metadata update, not one per shard.
+  Status DropShards(uint64_t stream_id, const std::vector<uint32_t>& shard_ordinals)
+      ABSL_LOCKS_EXCLUDED(cf_mu_);
   // Drops every shard column family not named in `live` (left by a crash in the middle of a
   // CreateStream or DeleteStream).
   Status DropShardsExcept(const std::set<std::string>& live) ABSL_LOCKS_EXCLUDED(cf_mu_);
@@ -103,6 +104,11 @@ class Store {
   Store(const StoreOptions& options, std::unique_ptr<rocksdb::DB> db,
         std::shared_ptr<rocksdb::Cache> cache);
   void SyncLoop() ABSL_LOCKS_EXCLUDED(sync_mu_);
+  // Drops `handles` in one RocksDB call, then destroys those of them in `owned` (handles no
+  // ShardLog holds).
+  Status DropColumnFamiliesLocked(const std::vector<rocksdb::ColumnFamilyHandle*>& handles,
+                                  const std::vector<rocksdb::ColumnFamilyHandle*>& owned)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(cf_mu_);
 
   const StoreOptions options_;
   std::shared_ptr<rocksdb::Cache> block_cache_;

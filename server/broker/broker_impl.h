@@ -82,6 +82,8 @@ struct ShardSet {
   const std::shared_ptr<Shard>& Route(storage::HashKey hash_key) const;
   // The shards whose parent or adjacent parent is `ordinal`.
   std::vector<std::shared_ptr<Shard>> ChildrenOf(uint32_t ordinal) const;
+  // The ordinal of every shard, in order.
+  std::vector<uint32_t> Ordinals() const;
 };
 
 struct Stream {

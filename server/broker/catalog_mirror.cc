@@ -55,11 +55,13 @@ Status BrokerImpl::MirrorStream(storage::StreamMeta meta) {
   const std::shared_ptr<const ShardSet> previous = existing->shards();
   RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<const ShardSet> shards,
                           BuildShardSet(meta, previous.get()));
+  std::vector<uint32_t> expired;
   for (const auto& shard : previous->all) {
     if (shards->Find(shard->meta.ordinal) == nullptr) {
-      RIFFLE_RETURN_IF_ERROR(store_.DropShard(existing->id, shard->meta.ordinal));  // expired
+      expired.push_back(shard->meta.ordinal);
     }
   }
+  RIFFLE_RETURN_IF_ERROR(store_.DropShards(existing->id, expired));
   MutexLock lock(&existing->mu);
   existing->meta = std::move(meta);
   existing->shard_set = std::move(shards);
@@ -72,10 +74,7 @@ Status BrokerImpl::ForgetStream(const std::shared_ptr<Stream>& stream) {
     streams_.erase(stream->Snapshot().name);
     streams_by_id_.erase(stream->id);
   }
-  for (const auto& shard : stream->shards()->all) {
-    RIFFLE_RETURN_IF_ERROR(store_.DropShard(stream->id, shard->meta.ordinal));
-  }
-  return Status();
+  return store_.DropShards(stream->id, stream->shards()->Ordinals());
 }
 
 }  // namespace riffle::broker

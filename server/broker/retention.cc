@@ -100,10 +100,7 @@ Status BrokerImpl::DropExpiredShards(Stream& stream, int64_t cutoff_ms) {
   RIFFLE_RETURN_IF_ERROR(CommitMeta(stream, std::move(meta), std::move(next)));
   // After the catalog forgets them; a crash in between leaves column families the next start
   // drops as unreferenced.
-  for (uint32_t ordinal : expired) {
-    RIFFLE_RETURN_IF_ERROR(store_.DropShard(stream.id, ordinal));
-  }
-  return Status();
+  return store_.DropShards(stream.id, expired);
 }
 
 }  // namespace riffle::broker

@@ -114,10 +114,7 @@ Status BrokerImpl::DeleteStream(const RequestContext& ctx, const DeleteStreamReq
     streams_.erase(meta.name);
     streams_by_id_.erase(stream->id);
   }
-  for (const auto& shard : stream->shards()->all) {
-    RIFFLE_RETURN_IF_ERROR(store_.DropShard(stream->id, shard->meta.ordinal));
-  }
-  return Status();
+  return store_.DropShards(stream->id, stream->shards()->Ordinals());
 }
 
 }  // namespace riffle::broker

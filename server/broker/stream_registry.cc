@@ -146,6 +146,15 @@ std::vector<std::shared_ptr<Shard>> ShardSet::ChildrenOf(uint32_t ordinal) const
   return children;
 }
 
+std::vector<uint32_t> ShardSet::Ordinals() const {
+  std::vector<uint32_t> ordinals;
+  ordinals.reserve(all.size());
+  for (const auto& shard : all) {
+    ordinals.push_back(shard->meta.ordinal);
+  }
+  return ordinals;
+}
+
 StatusOr<std::shared_ptr<const ShardSet>> BrokerImpl::BuildShardSet(const StreamMeta& meta,
                                                                     const ShardSet* previous) {
   auto set = std::make_shared<ShardSet>();
