@@ -2,7 +2,6 @@
 
 #include <prometheus/collectable.h>
 #include <prometheus/counter.h>
-#include <prometheus/exposer.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
@@ -13,6 +12,8 @@
 #include <mutex>
 #include <shared_mutex>
 #include <unordered_map>
+
+#include "server/metrics/http_endpoints.h"
 
 namespace riffle::metrics {
 namespace {
@@ -200,21 +201,25 @@ class MetricsImpl final : public MetricsServer {
     if (port == 0) {
       return Status();
     }
-    try {
-      exposer_ = std::make_unique<prometheus::Exposer>(host + ":" + std::to_string(port));
-    } catch (const std::exception& e) {  // civetweb reports a failed bind by throwing
-      return Status(ErrorCode::kServiceUnavailable, "cannot listen on " + host + ":" +
-                                                        std::to_string(port) +
-                                                        " for metrics: " + e.what());
-    }
-    exposer_->RegisterCollectable(registry_);
-    exposer_->RegisterCollectable(cluster_);
-    std::vector<int> ports = exposer_->GetListeningPorts();
-    port_ = ports.empty() ? 0 : ports.front();
+    RIFFLE_ASSIGN_OR_RETURN(
+        http_, HttpEndpoints::Start(
+                   host, port, [this] { return Render(); },
+                   [this] {
+                     std::lock_guard lock(readiness_mu_);
+                     return readiness_ ? readiness_()
+                                       : Status(ErrorCode::kServiceUnavailable, "starting");
+                   }));
     return Status();
   }
 
-  int port() const override { return port_; }
+  ~MetricsImpl() override { http_.reset(); }  // no scrape or probe runs after this
+
+  int port() const override { return http_ ? http_->port() : 0; }
+
+  void SetReadiness(std::function<Status()> readiness) override {
+    std::lock_guard lock(readiness_mu_);
+    readiness_ = std::move(readiness);
+  }
 
   std::string Render() const override {
     std::vector<prometheus::MetricFamily> families = registry_->Collect();
@@ -324,8 +329,9 @@ class MetricsImpl final : public MetricsServer {
   std::shared_mutex mu_;
   std::unordered_map<std::string, Series> series_;  // guarded by mu_
   std::unordered_map<std::string, std::pair<Histogram*, Counter*>> calls_by_key_;  // mu_
-  std::unique_ptr<prometheus::Exposer> exposer_;
-  int port_ = 0;
+  std::mutex readiness_mu_;
+  std::function<Status()> readiness_;  // guarded by readiness_mu_
+  std::unique_ptr<HttpEndpoints> http_;  // last: its threads call everything above
 };
 
 }  // namespace

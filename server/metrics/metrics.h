@@ -46,6 +46,9 @@ class MetricsServer : public broker::Observer {
   virtual int port() const = 0;
   // The exposition text, as a scrape would see it.
   virtual std::string Render() const = 0;
+  // What GET /readyz answers (200 when it returns OK, else 503 with its message); until one is
+  // set, 503 "starting". /healthz answers 200 whenever the port answers at all.
+  virtual void SetReadiness(std::function<Status()> readiness) = 0;
   // The source of the riffle_cluster_* gauges, called at each scrape (nullptr, the default: no
   // cluster series). Waits for a scrape in progress, so the previous source is not called again
   // once this returns.

@@ -4,9 +4,14 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
 #include <malloc.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -82,6 +87,23 @@ bool WritePortsFile(const std::string& path, int kinesis, int grpc, int metrics)
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
   return !ec;
+}
+
+// Whether a file in the data directory can be written and synced now (a full or read-only
+// disk fails here first): part of /readyz.
+Status DataDirWritable(const std::string& data_dir) {
+  const std::string probe = (std::filesystem::path(data_dir) / ".readyz-probe").string();
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  const bool written = fd >= 0 && ::write(fd, "ok", 2) == 2 && ::fsync(fd) == 0;
+  const int error = errno;
+  if (fd >= 0) {
+    ::close(fd);
+  }
+  if (!written) {
+    return Status(ErrorCode::kServiceUnavailable,
+                  "the data directory " + data_dir + " is not writable: " + std::strerror(error));
+  }
+  return Status();
 }
 
 int Run(const Flags& flags) {
@@ -215,8 +237,21 @@ int Run(const Flags& flags) {
       flags.data_dir, flags.bind, (*http)->port(), flags.bind, (*grpc)->port(), flags.bind,
       (*metrics)->port(), flags.fsync, flags.shard_quotas);
 
+  std::atomic<bool> stopping{false};
+  (*metrics)->SetReadiness([&stopping, &flags, node = cluster_node.get()]() -> Status {
+    if (stopping.load()) {
+      return Status(ErrorCode::kServiceUnavailable, "shutting down");
+    }
+    if (node != nullptr && !node->membership().Serving()) {
+      return Status(ErrorCode::kServiceUnavailable,
+                    "this node's cluster lease has lapsed; it serves again once registered");
+    }
+    return DataDirWritable(flags.data_dir);
+  });
+
   int signal = 0;
   sigwait(&signals, &signal);
+  stopping.store(true);
   spdlog::info("received {}, draining", signal == SIGTERM ? "SIGTERM" : "SIGINT");
   if (cluster_node) {
     cluster_node->Drain(std::chrono::seconds(flags.drain_s));
@@ -225,6 +260,7 @@ int Run(const Flags& flags) {
   (*grpc)->Shutdown();
   trimmer.Stop();
   (*metrics)->SetClusterSource(nullptr);  // before the node and the broker it reads go
+  (*metrics)->SetReadiness(nullptr);
   // Stops moving and replicating shards. Writes still waiting for a majority fail now, while
   // the servers' executors that take their answers are still there.
   cluster_broker.reset();

@@ -10,10 +10,12 @@ If `promtool` is installed the scrape is also run through `promtool check metric
 
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import time
 import unittest
+import urllib.error
 import urllib.request
 
 import botocore.exceptions
@@ -326,6 +328,24 @@ class PrometheusMetricsTest(MetricsTestCase):
         # A partly throttled PutRecords call is still a successful call.
         self.assertMetric(m, "riffle_operation_calls_total", 3, operation="PutRecords",
                           stream=stream, outcome="success")
+
+    def test_healthz_and_readyz_answer_on_the_metrics_port(self):
+        """/healthz is 200 while the process answers; /readyz is 200 once riffled takes
+        requests (catalog loaded, ports open, data dir writable); other paths are 404."""
+        base = f"http://127.0.0.1:{self.riffled.metrics_port}"
+        for path, body in (("/healthz", b"ok\n"), ("/readyz", b"ready\n")):
+            with urllib.request.urlopen(base + path, timeout=10) as response:
+                self.assertEqual(response.status, 200, path)
+                self.assertEqual(response.read(), body, path)
+        with self.assertRaises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(base + "/nothing-here", timeout=10)
+        self.assertEqual(missing.exception.code, 404)
+        self.riffled.proc.send_signal(signal.SIGSTOP)  # a stopped process answers nothing
+        try:
+            with self.assertRaises(OSError):
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+        finally:
+            self.riffled.proc.send_signal(signal.SIGCONT)
 
     def test_promtool_accepts_the_scrape(self):
         """`promtool check metrics` parses a scrape with every kind of series in it."""
