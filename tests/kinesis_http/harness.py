@@ -80,6 +80,12 @@ def stream_arn(name, account=ACCOUNT, region=REGION):
     return f"arn:aws:kinesis:{region}:{account}:stream/{name}"
 
 
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def hash_key(partition_key):
     """Kinesis hash of a partition key: MD5 of its UTF-8 bytes, big-endian."""
     return int.from_bytes(hashlib.md5(partition_key.encode("utf-8")).digest(), "big")
@@ -408,6 +414,20 @@ def read_all_records(client, stream, shard, start="TRIM_HORIZON", limit=10000, *
         if not out["Records"] and out.get("MillisBehindLatest", 0) == 0:
             return records
     raise AssertionError("shard never reached its tip")
+
+
+class MetricsRiffled(RiffledProcess):
+    """riffled with a metrics listener on a port picked for it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.metrics_port = free_port()
+
+    def command(self):
+        cmd = super().command()
+        i = cmd.index("--metrics-port")
+        cmd[i + 1] = str(self.metrics_port)
+        return cmd
 
 
 class RiffledTestCase(unittest.TestCase):

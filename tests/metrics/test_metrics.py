@@ -11,7 +11,6 @@ If `promtool` is installed the scrape is also run through `promtool check metric
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import unittest
@@ -20,16 +19,11 @@ import urllib.request
 
 import botocore.exceptions
 
-from harness import RiffledProcess, RiffledTestCase, hash_key, initial_ranges, shard_for, shard_id
+from harness import (MetricsRiffled, RiffledTestCase, hash_key, initial_ranges,
+                     shard_for, shard_id)
 
 SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+(-?\d+))?$")
 LABEL = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*(?:,|$)')
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def unescape(value):
@@ -75,20 +69,6 @@ class Scrape:
         want = set(labels.items())
         return [(dict(k[1]), v) for k, v in self.samples.items()
                 if k[0] == name and want <= k[1]]
-
-
-class MetricsRiffled(RiffledProcess):
-    """riffled with a metrics listener on a port picked for it."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.metrics_port = free_port()
-
-    def command(self):
-        cmd = super().command()
-        i = cmd.index("--metrics-port")
-        cmd[i + 1] = str(self.metrics_port)
-        return cmd
 
 
 class MetricsTestCase(RiffledTestCase):
