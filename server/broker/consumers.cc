@@ -1,6 +1,8 @@
 // Enhanced fan-out: consumers registered on a stream, and the subscriptions that push a shard's
+
 // records to them (SubscribeToShard). Consumers live in the stream's catalog entry.
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 
@@ -83,6 +85,7 @@ StatusOr<ConsumerDescription> BrokerImpl::RegisterStreamConsumer(
   meta.consumers.push_back(consumer);
   const std::string name = meta.name;
   RIFFLE_RETURN_IF_ERROR(CommitMeta(*stream, std::move(meta)));
+  spdlog::info("consumer {} registered on stream {}", consumer.name, name);
   return DescribeConsumer(ctx, name, consumer);
 }
 
@@ -138,7 +141,10 @@ Status BrokerImpl::DeregisterStreamConsumer(const RequestContext& ctx, const Con
   std::erase_if(meta.consumers, [&](const storage::ConsumerMeta& c) {
     return c.name == resolved.consumer.name && c.created_ms == resolved.consumer.created_ms;
   });
-  return CommitMeta(*resolved.stream, std::move(meta));
+  const std::string name = meta.name;
+  RIFFLE_RETURN_IF_ERROR(CommitMeta(*resolved.stream, std::move(meta)));
+  spdlog::info("consumer {} deregistered from stream {}", resolved.consumer.name, name);
+  return Status();
 }
 
 StatusOr<ConsumerDescription> BrokerImpl::DescribeStreamConsumer(const RequestContext& ctx,

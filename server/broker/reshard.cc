@@ -1,9 +1,11 @@
 // Resharding: SplitShard, MergeShards, UpdateShardCount. Each change is one catalog write after
+
 // the stream's appends in flight have drained (Stream::append_mu): parents close at their last
 // record and children, numbered after every existing shard, take the writes from then on. The
 // children's column families are created before that write, so a crash at any point leaves
 // either the old shards (and unreferenced column families the next start drops) or the new.
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 
@@ -95,7 +97,11 @@ Status BrokerImpl::Reshard(Stream& stream, const std::vector<uint32_t>& parents,
   // Opens (creates) the children's column families before the catalog names them.
   RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<const ShardSet> next,
                           BuildShardSet(meta, current.get()));
-  return CommitMeta(stream, std::move(meta), std::move(next));
+  const std::string name = meta.name;
+  RIFFLE_RETURN_IF_ERROR(CommitMeta(stream, std::move(meta), std::move(next)));
+  spdlog::info("stream {} resharded: {} shard(s) closed, {} opened", name, parents.size(),
+               children.size());
+  return Status();
 }
 
 Status BrokerImpl::SplitShard(const RequestContext& ctx, const SplitShardRequest& req) {

@@ -1,5 +1,7 @@
 // CreateStream and DeleteStream.
+
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "server/broker/broker_impl.h"
 #include "server/broker/validation.h"
@@ -85,6 +87,8 @@ Status BrokerImpl::CreateStream(const RequestContext& ctx, const CreateStreamReq
   change.puts.emplace_back(std::string(storage::kCatalogNextStreamIdKey), next_id);
   RIFFLE_RETURN_IF_ERROR(store_.WriteCatalog(change));
   ++next_stream_id_;
+  spdlog::info("stream {} created: {} shards, {}, account {}", meta.name, shard_count, meta.mode,
+               ctx.account);
   WriterMutexLock lock(&streams_mu_);
   streams_by_id_[stream->id] = stream;
   streams_[meta.name] = std::move(stream);
@@ -114,6 +118,7 @@ Status BrokerImpl::DeleteStream(const RequestContext& ctx, const DeleteStreamReq
     streams_.erase(meta.name);
     streams_by_id_.erase(stream->id);
   }
+  spdlog::info("stream {} deleted: {} shards dropped", meta.name, stream->shards()->all.size());
   return store_.DropShards(stream->id, stream->shards()->Ordinals());
 }
 

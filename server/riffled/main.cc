@@ -25,6 +25,7 @@
 #include "server/cluster/replica_service.h"
 #include "server/jobs/periodic_job.h"
 #include "server/metrics/metrics.h"
+#include "server/riffled/log_format.h"
 #include "storage/store.h"
 
 namespace riffle {
@@ -41,6 +42,8 @@ struct Flags {
   std::string shard_quotas = "on";
   std::string ports_file;
   std::string log_level = "info";
+  std::string log_format = "text";
+  bool print_config = false;
   int64_t iterator_ttl_ms = 300'000;
   int http_threads = 4;
   int retention_check_s = 60;
@@ -292,6 +295,12 @@ int main(int argc, char** argv) {
   riffle::Flags flags;
   CLI::App app{"riffled: a durable log broker with the Kinesis Data Streams API"};
   app.set_config("--config", "", "read flags from a TOML/INI file (keys = flag names)");
+  // A misspelt key must not be ignored: the operator believes it took effect.
+  app.allow_config_extras(false);
+  app.add_flag("--print-config", flags.print_config,
+               "print the effective configuration (flags, config file and defaults) as TOML "
+               "and exit")
+      ->configurable(false);
   app.add_option("--data-dir", flags.data_dir, "where the data lives")->capture_default_str();
   app.add_option("--bind", flags.bind, "address to listen on")->capture_default_str();
   app.add_option("--kinesis-port", flags.kinesis_port, "Kinesis HTTP API port (0: any free port)")
@@ -320,6 +329,10 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", flags.log_level, "trace|debug|info|warn|error")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  app.add_option("--log-format", flags.log_format,
+                 "text: time, level=, message; json: one JSON object per line")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
   app.add_option("--http-threads", flags.http_threads, "Kinesis API worker threads")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
@@ -351,12 +364,17 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 5));
   CLI11_PARSE(app, argc, argv);
+  if (flags.print_config) {
+    std::fputs(app.config_to_str(/*default_also=*/true, /*write_description=*/false).c_str(),
+               stdout);
+    return 0;
+  }
   if (!flags.etcd_endpoints.empty() && (flags.node_id.empty() || flags.advertise_addr.empty())) {
     std::fprintf(stderr, "--etcd-endpoints needs --node-id and --advertise-addr\n");
     return 2;
   }
 
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z level=%l %v");
+  riffle::SetLogFormat(flags.log_format);
   spdlog::set_level(spdlog::level::from_str(flags.log_level));
   const int code = riffle::Run(flags);
   // Everything riffled owns is closed and synced by now. Leave without the library teardown at

@@ -1,6 +1,7 @@
 """riffled as an operator meets it: the config file, a second daemon on a busy data directory,
 bad flags, and SIGINT. Drives the real binary (RIFFLED) with boto3."""
 
+import json
 import os
 import signal
 import subprocess
@@ -35,6 +36,43 @@ class DaemonTest(unittest.TestCase):
                      for _ in range(3))
         self.assertEqual(failed, 0)
 
+    def test_an_unknown_config_key_is_an_error_that_names_it(self):
+        config = os.path.join(self.tmp.name, "riffled.toml")
+        with open(config, "w") as f:
+            f.write('fsync = "never"\nshard-quota = "off"\n')  # shard-quotas, misspelt
+        out = subprocess.run([riffled_path(), "--config", config, "--data-dir", self.tmp.name],
+                             capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn("shard-quota", out.stdout + out.stderr)
+
+    def test_print_config_shows_the_effective_configuration(self):
+        config = os.path.join(self.tmp.name, "riffled.toml")
+        with open(config, "w") as f:
+            f.write('fsync = "never"\n')
+        out = subprocess.run([riffled_path(), "--config", config, "--kinesis-port", "4600",
+                              "--print-config"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        lines = out.stdout.splitlines()
+        self.assertIn('fsync="never"', lines)       # from the file
+        self.assertIn("kinesis-port=4600", lines)   # from the command line
+        self.assertIn("grpc-port=50051", lines)     # a default
+        self.assertFalse(any(line.startswith("print-config") for line in lines), out.stdout)
+
+    def test_json_logs_are_one_object_per_line_and_say_what_happened(self):
+        proc = self.start("--log-format=json")
+        proc.client().create_stream(StreamName="logged", ShardCount=2)
+        proc.stop()
+        with open(proc.log_path) as f:
+            lines = [line for line in f if not line.startswith("===")]
+        records = [json.loads(line) for line in lines]
+        self.assertTrue(records)
+        for record in records:
+            self.assertEqual(set(record), {"time", "level", "msg"}, record)
+        messages = [r["msg"] for r in records]
+        self.assertIn("stream logged created: 2 shards, PROVISIONED, account 000000000000",
+                      messages)
+        self.assertTrue(any(m.startswith("riffled ready") for m in messages), messages)
+
     def test_a_second_daemon_on_the_same_data_dir_refuses_to_start(self):
         first = self.start()
         second = subprocess.run(
@@ -47,7 +85,8 @@ class DaemonTest(unittest.TestCase):
         first.client().list_streams()
 
     def test_bad_flag_values_are_refused_with_a_message(self):
-        for args in (["--fsync=sometimes"], ["--shard-quotas=maybe"], ["--kinesis-port", "70000"]):
+        for args in (["--fsync=sometimes"], ["--shard-quotas=maybe"], ["--kinesis-port", "70000"],
+                     ["--log-level", "chatty"], ["--log-format", "xml"]):
             with self.subTest(args=args):
                 out = subprocess.run([riffled_path(), "--data-dir", self.tmp.name, *args],
                                      capture_output=True, text=True, timeout=30)
