@@ -27,6 +27,8 @@ constexpr std::array kCodeNames = {
     CodeName{ErrorCode::kUnknownOperation, "UnknownOperationException"},
     CodeName{ErrorCode::kMissingAuthenticationToken, "MissingAuthenticationTokenException"},
     CodeName{ErrorCode::kIncompleteSignature, "IncompleteSignatureException"},
+    CodeName{ErrorCode::kUnrecognizedClient, "UnrecognizedClientException"},
+    CodeName{ErrorCode::kInvalidSignature, "InvalidSignatureException"},
     CodeName{ErrorCode::kInternalFailure, "InternalFailureException"},
     CodeName{ErrorCode::kServiceUnavailable, "ServiceUnavailable"},
 };

@@ -27,6 +27,8 @@ enum class ErrorCode : uint8_t {
   kUnknownOperation,
   kMissingAuthenticationToken,
   kIncompleteSignature,
+  kUnrecognizedClient,
+  kInvalidSignature,
   kInternalFailure,
   kServiceUnavailable,
 };

@@ -9,7 +9,7 @@ RIFFLE_BUILD_TYPE=${RIFFLE_BUILD_TYPE:-Release}
 BUILD_PACKAGES=(cmake ninja-build pkg-config g++ librocksdb-dev libgrpc++-dev protobuf-compiler-grpc
   libprotobuf-dev protobuf-compiler libgtest-dev libgmock-dev libbenchmark-dev libboost1.81-dev
   libsimdjson-dev libssl-dev libcli11-dev libspdlog-dev libfmt-dev libnghttp2-dev
-  prometheus-cpp-dev zlib1g-dev)
+  prometheus-cpp-dev zlib1g-dev libtomlplusplus-dev)
 # What the tests run besides Riffle: the cluster tests start a real etcd; the deploy tests
 # check the alert rules with promtool and run the dashboard against a real Prometheus.
 TEST_PACKAGES=(etcd-server prometheus python3-yaml)

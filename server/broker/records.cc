@@ -515,6 +515,8 @@ StatusOr<GetRecordsResult> BrokerImpl::DoGetRecords(const RequestContext& ctx,
   }
   const storage::StreamMeta meta = stream->Snapshot();
   stream_name = meta.name;
+  // An iterator names its stream only inside: a key may read with it only what it may read.
+  RIFFLE_RETURN_IF_ERROR(auth::Authorize(ctx.caller.get(), "GetRecords", meta.name, ctx.region));
   const bool shard_level = !meta.shard_level_metrics.empty();
   if (req.stream_arn) {
     RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Stream> named,

@@ -115,6 +115,9 @@ StatusOr<ListStreamsResult> BrokerImpl::ListStreams(const RequestContext& ctx,
       break;
     }
     StreamMeta meta = stream->Snapshot();
+    if (ctx.caller != nullptr && !ctx.caller->MaySeeStream(meta.name)) {
+      continue;  // a key lists only the streams it may use
+    }
     out.streams.push_back(
         StreamSummary{meta.name, Arn(ctx, meta.name), meta.status, meta.mode, meta.created_ms});
   }

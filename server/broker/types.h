@@ -5,16 +5,23 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "server/auth/credentials.h"
+
 namespace riffle::broker {
 
-// Who is asking: the region and account that ARNs are printed with and checked against.
+// Who is asking: the region and account that ARNs are printed with and checked against, and,
+// when a credentials file is in use, the key the request was authenticated to. Front ends
+// authorize each operation on the stream it names; the broker narrows what a key sees where
+// the stream is not named in the request (ListStreams, an iterator's stream).
 struct RequestContext {
   std::string region = "us-east-1";
   std::string account = "000000000000";
+  std::shared_ptr<const auth::AccessKey> caller;  // null: no credentials file
 };
 
 // StreamName and/or StreamARN; at least one is required, and both must agree when given.

@@ -18,6 +18,7 @@
 #include <fstream>
 
 #include "server/api/grpc/grpc_server.h"
+#include "server/auth/credentials.h"
 #include "server/api/kinesis_http/server.h"
 #include "server/broker/broker.h"
 #include "server/cluster/cluster_broker.h"
@@ -57,7 +58,16 @@ struct Flags {
   // The web console's port (0: off). Accepted now so that deployments and scripts can name it;
   // the console itself is not in this version, which says so at start.
   int console_port = 8080;
+  // Security (docs/security.md).
+  std::string credentials_file;
+  std::string cors_origins;
+  bool insecure = false;
 };
+
+// Whether `host` is a loopback address: only this machine can reach a port bound there.
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
 
 std::vector<std::string> SplitList(const std::string& text) {
   std::vector<std::string> out;
@@ -109,6 +119,21 @@ Status DataDirWritable(const std::string& data_dir) {
   return Status();
 }
 
+// SIGHUP: the credentials file is read again; a file with an error keeps the keys in force.
+void ReloadCredentials(const Flags& flags, auth::Credentials* credentials) {
+  if (credentials == nullptr) {
+    spdlog::info("received SIGHUP; no credentials file to reload");
+    return;
+  }
+  StatusOr<std::shared_ptr<const auth::KeySet>> keys = auth::KeySet::Load(flags.credentials_file);
+  if (!keys.ok()) {
+    spdlog::error("SIGHUP: keeping the keys in force: {}", keys.status().message());
+    return;
+  }
+  spdlog::info("SIGHUP: reloaded {} keys from {}", (*keys)->size(), flags.credentials_file);
+  credentials->Replace(std::move(keys).value());
+}
+
 int Run(const Flags& flags) {
   storage::StoreOptions store_options;
   store_options.data_dir = flags.data_dir;
@@ -122,6 +147,7 @@ int Run(const Flags& flags) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   StatusOr<std::unique_ptr<storage::Store>> store = storage::Store::Open(store_options);
@@ -134,6 +160,18 @@ int Run(const Flags& flags) {
   if (!metrics.ok()) {
     spdlog::error("{}", metrics.status().message());
     return 1;
+  }
+  std::unique_ptr<auth::Credentials> credentials;
+  if (!flags.credentials_file.empty()) {
+    StatusOr<std::shared_ptr<const auth::KeySet>> keys =
+        auth::KeySet::Load(flags.credentials_file);
+    if (!keys.ok()) {
+      spdlog::error("{}", keys.status().message());
+      return 1;
+    }
+    spdlog::info("requests must be signed with one of the {} keys of {}", (*keys)->size(),
+                 flags.credentials_file);
+    credentials = std::make_unique<auth::Credentials>(std::move(keys).value());
   }
   SystemClock clock;
   broker::BrokerOptions broker_options;
@@ -211,6 +249,8 @@ int Run(const Flags& flags) {
   http_options.host = flags.bind;
   http_options.port = flags.kinesis_port;
   http_options.threads = flags.http_threads;
+  http_options.credentials = credentials.get();
+  http_options.cors_origins = SplitList(flags.cors_origins);
   StatusOr<std::unique_ptr<kinesis_http::HttpServer>> http =
       kinesis_http::HttpServer::Start(*broker, http_options);
   if (!http.ok()) {
@@ -253,7 +293,9 @@ int Run(const Flags& flags) {
   });
 
   int signal = 0;
-  sigwait(&signals, &signal);
+  while (sigwait(&signals, &signal) == 0 && signal == SIGHUP) {
+    ReloadCredentials(flags, credentials.get());
+  }
   stopping.store(true);
   spdlog::info("received {}, draining", signal == SIGTERM ? "SIGTERM" : "SIGINT");
   if (cluster_node) {
@@ -363,6 +405,14 @@ int main(int argc, char** argv) {
                  "a write is acknowledged once a majority of them has it on disk")
       ->capture_default_str()
       ->check(CLI::Range(1, 5));
+  app.add_option("--credentials-file", flags.credentials_file,
+                 "TOML file of access keys: every request must then be signed (SigV4) or carry "
+                 "a bearer token (gRPC) of one of them; see docs/security.md");
+  app.add_option("--cors-origins", flags.cors_origins,
+                 "comma-separated web origins whose pages may call the Kinesis port, or *; "
+                 "default none");
+  app.add_flag("--insecure", flags.insecure,
+               "allow --bind to a non-loopback address without --credentials-file");
   CLI11_PARSE(app, argc, argv);
   if (flags.print_config) {
     std::fputs(app.config_to_str(/*default_also=*/true, /*write_description=*/false).c_str(),
@@ -374,6 +424,15 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  if (!riffle::IsLoopback(flags.bind) && flags.credentials_file.empty() && !flags.insecure) {
+    std::fprintf(stderr,
+                 "refusing to listen on %s without --credentials-file: anyone who can reach "
+                 "this address could read, write and delete every stream. Give "
+                 "--credentials-file (docs/security.md), bind to 127.0.0.1, or pass --insecure "
+                 "if a firewall or private network keeps others out.\n",
+                 flags.bind.c_str());
+    return 2;
+  }
   riffle::SetLogFormat(flags.log_format);
   spdlog::set_level(spdlog::level::from_str(flags.log_level));
   const int code = riffle::Run(flags);

@@ -176,38 +176,6 @@ class ConnectionsTest(RiffledTestCase):
             self.assertIn("StreamNames", json.loads(body))
             self.assertEqual(f.read(), b"", "the server must close after Connection: close")
 
-    def test_browsers_get_cors_answers(self):
-        host = self.riffled.host
-        preflight = ("OPTIONS / HTTP/1.1\r\nHost: " + host + "\r\n"
-                     "Origin: http://dashboard.example\r\n"
-                     "Access-Control-Request-Method: POST\r\n"
-                     "Access-Control-Request-Headers: content-type,x-amz-target\r\n\r\n")
-        with socket.create_connection(("127.0.0.1", self.riffled.port), timeout=30) as s:
-            f = s.makefile("rb")
-            s.sendall(preflight.encode())
-            status, headers, body = read_response(f)
-            self.assertEqual(status, 200)
-            self.assertEqual(body, b"")
-            self.assertEqual(headers.get("access-control-allow-origin"), "*")
-            self.assertEqual(headers.get("access-control-allow-methods"), "POST")
-            self.assertEqual(headers.get("access-control-allow-headers"),
-                             "content-type,x-amz-target")
-            self.assertEqual(headers.get("access-control-max-age"), "172800")
-            self.assertTrue(headers.get("x-amzn-requestid"))
-            # The request itself, on the same connection, is served with CORS headers.
-            s.sendall(request_bytes(host, "ListStreams", {},
-                                    {"Origin": "http://dashboard.example"}))
-            status, headers, body = read_response(f)
-            self.assertEqual(status, 200, body)
-            self.assertIn("StreamNames", json.loads(body))
-            self.assertEqual(headers.get("access-control-allow-origin"), "*")
-            self.assertIn("x-amzn-RequestId", headers.get("access-control-expose-headers", ""))
-            # Without an Origin there are none.
-            s.sendall(request_bytes(host, "ListStreams", {}))
-            status, headers, body = read_response(f)
-            self.assertEqual(status, 200, body)
-            self.assertNotIn("access-control-allow-origin", headers)
-
     def test_chunked_request_body_is_accepted(self):
         name = self.create_stream()
         host = self.riffled.host

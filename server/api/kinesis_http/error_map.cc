@@ -20,6 +20,8 @@ int HttpStatusFor(ErrorCode code) {
     case ErrorCode::kUnknownOperation:
     case ErrorCode::kMissingAuthenticationToken:
     case ErrorCode::kIncompleteSignature:
+    case ErrorCode::kUnrecognizedClient:
+    case ErrorCode::kInvalidSignature:
       return 400;
     case ErrorCode::kInternalFailure:
     case ErrorCode::kOk:

@@ -25,11 +25,11 @@ std::optional<std::string> EventStreamPump::Next() {
 }
 
 StatusOr<EventStreamPump> OpenPump(broker::Broker& broker, const Clock& clock,
-                                   std::string_view authorization, std::string_view content_type,
-                                   std::string& body) {
+                                   const StatusOr<broker::RequestContext>& caller,
+                                   std::string_view content_type, std::string& body) {
   RIFFLE_RETURN_IF_ERROR(BodyAsJson(content_type, body));
-  broker::RequestContext ctx;
-  RIFFLE_RETURN_IF_ERROR(ReadCredentials(authorization, ctx));
+  RIFFLE_RETURN_IF_ERROR(caller.status());
+  broker::RequestContext ctx = *caller;
   RIFFLE_ASSIGN_OR_RETURN(broker::Subscription subscription, StartSubscription(broker, ctx, body));
   return EventStreamPump(broker, std::move(ctx), std::move(subscription), clock);
 }

@@ -40,7 +40,7 @@ class EventStreamPump {
 // Authenticates and validates a SubscribeToShard request and opens its pump. The events are
 // JSON whatever the request's format, as the SDKs accept.
 StatusOr<EventStreamPump> OpenPump(broker::Broker& broker, const Clock& clock,
-                                   std::string_view authorization, std::string_view content_type,
-                                   std::string& body);
+                                   const StatusOr<broker::RequestContext>& caller,
+                                   std::string_view content_type, std::string& body);
 
 }  // namespace riffle::kinesis_http

@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "server/api/kinesis_http/cors.h"
 #include "server/api/kinesis_http/http2_session.h"
 #include "server/api/kinesis_http/operations.h"
 #include "server/api/kinesis_http/response_headers.h"
@@ -21,12 +22,14 @@ constexpr size_t kMaxHeaderBytes = 64 * 1024;
 
 constexpr std::string_view kHttp2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
-// The answer to a browser's CORS preflight: every origin, and the headers and method it asks
-// for, for two days, as AWS answers.
-http::response<http::string_body> CorsPreflight(const http::request<http::string_body>& request) {
+// The answer to a browser's CORS preflight from an allowed origin: that origin, and the headers
+// and method it asks for, for two days, as AWS answers.
+http::response<http::string_body> CorsPreflight(const http::request<http::string_body>& request,
+                                                std::string_view allowed_origin) {
   http::response<http::string_body> response{http::status::ok, request.version()};
   response.set("x-amzn-RequestId", NewRequestId());
-  response.set(http::field::access_control_allow_origin, "*");
+  response.set(http::field::access_control_allow_origin, allowed_origin);
+  response.set(http::field::vary, "Origin");
   if (auto headers = request[http::field::access_control_request_headers]; !headers.empty()) {
     response.set(http::field::access_control_allow_headers, headers);
   }
@@ -37,6 +40,20 @@ http::response<http::string_body> CorsPreflight(const http::request<http::string
   response.keep_alive(request.keep_alive());
   response.prepare_payload();
   return response;
+}
+
+std::string_view View(boost::beast::string_view text) { return {text.data(), text.size()}; }
+
+// The request as SigV4 signs it.
+auth::SignedRequest SignedView(const http::request<http::string_body>& request) {
+  auth::SignedRequest view{.method = View(request.method_string()),
+                           .target = View(request.target()),
+                           .headers = {},
+                           .body = request.body()};
+  for (const auto& field : request) {
+    view.headers.emplace_back(View(field.name_string()), View(field.value()));
+  }
+  return view;
 }
 
 http::response<http::string_body> MakeResponse(Reply reply, unsigned version, bool keep_alive) {
@@ -53,23 +70,34 @@ http::response<http::string_body> MakeResponse(Reply reply, unsigned version, bo
   return response;
 }
 
-// One HTTP/1.1 request, answered by `server` (or at once, for a CORS preflight).
+// One HTTP/1.1 request, answered by `server` (or at once, for a CORS preflight). A page from an
+// origin that --cors-origins does not list gets no CORS headers, so the browser keeps the
+// answer from it; its preflight is refused outright.
 void Handle(SessionHost& server, http::request<http::string_body>& request,
             const Executor& executor, std::function<void(http::response<http::string_body>)> done) {
-  const std::string_view origin = request[http::field::origin];
+  const std::string_view origin = View(request[http::field::origin]);
+  const std::optional<std::string> allowed_origin =
+      origin.empty() ? std::nullopt : AllowedOrigin(server.options().cors_origins, origin);
   if (!origin.empty() && request.method() == http::verb::options) {
-    done(CorsPreflight(request));
+    if (allowed_origin) {
+      done(CorsPreflight(request, *allowed_origin));
+    } else {
+      Reply refused = ErrorReply(Status(
+          ErrorCode::kAccessDenied,
+          "Origin " + std::string(origin) + " is not allowed by this server's --cors-origins."));
+      refused.http_status = 403;
+      done(MakeResponse(std::move(refused), request.version(), request.keep_alive()));
+    }
     return;
   }
-  server.Handle(request[http::field::authorization], request["X-Amz-Target"],
-                request[http::field::content_type], request.body(), executor,
-                [cors = !origin.empty(), version = request.version(),
-                 keep_alive = request.keep_alive(), done = std::move(done)](Reply reply) {
+  server.Handle(server.Authenticate(SignedView(request)), View(request["X-Amz-Target"]),
+                View(request[http::field::content_type]), request.body(), executor,
+                [allowed_origin, version = request.version(), keep_alive = request.keep_alive(),
+                 done = std::move(done)](Reply reply) {
                   auto response = MakeResponse(std::move(reply), version, keep_alive);
-                  if (cors) {
-                    // Browsers (the JavaScript SDK in a web page) may call from any origin, as with
-                    // AWS.
-                    response.set(http::field::access_control_allow_origin, "*");
+                  if (allowed_origin) {
+                    response.set(http::field::access_control_allow_origin, *allowed_origin);
+                    response.set(http::field::vary, "Origin");
                     response.set(http::field::access_control_expose_headers,
                                  "x-amzn-RequestId,x-amzn-ErrorType,x-amz-request-id,x-amz-id-2,"
                                  "x-amzn-ErrorMessage,Date");
@@ -151,8 +179,8 @@ void Http1Session::OnRead(beast::error_code ec) {
 
 void Http1Session::Subscribe(http::request<http::string_body>& request) {
   StatusOr<EventStreamPump> pump =
-      OpenPump(server_.broker(), server_.clock(), request[http::field::authorization],
-               request[http::field::content_type], request.body());
+      OpenPump(server_.broker(), server_.clock(), server_.Authenticate(SignedView(request)),
+               View(request[http::field::content_type]), request.body());
   if (!pump.ok()) {
     Answer(MakeResponse(ErrorReply(pump.status(), request[http::field::content_type]),
                         request.version(), request.keep_alive()));

@@ -142,9 +142,8 @@ int Http2Session::OnHeader(nghttp2_session*, const nghttp2_frame* frame, const u
   }
   std::string_view key(reinterpret_cast<const char*>(name), namelen);  // lower case in HTTP/2
   std::string_view text(reinterpret_cast<const char*>(value), valuelen);
-  if (key == "authorization") {
-    it->second.authorization = text;
-  } else if (key == "x-amz-target") {
+  it->second.headers.emplace_back(key, text);
+  if (key == "x-amz-target") {
     it->second.target = text;
   } else if (key == "content-type") {
     it->second.content_type = text;
@@ -296,6 +295,19 @@ void Http2Session::PumpSubscriptions() {
   }
 }
 
+auth::SignedRequest Http2Session::SignedView(const Stream& stream) {
+  auth::SignedRequest view{.method = "", .target = "", .headers = {}, .body = stream.body};
+  for (const auto& [name, value] : stream.headers) {
+    if (name == ":method") {
+      view.method = value;
+    } else if (name == ":path") {
+      view.target = value;
+    }
+    view.headers.emplace_back(name, value);
+  }
+  return view;
+}
+
 void Http2Session::Respond(int32_t stream_id, Stream& stream) {
   Reply reply;
   if (stream.too_large) {
@@ -304,15 +316,17 @@ void Http2Session::Respond(int32_t stream_id, Stream& stream) {
                                   std::to_string(server_.options().max_body_bytes) + " bytes."));
     reply.http_status = 413;
   } else if (stream.target == kSubscribeToShardTarget) {
-    StatusOr<EventStreamPump> pump = OpenPump(
-        server_.broker(), server_.clock(), stream.authorization, stream.content_type, stream.body);
+    StatusOr<EventStreamPump> pump = OpenPump(server_.broker(), server_.clock(),
+                                              server_.Authenticate(SignedView(stream)),
+                                              stream.content_type, stream.body);
     if (pump.ok()) {
       StartPush(stream_id, stream, std::move(pump).value());
       return;
     }
     reply = ErrorReply(pump.status(), stream.content_type);
   } else {
-    server_.Handle(stream.authorization, stream.target, stream.content_type, stream.body,
+    server_.Handle(server_.Authenticate(SignedView(stream)), stream.target, stream.content_type,
+                   stream.body,
                    PostTo(socket_.get_executor()),
                    [self = shared_from_this(), stream_id](Reply reply) {
                      self->SubmitReply(stream_id, std::move(reply));

@@ -8,6 +8,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -31,7 +33,9 @@ class Http2Session : public std::enable_shared_from_this<Http2Session> {
 
  private:
   struct Stream {
-    std::string authorization;
+    // Every header as received (names lower case, with :method, :path and :authority), for
+    // the signature check; the two below are copies of what dispatch needs.
+    std::vector<std::pair<std::string, std::string>> headers;
     std::string target;
     std::string content_type;
     std::string body;
@@ -43,6 +47,9 @@ class Http2Session : public std::enable_shared_from_this<Http2Session> {
     std::unique_ptr<EventStreamPump> pump;
     bool awaiting_records = false;  // a wake-up is registered with the pump's shard
   };
+
+  // The request as SigV4 signs it; borrows `stream`.
+  static auth::SignedRequest SignedView(const Stream& stream);
 
   static int OnBeginHeaders(nghttp2_session*, const nghttp2_frame* frame, void* self);
   static int OnHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,

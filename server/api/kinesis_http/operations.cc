@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "server/api/kinesis_http/cbor.h"
+#include "server/auth/credentials.h"
 #include "server/api/kinesis_http/error_map.h"
 #include "server/api/kinesis_http/json.h"
 #include "server/api/kinesis_http/operation_handlers.h"
@@ -66,64 +67,18 @@ Reply ErrorReply(const Status& status, std::string_view content_type) {
   return reply;
 }
 
-Status ReadCredentials(std::string_view authorization, RequestContext& ctx) {
-  if (authorization.empty()) {
-    return Status(ErrorCode::kMissingAuthenticationToken, "Missing Authentication Token");
+Status AuthorizeOperation(const RequestContext& ctx, std::string_view operation,
+                          const JsonObject& request) {
+  if (ctx.caller == nullptr) {
+    return Status();
   }
-  // The words after the scheme, separated by commas and/or spaces, as key=value.
-  std::string_view credential, signature, signed_headers;
-  std::string_view rest =
-      authorization.substr(std::min(authorization.find(' '), authorization.size()));
-  while (!rest.empty()) {
-    const size_t start = rest.find_first_not_of(", ");
-    if (start == std::string_view::npos) {
-      break;
-    }
-    rest.remove_prefix(start);
-    const std::string_view word = rest.substr(0, rest.find_first_of(", "));
-    rest.remove_prefix(word.size());
-    const size_t eq = word.find('=');
-    const std::string_view key = word.substr(0, eq);
-    const std::string_view value = eq == std::string_view::npos ? "" : word.substr(eq + 1);
-    if (key == "Credential") {
-      credential = value;
-    } else if (key == "Signature") {
-      signature = value;
-    } else if (key == "SignedHeaders") {
-      signed_headers = value;
+  std::string stream = request.String("StreamName").value_or("");
+  for (std::string_view arn_member : {"StreamARN", "ConsumerARN", "ResourceARN"}) {
+    if (stream.empty()) {
+      stream = auth::StreamNameFromArn(request.String(arn_member).value_or(""));
     }
   }
-  std::string missing;
-  for (auto [name, value] : {std::pair{"Credential", credential},
-                             {"Signature", signature},
-                             {"SignedHeaders", signed_headers}}) {
-    if (value.empty()) {
-      missing += fmt::format("Authorization header requires '{}' parameter. ", name);
-    }
-  }
-  if (!missing.empty()) {
-    return Status(ErrorCode::kIncompleteSignature,
-                  missing + "Authorization=" + std::string(authorization));
-  }
-  std::vector<std::string_view> parts;
-  for (size_t start = 0;;) {
-    size_t slash = credential.find('/', start);
-    parts.push_back(credential.substr(start, slash - start));
-    if (slash == std::string_view::npos) {
-      break;
-    }
-    start = slash + 1;
-  }
-  if (parts.size() != 5 || parts[0].empty() || parts[2].empty()) {
-    return Status(ErrorCode::kIncompleteSignature,
-                  "Credential should be scoped to a valid region: <key>/<date>/<region>/kinesis/"
-                  "aws4_request.");
-  }
-  ctx.region = std::string(parts[2]);
-  if (parts[0].size() == 12 && parts[0].find_first_not_of("0123456789") == std::string_view::npos) {
-    ctx.account = std::string(parts[0]);
-  }
-  return Status();
+  return auth::Authorize(ctx.caller.get(), operation, stream, ctx.region);
 }
 
 bool IsCbor(std::string_view content_type) {
@@ -140,23 +95,24 @@ Status BodyAsJson(std::string_view content_type, std::string& body) {
 
 namespace {
 
-void DispatchJson(Broker& broker, std::string_view authorization, std::string_view target,
-                  std::string& body, const Executor& executor, std::function<void(Reply)> done);
+void DispatchJson(Broker& broker, const StatusOr<RequestContext>& caller,
+                  std::string_view target, std::string& body, const Executor& executor,
+                  std::function<void(Reply)> done);
 
 }  // namespace
 
-void Dispatch(Broker& broker, std::string_view authorization, std::string_view target,
+void Dispatch(Broker& broker, const StatusOr<RequestContext>& caller, std::string_view target,
               std::string_view content_type, std::string& body, const Executor& executor,
               std::function<void(Reply)> done) {
   if (!IsCbor(content_type)) {
-    DispatchJson(broker, authorization, target, body, executor, std::move(done));
+    DispatchJson(broker, caller, target, body, executor, std::move(done));
     return;
   }
   if (Status decoded = BodyAsJson(content_type, body); !decoded.ok()) {
     done(ErrorReply(decoded, content_type));
     return;
   }
-  DispatchJson(broker, authorization, target, body, executor,
+  DispatchJson(broker, caller, target, body, executor,
                [done = std::move(done)](Reply reply) {
                  reply.body = JsonToCbor(reply.body);
                  reply.content_type = kCborContentType;
@@ -166,8 +122,9 @@ void Dispatch(Broker& broker, std::string_view authorization, std::string_view t
 
 namespace {
 
-void DispatchJson(Broker& broker, std::string_view authorization, std::string_view target,
-                  std::string& body, const Executor& executor, std::function<void(Reply)> done) {
+void DispatchJson(Broker& broker, const StatusOr<RequestContext>& caller,
+                  std::string_view target, std::string& body, const Executor& executor,
+                  std::function<void(Reply)> done) {
   const bool kinesis_target = target.substr(0, kTargetPrefix.size()) == kTargetPrefix;
   const std::string_view op = kinesis_target ? target.substr(kTargetPrefix.size()) : "";
   const auto& handlers = Handlers();
@@ -198,12 +155,16 @@ void DispatchJson(Broker& broker, std::string_view authorization, std::string_vi
     done(unknown_operation());
     return;
   }
-  RequestContext ctx;
-  if (Status auth = ReadCredentials(authorization, ctx); !auth.ok()) {
-    done(ErrorReply(auth));
+  if (!caller.ok()) {
+    done(ErrorReply(caller.status()));
     return;
   }
+  const RequestContext& ctx = *caller;
   JsonObject root = doc.root();
+  if (Status allowed = AuthorizeOperation(ctx, op, root); !allowed.ok()) {
+    done(ErrorReply(allowed));
+    return;
+  }
   auto respond = [done = std::move(done)](StatusOr<std::string> result) {
     done(result.ok() ? Reply{200, std::move(result).value(), ""} : ErrorReply(result.status()));
   };

@@ -12,6 +12,8 @@
 
 namespace riffle::kinesis_http {
 
+class JsonObject;
+
 inline constexpr std::string_view kJsonContentType = "application/x-amz-json-1.1";
 
 struct Reply {
@@ -24,27 +26,28 @@ struct Reply {
 // Runs a closure on the thread of the connection a request came on.
 using Executor = std::function<void(std::function<void()>)>;
 
-// One request. `authorization`, `target` and `content_type` are its headers; `body` may be
+// One request. `caller` is who sent it, or why it could not be authenticated
+// (authentication.h); `target` and `content_type` are its headers; `body` may be
 // modified (padding for the parser, or replaced by its JSON form) and need not outlive the
 // call. A CBOR request gets a CBOR reply. Checks come in the order AWS makes them, so the same
 // bad request gets the same error: the body must be an object, the target an operation, then
 // the credentials, then the operation's own validation. `done` runs once, either before
 // Dispatch returns or, for the writes, later through `executor` once the commit pipeline has
 // made them durable.
-void Dispatch(broker::Broker& broker, std::string_view authorization, std::string_view target,
-              std::string_view content_type, std::string& body, const Executor& executor,
-              std::function<void(Reply)> done);
+void Dispatch(broker::Broker& broker, const StatusOr<broker::RequestContext>& caller,
+              std::string_view target, std::string_view content_type, std::string& body,
+              const Executor& executor, std::function<void(Reply)> done);
 
 // Whether a Content-Type names the CBOR variant of the protocol.
 bool IsCbor(std::string_view content_type);
 // Replaces a CBOR body by the JSON it stands for; JSON bodies are left alone.
 Status BodyAsJson(std::string_view content_type, std::string& body);
 
-// Region and account from a SigV4 Authorization header:
-// AWS4-HMAC-SHA256 Credential=<key>/<date>/<region>/kinesis/aws4_request, SignedHeaders=..,
-// Signature=..  Any complete header is accepted (signatures are not verified); a 12-digit
-// access key names the account.
-Status ReadCredentials(std::string_view authorization, broker::RequestContext& ctx);
+// OK when the caller's key (if any) may run `operation` on the stream the request names
+// (StreamName, or the stream of StreamARN, ConsumerARN or ResourceARN); AccessDeniedException
+// otherwise.
+Status AuthorizeOperation(const broker::RequestContext& ctx, std::string_view operation,
+                          const JsonObject& request);
 
 // The error reply for `status`: HTTP status, `__type` and `message`, in the request's format.
 Reply ErrorReply(const Status& status, std::string_view content_type = kJsonContentType);

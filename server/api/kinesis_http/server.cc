@@ -8,6 +8,7 @@
 #include <boost/beast/core.hpp>
 #include <spdlog/spdlog.h>
 
+#include "server/api/kinesis_http/authentication.h"
 #include "server/api/kinesis_http/http1_session.h"
 #include "server/api/kinesis_http/operations.h"
 #include "server/api/kinesis_http/session_host.h"
@@ -94,11 +95,17 @@ class ServerImpl final : public HttpServer, public SessionHost {
 
   broker::Broker& broker() override { return broker_; }
 
-  void Handle(std::string_view authorization, std::string_view target,
+  StatusOr<broker::RequestContext> Authenticate(
+      const auth::SignedRequest& request) const override {
+    return kinesis_http::Authenticate(options_.credentials, request,
+                                      options_.clock->NowMillis() / 1000);
+  }
+
+  void Handle(const StatusOr<broker::RequestContext>& caller, std::string_view target,
               std::string_view content_type, std::string& body, const Executor& executor,
               std::function<void(Reply)> done) override {
     in_flight_.fetch_add(1);
-    Dispatch(broker_, authorization, target, content_type, body, executor,
+    Dispatch(broker_, caller, target, content_type, body, executor,
              [this, done = std::move(done)](Reply reply) {
                in_flight_.fetch_sub(1);
                done(std::move(reply));

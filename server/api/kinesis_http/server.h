@@ -12,9 +12,11 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "server/auth/credentials.h"
 #include "server/broker/broker.h"
 
 namespace riffle::kinesis_http {
@@ -29,8 +31,14 @@ struct HttpServerOptions {
   size_t max_body_bytes = 16 * 1024 * 1024;
   // A connection idle (or stalled mid-request) this long is closed.
   std::chrono::seconds idle_timeout{120};
-  // Paces SubscribeToShard (heartbeats, the 5-minute lifetime); null: the system clock.
+  // Paces SubscribeToShard (heartbeats, the 5-minute lifetime) and judges signature times;
+  // null: the system clock.
   const Clock* clock = nullptr;
+  // The keys requests must be signed with; null: any well-formed signature is accepted.
+  const auth::Credentials* credentials = nullptr;
+  // Web origins whose pages may call this port (CORS); "*" allows every origin. Empty: no
+  // browser page may read an answer.
+  std::vector<std::string> cors_origins;
 };
 
 class HttpServer {

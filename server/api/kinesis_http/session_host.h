@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "server/api/kinesis_http/operations.h"
 #include "server/api/kinesis_http/server.h"
+#include "server/auth/sigv4.h"
 #include "server/broker/broker.h"
 
 namespace riffle::kinesis_http {
@@ -27,9 +28,12 @@ class SessionHost {
   // Shutdown() has begun: finish the current answer, then close.
   virtual bool stopping() const = 0;
 
+  // Who sent `request` (authentication.h), by this server's credentials and clock.
+  virtual StatusOr<broker::RequestContext> Authenticate(
+      const auth::SignedRequest& request) const = 0;
   // One request, whichever HTTP version carried it; counted until it is answered, so
   // Shutdown() can let it finish. `done` runs on `executor`'s thread.
-  virtual void Handle(std::string_view authorization, std::string_view target,
+  virtual void Handle(const StatusOr<broker::RequestContext>& caller, std::string_view target,
                       std::string_view content_type, std::string& body, const Executor& executor,
                       std::function<void(Reply)> done) = 0;
 };

@@ -1,0 +1,214 @@
+#include "server/auth/credentials.h"
+
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <array>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <openssl/crypto.h>
+#include <toml++/toml.h>
+
+namespace riffle::auth {
+namespace {
+
+Status FileError(const std::string& source, const std::string& what) {
+  return Status(ErrorCode::kInvalidArgument, "credentials file " + source + ": " + what);
+}
+
+// A list of strings under `name` in `entry`; an error when it is missing or holds other types.
+StatusOr<std::vector<std::string>> StringList(const toml::table& entry, std::string_view name,
+                                              const std::string& where) {
+  const toml::array* array = entry[name].as_array();
+  if (array == nullptr) {
+    return Status(ErrorCode::kInvalidArgument,
+                  fmt::format("{}: `{}` must be a list of strings", where, name));
+  }
+  std::vector<std::string> out;
+  for (const toml::node& item : *array) {
+    const std::optional<std::string> text = item.value<std::string>();
+    if (!text) {
+      return Status(ErrorCode::kInvalidArgument,
+                    fmt::format("{}: `{}` must be a list of strings", where, name));
+    }
+    out.push_back(*text);
+  }
+  return out;
+}
+
+StatusOr<AccessKey> ParseKey(const toml::table& entry, const std::string& where) {
+  AccessKey key;
+  for (auto [name, field] : {std::pair{"id", &key.id}, {"secret", &key.secret},
+                             {"account", &key.account}}) {
+    const std::optional<std::string> value = entry[name].value<std::string>();
+    if (!value || value->empty()) {
+      return Status(ErrorCode::kInvalidArgument,
+                    fmt::format("{}: `{}` is required (a non-empty string)", where, name));
+    }
+    *field = *value;
+  }
+  if (key.account.size() != 12 ||
+      key.account.find_first_not_of("0123456789") != std::string::npos) {
+    return Status(ErrorCode::kInvalidArgument,
+                  fmt::format("{}: account \"{}\" must be 12 digits", where, key.account));
+  }
+  RIFFLE_ASSIGN_OR_RETURN(key.stream_globs, StringList(entry, "streams", where));
+  RIFFLE_ASSIGN_OR_RETURN(std::vector<std::string> operations,
+                          StringList(entry, "operations", where));
+  for (const std::string& operation : operations) {
+    if (operation == "read") {
+      key.read = true;
+    } else if (operation == "write") {
+      key.write = true;
+    } else if (operation == "admin") {
+      key.admin = true;
+    } else {
+      return Status(ErrorCode::kInvalidArgument,
+                    fmt::format("{}: unknown operation \"{}\" (read, write or admin)", where,
+                                operation));
+    }
+  }
+  for (const auto& [name, value] : entry) {
+    static constexpr std::array<std::string_view, 5> kKnown = {"id", "secret", "account",
+                                                                "streams", "operations"};
+    if (std::find(kKnown.begin(), kKnown.end(), name.str()) == kKnown.end()) {
+      return Status(ErrorCode::kInvalidArgument,
+                    fmt::format("{}: unknown setting `{}`", where, name.str()));
+    }
+  }
+  return key;
+}
+
+}  // namespace
+
+bool AccessKey::Allows(Permission permission) const {
+  switch (permission) {
+    case Permission::kRead:
+      return read;
+    case Permission::kWrite:
+      return write;
+    case Permission::kAdmin:
+      return admin;
+  }
+  return false;
+}
+
+bool AccessKey::MaySeeStream(std::string_view stream_name) const {
+  const std::string name(stream_name);
+  for (const std::string& glob : stream_globs) {
+    if (::fnmatch(glob.c_str(), name.c_str(), 0) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+StatusOr<std::shared_ptr<const KeySet>> KeySet::Load(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return FileError(path, "cannot be read");
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return Parse(text.str(), path);
+}
+
+StatusOr<std::shared_ptr<const KeySet>> KeySet::Parse(std::string_view toml_text,
+                                                      const std::string& source_name) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, source_name);
+  } catch (const toml::parse_error& error) {
+    return FileError(source_name, fmt::format("line {}: {}", error.source().begin.line,
+                                              error.description()));
+  }
+  const toml::array* keys = root["key"].as_array();
+  if (keys == nullptr || keys->empty()) {
+    return FileError(source_name, "no [[key]] entries");
+  }
+  auto set = std::make_shared<KeySet>();
+  for (size_t i = 0; i < keys->size(); ++i) {
+    const std::string where = fmt::format("credentials file {}: key {}", source_name, i + 1);
+    const toml::table* entry = (*keys)[i].as_table();
+    if (entry == nullptr) {
+      return Status(ErrorCode::kInvalidArgument, where + ": must be a [[key]] table");
+    }
+    RIFFLE_ASSIGN_OR_RETURN(AccessKey key, ParseKey(*entry, where));
+    const std::string id = key.id;
+    if (!set->keys_.emplace(id, std::make_shared<const AccessKey>(std::move(key))).second) {
+      return FileError(source_name, "key id " + id + " appears twice");
+    }
+  }
+  return std::shared_ptr<const KeySet>(std::move(set));
+}
+
+std::shared_ptr<const AccessKey> KeySet::Find(std::string_view id) const {
+  const auto it = keys_.find(id);
+  return it == keys_.end() ? nullptr : it->second;
+}
+
+StatusOr<std::shared_ptr<const AccessKey>> KeySet::Authenticate(std::string_view id,
+                                                                  std::string_view secret) const {
+  std::shared_ptr<const AccessKey> key = Find(id);
+  const bool match = key != nullptr && key->secret.size() == secret.size() &&
+                     CRYPTO_memcmp(key->secret.data(), secret.data(), secret.size()) == 0;
+  if (!match) {
+    return Status(ErrorCode::kUnrecognizedClient, std::string(kInvalidTokenMessage));
+  }
+  return key;
+}
+
+Permission PermissionFor(std::string_view action) {
+  static constexpr std::string_view kWrites[] = {"PutRecord", "PutRecords"};
+  static constexpr std::string_view kReads[] = {
+      "DescribeStream",         "DescribeStreamSummary", "DescribeStreamConsumer",
+      "DescribeLimits",         "DescribeAccountSettings", "GetRecords",
+      "GetShardIterator",       "ListShards",            "ListStreams",
+      "ListStreamConsumers",    "ListTagsForStream",     "ListTagsForResource",
+      "SubscribeToShard",       "GetResourcePolicy"};
+  for (std::string_view write : kWrites) {
+    if (action == write) {
+      return Permission::kWrite;
+    }
+  }
+  for (std::string_view read : kReads) {
+    if (action == read) {
+      return Permission::kRead;
+    }
+  }
+  return Permission::kAdmin;
+}
+
+Status Authorize(const AccessKey* key, std::string_view action, std::string_view stream_name,
+                 std::string_view region) {
+  if (key == nullptr) {
+    return Status();
+  }
+  const bool stream_allowed = stream_name.empty() || key->MaySeeStream(stream_name);
+  if (key->Allows(PermissionFor(action)) && stream_allowed) {
+    return Status();
+  }
+  const std::string resource =
+      stream_name.empty() ? fmt::format("arn:aws:kinesis:{}:{}:*", region, key->account)
+                          : fmt::format("arn:aws:kinesis:{}:{}:stream/{}", region, key->account,
+                                        stream_name);
+  return Status(ErrorCode::kAccessDenied,
+                fmt::format("User: arn:aws:iam::{}:user/{} is not authorized to perform: "
+                            "kinesis:{} on resource: {} because no identity-based policy allows "
+                            "the kinesis:{} action",
+                            key->account, key->id, action, resource, action));
+}
+
+std::string StreamNameFromArn(std::string_view arn) {
+  constexpr std::string_view kStream = ":stream/";
+  const size_t at = arn.find(kStream);
+  if (at == std::string_view::npos) {
+    return "";
+  }
+  std::string_view rest = arn.substr(at + kStream.size());
+  return std::string(rest.substr(0, rest.find('/')));
+}
+
+}  // namespace riffle::auth

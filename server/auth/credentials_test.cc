@@ -1,0 +1,95 @@
+#include "server/auth/credentials.h"
+
+#include <gtest/gtest.h>
+
+namespace riffle::auth {
+namespace {
+
+constexpr std::string_view kTwoKeys = R"(
+[[key]]
+id = "AKIAADMIN"
+secret = "s1"
+account = "111122223333"
+streams = ["*"]
+operations = ["read", "write", "admin"]
+
+[[key]]
+id = "AKIAREADER"
+secret = "s2"
+account = "444455556666"
+streams = ["orders-*", "audit"]
+operations = ["read"]
+)";
+
+TEST(CredentialsTest, LoadsKeysWithTheirStreamsAndOperations) {
+  StatusOr<std::shared_ptr<const KeySet>> keys = KeySet::Parse(kTwoKeys, "test");
+  ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+  EXPECT_EQ((*keys)->size(), 2u);
+  std::shared_ptr<const AccessKey> reader = (*keys)->Find("AKIAREADER");
+  ASSERT_NE(reader, nullptr);
+  EXPECT_TRUE(reader->MaySeeStream("orders-eu"));
+  EXPECT_TRUE(reader->MaySeeStream("audit"));
+  EXPECT_FALSE(reader->MaySeeStream("audit-2"));
+  EXPECT_TRUE(reader->Allows(Permission::kRead));
+  EXPECT_FALSE(reader->Allows(Permission::kWrite));
+  EXPECT_EQ((*keys)->Find("nobody"), nullptr);
+}
+
+TEST(CredentialsTest, AuthorizeChecksPermissionAndStream) {
+  std::shared_ptr<const KeySet> keys = KeySet::Parse(kTwoKeys, "test").value();
+  const AccessKey* reader = keys->Find("AKIAREADER").get();
+  EXPECT_TRUE(Authorize(reader, "GetRecords", "orders-1", "us-east-1").ok());
+  EXPECT_TRUE(Authorize(reader, "ListStreams", "", "us-east-1").ok());
+  Status write = Authorize(reader, "PutRecord", "orders-1", "us-east-1");
+  EXPECT_EQ(write.code(), ErrorCode::kAccessDenied);
+  EXPECT_EQ(write.message(),
+            "User: arn:aws:iam::444455556666:user/AKIAREADER is not authorized to perform: "
+            "kinesis:PutRecord on resource: arn:aws:kinesis:us-east-1:444455556666:stream/"
+            "orders-1 because no identity-based policy allows the kinesis:PutRecord action");
+  EXPECT_EQ(Authorize(reader, "DescribeStream", "payroll", "us-east-1").code(),
+            ErrorCode::kAccessDenied);
+  EXPECT_EQ(Authorize(reader, "CreateStream", "orders-2", "us-east-1").code(),
+            ErrorCode::kAccessDenied);
+  EXPECT_TRUE(Authorize(nullptr, "DeleteStream", "x", "us-east-1").ok());
+}
+
+TEST(CredentialsTest, BearerSecretsAreCheckedWithoutRevealingWhichIdsExist) {
+  std::shared_ptr<const KeySet> keys = KeySet::Parse(kTwoKeys, "test").value();
+  EXPECT_TRUE(keys->Authenticate("AKIAADMIN", "s1").ok());
+  EXPECT_EQ(keys->Authenticate("AKIAADMIN", "s2").status().code(),
+            ErrorCode::kUnrecognizedClient);
+  EXPECT_EQ(keys->Authenticate("AKIANOBODY", "s1").status().message(),
+            keys->Authenticate("AKIAADMIN", "s2").status().message());
+}
+
+TEST(CredentialsTest, BadFilesAreRefusedWithTheReason) {
+  auto error = [](std::string_view text) { return KeySet::Parse(text, "f.toml").status(); };
+  EXPECT_NE(error("[[key]\n").message().find("f.toml"), std::string::npos);
+  EXPECT_NE(error("").message().find("no [[key]]"), std::string::npos);
+  // One key with `line` replaced: each breaks one rule.
+  auto key_with = [](std::string_view line) {
+    std::string text =
+        "[[key]]\nid = \"a\"\nsecret = \"b\"\naccount = \"111122223333\"\n"
+        "streams = [\"*\"]\noperations = [\"read\"]\n";
+    const std::string_view name = line.substr(0, line.find(' '));
+    const size_t start = text.find(std::string(name) + " =");
+    text.replace(start, text.find('\n', start) - start, line);
+    return text;
+  };
+  EXPECT_NE(error(key_with(R"(account = "12")")).message().find("12 digits"), std::string::npos);
+  EXPECT_NE(error(key_with(R"(operations = ["delete"])")).message().find("unknown operation"),
+            std::string::npos);
+  EXPECT_NE(error(key_with(R"(streams = "*")")).message().find("`streams` must be a list"),
+            std::string::npos);
+}
+
+TEST(CredentialsTest, StreamNameFromArn) {
+  EXPECT_EQ(StreamNameFromArn("arn:aws:kinesis:us-east-1:111122223333:stream/orders"), "orders");
+  EXPECT_EQ(StreamNameFromArn(
+                "arn:aws:kinesis:us-east-1:111122223333:stream/orders/consumer/c1:1700000000"),
+            "orders");
+  EXPECT_EQ(StreamNameFromArn("arn:aws:iam::1:user/x"), "");
+}
+
+}  // namespace
+}  // namespace riffle::auth
