@@ -1,6 +1,6 @@
 // riffle: command-line client for riffled's gRPC API.
 //
-//   riffle [--endpoint HOST:PORT] [--json] stream create NAME --shards N [--on-demand]
+//   riffle [--endpoint HOST:PORT] [--json] [--credentials ID:SECRET] stream create NAME --shards N [--on-demand]
 //   riffle stream list | stream describe NAME | stream delete NAME [--enforce-consumer-deletion]
 //   riffle stream split NAME --shard ID --hash-key K | stream merge NAME --shard A --adjacent B
 //   riffle stream scale NAME --shards N             UNIFORM_SCALING to N open shards
@@ -10,7 +10,7 @@
 //   riffle subscribe NAME --consumer C --shard ID [--from ...]   records pushed until Ctrl-C
 //   riffle cluster status                          nodes, controller and the owner of every shard
 //
-// The global flags --endpoint and --json may also come after the subcommand.
+// The global flags --endpoint, --json and --credentials may also come after the subcommand.
 //
 // Exit status 0 on success, 1 on an error (printed as `riffle: <KinesisCode>: <message>`), and
 // CLI11's codes for bad usage.
@@ -57,6 +57,10 @@ int main(int argc, char** argv) {
       ->envname("RIFFLE_ENDPOINT")
       ->capture_default_str();
   app.add_flag("--json", json, "one JSON object per line, for scripts");
+  std::string credentials;
+  app.add_option("--credentials", credentials,
+                 "ID:SECRET of a key in the server's credentials file")
+      ->envname("RIFFLE_CREDENTIALS");
 
   CLI::App* stream =
       app.add_subcommand("stream", "create, list, describe, reshard or delete streams");
@@ -153,7 +157,10 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
 
-  riffle::client::Client client({.endpoint = endpoint});
+  riffle::client::ClientOptions client_options;
+  client_options.endpoint = endpoint;
+  client_options.credentials = credentials;
+  riffle::client::Client client(client_options);
   const riffle::cli::Output output{.out = std::cout, .err = std::cerr, .json = json};
   riffle::Status status;
   if (create->parsed()) {

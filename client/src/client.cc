@@ -209,6 +209,12 @@ class Client::Rpc {
         grpc::CreateCustomChannel(options.endpoint, grpc::InsecureChannelCredentials(), args));
   }
 
+  void Authorize(grpc::ClientContext& context) const {
+    if (!options_.credentials.empty()) {
+      context.AddMetadata("authorization", "Bearer " + options_.credentials);
+    }
+  }
+
   template <typename Request, typename Response>
   using Method = grpc::Status (v1::Riffle::Stub::*)(grpc::ClientContext*, const Request&,
                                                     Response*);
@@ -217,6 +223,7 @@ class Client::Rpc {
   Status Call(Method<Request, Response> method, const Request& request, Response& response) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + options_.call_timeout);
+    Authorize(context);
     grpc::Status status = ((*stub_).*method)(&context, request, &response);
     return FromGrpc(status, context, options_.endpoint);
   }
@@ -249,6 +256,7 @@ class Client::Rpc {
   StatusOr<std::unique_ptr<ShardSubscription>> Subscribe(
       const v1::SubscribeToShardRequest& request) {
     auto call = std::make_unique<ShardSubscription::Call>(options_.endpoint);
+    Authorize(call->context);
     call->reader = stub_->SubscribeToShard(&call->context, request);
     v1::SubscribeToShardEvent first;
     if (!call->reader->Read(&first)) {

@@ -95,6 +95,10 @@ class PeerClient::Rpc : public std::enable_shared_from_this<Rpc> {
   void Prepare(const RequestContext& ctx, grpc::ClientContext& context) const {
     context.AddMetadata(kAccountMetadata, ctx.account);
     context.AddMetadata(kRegionMetadata, ctx.region);
+    if (ctx.caller != nullptr) {
+      // The peer authorizes the call as the caller's own, with the same credentials file.
+      context.AddMetadata("authorization", "Bearer " + ctx.caller->id + ":" + ctx.caller->secret);
+    }
     context.set_deadline(std::chrono::system_clock::now() + options_.deadline);
   }
 

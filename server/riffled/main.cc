@@ -259,7 +259,7 @@ int Run(const Flags& flags) {
   }
   StatusOr<std::unique_ptr<grpc_api::GrpcServer>> grpc =
       grpc_api::GrpcServer::Start(*broker, flags.bind, flags.grpc_port, {}, &clock,
-                                  internal_services);
+                                  internal_services, credentials.get());
   if (!grpc.ok()) {
     spdlog::error("{}", grpc.status().message());
     return 1;

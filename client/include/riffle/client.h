@@ -29,6 +29,9 @@ struct ClientOptions {
   std::string endpoint = "127.0.0.1:50051";  // host:port of riffled's gRPC listener
   // Deadline of each call. Connection failures fail fast, without waiting for it.
   std::chrono::milliseconds call_timeout{30000};
+  // "<key id>:<secret>" of a key in the server's credentials file, sent with every call as a
+  // bearer token; empty for a server without one.
+  std::string credentials{};
 };
 
 enum class StreamMode { kProvisioned, kOnDemand };

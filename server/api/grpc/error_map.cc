@@ -30,6 +30,8 @@ grpc::StatusCode GrpcCodeFor(ErrorCode code, InUseMeans in_use) {
       return grpc::StatusCode::PERMISSION_DENIED;
     case ErrorCode::kMissingAuthenticationToken:
     case ErrorCode::kIncompleteSignature:
+    case ErrorCode::kUnrecognizedClient:
+    case ErrorCode::kInvalidSignature:
       return grpc::StatusCode::UNAUTHENTICATED;
     case ErrorCode::kUnknownOperation:
       return grpc::StatusCode::UNIMPLEMENTED;

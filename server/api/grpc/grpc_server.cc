@@ -36,12 +36,13 @@ std::string ListenAddress(const std::string& host, int port) {
 
 StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
     broker::Broker& broker, const std::string& host, int port, broker::RequestContext context,
-    const Clock* clock, const std::vector<grpc::Service*>& internal_services) {
+    const Clock* clock, const std::vector<grpc::Service*>& internal_services,
+    const auth::Credentials* credentials) {
   static const SystemClock system_clock;
   std::unique_ptr<GrpcServer> self(new GrpcServer());
   self->service_ = NewRiffleService(broker, std::move(context),
                                     clock != nullptr ? *clock : system_clock, self->stopping_,
-                                    self->wake_subscriptions_);
+                                    credentials, self->wake_subscriptions_);
   const std::string address = ListenAddress(host, port);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &self->port_);

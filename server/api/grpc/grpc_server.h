@@ -17,6 +17,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "server/api/grpc/calls_in_flight.h"
+#include "server/auth/credentials.h"
 #include "server/broker/broker.h"
 
 namespace grpc {
@@ -34,11 +35,13 @@ class GrpcServer {
   // account that the broker prints in ARNs and checks them against. An idle SubscribeToShard
   // wakes on an append to its shard, or for its heartbeat (paced by `clock`; null: the system
   // clock, which must then outlive nothing). `internal_services` (a cluster's node-to-node
-  // services) are served on the same port; they must outlive the server.
+  // services) are served on the same port; they must outlive the server. With `credentials`
+  // (which must outlive the server), riffle.v1.Riffle calls need a bearer token of their keys.
   static StatusOr<std::unique_ptr<GrpcServer>> Start(
       broker::Broker& broker, const std::string& host, int port,
       broker::RequestContext context = {}, const Clock* clock = nullptr,
-      const std::vector<grpc::Service*>& internal_services = {});
+      const std::vector<grpc::Service*>& internal_services = {},
+      const auth::Credentials* credentials = nullptr);
 
   GrpcServer(const GrpcServer&) = delete;
   GrpcServer& operator=(const GrpcServer&) = delete;

@@ -1,11 +1,14 @@
 #include "server/api/grpc/riffle_service.h"
 
+#include <optional>
+#include <string_view>
 #include <utility>
 
 #include <grpcpp/server_context.h>
 #include <grpcpp/support/server_callback.h>
 
 #include "riffle/v1/riffle.grpc.pb.h"
+#include "server/api/grpc/call_auth.h"
 #include "server/api/grpc/convert.h"
 #include "server/api/grpc/error_map.h"
 #include "server/api/grpc/subscription_reactor.h"
@@ -18,6 +21,7 @@ using grpc::CallbackServerContext;
 // Request metadata naming the account and region a call acts for (riffle.proto).
 constexpr char kAccountMetadata[] = "riffle-account";
 constexpr char kRegionMetadata[] = "riffle-region";
+constexpr char kAuthorizationMetadata[] = "authorization";
 
 // Every call on gRPC's callback API. The writes complete from the commit pipeline, so no thread
 // waits for an fsync; the other unary calls answer inline (they read, or change the catalog,
@@ -25,25 +29,37 @@ constexpr char kRegionMetadata[] = "riffle-region";
 class RiffleService final : public v1::Riffle::CallbackService {
  public:
   RiffleService(broker::Broker& broker, broker::RequestContext context, const Clock& clock,
-                const std::atomic<bool>& stopping)
-      : broker_(broker), ctx_(std::move(context)), subscriptions_(clock, stopping) {}
+                const std::atomic<bool>& stopping, const auth::Credentials* credentials)
+      : broker_(broker),
+        ctx_(std::move(context)),
+        credentials_(credentials),
+        subscriptions_(clock, stopping) {}
 
   void WakeSubscriptions() { subscriptions_.WakeAll(); }
 
   grpc::ServerUnaryReactor* CreateStream(CallbackServerContext* context, const v1::CreateStreamRequest* request,
                             v1::CreateStreamResponse* /*response*/) override {
+    if (std::optional<grpc::Status> denied = Deny(context, "CreateStream", *request)) {
+      return Done(context, *denied);
+    }
     return Done(context, ToGrpcStatus(broker_.CreateStream(ContextOf(context), FromProto(*request)),
                                       *context, InUseMeans::kNameTaken));
   }
 
   grpc::ServerUnaryReactor* DeleteStream(CallbackServerContext* context, const v1::DeleteStreamRequest* request,
                             v1::DeleteStreamResponse* /*response*/) override {
+    if (std::optional<grpc::Status> denied = Deny(context, "DeleteStream", *request)) {
+      return Done(context, *denied);
+    }
     return Done(context, ToGrpcStatus(broker_.DeleteStream(ContextOf(context), FromProto(*request)),
                                       *context));
   }
 
   grpc::ServerUnaryReactor* DescribeStream(CallbackServerContext* context, const v1::DescribeStreamRequest* request,
                               v1::DescribeStreamResponse* response) override {
+    if (std::optional<grpc::Status> denied = Deny(context, "DescribeStream", *request)) {
+      return Done(context, *denied);
+    }
     StatusOr<broker::StreamDescription> result =
         broker_.DescribeStream(ContextOf(context), FromProto(*request));
     if (result.ok()) {
@@ -55,6 +71,9 @@ class RiffleService final : public v1::Riffle::CallbackService {
   grpc::ServerUnaryReactor* DescribeStreamSummary(
       CallbackServerContext* context, const v1::DescribeStreamSummaryRequest* request,
       v1::DescribeStreamSummaryResponse* response) override {
+    if (std::optional<grpc::Status> denied = Deny(context, "DescribeStreamSummary", *request)) {
+      return Done(context, *denied);
+    }
     return Done(context, Reply(broker_.DescribeStreamSummary(ContextOf(context),
                                                              FromProto(request->stream())),
                                *context, *response->mutable_description()));
@@ -62,18 +81,27 @@ class RiffleService final : public v1::Riffle::CallbackService {
 
   grpc::ServerUnaryReactor* ListStreams(CallbackServerContext* context, const v1::ListStreamsRequest* request,
                            v1::ListStreamsResponse* response) override {
+    if (std::optional<grpc::Status> denied = Deny(context, "ListStreams", *request)) {
+      return Done(context, *denied);
+    }
     return Done(context, Reply(broker_.ListStreams(ContextOf(context), FromProto(*request)),
                                *context, *response));
   }
 
   grpc::ServerUnaryReactor* ListShards(CallbackServerContext* context, const v1::ListShardsRequest* request,
                           v1::ListShardsResponse* response) override {
+    if (std::optional<grpc::Status> denied = Deny(context, "ListShards", *request)) {
+      return Done(context, *denied);
+    }
     return Done(context, Reply(broker_.ListShards(ContextOf(context), FromProto(*request)),
                                *context, *response));
   }
 
   grpc::ServerUnaryReactor* GetShardIterator(CallbackServerContext* context, const v1::GetShardIteratorRequest* request,
                                 v1::GetShardIteratorResponse* response) override {
+    if (std::optional<grpc::Status> denied = Deny(context, "GetShardIterator", *request)) {
+      return Done(context, *denied);
+    }
     StatusOr<std::string> result =
         broker_.GetShardIterator(ContextOf(context), FromProto(*request));
     if (result.ok()) {
@@ -84,6 +112,9 @@ class RiffleService final : public v1::Riffle::CallbackService {
 
   grpc::ServerUnaryReactor* GetRecords(CallbackServerContext* context, const v1::GetRecordsRequest* request,
                           v1::GetRecordsResponse* response) override {
+    if (std::optional<grpc::Status> denied = Deny(context, "GetRecords", *request)) {
+      return Done(context, *denied);
+    }
     StatusOr<broker::GetRecordsResult> result =
         broker_.GetRecords(ContextOf(context), FromProto(*request));
     if (result.ok()) {
@@ -96,6 +127,9 @@ class RiffleService final : public v1::Riffle::CallbackService {
   grpc::ServerUnaryReactor* IncreaseStreamRetentionPeriod(CallbackServerContext* context,
                                              const v1::RetentionRequest* request,
                                              v1::RetentionResponse* /*response*/) override {
+    if (std::optional<grpc::Status> denied = Deny(context, "IncreaseStreamRetentionPeriod", *request)) {
+      return Done(context, *denied);
+    }
     return Done(context, ToGrpcStatus(broker_.IncreaseStreamRetentionPeriod(ContextOf(context),
                                                                             FromProto(*request)),
                                       *context));
@@ -104,6 +138,9 @@ class RiffleService final : public v1::Riffle::CallbackService {
   grpc::ServerUnaryReactor* DecreaseStreamRetentionPeriod(CallbackServerContext* context,
                                              const v1::RetentionRequest* request,
                                              v1::RetentionResponse* /*response*/) override {
+    if (std::optional<grpc::Status> denied = Deny(context, "DecreaseStreamRetentionPeriod", *request)) {
+      return Done(context, *denied);
+    }
     return Done(context, ToGrpcStatus(broker_.DecreaseStreamRetentionPeriod(ContextOf(context),
                                                                             FromProto(*request)),
                                       *context));
@@ -111,6 +148,9 @@ class RiffleService final : public v1::Riffle::CallbackService {
 
   grpc::ServerUnaryReactor* AddTagsToStream(CallbackServerContext* context, const v1::AddTagsRequest* request,
                                v1::AddTagsResponse* /*response*/) override {
+    if (std::optional<grpc::Status> denied = Deny(context, "AddTagsToStream", *request)) {
+      return Done(context, *denied);
+    }
     return Done(
         context,
         ToGrpcStatus(broker_.AddTagsToStream(ContextOf(context), FromProto(*request)), *context));
@@ -118,6 +158,9 @@ class RiffleService final : public v1::Riffle::CallbackService {
 
   grpc::ServerUnaryReactor* RemoveTagsFromStream(CallbackServerContext* context, const v1::RemoveTagsRequest* request,
                                     v1::RemoveTagsResponse* /*response*/) override {
+    if (std::optional<grpc::Status> denied = Deny(context, "RemoveTagsFromStream", *request)) {
+      return Done(context, *denied);
+    }
     return Done(context,
                 ToGrpcStatus(broker_.RemoveTagsFromStream(ContextOf(context), FromProto(*request)),
                              *context));
@@ -125,6 +168,9 @@ class RiffleService final : public v1::Riffle::CallbackService {
 
   grpc::ServerUnaryReactor* ListTagsForStream(CallbackServerContext* context, const v1::ListTagsRequest* request,
                                  v1::ListTagsResponse* response) override {
+    if (std::optional<grpc::Status> denied = Deny(context, "ListTagsForStream", *request)) {
+      return Done(context, *denied);
+    }
     return Done(context, Reply(broker_.ListTagsForStream(ContextOf(context), FromProto(*request)),
                                *context, *response));
   }
@@ -132,6 +178,9 @@ class RiffleService final : public v1::Riffle::CallbackService {
   grpc::ServerUnaryReactor* EnableEnhancedMonitoring(
       CallbackServerContext* context, const v1::EnhancedMonitoringRequest* request,
       v1::EnhancedMonitoringResponse* response) override {
+    if (std::optional<grpc::Status> denied = Deny(context, "EnableEnhancedMonitoring", *request)) {
+      return Done(context, *denied);
+    }
     return Done(context,
                 Reply(broker_.EnableEnhancedMonitoring(ContextOf(context), FromProto(*request)),
                       *context, *response));
@@ -140,6 +189,9 @@ class RiffleService final : public v1::Riffle::CallbackService {
   grpc::ServerUnaryReactor* DisableEnhancedMonitoring(
       CallbackServerContext* context, const v1::EnhancedMonitoringRequest* request,
       v1::EnhancedMonitoringResponse* response) override {
+    if (std::optional<grpc::Status> denied = Deny(context, "DisableEnhancedMonitoring", *request)) {
+      return Done(context, *denied);
+    }
     return Done(context,
                 Reply(broker_.DisableEnhancedMonitoring(ContextOf(context), FromProto(*request)),
                       *context, *response));
@@ -148,6 +200,9 @@ class RiffleService final : public v1::Riffle::CallbackService {
   grpc::ServerUnaryReactor* StartStreamEncryption(CallbackServerContext* context,
                                                   const v1::EncryptionRequest* request,
                                                   v1::EncryptionResponse* /*response*/) override {
+    if (std::optional<grpc::Status> denied = Deny(context, "StartStreamEncryption", *request)) {
+      return Done(context, *denied);
+    }
     return Done(context,
                 ToGrpcStatus(broker_.StartStreamEncryption(ContextOf(context), FromProto(*request)),
                              *context));
@@ -156,6 +211,9 @@ class RiffleService final : public v1::Riffle::CallbackService {
   grpc::ServerUnaryReactor* StopStreamEncryption(CallbackServerContext* context,
                                                  const v1::EncryptionRequest* request,
                                                  v1::EncryptionResponse* /*response*/) override {
+    if (std::optional<grpc::Status> denied = Deny(context, "StopStreamEncryption", *request)) {
+      return Done(context, *denied);
+    }
     return Done(context,
                 ToGrpcStatus(broker_.StopStreamEncryption(ContextOf(context), FromProto(*request)),
                              *context));
@@ -164,6 +222,9 @@ class RiffleService final : public v1::Riffle::CallbackService {
   grpc::ServerUnaryReactor* UpdateStreamMode(CallbackServerContext* context,
                                              const v1::UpdateStreamModeRequest* request,
                                              v1::UpdateStreamModeResponse* /*response*/) override {
+    if (std::optional<grpc::Status> denied = Deny(context, "UpdateStreamMode", *request)) {
+      return Done(context, *denied);
+    }
     return Done(
         context,
         ToGrpcStatus(broker_.UpdateStreamMode(ContextOf(context), FromProto(*request)), *context));
@@ -172,37 +233,55 @@ class RiffleService final : public v1::Riffle::CallbackService {
   grpc::ServerUnaryReactor* UpdateMaxRecordSize(
       CallbackServerContext* context, const v1::UpdateMaxRecordSizeRequest* request,
       v1::UpdateMaxRecordSizeResponse* /*response*/) override {
+    if (std::optional<grpc::Status> denied = Deny(context, "UpdateMaxRecordSize", *request)) {
+      return Done(context, *denied);
+    }
     return Done(context,
                 ToGrpcStatus(broker_.UpdateMaxRecordSize(ContextOf(context), FromProto(*request)),
                              *context));
   }
 
   grpc::ServerUnaryReactor* DescribeLimits(CallbackServerContext* context,
-                                           const v1::DescribeLimitsRequest* /*request*/,
+                                           const v1::DescribeLimitsRequest* request,
                                            v1::DescribeLimitsResponse* response) override {
+    if (std::optional<grpc::Status> denied = Deny(context, "DescribeLimits", *request)) {
+      return Done(context, *denied);
+    }
     return Done(context, Reply(broker_.DescribeLimits(ContextOf(context)), *context, *response));
   }
 
   grpc::ServerUnaryReactor* DescribeCluster(CallbackServerContext* context,
-                                            const v1::DescribeClusterRequest* /*request*/,
+                                            const v1::DescribeClusterRequest* request,
                                             v1::DescribeClusterResponse* response) override {
+    if (std::optional<grpc::Status> denied = Deny(context, "DescribeCluster", *request)) {
+      return Done(context, *denied);
+    }
     return Done(context, Reply(broker_.DescribeCluster(ContextOf(context)), *context, *response));
   }
 
   grpc::ServerUnaryReactor* SplitShard(CallbackServerContext* context, const v1::SplitShardRequest* request,
                           v1::SplitShardResponse* /*response*/) override {
+    if (std::optional<grpc::Status> denied = Deny(context, "SplitShard", *request)) {
+      return Done(context, *denied);
+    }
     return Done(context, ToGrpcStatus(broker_.SplitShard(ContextOf(context), FromProto(*request)),
                                       *context));
   }
 
   grpc::ServerUnaryReactor* MergeShards(CallbackServerContext* context, const v1::MergeShardsRequest* request,
                            v1::MergeShardsResponse* /*response*/) override {
+    if (std::optional<grpc::Status> denied = Deny(context, "MergeShards", *request)) {
+      return Done(context, *denied);
+    }
     return Done(context, ToGrpcStatus(broker_.MergeShards(ContextOf(context), FromProto(*request)),
                                       *context));
   }
 
   grpc::ServerUnaryReactor* UpdateShardCount(CallbackServerContext* context, const v1::UpdateShardCountRequest* request,
                                 v1::UpdateShardCountResponse* response) override {
+    if (std::optional<grpc::Status> denied = Deny(context, "UpdateShardCount", *request)) {
+      return Done(context, *denied);
+    }
     return Done(context, Reply(broker_.UpdateShardCount(ContextOf(context), FromProto(*request)),
                                *context, *response));
   }
@@ -210,6 +289,9 @@ class RiffleService final : public v1::Riffle::CallbackService {
   grpc::ServerUnaryReactor* RegisterStreamConsumer(CallbackServerContext* context,
                                       const v1::RegisterStreamConsumerRequest* request,
                                       v1::RegisterStreamConsumerResponse* response) override {
+    if (std::optional<grpc::Status> denied = Deny(context, "RegisterStreamConsumer", *request)) {
+      return Done(context, *denied);
+    }
     return Done(context,
                 Reply(broker_.RegisterStreamConsumer(ContextOf(context), FromProto(*request)),
                       *context, *response->mutable_consumer()));
@@ -218,6 +300,9 @@ class RiffleService final : public v1::Riffle::CallbackService {
   grpc::ServerUnaryReactor* DeregisterStreamConsumer(
       CallbackServerContext* context, const v1::DeregisterStreamConsumerRequest* request,
       v1::DeregisterStreamConsumerResponse* /*response*/) override {
+    if (std::optional<grpc::Status> denied = Deny(context, "DeregisterStreamConsumer", *request)) {
+      return Done(context, *denied);
+    }
     return Done(context, ToGrpcStatus(broker_.DeregisterStreamConsumer(
                                           ContextOf(context), FromProto(request->consumer())),
                                       *context));
@@ -226,6 +311,9 @@ class RiffleService final : public v1::Riffle::CallbackService {
   grpc::ServerUnaryReactor* DescribeStreamConsumer(CallbackServerContext* context,
                                       const v1::DescribeStreamConsumerRequest* request,
                                       v1::DescribeStreamConsumerResponse* response) override {
+    if (std::optional<grpc::Status> denied = Deny(context, "DescribeStreamConsumer", *request)) {
+      return Done(context, *denied);
+    }
     return Done(context, Reply(broker_.DescribeStreamConsumer(ContextOf(context),
                                                               FromProto(request->consumer())),
                                *context, *response->mutable_consumer()));
@@ -234,6 +322,9 @@ class RiffleService final : public v1::Riffle::CallbackService {
   grpc::ServerUnaryReactor* ListStreamConsumers(CallbackServerContext* context,
                                    const v1::ListStreamConsumersRequest* request,
                                    v1::ListStreamConsumersResponse* response) override {
+    if (std::optional<grpc::Status> denied = Deny(context, "ListStreamConsumers", *request)) {
+      return Done(context, *denied);
+    }
     return Done(context, Reply(broker_.ListStreamConsumers(ContextOf(context), FromProto(*request)),
                                *context, *response));
   }
@@ -241,6 +332,9 @@ class RiffleService final : public v1::Riffle::CallbackService {
   grpc::ServerUnaryReactor* PutRecord(CallbackServerContext* context,
                                       const v1::PutRecordRequest* request,
                                       v1::PutRecordResponse* response) override {
+    if (std::optional<grpc::Status> denied = Deny(context, "PutRecord", *request)) {
+      return Done(context, *denied);
+    }
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     broker_.PutRecordAsync(ContextOf(context), FromProto(*request),
                            [context, reactor, response](StatusOr<broker::PutRecordResult> result) {
@@ -252,6 +346,9 @@ class RiffleService final : public v1::Riffle::CallbackService {
   grpc::ServerUnaryReactor* PutRecords(CallbackServerContext* context,
                                        const v1::PutRecordsRequest* request,
                                        v1::PutRecordsResponse* response) override {
+    if (std::optional<grpc::Status> denied = Deny(context, "PutRecords", *request)) {
+      return Done(context, *denied);
+    }
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     broker_.PutRecordsAsync(
         ContextOf(context), FromProto(*request),
@@ -263,6 +360,9 @@ class RiffleService final : public v1::Riffle::CallbackService {
 
   grpc::ServerWriteReactor<v1::SubscribeToShardEvent>* SubscribeToShard(
       CallbackServerContext* context, const v1::SubscribeToShardRequest* request) override {
+    if (std::optional<grpc::Status> denied = Deny(context, "SubscribeToShard", *request)) {
+      return Refuse(context, *denied);
+    }
     StatusOr<broker::Subscription> subscription =
         broker_.Subscribe(ContextOf(context), FromProto(*request));
     if (!subscription.ok()) {
@@ -273,12 +373,48 @@ class RiffleService final : public v1::Riffle::CallbackService {
   }
 
  private:
+  // With a credentials file: the status a call gets when its bearer token names no key, or a
+  // key that may not run `action` on the stream `request` names; nullopt when it may go on.
+  std::optional<grpc::Status> Deny(CallbackServerContext* context, std::string_view action,
+                                   const google::protobuf::Message& request) const {
+    if (credentials_ == nullptr) {
+      return std::nullopt;
+    }
+    StatusOr<std::shared_ptr<const auth::AccessKey>> key = CallerOf(context);
+    Status allowed = key.status();
+    if (allowed.ok()) {
+      allowed = auth::Authorize(key->get(), action, StreamNamed(request), ContextOf(context).region);
+    }
+    if (allowed.ok()) {
+      return std::nullopt;
+    }
+    return ToGrpcStatus(allowed, *context);
+  }
+
+  StatusOr<std::shared_ptr<const auth::AccessKey>> CallerOf(
+      const CallbackServerContext* context) const {
+    const auto& metadata = context->client_metadata();
+    const auto it = metadata.find(kAuthorizationMetadata);
+    const std::string_view header =
+        it == metadata.end() ? std::string_view() : std::string_view(it->second.data(),
+                                                                     it->second.size());
+    return AuthenticateBearer(*credentials_->keys(), header);
+  }
+
   // The server's account and region, or those the call names in its metadata: the nodes of a
-  // cluster forward calls with the caller's. Peers are trusted for now (no authentication yet).
+  // cluster forward calls with the caller's. With a credentials file, the caller's key (Deny
+  // has admitted it) and its account.
   broker::RequestContext ContextOf(const CallbackServerContext* context) const {
     broker::RequestContext ctx = ctx_;
+    if (credentials_ != nullptr) {
+      StatusOr<std::shared_ptr<const auth::AccessKey>> key = CallerOf(context);
+      if (key.ok()) {
+        ctx.account = (*key)->account;
+        ctx.caller = std::move(key).value();
+      }
+    }
     const auto& metadata = context->client_metadata();
-    if (auto it = metadata.find(kAccountMetadata); it != metadata.end()) {
+    if (auto it = metadata.find(kAccountMetadata); it != metadata.end() && !ctx.caller) {
       ctx.account.assign(it->second.data(), it->second.size());
     }
     if (auto it = metadata.find(kRegionMetadata); it != metadata.end()) {
@@ -316,6 +452,7 @@ class RiffleService final : public v1::Riffle::CallbackService {
 
   broker::Broker& broker_;
   const broker::RequestContext ctx_;
+  const auth::Credentials* const credentials_;  // null: no credentials file
   SubscriptionRunner subscriptions_;
 };
 
@@ -325,8 +462,10 @@ std::unique_ptr<grpc::Service> NewRiffleService(broker::Broker& broker,
                                                 broker::RequestContext context,
                                                 const Clock& clock,
                                                 const std::atomic<bool>& stopping,
+                                                const auth::Credentials* credentials,
                                                 std::function<void()>& wake_subscriptions) {
-  auto service = std::make_unique<RiffleService>(broker, std::move(context), clock, stopping);
+  auto service =
+      std::make_unique<RiffleService>(broker, std::move(context), clock, stopping, credentials);
   wake_subscriptions = [s = service.get()] { s->WakeSubscriptions(); };
   return service;
 }

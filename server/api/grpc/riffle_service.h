@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "common/clock.h"
+#include "server/auth/credentials.h"
 #include "server/broker/broker.h"
 
 namespace grpc {
@@ -20,11 +21,13 @@ namespace riffle::grpc_api {
 // gRPC's callback API: no thread is parked per call or per subscription. Subscriptions pace
 // their heartbeats by `clock`; once `stopping` is true they end with UNAVAILABLE at their next
 // step, and `wake_subscriptions` (set here) makes that step happen at once, so that open
-// subscriptions do not hold a shutdown up.
+// subscriptions do not hold a shutdown up. `credentials` (null: none) must outlive the service;
+// with them every call must carry a bearer token of one of their keys (call_auth.h).
 std::unique_ptr<grpc::Service> NewRiffleService(broker::Broker& broker,
                                                 broker::RequestContext context,
                                                 const Clock& clock,
                                                 const std::atomic<bool>& stopping,
+                                                const auth::Credentials* credentials,
                                                 std::function<void()>& wake_subscriptions);
 
 }  // namespace riffle::grpc_api
