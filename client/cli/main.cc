@@ -1,6 +1,6 @@
 // riffle: command-line client for riffled's gRPC API.
 //
-//   riffle [--endpoint HOST:PORT] [--json] [--credentials ID:SECRET] stream create NAME --shards N [--on-demand]
+//   riffle [--endpoint HOST:PORT] [--json] [--credentials ID:SECRET] [--tls-ca FILE] stream create NAME --shards N [--on-demand]
 //   riffle stream list | stream describe NAME | stream delete NAME [--enforce-consumer-deletion]
 //   riffle stream split NAME --shard ID --hash-key K | stream merge NAME --shard A --adjacent B
 //   riffle stream scale NAME --shards N             UNIFORM_SCALING to N open shards
@@ -10,7 +10,10 @@
 //   riffle subscribe NAME --consumer C --shard ID [--from ...]   records pushed until Ctrl-C
 //   riffle cluster status                          nodes, controller and the owner of every shard
 //
-// The global flags --endpoint, --json and --credentials may also come after the subcommand.
+//   riffle certs create --out DIR                  a CA and certificates for TLS on one machine
+//
+// The global flags --endpoint, --json, --credentials and --tls-ca may also come after the
+// subcommand.
 //
 // Exit status 0 on success, 1 on an error (printed as `riffle: <KinesisCode>: <message>`), and
 // CLI11's codes for bad usage.
@@ -25,6 +28,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "client/cli/certs.h"
 #include "client/cli/commands.h"
 
 namespace {
@@ -61,6 +65,12 @@ int main(int argc, char** argv) {
   app.add_option("--credentials", credentials,
                  "ID:SECRET of a key in the server's credentials file")
       ->envname("RIFFLE_CREDENTIALS");
+  std::string tls_ca;
+  app.add_option("--tls-ca", tls_ca, "PEM CA to trust: speak TLS to riffled")
+      ->envname("RIFFLE_TLS_CA");
+  std::string tls_cert, tls_key;
+  app.add_option("--tls-cert", tls_cert, "PEM client certificate, for a server that requires one");
+  app.add_option("--tls-key", tls_key, "PEM key of --tls-cert");
 
   CLI::App* stream =
       app.add_subcommand("stream", "create, list, describe, reshard or delete streams");
@@ -155,13 +165,29 @@ int main(int argc, char** argv) {
   CLI::App* cluster_status = cluster->add_subcommand(
       "status", "nodes, controller, and per shard its owner, epoch and move");
 
+  CLI::App* certs = app.add_subcommand("certs", "make certificates for TLS on one machine");
+  certs->require_subcommand(1);
+  std::string certs_dir;
+  CLI::App* certs_create = certs->add_subcommand(
+      "create", "a self-signed CA, a server certificate for 127.0.0.1/localhost, a client one");
+  certs_create->add_option("--out", certs_dir, "directory to write them to")->required();
+
   CLI11_PARSE(app, argc, argv);
+
+  const riffle::cli::Output output{.out = std::cout, .err = std::cerr, .json = json};
+  if (certs_create->parsed()) {  // needs no server
+    const riffle::Status created = riffle::cli::CreateCertificates(output, certs_dir);
+    std::cout.flush();
+    return created.ok() ? 0 : Fail(created);
+  }
 
   riffle::client::ClientOptions client_options;
   client_options.endpoint = endpoint;
   client_options.credentials = credentials;
+  client_options.tls_ca_file = tls_ca;
+  client_options.tls_cert_file = tls_cert;
+  client_options.tls_key_file = tls_key;
   riffle::client::Client client(client_options);
-  const riffle::cli::Output output{.out = std::cout, .err = std::cerr, .json = json};
   riffle::Status status;
   if (create->parsed()) {
     if (shards_option->count() > 0) {

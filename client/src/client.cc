@@ -1,14 +1,15 @@
 #include "riffle/client.h"
 
+#include <fstream>
+#include <sstream>
 #include <string_view>
 #include <utility>
-
-#include <grpcpp/support/sync_stream.h>
 
 #include <grpcpp/client_context.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/support/channel_arguments.h>
+#include <grpcpp/support/sync_stream.h>
 
 #include "riffle/v1/riffle.grpc.pb.h"
 
@@ -200,13 +201,38 @@ void ShardSubscription::Cancel() {
   call_->context.TryCancel();
 }
 
+namespace {
+
+// TLS with the CA of `options.tls_ca_file`, or plain. A CA file that cannot be read leaves the
+// credentials without roots, so every call fails with the reason instead of going out in clear.
+std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials(const ClientOptions& options) {
+  if (options.tls_ca_file.empty()) {
+    return grpc::InsecureChannelCredentials();
+  }
+  auto read = [](const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream pem;
+    pem << in.rdbuf();
+    return in ? pem.str() : std::string();
+  };
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = read(options.tls_ca_file);
+  if (!options.tls_cert_file.empty()) {
+    ssl.pem_cert_chain = read(options.tls_cert_file);
+    ssl.pem_private_key = read(options.tls_key_file);
+  }
+  return grpc::SslCredentials(ssl);
+}
+
+}  // namespace
+
 class Client::Rpc {
  public:
   explicit Rpc(const ClientOptions& options) : options_(options) {
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
     stub_ = v1::Riffle::NewStub(
-        grpc::CreateCustomChannel(options.endpoint, grpc::InsecureChannelCredentials(), args));
+        grpc::CreateCustomChannel(options.endpoint, ChannelCredentials(options), args));
   }
 
   void Authorize(grpc::ClientContext& context) const {

@@ -19,6 +19,7 @@
 
 #include "server/api/grpc/grpc_server.h"
 #include "server/auth/credentials.h"
+#include "server/auth/tls_files.h"
 #include "server/api/kinesis_http/server.h"
 #include "server/broker/broker.h"
 #include "server/cluster/cluster_broker.h"
@@ -62,6 +63,7 @@ struct Flags {
   std::string credentials_file;
   std::string cors_origins;
   bool insecure = false;
+  auth::TlsFiles tls;
 };
 
 // Whether `host` is a loopback address: only this machine can reach a port bound there.
@@ -251,6 +253,8 @@ int Run(const Flags& flags) {
   http_options.threads = flags.http_threads;
   http_options.credentials = credentials.get();
   http_options.cors_origins = SplitList(flags.cors_origins);
+  http_options.tls_cert_file = flags.tls.cert_file;
+  http_options.tls_key_file = flags.tls.key_file;
   StatusOr<std::unique_ptr<kinesis_http::HttpServer>> http =
       kinesis_http::HttpServer::Start(*broker, http_options);
   if (!http.ok()) {
@@ -259,7 +263,7 @@ int Run(const Flags& flags) {
   }
   StatusOr<std::unique_ptr<grpc_api::GrpcServer>> grpc =
       grpc_api::GrpcServer::Start(*broker, flags.bind, flags.grpc_port, {}, &clock,
-                                  internal_services, credentials.get());
+                                  internal_services, credentials.get(), flags.tls);
   if (!grpc.ok()) {
     spdlog::error("{}", grpc.status().message());
     return 1;
@@ -295,6 +299,11 @@ int Run(const Flags& flags) {
   int signal = 0;
   while (sigwait(&signals, &signal) == 0 && signal == SIGHUP) {
     ReloadCredentials(flags, credentials.get());
+    if (Status reloaded = (*http)->ReloadTls(); !reloaded.ok()) {
+      spdlog::error("SIGHUP: keeping the TLS certificate in force: {}", reloaded.message());
+    } else if (flags.tls.enabled()) {
+      spdlog::info("SIGHUP: reloaded the TLS certificate of the Kinesis port");
+    }
   }
   stopping.store(true);
   spdlog::info("received {}, draining", signal == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -411,6 +420,11 @@ int main(int argc, char** argv) {
   app.add_option("--cors-origins", flags.cors_origins,
                  "comma-separated web origins whose pages may call the Kinesis port, or *; "
                  "default none");
+  app.add_option("--tls-cert", flags.tls.cert_file,
+                 "PEM certificate chain: TLS on the Kinesis and gRPC ports");
+  app.add_option("--tls-key", flags.tls.key_file, "PEM private key of --tls-cert");
+  app.add_option("--tls-client-ca", flags.tls.client_ca_file,
+                 "PEM CA: gRPC clients must present a certificate it signed (mutual TLS)");
   app.add_flag("--insecure", flags.insecure,
                "allow --bind to a non-loopback address without --credentials-file");
   CLI11_PARSE(app, argc, argv);
@@ -431,6 +445,10 @@ int main(int argc, char** argv) {
                  "--credentials-file (docs/security.md), bind to 127.0.0.1, or pass --insecure "
                  "if a firewall or private network keeps others out.\n",
                  flags.bind.c_str());
+    return 2;
+  }
+  if (riffle::Status tls = riffle::auth::CheckTlsFiles(flags.tls); !tls.ok()) {
+    std::fprintf(stderr, "%s\n", tls.message().c_str());
     return 2;
   }
   riffle::SetLogFormat(flags.log_format);

@@ -32,6 +32,12 @@ struct ClientOptions {
   // "<key id>:<secret>" of a key in the server's credentials file, sent with every call as a
   // bearer token; empty for a server without one.
   std::string credentials{};
+  // A PEM CA file: speak TLS to the server and trust the certificates it signed. Empty: plain.
+  std::string tls_ca_file{};
+  // With tls_ca_file, for a server that requires client certificates (mutual TLS): this
+  // client's PEM certificate and key.
+  std::string tls_cert_file{};
+  std::string tls_key_file{};
 };
 
 enum class StreamMode { kProvisioned, kOnDemand };

@@ -6,6 +6,8 @@
 
 #include <grpcpp/impl/service_type.h>
 #include <grpcpp/security/server_credentials.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
 
@@ -32,12 +34,32 @@ std::string ListenAddress(const std::string& host, int port) {
   return host + ":" + std::to_string(port);
 }
 
+// How often gRPC looks at the TLS files for a renewed certificate.
+constexpr unsigned int kTlsRefreshSeconds = 5;
+
+std::shared_ptr<grpc::ServerCredentials> ServerCredentialsFor(const auth::TlsFiles& tls) {
+  if (!tls.enabled()) {
+    return grpc::InsecureServerCredentials();
+  }
+  auto files = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+      tls.key_file, tls.cert_file, tls.client_ca_file, kTlsRefreshSeconds);
+  grpc::experimental::TlsServerCredentialsOptions options(files);
+  options.watch_identity_key_cert_pairs();
+  if (!tls.client_ca_file.empty()) {
+    options.watch_root_certs();
+    options.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  } else {
+    options.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  }
+  return grpc::experimental::TlsServerCredentials(options);
+}
+
 }  // namespace
 
 StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
     broker::Broker& broker, const std::string& host, int port, broker::RequestContext context,
     const Clock* clock, const std::vector<grpc::Service*>& internal_services,
-    const auth::Credentials* credentials) {
+    const auth::Credentials* credentials, const auth::TlsFiles& tls) {
   static const SystemClock system_clock;
   std::unique_ptr<GrpcServer> self(new GrpcServer());
   self->service_ = NewRiffleService(broker, std::move(context),
@@ -45,7 +67,7 @@ StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
                                     credentials, self->wake_subscriptions_);
   const std::string address = ListenAddress(host, port);
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &self->port_);
+  builder.AddListeningPort(address, ServerCredentialsFor(tls), &self->port_);
   builder.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
   // gRPC sets SO_REUSEPORT by default, which would let a second daemon share the port and
   // silently take half of the calls instead of failing to start.

@@ -18,6 +18,7 @@
 #include "common/status.h"
 #include "server/api/grpc/calls_in_flight.h"
 #include "server/auth/credentials.h"
+#include "server/auth/tls_files.h"
 #include "server/broker/broker.h"
 
 namespace grpc {
@@ -37,11 +38,13 @@ class GrpcServer {
   // clock, which must then outlive nothing). `internal_services` (a cluster's node-to-node
   // services) are served on the same port; they must outlive the server. With `credentials`
   // (which must outlive the server), riffle.v1.Riffle calls need a bearer token of their keys.
+  // With `tls`, the port speaks TLS only (mutual with a client CA); gRPC reads the files again
+  // every few seconds, so a renewed certificate is used without a restart.
   static StatusOr<std::unique_ptr<GrpcServer>> Start(
       broker::Broker& broker, const std::string& host, int port,
       broker::RequestContext context = {}, const Clock* clock = nullptr,
       const std::vector<grpc::Service*>& internal_services = {},
-      const auth::Credentials* credentials = nullptr);
+      const auth::Credentials* credentials = nullptr, const auth::TlsFiles& tls = {});
 
   GrpcServer(const GrpcServer&) = delete;
   GrpcServer& operator=(const GrpcServer&) = delete;

@@ -108,8 +108,8 @@ void Handle(SessionHost& server, http::request<http::string_body>& request,
 
 }  // namespace
 
-Http1Session::Http1Session(tcp::socket socket, SessionHost& server)
-    : stream_(std::move(socket)), server_(server) {}
+Http1Session::Http1Session(Connection connection, SessionHost& server)
+    : stream_(std::move(connection)), server_(server) {}
 
 void Http1Session::Sniff() {
   const auto data = buffer_.data();
@@ -120,10 +120,10 @@ void Http1Session::Sniff() {
     return;
   }
   if (seen.size() == kHttp2Preface.size()) {
-    std::make_shared<Http2Session>(stream_.release_socket(), server_, std::move(buffer_))->Start();
+    std::make_shared<Http2Session>(std::move(stream_), server_, std::move(buffer_))->Start();
     return;
   }
-  stream_.expires_after(server_.options().idle_timeout);
+  stream_.tcp().expires_after(server_.options().idle_timeout);
   stream_.async_read_some(buffer_.prepare(4096),
                           [self = shared_from_this()](beast::error_code ec, size_t n) {
                             if (ec) {
@@ -138,7 +138,7 @@ void Http1Session::Read() {
   parser_.emplace();
   parser_->header_limit(kMaxHeaderBytes);
   parser_->body_limit(server_.options().max_body_bytes);
-  stream_.expires_after(server_.options().idle_timeout);
+  stream_.tcp().expires_after(server_.options().idle_timeout);
   http::async_read(stream_, buffer_, *parser_,
                    [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
 }
@@ -146,8 +146,7 @@ void Http1Session::Read() {
 void Http1Session::OnRead(beast::error_code ec) {
   if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
       ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.Close(tcp::socket::shutdown_send);
     return;
   }
   if (ec) {
@@ -196,7 +195,7 @@ void Http1Session::Subscribe(http::request<http::string_body>& request) {
   push_->header.keep_alive(push_->keep_alive);
   push_->header.chunked(true);
   push_->serializer.emplace(push_->header);
-  stream_.expires_never();  // the subscription's own clock ends it
+  stream_.tcp().expires_never();  // the subscription's own clock ends it
   http::async_write_header(stream_, *push_->serializer,
                            [self = shared_from_this()](beast::error_code ec, size_t) {
                              if (!ec) {
@@ -275,7 +274,7 @@ void Http1Session::Answer(http::response<http::string_body> response) {
   auto shared = std::make_shared<http::response<http::string_body>>(std::move(response));
   const bool keep_alive = shared->keep_alive() && !server_.stopping();
   shared->keep_alive(keep_alive);
-  stream_.expires_after(server_.options().idle_timeout);
+  stream_.tcp().expires_after(server_.options().idle_timeout);
   http::async_write(stream_, *shared,
                     [self = shared_from_this(), shared, keep_alive](beast::error_code ec, size_t) {
                       self->OnWrite(keep_alive, ec);
@@ -284,8 +283,7 @@ void Http1Session::Answer(http::response<http::string_body> response) {
 
 void Http1Session::OnWrite(bool keep_alive, beast::error_code ec) {
   if (ec || !keep_alive) {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.Close(tcp::socket::shutdown_send);
     return;
   }
   Read();

@@ -10,6 +10,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "server/api/kinesis_http/connection.h"
 #include "server/api/kinesis_http/event_stream_pump.h"
 #include "server/api/kinesis_http/session_host.h"
 
@@ -18,7 +19,7 @@ namespace riffle::kinesis_http {
 // One connection: read a request, answer it, repeat while keep-alive holds.
 class Http1Session : public std::enable_shared_from_this<Http1Session> {
  public:
-  Http1Session(boost::asio::ip::tcp::socket socket, SessionHost& server);
+  Http1Session(Connection connection, SessionHost& server);
   // Reads until the first bytes tell HTTP/2 (the client preface: h2c with prior knowledge, as
   // the JS and Java SDKs speak to an http:// endpoint) from HTTP/1.1.
   void Start() { Sniff(); }
@@ -37,7 +38,7 @@ class Http1Session : public std::enable_shared_from_this<Http1Session> {
   void WaitForRecords();
   void EndSubscription();
 
-  boost::beast::tcp_stream stream_;
+  Connection stream_;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   SessionHost& server_;

@@ -14,8 +14,9 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 
-Http2Session::Http2Session(tcp::socket socket, SessionHost& server, beast::flat_buffer preread)
-    : socket_(std::move(socket)),
+Http2Session::Http2Session(Connection connection, SessionHost& server,
+                           beast::flat_buffer preread)
+    : socket_(std::move(connection)),
       server_(server),
       preread_(std::move(preread)),
       push_timer_(socket_.get_executor()) {
@@ -66,7 +67,7 @@ void Http2Session::ReadMore() {
   if (closed_) {
     return;
   }
-  socket_.expires_after(server_.options().idle_timeout);
+  socket_.tcp().expires_after(server_.options().idle_timeout);
   socket_.async_read_some(asio::buffer(read_buffer_),
                           [self = shared_from_this()](beast::error_code ec, size_t n) {
                             if (ec) {
@@ -120,9 +121,7 @@ void Http2Session::Close() {
     return;
   }
   closed_ = true;
-  beast::error_code ignored;
-  socket_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  socket_.socket().close(ignored);
+  socket_.Close(tcp::socket::shutdown_both);
 }
 
 int Http2Session::OnBeginHeaders(nghttp2_session*, const nghttp2_frame* frame, void* self) {

@@ -15,6 +15,7 @@
 #include <boost/beast/core.hpp>
 #include <nghttp2/nghttp2.h>
 
+#include "server/api/kinesis_http/connection.h"
 #include "server/api/kinesis_http/event_stream_pump.h"
 #include "server/api/kinesis_http/operations.h"
 #include "server/api/kinesis_http/session_host.h"
@@ -26,7 +27,7 @@ namespace riffle::kinesis_http {
 // worker thread like Http1Session, so its callbacks never race.
 class Http2Session : public std::enable_shared_from_this<Http2Session> {
  public:
-  Http2Session(boost::asio::ip::tcp::socket socket, SessionHost& server,
+  Http2Session(Connection connection, SessionHost& server,
                boost::beast::flat_buffer preread);
   ~Http2Session();
   void Start();
@@ -73,7 +74,7 @@ class Http2Session : public std::enable_shared_from_this<Http2Session> {
   void Flush();
   void Close();
 
-  boost::beast::tcp_stream socket_;
+  Connection socket_;
   SessionHost& server_;
   boost::beast::flat_buffer preread_;
   nghttp2_session* session_ = nullptr;

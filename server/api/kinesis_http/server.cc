@@ -5,6 +5,7 @@
 #include <vector>
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <spdlog/spdlog.h>
 
@@ -12,6 +13,7 @@
 #include "server/api/kinesis_http/http1_session.h"
 #include "server/api/kinesis_http/operations.h"
 #include "server/api/kinesis_http/session_host.h"
+#include "server/api/kinesis_http/tls.h"
 
 namespace riffle::kinesis_http {
 namespace {
@@ -35,6 +37,9 @@ class ServerImpl final : public HttpServer, public SessionHost {
   ~ServerImpl() override { Shutdown(); }
 
   Status Listen() {
+    if (!options_.tls_cert_file.empty()) {
+      RIFFLE_RETURN_IF_ERROR(ReloadTls());
+    }
     beast::error_code ec;
     tcp::endpoint endpoint(asio::ip::make_address(options_.host, ec),
                            static_cast<unsigned short>(options_.port));
@@ -66,6 +71,16 @@ class ServerImpl final : public HttpServer, public SessionHost {
   }
 
   int port() const override { return port_; }
+
+  Status ReloadTls() override {
+    if (options_.tls_cert_file.empty()) {
+      return Status();
+    }
+    RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<asio::ssl::context> context,
+                            MakeTlsContext(options_.tls_cert_file, options_.tls_key_file));
+    tls_.store(std::move(context));
+    return Status();
+  }
 
   void Shutdown() override {
     if (stopped_.exchange(true)) {
@@ -125,11 +140,30 @@ class ServerImpl final : public HttpServer, public SessionHost {
           return;
         }
         spdlog::warn("kinesis api: accept failed: {}", ec.message());
+      } else if (std::shared_ptr<asio::ssl::context> tls = tls_.load()) {
+        Handshake(std::move(s), std::move(tls));
       } else {
-        std::make_shared<Http1Session>(std::move(s), *this)->Start();
+        std::make_shared<Http1Session>(Connection(std::move(s)), *this)->Start();
       }
       Accept();
     });
+  }
+
+  // TLS first, within the idle timeout; a client that fails it is dropped.
+  void Handshake(tcp::socket socket, std::shared_ptr<asio::ssl::context> context) {
+    auto stream = std::make_unique<Connection::TlsStream>(std::move(socket), *context);
+    stream->next_layer().expires_after(options_.idle_timeout);
+    Connection::TlsStream* raw = stream.get();
+    raw->async_handshake(
+        asio::ssl::stream_base::server,
+        [this, stream = std::move(stream), context](beast::error_code ec) mutable {
+          if (ec) {
+            spdlog::debug("kinesis api: TLS handshake failed: {}", ec.message());
+            return;
+          }
+          std::make_shared<Http1Session>(Connection(std::move(stream), std::move(context)), *this)
+              ->Start();
+        });
   }
 
   broker::Broker& broker_;
@@ -148,6 +182,7 @@ class ServerImpl final : public HttpServer, public SessionHost {
   int port_ = 0;
   std::atomic<bool> stopped_{false};
   std::atomic<int> in_flight_{0};
+  std::atomic<std::shared_ptr<asio::ssl::context>> tls_;  // null: plain TCP
 };
 
 }  // namespace

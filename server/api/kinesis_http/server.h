@@ -39,6 +39,9 @@ struct HttpServerOptions {
   // Web origins whose pages may call this port (CORS); "*" allows every origin. Empty: no
   // browser page may read an answer.
   std::vector<std::string> cors_origins;
+  // PEM files: with both, the port speaks TLS only (ALPN h2 and http/1.1).
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 class HttpServer {
@@ -47,6 +50,9 @@ class HttpServer {
                                                      const HttpServerOptions& options);
   virtual ~HttpServer() = default;
   virtual int port() const = 0;
+  // Reads the TLS files again (SIGHUP); new connections use them, open ones keep theirs. On
+  // an error the files in force stay. OK and nothing done without TLS.
+  virtual Status ReloadTls() = 0;
   // Stops accepting, lets requests in flight finish (up to 5 s), then stops. Idempotent.
   virtual void Shutdown() = 0;
 };
