@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <malloc.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -48,6 +49,7 @@ struct Flags {
   bool print_config = false;
   int64_t iterator_ttl_ms = 300'000;
   int http_threads = 4;
+  int max_connections = 10000;
   int retention_check_s = 60;
   // Cluster mode (docs/cluster.md): on when etcd endpoints are given.
   std::string etcd_endpoints;
@@ -136,7 +138,18 @@ void ReloadCredentials(const Flags& flags, auth::Credentials* credentials) {
   credentials->Replace(std::move(keys).value());
 }
 
+// Each connection takes a file descriptor: raise the soft limit to the hard one, so that
+// --max-connections, not the default of 1024, bounds them.
+void RaiseFileLimit() {
+  struct rlimit limit {};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
 int Run(const Flags& flags) {
+  RaiseFileLimit();
   storage::StoreOptions store_options;
   store_options.data_dir = flags.data_dir;
   store_options.fsync = flags.fsync == "always"     ? storage::FsyncMode::kAlways
@@ -251,6 +264,7 @@ int Run(const Flags& flags) {
   http_options.host = flags.bind;
   http_options.port = flags.kinesis_port;
   http_options.threads = flags.http_threads;
+  http_options.max_connections = static_cast<size_t>(flags.max_connections);
   http_options.credentials = credentials.get();
   http_options.cors_origins = SplitList(flags.cors_origins);
   http_options.tls_cert_file = flags.tls.cert_file;
@@ -387,6 +401,10 @@ int main(int argc, char** argv) {
   app.add_option("--http-threads", flags.http_threads, "Kinesis API worker threads")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
+  app.add_option("--max-connections", flags.max_connections,
+                 "Kinesis API connections open at once; more are answered 503 and closed")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
   app.add_option("--retention-check-s", flags.retention_check_s,
                  "how often expired records are trimmed")
       ->capture_default_str()

@@ -4,6 +4,8 @@
 // on the TCP layer underneath.
 #pragma once
 
+#include <atomic>
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -15,15 +17,33 @@
 
 namespace riffle::kinesis_http {
 
+// One place in the server's count of open connections, given back when the connection closes.
+class ConnectionSlot {
+ public:
+  explicit ConnectionSlot(std::shared_ptr<std::atomic<size_t>> open) : open_(std::move(open)) {}
+  ConnectionSlot(ConnectionSlot&&) = default;
+  ConnectionSlot& operator=(ConnectionSlot&&) = delete;
+  ~ConnectionSlot() {
+    if (open_) {
+      open_->fetch_sub(1);
+    }
+  }
+
+ private:
+  std::shared_ptr<std::atomic<size_t>> open_;
+};
+
 class Connection {
  public:
   using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
   using executor_type = boost::beast::tcp_stream::executor_type;
 
-  explicit Connection(boost::asio::ip::tcp::socket socket) : plain_(std::move(socket)) {}
+  Connection(boost::asio::ip::tcp::socket socket, ConnectionSlot slot)
+      : plain_(std::move(socket)), slot_(std::move(slot)) {}
   // `context` is the one `tls` was made with, kept as long as the connection.
-  Connection(std::unique_ptr<TlsStream> tls, std::shared_ptr<boost::asio::ssl::context> context)
-      : tls_(std::move(tls)), tls_context_(std::move(context)) {}
+  Connection(std::unique_ptr<TlsStream> tls, std::shared_ptr<boost::asio::ssl::context> context,
+             ConnectionSlot slot)
+      : tls_(std::move(tls)), tls_context_(std::move(context)), slot_(std::move(slot)) {}
 
   executor_type get_executor() { return tcp().get_executor(); }
   // The TCP stream underneath: its timeouts cover reads and writes at any layer.
@@ -61,6 +81,7 @@ class Connection {
   std::optional<boost::beast::tcp_stream> plain_;
   std::unique_ptr<TlsStream> tls_;
   std::shared_ptr<boost::asio::ssl::context> tls_context_;
+  ConnectionSlot slot_;
 };
 
 }  // namespace riffle::kinesis_http

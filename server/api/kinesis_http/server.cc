@@ -139,29 +139,64 @@ class ServerImpl final : public HttpServer, public SessionHost {
         if (ec == asio::error::operation_aborted || !acceptor_.is_open()) {
           return;
         }
+        // Out of file descriptors, say: accepting again at once would spin, so wait a little.
         spdlog::warn("kinesis api: accept failed: {}", ec.message());
+        accept_backoff_.expires_after(std::chrono::milliseconds(100));
+        accept_backoff_.async_wait([this](beast::error_code) { Accept(); });
+        return;
+      }
+      if (open_connections_->fetch_add(1) >= options_.max_connections) {
+        open_connections_->fetch_sub(1);
+        RefuseConnection(std::move(s));
       } else if (std::shared_ptr<asio::ssl::context> tls = tls_.load()) {
-        Handshake(std::move(s), std::move(tls));
+        Handshake(std::move(s), std::move(tls), ConnectionSlot(open_connections_));
       } else {
-        std::make_shared<Http1Session>(Connection(std::move(s)), *this)->Start();
+        std::make_shared<Http1Session>(Connection(std::move(s), ConnectionSlot(open_connections_)),
+                                       *this)
+            ->Start();
       }
       Accept();
     });
   }
 
+  // Over --max-connections: a short 503 if the socket takes it at once, then close. Plain text,
+  // since a TLS client would need a handshake first; it sees the connection close.
+  void RefuseConnection(tcp::socket socket) {
+    static constexpr std::string_view kBody =
+        R"({"__type":"ServiceUnavailable","message":"Too many open connections; retry in a moment."})";
+    static const std::string kBusy =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/x-amz-json-1.1\r\n"
+        "x-amzn-ErrorType: ServiceUnavailable\r\nConnection: close\r\nContent-Length: " +
+        std::to_string(kBody.size()) + "\r\n\r\n" + std::string(kBody);
+    beast::error_code ignored;
+    if (!tls_.load()) {
+      socket.non_blocking(true, ignored);
+      socket.write_some(asio::buffer(kBusy), ignored);
+    }
+    socket.close(ignored);
+    if (refused_connections_.fetch_add(1) % 1000 == 0) {
+      spdlog::warn("kinesis api: {} connections open, the limit; refusing more",
+                   options_.max_connections);
+    }
+  }
+
   // TLS first, within the idle timeout; a client that fails it is dropped.
-  void Handshake(tcp::socket socket, std::shared_ptr<asio::ssl::context> context) {
+  void Handshake(tcp::socket socket, std::shared_ptr<asio::ssl::context> context,
+                 ConnectionSlot slot) {
     auto stream = std::make_unique<Connection::TlsStream>(std::move(socket), *context);
     stream->next_layer().expires_after(options_.idle_timeout);
     Connection::TlsStream* raw = stream.get();
     raw->async_handshake(
         asio::ssl::stream_base::server,
-        [this, stream = std::move(stream), context](beast::error_code ec) mutable {
+        [this, stream = std::move(stream), context,
+         slot = std::move(slot)](beast::error_code ec) mutable {
           if (ec) {
             spdlog::debug("kinesis api: TLS handshake failed: {}", ec.message());
             return;
           }
-          std::make_shared<Http1Session>(Connection(std::move(stream), std::move(context)), *this)
+          std::make_shared<Http1Session>(Connection(std::move(stream), std::move(context),
+                                                    std::move(slot)),
+                                         *this)
               ->Start();
         });
   }
@@ -183,6 +218,10 @@ class ServerImpl final : public HttpServer, public SessionHost {
   std::atomic<bool> stopped_{false};
   std::atomic<int> in_flight_{0};
   std::atomic<std::shared_ptr<asio::ssl::context>> tls_;  // null: plain TCP
+  // Shared with every open connection's slot, which may outlive a Shutdown() in a moment.
+  std::shared_ptr<std::atomic<size_t>> open_connections_ = std::make_shared<std::atomic<size_t>>(0);
+  std::atomic<uint64_t> refused_connections_{0};
+  asio::steady_timer accept_backoff_{acceptor_io_};
 };
 
 }  // namespace

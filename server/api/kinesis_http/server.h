@@ -31,6 +31,8 @@ struct HttpServerOptions {
   size_t max_body_bytes = 16 * 1024 * 1024;
   // A connection idle (or stalled mid-request) this long is closed.
   std::chrono::seconds idle_timeout{120};
+  // Connections open at once; one more is answered 503 and closed.
+  size_t max_connections = 10000;
   // Paces SubscribeToShard (heartbeats, the 5-minute lifetime) and judges signature times;
   // null: the system clock.
   const Clock* clock = nullptr;
