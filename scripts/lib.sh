@@ -11,8 +11,9 @@ BUILD_PACKAGES=(cmake ninja-build pkg-config g++ librocksdb-dev libgrpc++-dev pr
   libsimdjson-dev libssl-dev libcli11-dev libspdlog-dev libfmt-dev libnghttp2-dev
   prometheus-cpp-dev zlib1g-dev)
 # What the tests run besides Riffle: the cluster tests start a real etcd; the deploy tests
-# check the alert rules with promtool and run the dashboard against a real Prometheus.
-TEST_PACKAGES=(etcd-server prometheus python3-yaml)
+# check the alert rules with promtool and run the dashboard against a real Prometheus; the
+# console tests drive the page in Debian's chromium (puppeteer-core never downloads a browser).
+TEST_PACKAGES=(etcd-server prometheus python3-yaml chromium)
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
@@ -38,13 +39,19 @@ ensure_packages() {
   apt_install "${missing[@]}"
 }
 
+# Node.js with npm, found by command rather than by package: a Node.js from NodeSource brings
+# its own npm, which Debian's npm package would conflict with.
+node_packages_missing() {
+  command -v node >/dev/null 2>&1 || echo nodejs
+  command -v npm >/dev/null 2>&1 || echo npm
+}
+
 # The clients the integration tests drive: boto3, the aws CLI, Node.js with npm.
 ensure_test_clients() {
   local missing=()
   python3 -c 'import boto3' 2>/dev/null || missing+=(python3-boto3)
   command -v aws >/dev/null 2>&1 || missing+=(awscli)
-  command -v node >/dev/null 2>&1 || missing+=(nodejs)
-  command -v npm >/dev/null 2>&1 || missing+=(npm)
+  missing+=($(node_packages_missing))
   apt_install "${missing[@]}"
 }
 
@@ -62,6 +69,8 @@ locked() {
 }
 
 build() {
+  # The web console's page is bundled from npm packages during the build.
+  apt_install $(node_packages_missing)
   locked cmake -S "$RIFFLE_ROOT" -B "$RIFFLE_BUILD" -G Ninja -DCMAKE_BUILD_TYPE="$RIFFLE_BUILD_TYPE" \
     -DRIFFLE_WERROR="$RIFFLE_WERROR" >/dev/null
   locked cmake --build "$RIFFLE_BUILD" "$@"
@@ -117,6 +126,8 @@ sanitizer_test() {
 # the libraries whose members carry ABSL_GUARDED_BY: storage and the broker (build/tsa; only
 # those targets are compiled).
 thread_safety_build() {
+  # The web console's page is bundled from npm packages during the build.
+  apt_install $(node_packages_missing)
   locked cmake -S "$RIFFLE_ROOT" -B "$RIFFLE_BUILD/tsa" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
     -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_CXX_FLAGS_DEBUG=-O0 \
     -DCMAKE_CXX_FLAGS="-Wthread-safety -Werror=thread-safety" -DRIFFLE_UNIT_TESTS_ONLY=ON >/dev/null

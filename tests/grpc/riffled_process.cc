@@ -120,6 +120,8 @@ StatusOr<std::unique_ptr<RiffledProcess>> RiffledProcess::Start(
                                          std::to_string(options.grpc_port),
                                          "--metrics-port",
                                          "0",
+                                         "--console-port",
+                                         "0",
                                          "--ports-file",
                                          ports_file.string(),
                                          "--fsync=" + options.fsync,
