@@ -140,6 +140,20 @@ class ConsoleApiTest(RiffledTestCase):
         self.assertEqual(status, 400, body)
         self.assertEqual(body["error"], "ValidationException")
 
+    def test_a_stream_of_1100_shards_is_described_whole_and_read_across_every_shard(self):
+        name = self.create(self.unique_name("wide"), shards=1100)
+        self.put(name, "one-key", b"x")
+        started = time.monotonic()
+        status, stream = self.console.json("GET", f"/api/streams/{name}")
+        self.assertEqual(status, 200, stream)
+        # ListShards answers in pages of 1000: the console reads on past the first.
+        self.assertEqual(len(stream["shards"]), 1100)
+        self.assertEqual(len({s["shard_id"] for s in stream["shards"]}), 1100)
+        status, page = self.console.read(name)
+        self.assertEqual(status, 200, page)
+        self.assertEqual([r["partition_key"] for r in page["records"]], ["one-key"])
+        self.assertLess(time.monotonic() - started, 10)
+
     def test_partition_key_filter_reads_only_that_keys_records(self):
         name = self.create(self.unique_name("keys"), shards=4)
         for i in range(20):

@@ -165,6 +165,11 @@ async function main() {
     log('shards: split one and see the lineage');
     await clickLink(page, 'Shards');
     await (await page.waitForSelector('::-p-aria(Split shardId-000000000000 in half)')).click();
+    // The preview shows the two halves before anything changes.
+    await waitForText(page, '.preview', '0 – 85070591730234615865843651857942052863');
+    await waitForText(page, '.preview', '85070591730234615865843651857942052864 – 170141183460469231731687303715884105727');
+    assert.equal((await page.$$('svg.lineage line.edge')).length, 0);
+    await clickButton(page, 'Apply split');
     await page.waitForFunction(() =>
       document.querySelectorAll('svg.lineage line.edge[data-parent="shardId-000000000000"]').length === 2,
     { timeout: TIMEOUT_MS });
@@ -192,6 +197,24 @@ async function main() {
     await waitForText(page, `${row} .status`, 'ACTIVE');
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Riffle');
+
+    log('a stream of 1100 shards: the table pages, the graph is left out');
+    const wide = `${STREAM}-wide`;
+    const created = await fetch(`${CONSOLE_URL}/api/streams`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: wide, mode: 'PROVISIONED', shard_count: 1100 }) });
+    assert.equal(created.status, 201, await created.text());
+    await page.goto(`${CONSOLE_URL}/#/streams/${wide}`);
+    await waitForText(page, 'nav.pager', 'Page 1 of 11');
+    assert.equal((await page.$$('table[aria-label="Shards"] tbody tr')).length, 100);
+    await waitForText(page, 'main', 'The lineage graph is drawn for up to 300 shards');
+    await clickButton(page, 'Next');
+    await waitForText(page, 'nav.pager', 'Page 2 of 11');
+    assert.equal(await page.$eval('table[aria-label="Shards"] tbody tr', (r) => r.dataset.shard),
+      'shardId-000000000100');
+    const deleted = await fetch(`${CONSOLE_URL}/api/streams/${wide}`, {
+      method: 'DELETE', headers: { 'Content-Type': 'application/json' } });
+    assert.equal(deleted.status, 200, await deleted.text());
 
     log('an unknown stream says so');
     await page.goto(`${CONSOLE_URL}/#/streams/no-such-stream`);

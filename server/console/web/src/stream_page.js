@@ -53,24 +53,50 @@ function ScaleForm({ stream, onChanged }) {
   </form>`;
 }
 
+// What a split or merge will do to the hash key ranges, shown before it is applied.
+function ReshardPreview({ change, onApply, onCancel }) {
+  const range = (start, end) => html`<code>${start}</code> – <code>${end}</code>`;
+  let description;
+  if (change.kind === 'split') {
+    const { shard, at } = change;
+    description = html`Split <code>${shard.shard_id}</code> into two shards:
+      <ul><li>${range(shard.starting_hash_key, (BigInt(at) - 1n).toString())}</li>
+      <li>${range(at, shard.ending_hash_key)}</li></ul>`;
+  } else {
+    const { shard, neighbour } = change;
+    description = html`Merge <code>${shard.shard_id}</code> and <code>${neighbour.shard_id}</code>
+      into one shard: <ul><li>${range(shard.starting_hash_key, neighbour.ending_hash_key)}</li></ul>`;
+  }
+  return html`<div class="card preview" role="region" aria-label="Reshard preview">
+    <p>${description}</p>
+    <p class="muted">The parents close at their last record; the new shards take the writes.</p>
+    <button type="button" onClick=${onApply}>Apply ${change.kind}</button>
+    <button type="button" class="secondary" onClick=${onCancel}>Cancel</button>
+  </div>`;
+}
+
 function ShardsTab({ stream, reload }) {
   const [page, setPage] = useState(0);
   const [error, setError] = useState(null);
+  const [change, setChange] = useState(null);  // a split or merge waiting for its Apply
   const shards = stream.shards;
   const pages = Math.max(1, Math.ceil(shards.length / kShardsPerPage));
   const shown = shards.slice(page * kShardsPerPage, (page + 1) * kShardsPerPage);
-  const act = async (action) => {
+  const apply = async () => {
     try {
-      await action();
+      if (change.kind === 'split') await api.splitShard(stream.name, change.shard.shard_id, change.at);
+      else await api.mergeShards(stream.name, change.shard.shard_id, change.neighbour.shard_id);
       setError(null);
       reload();
     } catch (e) {
       setError(e);
     }
+    setChange(null);
   };
   const provisioned = stream.mode === 'PROVISIONED';
   return html`
     ${provisioned && html`<${ScaleForm} key=${stream.open_shard_count} stream=${stream} onChanged=${reload} />`}
+    ${change && html`<${ReshardPreview} change=${change} onApply=${apply} onCancel=${() => setChange(null)} />`}
     <${ErrorBox} error=${error} />
     <h2>Shards (${shards.length}, ${stream.open_shard_count} open)</h2>
     <div class="table-wrap">
@@ -89,10 +115,10 @@ function ShardsTab({ stream, reload }) {
             <td class="actions">
               ${provisioned && shard.open && mid && html`<button type="button" class="secondary"
                 aria-label=${`Split ${shard.shard_id} in half`}
-                onClick=${() => act(() => api.splitShard(stream.name, shard.shard_id, mid))}>Split</button>`}
+                onClick=${() => setChange({ kind: 'split', shard, at: mid })}>Split</button>`}
               ${provisioned && shard.open && neighbour && html`<button type="button" class="secondary"
                 aria-label=${`Merge ${shard.shard_id} with ${neighbour.shard_id}`}
-                onClick=${() => act(() => api.mergeShards(stream.name, shard.shard_id, neighbour.shard_id))}>Merge with next</button>`}
+                onClick=${() => setChange({ kind: 'merge', shard, neighbour })}>Merge with next</button>`}
             </td>
           </tr>`;
         })}</tbody>
