@@ -3,15 +3,17 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <queue>
 #include <set>
 #include <vector>
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include "common/json_writer.h"
+#include "common/rfc3339.h"
+#include "server/broker/tokens.h"
 #include "server/console/read_cursor.h"
 
 namespace riffle::console {
@@ -92,33 +94,6 @@ ApiResponse EmptyObject(int status) {
   JsonWriter json;
   json.BeginObject().EndObject();
   return JsonResponse(status, json);
-}
-
-std::string Base64Encode(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
-  const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                      reinterpret_cast<const unsigned char*>(bytes.data()),
-                                      static_cast<int>(bytes.size()));
-  out.resize(static_cast<size_t>(written));
-  return out;
-}
-
-StatusOr<std::string> Base64Decode(std::string_view text, std::string_view what) {
-  const Status invalid(ErrorCode::kInvalidArgument, fmt::format("{} is not valid base64.", what));
-  if (text.size() % 4 != 0) {
-    return invalid;
-  }
-  std::string out(3 * (text.size() / 4), '\0');
-  const int written = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                      reinterpret_cast<const unsigned char*>(text.data()),
-                                      static_cast<int>(text.size()));
-  if (written < 0) {
-    return invalid;
-  }
-  // EVP_DecodeBlock counts the bytes of the padding as zeros.
-  const size_t padding = text.ends_with("==") ? 2 : text.ends_with("=") ? 1 : 0;
-  out.resize(static_cast<size_t>(written) - padding);
-  return out;
 }
 
 // The members of a request body. Each accessor is nullopt when the member is absent and an
@@ -247,7 +222,7 @@ void WriteRecord(JsonWriter& json, const std::string& shard_id, const broker::Re
   json.Key("size").Int(static_cast<int64_t>(record.data.size()));
   json.Key("truncated").Bool(truncated);
   json.Key("data_base64")
-      .PlainString(Base64Encode(std::string_view(record.data).substr(0, preview_bytes)));
+      .PlainString(broker::Base64Encode(std::string_view(record.data).substr(0, preview_bytes)));
   json.EndObject();
 }
 
@@ -307,84 +282,21 @@ StatusOr<std::set<std::string>> ShardsOfPartitionKey(
   return lineage;
 }
 
-// "2026-12-04T07:00:00Z", "2026-12-04T07:00:00.250+01:00", or milliseconds since the epoch.
+// RFC 3339 ("2026-12-04T07:00:00Z", "2026-12-04T08:00:00.250+01:00") or milliseconds since the
+// epoch.
 StatusOr<int64_t> ParseTimestamp(const std::string& text) {
-  const Status malformed(ErrorCode::kInvalidArgument,
-                         fmt::format("The timestamp {} is neither ISO 8601 with a time zone "
-                                     "(2026-12-04T07:00:00Z) nor milliseconds since the epoch.",
-                                     text));
-  if (!text.empty() && std::all_of(text.begin(), text.end(), ::isdigit)) {
-    StatusOr<int64_t> millis = ParseInt(text, "timestamp");
-    return millis.ok() ? millis : malformed;
+  if (!text.empty() &&
+      std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) {
+    return ParseInt(text, "timestamp");
   }
-  size_t pos = 0;
-  // Reads exactly `digits` digits after the separator `before` (none: '\0').
-  auto number = [&](char before, int digits) -> std::optional<int> {
-    if (before != '\0') {
-      if (pos >= text.size() || text[pos] != before) {
-        return std::nullopt;
-      }
-      ++pos;
-    }
-    int value = 0;
-    for (int i = 0; i < digits; ++i, ++pos) {
-      if (pos >= text.size() || !std::isdigit(static_cast<unsigned char>(text[pos]))) {
-        return std::nullopt;
-      }
-      value = value * 10 + (text[pos] - '0');
-    }
-    return value;
-  };
-  const std::optional<int> year = number('\0', 4), month = number('-', 2), day = number('-', 2),
-                           hour = number('T', 2), minute = number(':', 2);
-  if (!year || !month || !day || !hour || !minute || *hour > 23 || *minute > 59) {
-    return malformed;
+  StatusOr<int64_t> millis = ParseRfc3339Millis(text);
+  if (!millis.ok()) {
+    return Status(ErrorCode::kInvalidArgument,
+                  fmt::format("The timestamp {} is neither ISO 8601 with a time zone "
+                              "(2026-12-04T07:00:00Z) nor milliseconds since the epoch.",
+                              text));
   }
-  int second = 0;
-  int millis = 0;
-  if (pos < text.size() && text[pos] == ':') {
-    const std::optional<int> s = number(':', 2);
-    if (!s || *s > 59) {
-      return malformed;
-    }
-    second = *s;
-    if (pos < text.size() && text[pos] == '.') {
-      ++pos;
-      int scale = 100;
-      const size_t first_digit = pos;
-      for (; pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos])); ++pos) {
-        millis += (text[pos] - '0') * scale;
-        scale /= 10;
-      }
-      if (pos == first_digit) {
-        return malformed;
-      }
-    }
-  }
-  int offset_minutes = 0;
-  if (pos < text.size() && text[pos] == 'Z') {
-    ++pos;
-  } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
-    const int sign = text[pos] == '-' ? -1 : 1;
-    ++pos;
-    const std::optional<int> zone_hours = number('\0', 2), zone_minutes = number(':', 2);
-    if (!zone_hours || !zone_minutes) {
-      return malformed;
-    }
-    offset_minutes = sign * (*zone_hours * 60 + *zone_minutes);
-  } else {
-    return malformed;  // without a zone the instant depends on whose clock reads it
-  }
-  const std::chrono::year_month_day date{std::chrono::year(*year),
-                                         std::chrono::month(static_cast<unsigned>(*month)),
-                                         std::chrono::day(static_cast<unsigned>(*day))};
-  if (pos != text.size() || !date.ok()) {
-    return malformed;
-  }
-  const auto instant = std::chrono::sys_days(date) + std::chrono::hours(*hour) +
-                       std::chrono::minutes(*minute - offset_minutes) +
-                       std::chrono::seconds(second) + std::chrono::milliseconds(millis);
-  return std::chrono::duration_cast<std::chrono::milliseconds>(instant.time_since_epoch()).count();
+  return millis;
 }
 
 // Where a read of the records starts, from the query: `cursor` (a page's continuation), or
@@ -894,9 +806,9 @@ ApiResponse ConsoleApi::PutRecord(const std::string& stream, const ApiRequest& r
   put.partition_key = *partition_key;
   put.explicit_hash_key = *explicit_hash_key;
   if (*data_base64) {
-    StatusOr<std::string> data = Base64Decode(**data_base64, "data_base64");
-    if (!data.ok()) {
-      return ErrorResponse(data.status());
+    std::optional<std::string> data = broker::Base64Decode(**data_base64);
+    if (!data) {
+      return ErrorResponse(Status(ErrorCode::kInvalidArgument, "data_base64 is not valid base64."));
     }
     put.data = std::move(*data);
   }
