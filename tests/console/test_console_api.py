@@ -336,6 +336,34 @@ class ConsoleApiTest(RiffledTestCase):
 
 
 class ConsolePortTest(unittest.TestCase):
+    DEFAULT_CONSOLE_PORT = 8080
+
+    def test_a_taken_default_console_port_leaves_riffled_running_without_a_console(self):
+        with socket.socket() as holder, tempfile.TemporaryDirectory() as work:
+            try:
+                holder.bind(("127.0.0.1", self.DEFAULT_CONSOLE_PORT))
+                holder.listen()
+            except OSError:
+                pass  # something else holds it already: just as taken
+            ports_file = os.path.join(work, "ports.json")
+            daemon = subprocess.Popen(
+                [riffled_path(), "--data-dir", os.path.join(work, "data"), "--bind", "127.0.0.1",
+                 "--kinesis-port", "0", "--grpc-port", "0", "--metrics-port", "0",
+                 "--ports-file", ports_file],
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                text=True)
+            try:
+                wait_for(lambda: os.path.exists(ports_file) or daemon.poll() is not None, 30,
+                         what="the ports file")
+                self.assertTrue(os.path.exists(ports_file), "riffled exited before listening")
+                with open(ports_file) as f:
+                    self.assertEqual(json.load(f)["console"], 0)
+            finally:
+                daemon.terminate()
+                log, _ = daemon.communicate(timeout=30)
+        self.assertEqual(daemon.returncode, 0, log)
+        self.assertIn("running without the web console", log)
+
     def test_a_chosen_console_port_that_is_taken_stops_riffled_with_a_message(self):
         with socket.socket() as taken, tempfile.TemporaryDirectory() as work:
             taken.bind(("127.0.0.1", 0))
