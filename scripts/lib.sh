@@ -46,6 +46,11 @@ node_packages_missing() {
   command -v npm >/dev/null 2>&1 || echo npm
 }
 
+# Every configure of server/ needs them: the web console's page is bundled from npm packages.
+ensure_node() {
+  apt_install $(node_packages_missing)
+}
+
 # The clients the integration tests drive: boto3, the aws CLI, Node.js with npm.
 ensure_test_clients() {
   local missing=()
@@ -69,8 +74,7 @@ locked() {
 }
 
 build() {
-  # The web console's page is bundled from npm packages during the build.
-  apt_install $(node_packages_missing)
+  ensure_node
   locked cmake -S "$RIFFLE_ROOT" -B "$RIFFLE_BUILD" -G Ninja -DCMAKE_BUILD_TYPE="$RIFFLE_BUILD_TYPE" \
     -DRIFFLE_WERROR="$RIFFLE_WERROR" >/dev/null
   locked cmake --build "$RIFFLE_BUILD" "$@"
@@ -93,6 +97,7 @@ sanitizer_flags() {
 sanitizer_build() {
   local name=$1 flags werror=OFF
   flags=$(sanitizer_flags "$name")
+  ensure_node
   if [ "$name" = asan ]; then
     werror=ON
   fi
@@ -123,13 +128,12 @@ sanitizer_test() {
 }
 
 # The lock annotations of common/mutex.h checked by clang-14's -Wthread-safety, as errors, over
-# the libraries whose members carry ABSL_GUARDED_BY: storage and the broker (build/tsa; only
-# those targets are compiled).
+# the libraries whose members carry ABSL_GUARDED_BY: storage, the broker and the console
+# (build/tsa; only those targets are compiled).
 thread_safety_build() {
-  # The web console's page is bundled from npm packages during the build.
-  apt_install $(node_packages_missing)
+  ensure_node
   locked cmake -S "$RIFFLE_ROOT" -B "$RIFFLE_BUILD/tsa" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
     -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_CXX_FLAGS_DEBUG=-O0 \
     -DCMAKE_CXX_FLAGS="-Wthread-safety -Werror=thread-safety" -DRIFFLE_UNIT_TESTS_ONLY=ON >/dev/null
-  locked cmake --build "$RIFFLE_BUILD/tsa" --target riffle_storage riffle_broker
+  locked cmake --build "$RIFFLE_BUILD/tsa" --target riffle_storage riffle_broker riffle_console
 }
