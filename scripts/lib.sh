@@ -11,8 +11,9 @@ BUILD_PACKAGES=(cmake ninja-build pkg-config g++ librocksdb-dev libgrpc++-dev pr
   libsimdjson-dev libssl-dev libcli11-dev libspdlog-dev libfmt-dev libnghttp2-dev
   prometheus-cpp-dev zlib1g-dev libtomlplusplus-dev)
 # What the tests run besides Riffle: the cluster tests start a real etcd; the deploy tests
-# check the alert rules with promtool and run the dashboard against a real Prometheus.
-TEST_PACKAGES=(etcd-server prometheus python3-yaml)
+# check the alert rules with promtool and run the dashboard against a real Prometheus; the
+# console tests drive the page in Debian's chromium (puppeteer-core never downloads a browser).
+TEST_PACKAGES=(etcd-server prometheus python3-yaml chromium)
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
@@ -38,13 +39,24 @@ ensure_packages() {
   apt_install "${missing[@]}"
 }
 
+# Node.js with npm, found by command rather than by package: a Node.js from NodeSource brings
+# its own npm, which Debian's npm package would conflict with.
+node_packages_missing() {
+  command -v node >/dev/null 2>&1 || echo nodejs
+  command -v npm >/dev/null 2>&1 || echo npm
+}
+
+# Every configure of server/ needs them: the web console's page is bundled from npm packages.
+ensure_node() {
+  apt_install $(node_packages_missing)
+}
+
 # The clients the integration tests drive: boto3, the aws CLI, Node.js with npm.
 ensure_test_clients() {
   local missing=()
   python3 -c 'import boto3' 2>/dev/null || missing+=(python3-boto3)
   command -v aws >/dev/null 2>&1 || missing+=(awscli)
-  command -v node >/dev/null 2>&1 || missing+=(nodejs)
-  command -v npm >/dev/null 2>&1 || missing+=(npm)
+  missing+=($(node_packages_missing))
   apt_install "${missing[@]}"
 }
 
@@ -62,6 +74,7 @@ locked() {
 }
 
 build() {
+  ensure_node
   locked cmake -S "$RIFFLE_ROOT" -B "$RIFFLE_BUILD" -G Ninja -DCMAKE_BUILD_TYPE="$RIFFLE_BUILD_TYPE" \
     -DRIFFLE_WERROR="$RIFFLE_WERROR" >/dev/null
   locked cmake --build "$RIFFLE_BUILD" "$@"
@@ -84,6 +97,7 @@ sanitizer_flags() {
 sanitizer_build() {
   local name=$1 flags werror=OFF
   flags=$(sanitizer_flags "$name")
+  ensure_node
   if [ "$name" = asan ]; then
     werror=ON
   fi
@@ -114,11 +128,12 @@ sanitizer_test() {
 }
 
 # The lock annotations of common/mutex.h checked by clang-14's -Wthread-safety, as errors, over
-# the libraries whose members carry ABSL_GUARDED_BY: storage and the broker (build/tsa; only
-# those targets are compiled).
+# the libraries whose members carry ABSL_GUARDED_BY: storage, the broker and the console
+# (build/tsa; only those targets are compiled).
 thread_safety_build() {
+  ensure_node
   locked cmake -S "$RIFFLE_ROOT" -B "$RIFFLE_BUILD/tsa" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
     -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_CXX_FLAGS_DEBUG=-O0 \
     -DCMAKE_CXX_FLAGS="-Wthread-safety -Werror=thread-safety" -DRIFFLE_UNIT_TESTS_ONLY=ON >/dev/null
-  locked cmake --build "$RIFFLE_BUILD/tsa" --target riffle_storage riffle_broker
+  locked cmake --build "$RIFFLE_BUILD/tsa" --target riffle_storage riffle_broker riffle_console
 }

@@ -1,4 +1,4 @@
-// Parsing of `riffle tail --from` and of RFC 3339 times, kept apart from main.cc so it can be
+// Parsing of `riffle tail --from`, kept apart from main.cc so it can be
 // tested without CLI11.
 #pragma once
 
@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/rfc3339.h"
 #include "common/status.h"
 #include "riffle/client.h"
 
@@ -14,12 +15,5 @@ namespace riffle::cli {
 // "trim-horizon", "latest", "timestamp:<RFC 3339 or ms since the epoch>" or "seq:<n>".
 // A malformed spec is a kValidation error that names the accepted forms.
 StatusOr<client::IteratorPosition> ParseStartPosition(std::string_view spec);
-
-// "2024-05-01T12:00:00Z", "2024-05-01T12:00:00.250+09:00" (fraction optional, 'T' or ' ' between
-// date and time, 'Z' or an offset) -> milliseconds since the Unix epoch.
-StatusOr<int64_t> ParseRfc3339Millis(std::string_view text);
-
-// Milliseconds since the epoch -> "2024-05-01T03:00:00.250Z".
-std::string FormatRfc3339Millis(int64_t millis);
 
 }  // namespace riffle::cli

@@ -160,6 +160,22 @@ StatusOr<std::shared_ptr<const AccessKey>> KeySet::Authenticate(std::string_view
   return key;
 }
 
+StatusOr<std::shared_ptr<const AccessKey>> KeySet::AuthenticateBearer(
+    std::string_view header) const {
+  constexpr std::string_view kScheme = "Bearer ";
+  if (!header.starts_with(kScheme)) {
+    return Status(ErrorCode::kUnrecognizedClient,
+                  "This server needs credentials: send `authorization: Bearer <key id>:<secret>` "
+                  "with a key of its credentials file.");
+  }
+  const std::string_view token = header.substr(kScheme.size());
+  const size_t colon = token.find(':');
+  if (colon == std::string_view::npos) {
+    return Status(ErrorCode::kUnrecognizedClient, "The bearer token must be <key id>:<secret>.");
+  }
+  return Authenticate(token.substr(0, colon), token.substr(colon + 1));
+}
+
 Permission PermissionFor(std::string_view action) {
   static constexpr std::string_view kWrites[] = {"PutRecord", "PutRecords"};
   static constexpr std::string_view kReads[] = {

@@ -52,6 +52,9 @@ class KeySet {
   // unknown id or a wrong secret, alike, so a caller cannot probe which ids exist.
   StatusOr<std::shared_ptr<const AccessKey>> Authenticate(std::string_view id,
                                                           std::string_view secret) const;
+  // The same from an `authorization` value "Bearer <id>:<secret>" (gRPC metadata, the web
+  // console's header); UnrecognizedClientException for a missing or malformed one.
+  StatusOr<std::shared_ptr<const AccessKey>> AuthenticateBearer(std::string_view header) const;
   size_t size() const { return keys_.size(); }
 
  private:

@@ -1,6 +1,6 @@
 // riffled: the Riffle daemon. Parses flags and the optional config file, opens the store,
-// starts the metrics exporter, the broker, the gRPC and Kinesis HTTP front ends and the
-// retention job, then waits for SIGTERM/SIGINT and drains.
+// starts the metrics exporter, the broker, the gRPC and Kinesis HTTP front ends, the web console
+// and the retention job, then waits for SIGTERM/SIGINT and drains.
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
@@ -26,6 +26,8 @@
 #include "server/cluster/cluster_broker.h"
 #include "server/cluster/cluster_node.h"
 #include "server/cluster/replica_service.h"
+#include "server/console/console_auth.h"
+#include "server/console/console_server.h"
 #include "server/jobs/periodic_job.h"
 #include "server/metrics/metrics.h"
 #include "server/riffled/log_format.h"
@@ -33,6 +35,8 @@
 
 namespace riffle {
 namespace {
+
+constexpr int kDefaultConsolePort = 8080;
 
 struct Flags {
   std::string data_dir = "riffle-data";
@@ -58,9 +62,11 @@ struct Flags {
   std::string cluster_name = "default";
   int replication_factor = 3;
   int drain_s = 10;
-  // The web console's port (0: off). Accepted now so that deployments and scripts can name it;
-  // the console itself is not in this version, which says so at start.
-  int console_port = 8080;
+  // The web console's port (0: off). The default port is a convenience: when it is taken (a
+  // second node on one machine), riffled runs without a console. A port the operator chose
+  // must be served, or riffled does not start.
+  int console_port = kDefaultConsolePort;
+  bool console_port_chosen = false;
   // Security (docs/security.md).
   std::string credentials_file;
   std::string cors_origins;
@@ -91,12 +97,12 @@ std::vector<std::string> SplitList(const std::string& text) {
 }
 
 // Written once every listener is up, then renamed into place, so a reader never sees half.
-bool WritePortsFile(const std::string& path, int kinesis, int grpc, int metrics) {
+bool WritePortsFile(const std::string& path, int kinesis, int grpc, int metrics, int console) {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp);
     out << "{\"kinesis\": " << kinesis << ", \"grpc\": " << grpc << ", \"metrics\": " << metrics
-        << "}\n";
+        << ", \"console\": " << console << "}\n";
     if (!out) {
       return false;
     }
@@ -282,21 +288,42 @@ int Run(const Flags& flags) {
     spdlog::error("{}", grpc.status().message());
     return 1;
   }
+  std::unique_ptr<console::ConsoleServer> web_console;
+  if (flags.console_port != 0) {
+    console::ConsoleServerOptions console_options;
+    console_options.host = flags.bind;
+    console_options.port = flags.console_port;
+    if (credentials != nullptr) {
+      console_options.api.authorize = [keys = credentials.get()](const console::ApiRequest& r) {
+        return console::AuthorizeConsoleRequest(*keys->keys(), r);
+      };
+    }
+    StatusOr<std::unique_ptr<console::ConsoleServer>> started =
+        console::ConsoleServer::Start(*broker, console_options);
+    if (started.ok()) {
+      web_console = std::move(started).value();
+    } else if (flags.console_port_chosen) {
+      spdlog::error("{}", started.status().message());
+      return 1;
+    } else {
+      spdlog::warn("{}; running without the web console (--console-port picks another port)",
+                   started.status().message());
+    }
+  }
+  const int console_port = web_console ? web_console->port() : 0;
   jobs::PeriodicJob trimmer("retention", std::chrono::seconds(flags.retention_check_s),
                             [broker] { broker->TrimExpiredRecords(); });
   if (!flags.ports_file.empty() &&
-      !WritePortsFile(flags.ports_file, (*http)->port(), (*grpc)->port(), (*metrics)->port())) {
+      !WritePortsFile(flags.ports_file, (*http)->port(), (*grpc)->port(), (*metrics)->port(),
+                      console_port)) {
     spdlog::error("cannot write the ports file {}", flags.ports_file);
     return 1;
   }
-  if (flags.console_port != 0) {
-    spdlog::info("the web console is not part of this version; --console-port {} is reserved",
-                 flags.console_port);
-  }
   spdlog::info(
-      "riffled ready data_dir={} kinesis={}:{} grpc={}:{} metrics={}:{} fsync={} shard_quotas={}",
+      "riffled ready data_dir={} kinesis={}:{} grpc={}:{} metrics={}:{} console={}:{} fsync={} "
+      "shard_quotas={}",
       flags.data_dir, flags.bind, (*http)->port(), flags.bind, (*grpc)->port(), flags.bind,
-      (*metrics)->port(), flags.fsync, flags.shard_quotas);
+      (*metrics)->port(), flags.bind, console_port, flags.fsync, flags.shard_quotas);
 
   std::atomic<bool> stopping{false};
   (*metrics)->SetReadiness([&stopping, &flags, node = cluster_node.get()]() -> Status {
@@ -324,6 +351,7 @@ int Run(const Flags& flags) {
   if (cluster_node) {
     cluster_node->Drain(std::chrono::seconds(flags.drain_s));
   }
+  web_console.reset();  // its requests call the broker, which goes below
   (*http)->Shutdown();
   (*grpc)->Shutdown();
   trimmer.Stop();
@@ -390,7 +418,8 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::IsMember({"on", "off"}));
   app.add_option("--ports-file", flags.ports_file,
-                 "write {\"kinesis\": N, \"grpc\": N, \"metrics\": N} here once listening");
+                 "write {\"kinesis\": N, \"grpc\": N, \"metrics\": N, \"console\": N} here "
+                 "once listening");
   app.add_option("--log-level", flags.log_level, "trace|debug|info|warn|error")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
@@ -419,10 +448,12 @@ int main(int argc, char** argv) {
   app.add_option("--cluster-name", flags.cluster_name,
                  "cluster mode: prefix of every etcd key, so clusters can share one etcd")
       ->capture_default_str();
-  app.add_option("--console-port", flags.console_port,
-                 "web console port (0: off); reserved: the console is not in this version")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 65535));
+  CLI::Option* console_port =
+      app.add_option("--console-port", flags.console_port,
+                     "web console port (0: off); when the default port is taken, riffled runs "
+                     "without the console")
+          ->capture_default_str()
+          ->check(CLI::Range(0, 65535));
   app.add_option("--drain-s", flags.drain_s,
                  "cluster mode: on SIGTERM, how long to wait for this node's shards to move away")
       ->capture_default_str()
@@ -446,6 +477,8 @@ int main(int argc, char** argv) {
   app.add_flag("--insecure", flags.insecure,
                "allow --bind to a non-loopback address without --credentials-file");
   CLI11_PARSE(app, argc, argv);
+  // Set by the command line or the config file: then a busy port is an error, not a fallback.
+  flags.console_port_chosen = console_port->count() > 0;
   if (flags.print_config) {
     std::fputs(app.config_to_str(/*default_also=*/true, /*write_description=*/false).c_str(),
                stdout);

@@ -228,7 +228,7 @@ class ClusterNode(RiffledProcess):
     def command(self):
         return [self.binary, "--data-dir", self.data_dir, "--bind", "127.0.0.1",
                 "--kinesis-port", str(self.kinesis_port), "--grpc-port", str(self.grpc_port),
-                "--metrics-port", "0", "--ports-file", self.ports_file,
+                "--metrics-port", "0", "--console-port", "0", "--ports-file", self.ports_file,
                 "--etcd-endpoints", self.cluster.etcd.endpoint,
                 "--node-id", self.node_id, "--advertise-addr", self.advertise_addr,
                 "--cluster-name", self.cluster.name] + self.extra_args

@@ -20,10 +20,12 @@ namespace {
 
 constexpr std::chrono::seconds kStartDeadline{30};
 
-// {"kinesis": N, "grpc": M, "metrics": K}, complete: riffled may still be writing it.
+// {"kinesis": N, "grpc": M, "metrics": K, "console": L}, complete: riffled may still be
+// writing it.
 std::optional<std::pair<int, int>> KinesisAndGrpcPorts(const std::string& ports_json) {
   static const std::regex kComplete(
-      R"(\{\s*"kinesis"\s*:\s*(\d+)\s*,\s*"grpc"\s*:\s*(\d+)\s*,\s*"metrics"\s*:\s*\d+\s*\})");
+      R"(\{\s*"kinesis"\s*:\s*(\d+)\s*,\s*"grpc"\s*:\s*(\d+)\s*,\s*"metrics"\s*:\s*\d+\s*,)"
+      R"(\s*"console"\s*:\s*\d+\s*\})");
   std::smatch match;
   if (!std::regex_search(ports_json, match, kComplete)) {
     return std::nullopt;
@@ -119,6 +121,8 @@ StatusOr<std::unique_ptr<RiffledProcess>> RiffledProcess::Start(
                                          "--grpc-port",
                                          std::to_string(options.grpc_port),
                                          "--metrics-port",
+                                         "0",
+                                         "--console-port",
                                          "0",
                                          "--ports-file",
                                          ports_file.string(),

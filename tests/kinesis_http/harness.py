@@ -188,9 +188,14 @@ class RiffledProcess:
     # -- life cycle -------------------------------------------------------
 
     def command(self):
-        return [self.binary, "--data-dir", self.data_dir, "--kinesis-port", "0",
-                "--grpc-port", "0", "--metrics-port", "0", "--ports-file",
-                self.ports_file, "--bind", "127.0.0.1"] + self.extra_args
+        cmd = [self.binary, "--data-dir", self.data_dir, "--kinesis-port", "0",
+               "--grpc-port", "0", "--metrics-port", "0", "--ports-file",
+               self.ports_file, "--bind", "127.0.0.1"]
+        # The console's default port is one fixed port for every daemon of the machine: a test
+        # that wants the console passes a free port of its own.
+        if "--console-port" not in self.extra_args:
+            cmd += ["--console-port", "0"]
+        return cmd + self.extra_args
 
     def start(self):
         assert self.proc is None, "already running"
@@ -315,6 +320,10 @@ class RiffledProcess:
     @property
     def endpoint(self):
         return f"http://{self.host}"
+
+    @property
+    def console_host(self):
+        return f"127.0.0.1:{self.ports['console']}"
 
     def client(self, retries=True, access_key=ACCESS_KEY, region=REGION, **config):
         """A boto3 Kinesis client; retries=False makes exactly one attempt."""

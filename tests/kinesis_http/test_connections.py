@@ -63,7 +63,7 @@ class ConnectionsTest(RiffledTestCase):
 
     def test_ports_file_names_every_listener(self):
         ports = self.riffled.ports
-        self.assertEqual(sorted(ports), ["grpc", "kinesis", "metrics"])
+        self.assertEqual(sorted(ports), ["console", "grpc", "kinesis", "metrics"])
         for key in ("kinesis", "grpc"):
             with self.subTest(listener=key):
                 self.assertTrue(0 < ports[key] < 65536,
@@ -71,8 +71,10 @@ class ConnectionsTest(RiffledTestCase):
                 with socket.create_connection(("127.0.0.1", ports[key]), timeout=5):
                     pass
         self.assertNotEqual(ports["kinesis"], ports["grpc"])
-        # --metrics-port 0 turns the exporter off, and the ports file says so.
+        # --metrics-port 0 turns the exporter off, --console-port 0 the console, and the ports
+        # file says so.
         self.assertEqual(ports["metrics"], 0)
+        self.assertEqual(ports["console"], 0)
 
     def test_10000_requests_on_one_keep_alive_connection(self):
         conn = self.riffled.connection(timeout=30)

@@ -5,23 +5,6 @@
 
 namespace riffle::grpc_api {
 
-StatusOr<std::shared_ptr<const auth::AccessKey>> AuthenticateBearer(const auth::KeySet& keys,
-                                                                    std::string_view header) {
-  constexpr std::string_view kScheme = "Bearer ";
-  if (!header.starts_with(kScheme)) {
-    return Status(ErrorCode::kUnrecognizedClient,
-                  "This server needs credentials: send `authorization: Bearer <key id>:<secret>` "
-                  "metadata with a key of its credentials file.");
-  }
-  const std::string_view token = header.substr(kScheme.size());
-  const size_t colon = token.find(':');
-  if (colon == std::string_view::npos) {
-    return Status(ErrorCode::kUnrecognizedClient,
-                  "The bearer token must be <key id>:<secret>.");
-  }
-  return keys.Authenticate(token.substr(0, colon), token.substr(colon + 1));
-}
-
 std::string StreamNamed(const google::protobuf::Message& request) {
   const google::protobuf::Descriptor* descriptor = request.GetDescriptor();
   const google::protobuf::Reflection* reflection = request.GetReflection();

@@ -18,10 +18,6 @@ class Message;
 
 namespace riffle::grpc_api {
 
-// The key of an `authorization` metadata value; UnrecognizedClient for a missing or bad token.
-StatusOr<std::shared_ptr<const auth::AccessKey>> AuthenticateBearer(const auth::KeySet& keys,
-                                                                    std::string_view header);
-
 // The stream a request message names, whatever its type: a `stream` StreamRef (name or ARN),
 // `stream_name`, or the stream of `stream_arn` / `consumer_arn` / a `consumer` ConsumerRef.
 // Empty for requests that name none (ListStreams, GetRecords, whose iterator the broker checks).

@@ -398,7 +398,7 @@ class RiffleService final : public v1::Riffle::CallbackService {
     const std::string_view header =
         it == metadata.end() ? std::string_view() : std::string_view(it->second.data(),
                                                                      it->second.size());
-    return AuthenticateBearer(*credentials_->keys(), header);
+    return credentials_->keys()->AuthenticateBearer(header);
   }
 
   // The server's account and region, or those the call names in its metadata: the nodes of a
