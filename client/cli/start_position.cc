@@ -40,6 +40,30 @@ Status BadTime(std::string_view text) {
 
 }  // namespace
 
+StatusOr<client::IteratorPosition> ParseLambdaStartingPosition(std::string_view position,
+                                                               std::string_view timestamp) {
+  if (position == "AT_TIMESTAMP") {
+    if (timestamp.empty()) {
+      return Status(ErrorCode::kValidation, "--starting-position AT_TIMESTAMP needs --timestamp");
+    }
+    RIFFLE_ASSIGN_OR_RETURN(int64_t millis, ParseRfc3339Millis(timestamp));
+    return client::IteratorPosition::AtTimestamp(millis);
+  }
+  if (!timestamp.empty()) {
+    return Status(ErrorCode::kValidation,
+                  "--timestamp goes only with --starting-position AT_TIMESTAMP");
+  }
+  if (position == "TRIM_HORIZON") {
+    return client::IteratorPosition::TrimHorizon();
+  }
+  if (position == "LATEST") {
+    return client::IteratorPosition::Latest();
+  }
+  return Status(ErrorCode::kValidation,
+                "--starting-position takes TRIM_HORIZON, LATEST or AT_TIMESTAMP, not '" +
+                    std::string(position) + "'");
+}
+
 StatusOr<int64_t> ParseRfc3339Millis(std::string_view text) {
   size_t pos = 0;
   int year = 0;

@@ -1,0 +1,51 @@
+// `--exec 'COMMAND'`: one `sh -c COMMAND` per batch, as a CGI script is run per request. Simple
+// to write in any language; the price is a process start per batch.
+#include <fmt/format.h>
+
+#include "client/trigger/child_process.h"
+#include "client/trigger/handler.h"
+
+namespace riffle::trigger {
+namespace {
+
+class ExecHandler final : public Handler {
+ public:
+  explicit ExecHandler(std::string command) : command_(std::move(command)) {}
+
+  StatusOr<std::string> Invoke(const Invocation& invocation) override {
+    const auto deadline = std::chrono::steady_clock::now() + invocation.timeout;
+    RIFFLE_ASSIGN_OR_RETURN(
+        std::unique_ptr<ChildProcess> child,
+        ChildProcess::Spawn({"/bin/sh", "-c", command_}, /*capture_stdout=*/true,
+                            /*reply_fd3=*/false));
+    Status written = child->Write(invocation.event_json, deadline);
+    child->CloseStdin();
+    // A handler that exits without reading its input is judged by its exit code and output.
+    StatusOr<std::string> output = child->Read(deadline, /*until_newline=*/false);
+    if (!output.ok()) {
+      child->Kill();
+      return Status(ErrorCode::kInternalFailure,
+                    fmt::format("handler timed out after {} ms and was killed",
+                                invocation.timeout.count()));
+    }
+    if (const int exit_code = child->Wait(); exit_code != 0) {
+      return Status(ErrorCode::kInternalFailure,
+                    fmt::format("handler exited with status {}", exit_code));
+    }
+    if (!written.ok()) {
+      return written;
+    }
+    return output;
+  }
+
+ private:
+  const std::string command_;
+};
+
+}  // namespace
+
+std::unique_ptr<Handler> NewExecHandler(std::string command) {
+  return std::make_unique<ExecHandler>(std::move(command));
+}
+
+}  // namespace riffle::trigger
