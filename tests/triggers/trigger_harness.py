@@ -88,9 +88,17 @@ class TriggerTestCase(RiffledTestCase):
         return runner
 
     def describe_group(self, stream, group):
-        """`riffle group describe --json`: one dict per shard."""
-        text = self.riffle("group", "describe", "--stream", stream, "--group", group, "--json")
-        return [json.loads(line) for line in text.splitlines()]
+        """`riffle group describe --json`: one dict per shard. Waits for a runner started
+        just before to create the group."""
+        def described():
+            out = subprocess.run([self.cli, "group", "describe", "--stream", stream, "--group",
+                                  group, "--json", "--endpoint", self.grpc_endpoint],
+                                 capture_output=True, text=True, timeout=60)
+            if "ResourceNotFoundException: Consumer group" in out.stderr:
+                return None
+            self.assertEqual(out.returncode, 0, f"riffle group describe failed: {out.stderr}")
+            return [json.loads(line) for line in out.stdout.splitlines()]
+        return self.wait_for(described, 10, f"group {group} to exist")
 
     def write_script(self, name, text):
         path = os.path.join(self.work_dir, name)
