@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,22 +36,38 @@ StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const std::vector<st
     args.push_back(const_cast<char*>(arg.c_str()));
   }
   args.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid < 0) {
-    return Errno("fork");
+  // posix_spawn, not fork: glibc starts the child without copying this process's page tables,
+  // which costs tens of ms per batch in a process with gRPC's threads and arenas. The dup2
+  // actions clear O_CLOEXEC on the copies, so only these pipes reach the handler.
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
+  if (capture_stdout) {
+    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
   }
-  if (pid == 0) {
-    // dup2 clears O_CLOEXEC on the copies, so only these three reach the handler.
-    dup2(in[0], STDIN_FILENO);
-    if (capture_stdout) {
-      dup2(out[1], STDOUT_FILENO);
+  if (reply_fd3) {
+    posix_spawn_file_actions_adddup2(&actions, out[1], 3);
+  }
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  sigset_t default_signals;
+  sigemptyset(&default_signals);
+  sigaddset(&default_signals, SIGPIPE);  // the runner ignores it; the handler should not
+  posix_spawnattr_setsigdefault(&attributes, &default_signals);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF);
+  pid_t pid = 0;
+  const int spawned = posix_spawnp(&pid, args[0], &actions, &attributes, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attributes);
+  if (spawned != 0) {
+    errno = spawned;
+    close(in[0]);
+    close(in[1]);
+    if (out[0] >= 0) {
+      close(out[0]);
+      close(out[1]);
     }
-    if (reply_fd3) {
-      dup2(out[1], 3);
-    }
-    signal(SIGPIPE, SIG_DFL);
-    execvp(args[0], args.data());
-    _exit(127);
+    return Errno("starting " + argv[0]);
   }
   close(in[0]);
   // Non-blocking, so that a handler that stops reading cannot hold a write past its deadline.
