@@ -63,7 +63,11 @@ std::string FailureRecord(const EventSource& source, std::span<const client::Rec
                           const FailedBatch& failure, int64_t now_ms) {
   const std::string request_context = JsonObject()
                                           .AddString("requestId", failure.request_id)
-                                          .AddString("functionArn", failure.function_arn)
+                                          .AddString("functionArn",
+                                                     fmt::format("arn:aws:lambda:{}:{}:function:{}",
+                                                                 ArnField(source.stream_arn, 3),
+                                                                 ArnField(source.stream_arn, 4),
+                                                                 failure.function_name))
                                           .AddString("condition", failure.condition)
                                           .AddInt("approximateInvokeCount", failure.invoke_count)
                                           .Build();

@@ -25,7 +25,7 @@ std::string KinesisEvent(const EventSource& source, std::span<const client::Reco
 // KinesisBatchInfo (shard, first and last sequence numbers and arrival times, batch size, stream).
 struct FailedBatch {
   std::string request_id;
-  std::string function_arn;
+  std::string function_name;  // becomes the functionArn, in the stream's region and account
   std::string condition;
   int invoke_count = 0;
   std::string error;  // the last failure, as the runner reported it

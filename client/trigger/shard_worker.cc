@@ -201,7 +201,7 @@ bool ShardWorker::Deliver(std::span<const client::Record> records) {
       const FailedBatch failure{
           .request_id = fmt::format("{}-{}-{}", source_.shard_id, lease_.lease_counter,
                                     next_request_),
-          .function_arn = "arn:aws:lambda:::function:" + options_.group,
+          .function_name = options_.group,
           .condition = too_old ? "RecordAgeExceeded" : "RetryAttemptsExhausted",
           .invoke_count = attempts,
           .error = error};

@@ -23,7 +23,7 @@ Status NotInThisVersion(std::string_view what) {
 
 // Groups live in the catalog of one node; in a cluster their leases and checkpoints would have
 // to go through the controller and etcd like every catalog change, which they do not yet.
-Status GroupsNotInCluster() { return NotInThisVersion("Consumer groups"); }
+Status GroupsNotInCluster() { return NotInThisVersion("The consumer group API"); }
 
 }  // namespace
 
