@@ -23,10 +23,10 @@ Status DescribeGroup(client::Client& client, const Output& output, const std::st
                         .AddBool("closed", shard.closed)
                         .AddBool("finished", shard.finished)
                         .AddString("lease_owner", shard.lease_owner)
-                        .AddString("lease_expires", shard.lease_expires_ms == 0
-                                                        ? ""
-                                                        : FormatRfc3339Millis(
-                                                              shard.lease_expires_ms))
+                        .AddString("lease_expires",
+                                   shard.lease_expires_ms == 0
+                                       ? ""
+                                       : FormatRfc3339Millis(shard.lease_expires_ms))
                         .AddInt("lease_counter", static_cast<int64_t>(shard.lease_counter))
                         .Build()
                  << "\n";
@@ -42,8 +42,8 @@ Status DescribeGroup(client::Client& client, const Output& output, const std::st
     output.out << fmt::format(
         "{:<22}{:<44}{:>12}{:>12}  {}{}\n", shard.shard_id,
         shard.checkpoint.empty() ? "-" : shard.checkpoint, shard.lag_records, shard.lag_ms,
-        shard.lease_owner.empty() ? "-" : fmt::format("{} #{}", shard.lease_owner,
-                                                       shard.lease_counter),
+        shard.lease_owner.empty() ? "-"
+                                  : fmt::format("{} #{}", shard.lease_owner, shard.lease_counter),
         state.empty() ? "" : " (" + state + ")");
   }
   return Status();

@@ -20,13 +20,13 @@ Status Errno(const std::string& what) {
 }  // namespace
 
 StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const std::vector<std::string>& argv,
-                                                            bool capture_stdout, bool reply_fd3) {
+                                                            ReplyChannel reply) {
   int in[2];
-  int out[2] = {-1, -1};
+  int out[2];
   if (pipe2(in, O_CLOEXEC) != 0) {
     return Errno("pipe");
   }
-  if ((capture_stdout || reply_fd3) && pipe2(out, O_CLOEXEC) != 0) {
+  if (pipe2(out, O_CLOEXEC) != 0) {
     close(in[0]);
     close(in[1]);
     return Errno("pipe");
@@ -42,12 +42,8 @@ StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const std::vector<st
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
-  if (capture_stdout) {
-    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-  }
-  if (reply_fd3) {
-    posix_spawn_file_actions_adddup2(&actions, out[1], 3);
-  }
+  posix_spawn_file_actions_adddup2(&actions, out[1],
+                                   reply == ReplyChannel::kStdout ? STDOUT_FILENO : 3);
   posix_spawnattr_t attributes;
   posix_spawnattr_init(&attributes);
   sigset_t default_signals;
@@ -61,20 +57,15 @@ StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const std::vector<st
   posix_spawnattr_destroy(&attributes);
   if (spawned != 0) {
     errno = spawned;
-    close(in[0]);
-    close(in[1]);
-    if (out[0] >= 0) {
-      close(out[0]);
-      close(out[1]);
+    for (int fd : {in[0], in[1], out[0], out[1]}) {
+      close(fd);
     }
     return Errno("starting " + argv[0]);
   }
   close(in[0]);
+  close(out[1]);
   // Non-blocking, so that a handler that stops reading cannot hold a write past its deadline.
   fcntl(in[1], F_SETFL, fcntl(in[1], F_GETFL) | O_NONBLOCK);
-  if (out[1] >= 0) {
-    close(out[1]);
-  }
   return std::unique_ptr<ChildProcess>(new ChildProcess(pid, in[1], out[0]));
 }
 
@@ -85,13 +76,10 @@ ChildProcess::~ChildProcess() {
   Kill();
   Wait();
   CloseStdin();
-  if (output_fd_ >= 0) {
-    close(output_fd_);
-  }
+  close(output_fd_);
 }
 
-Status ChildProcess::Write(std::string_view bytes,
-                           std::chrono::steady_clock::time_point deadline) {
+Status ChildProcess::Write(std::string_view bytes, std::chrono::steady_clock::time_point deadline) {
   while (!bytes.empty()) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
@@ -119,6 +107,14 @@ void ChildProcess::CloseStdin() {
     close(stdin_fd_);
     stdin_fd_ = -1;
   }
+}
+
+StatusOr<std::string> ChildProcess::ReadLine(std::chrono::steady_clock::time_point deadline) {
+  return Read(deadline, /*until_newline=*/true);
+}
+
+StatusOr<std::string> ChildProcess::ReadToEnd(std::chrono::steady_clock::time_point deadline) {
+  return Read(deadline, /*until_newline=*/false);
 }
 
 StatusOr<std::string> ChildProcess::Read(std::chrono::steady_clock::time_point deadline,

@@ -5,8 +5,8 @@
 
 #include <chrono>
 #include <memory>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -15,11 +15,12 @@ namespace riffle::trigger {
 
 class ChildProcess {
  public:
-  // Runs argv[0] (found on PATH) with stdin a pipe from this process; stdout a pipe to it when
-  // `capture_stdout`, else inherited; with `reply_fd3`, fd 3 a pipe to it as well (a side channel
-  // that leaves the child's stdout free for its own output).
+  // Where the child answers: its stdout, or fd 3, a side channel that leaves its stdout (then
+  // inherited from this process) free for its own output.
+  enum class ReplyChannel { kStdout, kFd3 };
+  // Runs argv[0] (found on PATH) with stdin a pipe from this process and `reply` a pipe to it.
   static StatusOr<std::unique_ptr<ChildProcess>> Spawn(const std::vector<std::string>& argv,
-                                                       bool capture_stdout, bool reply_fd3);
+                                                       ReplyChannel reply);
   ~ChildProcess();  // kills the child if it still runs, and reaps it
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
@@ -28,15 +29,19 @@ class ChildProcess {
   Status Write(std::string_view bytes, std::chrono::steady_clock::time_point deadline);
   // Closes the child's stdin, so that it sees the end of its input.
   void CloseStdin();
-  // Reads the output pipe (stdout, or fd 3 with reply_fd3) until `until_newline` finds a line
-  // end, or to its end otherwise. kServiceUnavailable at `deadline`.
-  StatusOr<std::string> Read(std::chrono::steady_clock::time_point deadline, bool until_newline);
+  // The next line of the reply pipe, without its line end; kServiceUnavailable at `deadline`,
+  // kInternalFailure if the child closes the pipe first.
+  StatusOr<std::string> ReadLine(std::chrono::steady_clock::time_point deadline);
+  // The reply pipe up to its end (the child exited or closed it); kServiceUnavailable at
+  // `deadline`.
+  StatusOr<std::string> ReadToEnd(std::chrono::steady_clock::time_point deadline);
   // Waits for the exit; the exit code, or 128 + the signal that ended it.
   int Wait();
   void Kill();
 
  private:
   ChildProcess(pid_t pid, int stdin_fd, int output_fd);
+  StatusOr<std::string> Read(std::chrono::steady_clock::time_point deadline, bool until_newline);
   pid_t pid_;
   int stdin_fd_;
   int output_fd_;

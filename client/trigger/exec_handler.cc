@@ -16,18 +16,17 @@ class ExecHandler final : public Handler {
     const auto deadline = std::chrono::steady_clock::now() + invocation.timeout;
     RIFFLE_ASSIGN_OR_RETURN(
         std::unique_ptr<ChildProcess> child,
-        ChildProcess::Spawn({"/bin/sh", "-c", command_}, /*capture_stdout=*/true,
-                            /*reply_fd3=*/false));
+        ChildProcess::Spawn({"/bin/sh", "-c", command_}, ChildProcess::ReplyChannel::kStdout));
     // A handler that exits without reading all of its input (`true`) is judged by its exit code
     // and output like any other; one that stops reading and hangs times out below.
     child->Write(invocation.event_json, deadline).IgnoreError();
     child->CloseStdin();
-    StatusOr<std::string> output = child->Read(deadline, /*until_newline=*/false);
+    StatusOr<std::string> output = child->ReadToEnd(deadline);
     if (!output.ok()) {
       child->Kill();
-      return Status(ErrorCode::kInternalFailure,
-                    fmt::format("handler timed out after {} ms and was killed",
-                                invocation.timeout.count()));
+      return Status(
+          ErrorCode::kInternalFailure,
+          fmt::format("handler timed out after {} ms and was killed", invocation.timeout.count()));
     }
     if (const int exit_code = child->Wait(); exit_code != 0) {
       return Status(ErrorCode::kInternalFailure,

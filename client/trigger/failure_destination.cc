@@ -11,8 +11,7 @@ class StreamDestination final : public FailureDestination {
   StreamDestination(client::Client& client, std::string stream)
       : client_(client), stream_(std::move(stream)) {}
   Status Send(const std::string& shard_id, const std::string& failure_record) override {
-    return client_.PutRecord(stream_, {.data = failure_record, .partition_key = shard_id})
-        .status();
+    return client_.PutRecord(stream_, {.data = failure_record, .partition_key = shard_id}).status();
   }
 
  private:

@@ -13,7 +13,7 @@ namespace riffle::trigger {
 
 struct Invocation {
   std::string event_json;
-  std::string request_id;            // context.aws_request_id
+  std::string request_id;             // context.aws_request_id
   std::chrono::milliseconds timeout;  // the handler is stopped and the call fails after it
 };
 

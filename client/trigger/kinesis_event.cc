@@ -1,8 +1,8 @@
 #include "client/trigger/kinesis_event.h"
 
-#include <fmt/format.h>
-
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "client/cli/start_position.h"
 #include "client/util/json_line.h"
@@ -61,16 +61,15 @@ std::string KinesisEvent(const EventSource& source, std::span<const client::Reco
 
 std::string FailureRecord(const EventSource& source, std::span<const client::Record> records,
                           const FailedBatch& failure, int64_t now_ms) {
-  const std::string request_context = JsonObject()
-                                          .AddString("requestId", failure.request_id)
-                                          .AddString("functionArn",
-                                                     fmt::format("arn:aws:lambda:{}:{}:function:{}",
-                                                                 ArnField(source.stream_arn, 3),
-                                                                 ArnField(source.stream_arn, 4),
-                                                                 failure.function_name))
-                                          .AddString("condition", failure.condition)
-                                          .AddInt("approximateInvokeCount", failure.invoke_count)
-                                          .Build();
+  const std::string request_context =
+      JsonObject()
+          .AddString("requestId", failure.request_id)
+          .AddString("functionArn",
+                     fmt::format("arn:aws:lambda:{}:{}:function:{}", ArnField(source.stream_arn, 3),
+                                 ArnField(source.stream_arn, 4), failure.function_name))
+          .AddString("condition", failure.condition)
+          .AddInt("approximateInvokeCount", failure.invoke_count)
+          .Build();
   const std::string response_context = JsonObject()
                                            .AddInt("statusCode", 200)
                                            .AddString("executedVersion", "$LATEST")

@@ -12,8 +12,8 @@ namespace {
 
 // argv: FILE FUNCTION FUNCTION_NAME. Each request line: {"event": ..., "request_id": ...,
 // "timeout_ms": ...}; each reply line: "ok " + the response as JSON, or "error " + the error the
-// function raised, as Lambda's "Type: message". base64 and json are imported into the handler's module before it runs: Lambda examples
-// (the seed's among them) use them without importing them.
+// function raised, as Lambda's "Type: message". base64 and json are imported into the handler's
+// module before it runs: Lambda examples (the seed's among them) use them without importing them.
 constexpr char kWrapper[] = R"PY(
 import base64, importlib.util, json, os, sys, time, traceback
 
@@ -72,18 +72,16 @@ class PythonHandler final : public Handler {
   StatusOr<std::string> Invoke(const Invocation& invocation) override {
     const auto deadline = std::chrono::steady_clock::now() + invocation.timeout;
     if (child_ == nullptr) {
-      RIFFLE_ASSIGN_OR_RETURN(
-          child_, ChildProcess::Spawn({"python3", "-u", "-c", kWrapper, file_, function_,
-                                       function_name_},
-                                      /*capture_stdout=*/false, /*reply_fd3=*/true));
+      RIFFLE_ASSIGN_OR_RETURN(child_, ChildProcess::Spawn({"python3", "-u", "-c", kWrapper, file_,
+                                                           function_, function_name_},
+                                                          ChildProcess::ReplyChannel::kFd3));
     }
     const std::string request =
         fmt::format(R"({{"event":{},"request_id":"{}","timeout_ms":{}}})", invocation.event_json,
                     invocation.request_id, invocation.timeout.count()) +
         "\n";
     Status written = child_->Write(request, deadline);
-    StatusOr<std::string> reply =
-        written.ok() ? child_->Read(deadline, /*until_newline=*/true) : written;
+    StatusOr<std::string> reply = written.ok() ? child_->ReadLine(deadline) : written;
     if (!reply.ok()) {
       // Crashed (an import error, a sys.exit) or hung: the next batch gets a fresh interpreter.
       const bool timed_out = reply.status().code() == ErrorCode::kServiceUnavailable;

@@ -1,17 +1,17 @@
 #include "client/trigger/response.h"
 
-#include <fmt/format.h>
+#include <simdjson.h>
 
 #include <algorithm>
-#include <simdjson.h>
+
+#include <fmt/format.h>
 
 #include "client/util/json_line.h"
 
 namespace riffle::trigger {
 
 BatchOutcome JudgeResponse(const StatusOr<std::string>& response,
-                           std::span<const client::Record> batch,
-                           bool report_batch_item_failures) {
+                           std::span<const client::Record> batch, bool report_batch_item_failures) {
   if (!response.ok()) {
     return BatchOutcome{.done = 0, .error = response.status().message()};
   }

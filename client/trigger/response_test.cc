@@ -1,8 +1,8 @@
 #include "client/trigger/response.h"
 
-#include <gtest/gtest.h>
-
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace riffle::trigger {
 namespace {
@@ -24,9 +24,8 @@ TEST(JudgeResponse, OutputThatIsNotJsonFailsQuotingItsStart) {
 }
 
 TEST(JudgeResponse, FailedCallFailsTheBatch) {
-  BatchOutcome outcome =
-      JudgeResponse(Status(ErrorCode::kInternalFailure, "handler exited with status 3"), Batch(),
-                    false);
+  BatchOutcome outcome = JudgeResponse(
+      Status(ErrorCode::kInternalFailure, "handler exited with status 3"), Batch(), false);
   EXPECT_EQ(outcome.done, 0u);
   EXPECT_EQ(outcome.error, "handler exited with status 3");
 }

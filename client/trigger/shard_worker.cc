@@ -1,11 +1,12 @@
 #include "client/trigger/shard_worker.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
+#include <iterator>
 #include <ostream>
 #include <thread>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "client/trigger/response.h"
 
@@ -25,11 +26,10 @@ int64_t NowMillis() {
 
 }  // namespace
 
-ShardWorker::ShardWorker(client::Client& client, const TriggerOptions& options,
-                         EventSource source, client::ShardLease lease,
-                         std::unique_ptr<Handler> handler, FailureDestination& failures,
-                         TriggerCounters& counters, const std::atomic<bool>& stopping,
-                         std::ostream& log)
+ShardWorker::ShardWorker(client::Client& client, const TriggerOptions& options, EventSource source,
+                         client::ShardLease lease, std::unique_ptr<Handler> handler,
+                         FailureDestination& failures, TriggerCounters& counters,
+                         const std::atomic<bool>& stopping, std::ostream& log)
     : client_(client),
       options_(options),
       source_(std::move(source)),
@@ -53,9 +53,8 @@ bool ShardWorker::Pause(std::chrono::milliseconds duration) const {
   const auto until = std::chrono::steady_clock::now() + duration;
   while (!ShouldStop() && std::chrono::steady_clock::now() < until) {
     std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(
-        std::chrono::milliseconds(50),
-        std::chrono::duration_cast<std::chrono::milliseconds>(until -
-                                                              std::chrono::steady_clock::now())));
+        std::chrono::milliseconds(50), std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           until - std::chrono::steady_clock::now())));
   }
   return !ShouldStop();
 }
@@ -63,8 +62,9 @@ bool ShardWorker::Pause(std::chrono::milliseconds duration) const {
 void ShardWorker::Run() {
   DeliverUntilStopped();
   if (!lease_lost_.load()) {
-    client_.ReleaseShardLease(options_.stream, options_.group, source_.shard_id,
-                              lease_.lease_counter)
+    client_
+        .ReleaseShardLease(options_.stream, options_.group, source_.shard_id,
+                           lease_.lease_counter)
         .IgnoreError();  // it expires anyway; releasing only lets another runner start sooner
   }
   returned_.store(true);
@@ -130,14 +130,13 @@ void ShardWorker::DeliverUntilStopped() {
 }
 
 size_t ShardWorker::InvokeOnce(std::span<const client::Record> records, std::string& error) {
-  const Invocation invocation{
-      .event_json = KinesisEvent(source_, records),
-      .request_id = fmt::format("{}-{}-{}", source_.shard_id, lease_.lease_counter,
-                                ++next_request_),
-      .timeout = options_.function_timeout};
+  const Invocation invocation{.event_json = KinesisEvent(source_, records),
+                              .request_id = fmt::format("{}-{}-{}", source_.shard_id,
+                                                        lease_.lease_counter, ++next_request_),
+                              .timeout = options_.function_timeout};
   ++counters_.invocations;
-  BatchOutcome outcome = JudgeResponse(handler_->Invoke(invocation), records,
-                                       options_.report_batch_item_failures);
+  BatchOutcome outcome =
+      JudgeResponse(handler_->Invoke(invocation), records, options_.report_batch_item_failures);
   error = std::move(outcome.error);
   return outcome.done;
 }
@@ -146,16 +145,14 @@ bool ShardWorker::CheckpointAt(const std::string& sequence_number) {
   Status status = client_.Checkpoint(options_.stream, options_.group, source_.shard_id,
                                      lease_.lease_counter, sequence_number);
   if (status.code() == ErrorCode::kResourceInUse) {
-    log_ << fmt::format("riffle trigger: {}: lease lost: {}\n", source_.shard_id,
-                        status.message());
+    log_ << fmt::format("riffle trigger: {}: lease lost: {}\n", source_.shard_id, status.message());
     lease_lost_.store(true);
     return false;
   }
   // Another failure (riffled restarting) leaves the checkpoint behind: the records come again,
   // which at-least-once allows.
   if (!status.ok()) {
-    log_ << fmt::format("riffle trigger: {}: checkpoint: {}\n", source_.shard_id,
-                        status.message());
+    log_ << fmt::format("riffle trigger: {}: checkpoint: {}\n", source_.shard_id, status.message());
   } else {
     checkpoint_ = sequence_number;
   }
@@ -184,8 +181,8 @@ bool ShardWorker::Deliver(std::span<const client::Record> records) {
     }
     ++counters_.errors;
     log_ << fmt::format("riffle trigger: {}: batch of {} from {} failed (attempt {}): {}\n",
-                        source_.shard_id, records.size(), records.front().sequence_number,
-                        attempts, error);
+                        source_.shard_id, records.size(), records.front().sequence_number, attempts,
+                        error);
     if (options_.bisect_batch_on_function_error && records.size() > 1) {
       const size_t half = records.size() / 2;
       return Deliver(records.first(half)) && Deliver(records.subspan(half));
@@ -199,14 +196,14 @@ bool ShardWorker::Deliver(std::span<const client::Record> records) {
         options_.maximum_retry_attempts >= 0 && attempts > options_.maximum_retry_attempts;
     if (too_old || retries_exhausted) {
       const FailedBatch failure{
-          .request_id = fmt::format("{}-{}-{}", source_.shard_id, lease_.lease_counter,
-                                    next_request_),
+          .request_id =
+              fmt::format("{}-{}-{}", source_.shard_id, lease_.lease_counter, next_request_),
           .function_name = options_.group,
           .condition = too_old ? "RecordAgeExceeded" : "RetryAttemptsExhausted",
           .invoke_count = attempts,
           .error = error};
-      Status sent = failures_.Send(source_.shard_id,
-                                   FailureRecord(source_, records, failure, NowMillis()));
+      Status sent =
+          failures_.Send(source_.shard_id, FailureRecord(source_, records, failure, NowMillis()));
       if (!sent.ok()) {
         log_ << fmt::format("riffle trigger: {}: on-failure destination: {}\n", source_.shard_id,
                             sent.message());

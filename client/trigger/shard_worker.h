@@ -21,9 +21,9 @@ namespace riffle::trigger {
 
 // Counters the runner reports as progress; shared by the workers.
 struct TriggerCounters {
-  std::atomic<uint64_t> records{0};    // records the handler acknowledged
+  std::atomic<uint64_t> records{0};  // records the handler acknowledged
   std::atomic<uint64_t> invocations{0};
-  std::atomic<uint64_t> errors{0};     // failed invocations
+  std::atomic<uint64_t> errors{0};          // failed invocations
   std::atomic<uint64_t> failed_records{0};  // records sent to the on-failure destination
 };
 

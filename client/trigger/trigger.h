@@ -17,7 +17,7 @@ namespace riffle::trigger {
 // runs a worker per leased shard until `stop`; then each worker finishes its batch in flight,
 // checkpoints and releases its lease. Progress goes to output.err every
 // options.progress_interval, as text or (json) one object per line.
-Status RunTrigger(client::Client& client, const cli::Output& output,
-                  const TriggerOptions& options, const std::atomic<bool>& stop);
+Status RunTrigger(client::Client& client, const cli::Output& output, const TriggerOptions& options,
+                  const std::atomic<bool>& stop);
 
 }  // namespace riffle::trigger

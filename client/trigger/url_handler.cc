@@ -1,11 +1,10 @@
 // `--url URL`: the event is POSTed to an HTTP endpoint (one connection per batch, so a server
 // that restarts between batches costs nothing); the body of a 2xx answer is the response.
-#include <fmt/format.h>
-
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <fmt/format.h>
 
 #include "client/trigger/handler.h"
 

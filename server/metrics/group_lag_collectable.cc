@@ -19,8 +19,9 @@ std::vector<prometheus::MetricFamily> GroupLagCollectable::Collect() const {
       .metric = {}};
   prometheus::MetricFamily millis{
       .name = "riffle_consumer_group_lag_milliseconds",
-      .help = "Age of the first record after each shard's consumer group checkpoint (0 "
-              "without lag)",
+      .help =
+          "Age of the first record after each shard's consumer group checkpoint (0 "
+          "without lag)",
       .type = prometheus::MetricType::Gauge,
       .metric = {}};
   for (const broker::GroupLag& lag : source_()) {

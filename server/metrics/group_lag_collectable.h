@@ -3,12 +3,12 @@
 // growing as records arrive.
 #pragma once
 
-#include <prometheus/collectable.h>
-#include <prometheus/metric_family.h>
-
 #include <functional>
 #include <mutex>
 #include <vector>
+
+#include <prometheus/collectable.h>
+#include <prometheus/metric_family.h>
 
 #include "server/broker/types.h"
 
@@ -22,7 +22,7 @@ class GroupLagCollectable final : public prometheus::Collectable {
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:
-  mutable std::mutex mu_;  // held across the source's call
+  mutable std::mutex mu_;                                  // held across the source's call
   std::function<std::vector<broker::GroupLag>()> source_;  // guarded by mu_
 };
 

@@ -1,9 +1,9 @@
 // Consumer groups through the gRPC API and the C++ client, against the real riffled: the lease
 // counter fences a worker whose lease was taken, across a restart of the daemon too.
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "tests/grpc/riffled_test.h"
 

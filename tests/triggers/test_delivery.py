@@ -24,6 +24,17 @@ def batches(log):
     return [json.loads(line) for line in lines(log)]
 
 
+def first_deliveries(log, prefix):
+    """The records starting with `prefix` in the order of their first delivery: at least once
+    means a record may come again, and only its first time tells the order."""
+    firsts = []
+    for batch in batches(log):
+        for _, data in batch:
+            if data.startswith(prefix) and data not in firsts:
+                firsts.append(data)
+    return firsts
+
+
 class DeliveryTest(TriggerTestCase):
 
     def handler(self, log, *mode):
@@ -52,12 +63,7 @@ class DeliveryTest(TriggerTestCase):
         # Per key (each key lives in one shard), the first delivery of each record comes in
         # the order it was written; replays after the kill only repeat a suffix.
         for key, vals in values.items():
-            firsts = []
-            for b in batches(log):
-                for _, data in b:
-                    if data.startswith(key + "-") and data not in firsts:
-                        firsts.append(data)
-            self.assertEqual(firsts, vals, f"order of key {key}")
+            self.assertEqual(first_deliveries(log, key + "-"), vals, f"order of key {key}")
         # Within each batch, records of a shard are in order.
         for b in batches(log):
             for shard in {s for s, _ in b}:

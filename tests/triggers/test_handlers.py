@@ -9,7 +9,7 @@ import sys
 import threading
 import unittest
 
-from test_delivery import HANDLER, batches
+from test_delivery import HANDLER, batches, first_deliveries
 from trigger_harness import TriggerTestCase
 
 
@@ -73,12 +73,8 @@ class HandlersTest(TriggerTestCase):
                       "every record, parents' and children's")
         self.assertEqual(runner.stop(), 0, runner.progress())
         for key in keys:
-            firsts = []
-            for b in batches(log):
-                for _, data in b:
-                    if data.startswith(key + ":") and data not in firsts:
-                        firsts.append(data)
-            self.assertEqual(firsts, [f"{key}:{i:02d}" for i in range(40)], f"order of {key}")
+            self.assertEqual(first_deliveries(log, key + ":"), [f"{key}:{i:02d}" for i in range(40)],
+                             f"order of {key}")
         shards = {s["shard_id"]: s for s in self.describe_group("orders", "g")}
         self.assertTrue(shards["shardId-000000000000"]["finished"])
         self.assertEqual(len(shards), 3)
