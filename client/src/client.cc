@@ -617,12 +617,13 @@ StatusOr<ConsumerGroup> Client::DescribeConsumerGroup(const std::string& stream,
 
 StatusOr<ShardLease> Client::LeaseShard(const std::string& stream, const std::string& group,
                                         const std::string& shard_id, const std::string& owner,
-                                        std::chrono::milliseconds duration) {
+                                        std::chrono::milliseconds duration, LeaseMode mode) {
   v1::LeaseShardRequest request;
   *request.mutable_group() = GroupRefOf(stream, group);
   request.set_shard_id(shard_id);
   request.set_owner(owner);
   request.set_lease_duration_ms(duration.count());
+  request.set_steal(mode == LeaseMode::kSteal);
   v1::LeaseShardResponse response;
   RIFFLE_RETURN_IF_ERROR(rpc_->Call(&v1::Riffle::Stub::LeaseShard, request, response));
   return ShardLease{.shard_id = response.shard_id(),

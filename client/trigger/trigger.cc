@@ -2,8 +2,6 @@
 
 #include <unistd.h>
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <map>
 #include <memory>
@@ -11,6 +9,8 @@
 #include <random>
 #include <set>
 #include <thread>
+
+#include <fmt/format.h>
 
 #include "client/trigger/shard_worker.h"
 #include "client/util/json_line.h"
@@ -34,8 +34,8 @@ StatusOr<std::unique_ptr<Handler>> MakeHandler(const TriggerOptions& options) {
   if (!options.url.empty()) {
     std::unique_ptr<Handler> handler = NewUrlHandler(options.url);
     if (handler == nullptr) {
-      return Status(ErrorCode::kValidation, "--url takes http://host[:port]/path, not '" +
-                                                options.url + "'");
+      return Status(ErrorCode::kValidation,
+                    "--url takes http://host[:port]/path, not '" + options.url + "'");
     }
     return handler;
   }
@@ -114,8 +114,7 @@ class Runner {
   void Renew() {
     const auto now = std::chrono::steady_clock::now();
     for (auto& [shard_id, running] : running_) {
-      if (now - running->renewed < options_.lease_duration / 3 ||
-          running->worker->handing_over()) {
+      if (now - running->renewed < options_.lease_duration / 3 || running->worker->handing_over()) {
         continue;
       }
       StatusOr<client::ShardLease> renewed = client_.LeaseShard(
@@ -146,6 +145,7 @@ class Runner {
       }
     }
     std::vector<std::string> free;
+    std::map<std::string, std::vector<std::string>> held_by_others;  // shard ids by owner
     size_t workable = 0;
     for (const client::GroupShard& shard : group.shards) {
       const bool ready = std::all_of(shard.parent_shard_ids.begin(), shard.parent_shard_ids.end(),
@@ -157,12 +157,15 @@ class Runner {
       const bool leased = !shard.lease_owner.empty() && shard.lease_expires_ms > now_ms;
       if (!leased && !running_.contains(shard.shard_id)) {
         free.push_back(shard.shard_id);
+      } else if (leased && shard.lease_owner != owner_) {
+        held_by_others[shard.lease_owner].push_back(shard.shard_id);
       }
     }
     const size_t share = (workable + owners.size() - 1) / owners.size();
-    const size_t kept = static_cast<size_t>(
-        std::count_if(running_.begin(), running_.end(),
-                      [](const auto& entry) { return !entry.second->worker->handing_over(); }));
+    const size_t kept =
+        static_cast<size_t>(std::count_if(running_.begin(), running_.end(), [](const auto& entry) {
+          return !entry.second->worker->handing_over();
+        }));
     if (kept > share && owners.size() > 1) {
       for (auto& [shard_id, running] : running_) {
         if (!running->worker->handing_over()) {
@@ -172,19 +175,28 @@ class Runner {
         }
       }
     }
+    if (kept >= share) {
+      return;
+    }
     for (const std::string& shard_id : free) {
-      if (kept >= share) {
-        return;
-      }
-      if (Start(shard_id)) {
+      if (Start(shard_id, client::Client::LeaseMode::kFree)) {
         return;  // one per round, so that runners starting together split the shards
+      }
+    }
+    // No free shard, but fewer than our share: a runner that holds more than its share gives
+    // one up. This is how a runner that joins busy ones gets shards at all, since the others
+    // learn of a runner only through the leases it holds.
+    for (const auto& [owner, shard_ids] : held_by_others) {
+      if (shard_ids.size() > share) {
+        Start(shard_ids.front(), client::Client::LeaseMode::kSteal);
+        return;
       }
     }
   }
 
-  bool Start(const std::string& shard_id) {
+  bool Start(const std::string& shard_id, client::Client::LeaseMode mode) {
     StatusOr<client::ShardLease> lease = client_.LeaseShard(
-        options_.stream, options_.group, shard_id, owner_, options_.lease_duration);
+        options_.stream, options_.group, shard_id, owner_, options_.lease_duration, mode);
     if (!lease.ok()) {
       return false;  // another runner was faster, or a parent is not finished yet
     }
@@ -199,7 +211,10 @@ class Runner {
     running->renewed = std::chrono::steady_clock::now();
     ShardWorker* worker = running->worker.get();
     running->thread = std::thread([worker] { worker->Run(); });
-    output_.err << "riffle trigger: " << shard_id << ": leased, from "
+    output_.err << "riffle trigger: " << shard_id
+                << (mode == client::Client::LeaseMode::kSteal ? ": taken from a busier runner"
+                                                              : ": leased")
+                << ", from "
                 << (worker->lease().checkpoint.empty() ? "its first record"
                                                        : "after " + worker->lease().checkpoint)
                 << "\n";
@@ -259,8 +274,8 @@ class Runner {
 
 }  // namespace
 
-Status RunTrigger(client::Client& client, const cli::Output& output,
-                  const TriggerOptions& options, const std::atomic<bool>& stop) {
+Status RunTrigger(client::Client& client, const cli::Output& output, const TriggerOptions& options,
+                  const std::atomic<bool>& stop) {
   if (options.batch_size < 1 || options.batch_size > 10000) {
     return Status(ErrorCode::kValidation, "--batch-size must be 1-10000");
   }

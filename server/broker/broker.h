@@ -128,8 +128,9 @@ class Broker {
   virtual Status DeleteConsumerGroup(const RequestContext& ctx, const GroupRef& req) = 0;
   virtual StatusOr<GroupDescription> DescribeConsumerGroup(const RequestContext& ctx,
                                                            const GroupRef& req) = 0;
-  // Grants the lease, or renews it for its holder (same owner, lease unexpired). A grant to a new
-  // holder raises the lease counter, which fences the previous one.
+  // Grants the lease, or renews it for its holder (same owner, lease unexpired); with `steal`,
+  // also takes it from another live holder. A grant to a new holder raises the lease counter,
+  // which fences the previous one.
   virtual StatusOr<ShardLease> LeaseShard(const RequestContext& ctx,
                                           const LeaseShardRequest& req) = 0;
   // Ends the lease at once, so another worker need not wait for it to expire.

@@ -428,11 +428,13 @@ class GroupTest : public BrokerTest {
                                                                    .timestamp_ms = {}})
                     .ok());
   }
-  StatusOr<ShardLease> Lease(const std::string& owner, const std::string& shard = kShard) {
+  StatusOr<ShardLease> Lease(const std::string& owner, const std::string& shard = kShard,
+                             bool steal = false) {
     return broker_->LeaseShard(ctx_, LeaseShardRequest{.group = Group(),
                                                        .shard_id = shard,
                                                        .owner = owner,
-                                                       .lease_duration_ms = 1000});
+                                                       .lease_duration_ms = 1000,
+                                                       .steal = steal});
   }
   Status CheckpointAt(uint64_t lease_counter, const std::string& sequence_number,
                       const std::string& shard = kShard) {
@@ -484,6 +486,20 @@ TEST_F(GroupTest, LiveLeaseIsRefusedToOthersAndRenewedForItsHolder) {
   EXPECT_EQ(renewed->lease_expires_ms, clock_.NowMillis() + 1000);
   clock_.Advance(600);  // past the first grant's expiry, within the renewal's
   EXPECT_EQ(Lease("worker-b").status().code(), ErrorCode::kResourceInUse);
+}
+
+TEST_F(GroupTest, StolenLeaseFencesItsHolder) {
+  Create("s", 1);
+  const std::string first = Put("s", "k", "a")->sequence_number;
+  CreateGroup();
+  StatusOr<ShardLease> held = Lease("worker-a");
+  ASSERT_TRUE(held.ok());
+  StatusOr<ShardLease> stolen = Lease("worker-b", kShard, /*steal=*/true);
+  ASSERT_TRUE(stolen.ok()) << stolen.status().ToString();
+  EXPECT_EQ(stolen->lease_counter, held->lease_counter + 1);
+  EXPECT_EQ(CheckpointAt(held->lease_counter, first).code(), ErrorCode::kResourceInUse);
+  EXPECT_EQ(Lease("worker-a").status().code(), ErrorCode::kResourceInUse);
+  EXPECT_TRUE(CheckpointAt(stolen->lease_counter, first).ok());
 }
 
 TEST_F(GroupTest, ChildShardWaitsUntilItsParentIsProcessedToItsEnd) {

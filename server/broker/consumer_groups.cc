@@ -2,11 +2,11 @@
 // group/<stream id>/<name> (storage/format.h). The lease counter fences workers: a checkpoint is
 // accepted only under the shard's current lease, so a worker that stalled past its lease and
 // lost the shard cannot move the checkpoint of the worker that took it over.
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <charconv>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "server/broker/broker_impl.h"
 #include "server/broker/validation.h"
@@ -95,8 +95,7 @@ StatusOr<storage::GroupMeta*> BrokerImpl::FindGroupLocked(const RequestContext& 
   if (it == groups_.end()) {
     return Status(ErrorCode::kResourceNotFound,
                   fmt::format("Consumer group {} of stream {} under account {} not found.",
-                              group.key.second,
-                              group.stream->Snapshot().name, ctx.account));
+                              group.key.second, group.stream->Snapshot().name, ctx.account));
   }
   return &it->second;
 }
@@ -129,8 +128,8 @@ Status BrokerImpl::CreateConsumerGroup(const RequestContext& ctx, const CreateGr
   // nothing written after a reshard is skipped.
   if (start != "TRIM_HORIZON") {
     for (const std::shared_ptr<Shard>& shard : group.shards->all) {
-      RIFFLE_ASSIGN_OR_RETURN(uint64_t offset, StartOffset(ctx, stream, *shard, start,
-                                                           std::nullopt, req.timestamp_ms, now));
+      RIFFLE_ASSIGN_OR_RETURN(uint64_t offset, StartOffset(ctx, stream, *shard, start, std::nullopt,
+                                                           req.timestamp_ms, now));
       EntryFor(meta, shard->meta.ordinal).checkpoint = offset;
     }
   }
@@ -223,8 +222,7 @@ StatusOr<ShardLease> BrokerImpl::LeaseShard(const RequestContext& ctx,
   // Order per partition key across a reshard: a child's records come after its parents'.
   for (std::optional<uint32_t> parent_ordinal :
        {shard->meta.parent_ordinal, shard->meta.adjacent_parent_ordinal}) {
-    std::shared_ptr<Shard> parent =
-        parent_ordinal ? group.shards->Find(*parent_ordinal) : nullptr;
+    std::shared_ptr<Shard> parent = parent_ordinal ? group.shards->Find(*parent_ordinal) : nullptr;
     if (parent && !Finished(*parent, *found)) {
       return Status(ErrorCode::kResourceInUse,
                     fmt::format("Shard {} of consumer group {} waits until its parent shard {} "
@@ -236,13 +234,18 @@ StatusOr<ShardLease> BrokerImpl::LeaseShard(const RequestContext& ctx,
   storage::GroupShardMeta& entry = EntryFor(meta, shard->meta.ordinal);
   const int64_t now = clock_.NowMillis();
   const bool held = !entry.lease_owner.empty() && entry.lease_expires_ms > now;
-  if (held && entry.lease_owner != *req.owner) {
-    return Status(ErrorCode::kResourceInUse,
-                  fmt::format("Shard {} of consumer group {} is leased to {} for {} ms more.",
-                              shard->shard_id, meta.name, entry.lease_owner,
-                              entry.lease_expires_ms - now));
+  if (held && entry.lease_owner != *req.owner && !req.steal) {
+    return Status(
+        ErrorCode::kResourceInUse,
+        fmt::format("Shard {} of consumer group {} is leased to {} for {} ms more.",
+                    shard->shard_id, meta.name, entry.lease_owner, entry.lease_expires_ms - now));
   }
-  if (!held) {
+  const bool granted = !held || entry.lease_owner != *req.owner;
+  if (granted) {
+    if (held) {
+      spdlog::info("consumer group {}: shard {} taken from {} by {}", meta.name, shard->shard_id,
+                   entry.lease_owner, *req.owner);
+    }
     entry.lease_owner = *req.owner;
     ++entry.lease_counter;
   }
@@ -251,9 +254,9 @@ StatusOr<ShardLease> BrokerImpl::LeaseShard(const RequestContext& ctx,
                    .lease_counter = entry.lease_counter,
                    .lease_expires_ms = entry.lease_expires_ms,
                    .checkpoint = CheckpointText(shard->meta.ordinal, entry.checkpoint)};
-  if (!held) {
-    spdlog::info("consumer group {}: shard {} leased to {} (lease {})", meta.name,
-                 shard->shard_id, *req.owner, lease.lease_counter);
+  if (granted) {
+    spdlog::info("consumer group {}: shard {} leased to {} (lease {})", meta.name, shard->shard_id,
+                 *req.owner, lease.lease_counter);
   }
   RIFFLE_RETURN_IF_ERROR(CommitGroupLocked(group.key, std::move(meta)));
   return lease;
@@ -305,11 +308,11 @@ Status BrokerImpl::Checkpoint(const RequestContext& ctx, const CheckpointRequest
                               entry.lease_owner));
   }
   if (position->position < entry.checkpoint) {
-    return Status(ErrorCode::kInvalidArgument,
-                  fmt::format("Sequence number {} is before the checkpoint {} of shard {}.",
-                              *req.sequence_number,
-                              CheckpointText(shard->meta.ordinal, entry.checkpoint),
-                              shard->shard_id));
+    return Status(
+        ErrorCode::kInvalidArgument,
+        fmt::format("Sequence number {} is before the checkpoint {} of shard {}.",
+                    *req.sequence_number, CheckpointText(shard->meta.ordinal, entry.checkpoint),
+                    shard->shard_id));
   }
   entry.checkpoint = position->position;
   return CommitGroupLocked(group.key, std::move(meta));
@@ -349,8 +352,8 @@ Status BrokerImpl::LoadGroups() {
     const std::string_view id = std::string_view(key).substr(storage::kCatalogGroupPrefix.size());
     uint64_t stream_id = 0;
     std::optional<storage::GroupMeta> meta = storage::DecodeGroupMeta(value);
-    if (id.size() < 17 || std::from_chars(id.data(), id.data() + 16, stream_id, 16).ec !=
-                              std::errc() || !meta) {
+    if (id.size() < 17 ||
+        std::from_chars(id.data(), id.data() + 16, stream_id, 16).ec != std::errc() || !meta) {
       return Status(ErrorCode::kInternalFailure, "corrupt catalog entry " + key);
     }
     groups_[GroupKey{stream_id, meta->name}] = std::move(*meta);

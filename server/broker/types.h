@@ -420,6 +420,9 @@ struct LeaseShardRequest {
   std::optional<std::string> shard_id;
   std::optional<std::string> owner;  // the worker asking: renewing needs the same owner
   std::optional<int64_t> lease_duration_ms;
+  // Take the lease even from another live holder, so that a runner that joins while the others
+  // hold every shard gets its share. The holder learns it at its next checkpoint or renewal.
+  bool steal = false;
 };
 
 struct ShardLease {

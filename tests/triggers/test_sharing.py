@@ -1,5 +1,6 @@
 """Runners with one consumer group share a stream's shards through their
-leases, and one takes over a dead runner's shards within the lease time."""
+leases, a runner that joins busy ones gets its share, and one takes over a
+dead runner's shards within the lease time."""
 
 import os
 import sys
@@ -46,6 +47,18 @@ class SharingTest(TriggerTestCase):
             self.riffle("produce", "orders", "--key", key, input_text=key + "\n")
         self.wait_for(lambda: {d for batch in batches(log_b) for _, d in batch} >= set(keys), 30,
                       "the survivor to handle the records written after the takeover")
+        self.assertEqual(b.stop(), 0, b.progress())
+
+    def test_a_runner_that_joins_a_busy_one_gets_its_share(self):
+        self.create_stream("orders", 4)
+        a = self.start(os.path.join(self.work_dir, "a.log"))
+        of = lambda runner: f":{runner.proc.pid}:"
+        self.wait_for(lambda: all(of(a) in o for o in self.owners()), 20,
+                      "the first runner to hold all four shards")
+        b = self.start(os.path.join(self.work_dir, "b.log"))
+        self.wait_for(lambda: sorted(sum(of(r) in o for o in self.owners()) for r in (a, b))
+                      == [2, 2], 20, "the runners to hold two shards each")
+        self.assertEqual(a.stop(), 0, a.progress())
         self.assertEqual(b.stop(), 0, b.progress())
 
 

@@ -358,10 +358,13 @@ class Client {
   StatusOr<ConsumerGroup> DescribeConsumerGroup(const std::string& stream,
                                                 const std::string& group);
   // Grants `owner` the shard's lease for `duration`, or renews it if `owner` holds it. Another
-  // owner's unexpired lease, or parents not processed to their end, are kResourceInUse.
+  // owner's unexpired lease (unless kSteal), or parents not processed to their end, are
+  // kResourceInUse.
+  enum class LeaseMode { kFree, kSteal };
   StatusOr<ShardLease> LeaseShard(const std::string& stream, const std::string& group,
                                   const std::string& shard_id, const std::string& owner,
-                                  std::chrono::milliseconds duration);
+                                  std::chrono::milliseconds duration,
+                                  LeaseMode mode = LeaseMode::kFree);
   Status ReleaseShardLease(const std::string& stream, const std::string& group,
                            const std::string& shard_id, uint64_t lease_counter);
   // Records `sequence_number` as the last record processed; kResourceInUse once the lease with

@@ -501,7 +501,8 @@ broker::LeaseShardRequest FromProto(const v1::LeaseShardRequest& in) {
   return broker::LeaseShardRequest{.group = FromProto(in.group()),
                                    .shard_id = NonEmpty(in.shard_id()),
                                    .owner = NonEmpty(in.owner()),
-                                   .lease_duration_ms = in.lease_duration_ms()};
+                                   .lease_duration_ms = in.lease_duration_ms(),
+                                   .steal = in.steal()};
 }
 
 broker::ReleaseLeaseRequest FromProto(const v1::ReleaseShardLeaseRequest& in) {
