@@ -73,6 +73,22 @@ class DeliveryTest(TriggerTestCase):
                     self.assertEqual(of_key, sorted(of_key))
         self.assertTrue(all(s["lag_records"] == 0 for s in self.describe_group("orders", "g")))
 
+    def test_sigterm_finishes_the_batch_in_flight_and_checkpoints_it(self):
+        self.create_stream("orders", 1)
+        self.produce("orders", "k", [f"r{i}" for i in range(5)])
+        log = os.path.join(self.work_dir, "seen.log")
+        runner = self.run_trigger("orders", "g", *self.handler(log, "record", "2"),
+                                  "--starting-position", "TRIM_HORIZON")
+        self.wait_for(lambda: batches(log), 20, "the handler to start on the batch")
+        self.assertEqual(runner.stop(), 0, runner.progress())  # while the handler sleeps
+        shard = self.describe_group("orders", "g")[0]
+        self.assertEqual(shard["lag_records"], 0, shard)
+        again = self.run_trigger("orders", "g", *self.handler(log, "record"))
+        self.wait_for(lambda: "leased, from after" in again.progress(), 20,
+                      "the second runner to lease the shard")
+        self.assertEqual(again.stop(), 0, again.progress())
+        self.assertEqual(len(batches(log)), 1, "the checkpointed batch came again")
+
     def test_failing_batch_is_retried_then_described_to_the_on_failure_file(self):
         self.create_stream("orders", 1)
         self.produce("orders", "k", ["a", "poison", "b"])
