@@ -29,7 +29,7 @@ int64_t NowMillis() {
 ShardWorker::ShardWorker(client::Client& client, const TriggerOptions& options, EventSource source,
                          client::ShardLease lease, std::unique_ptr<Handler> handler,
                          FailureDestination& failures, TriggerCounters& counters,
-                         const std::atomic<bool>& stopping, std::ostream& log)
+                         const std::atomic<bool>& stopping, EventLog& log)
     : client_(client),
       options_(options),
       source_(std::move(source)),
@@ -80,7 +80,7 @@ void ShardWorker::DeliverUntilStopped() {
           checkpoint_.empty() ? client::IteratorPosition::TrimHorizon()
                               : client::IteratorPosition::AfterSequenceNumber(checkpoint_));
       if (!fresh.ok()) {
-        log_ << fmt::format("riffle trigger: {}: {}\n", source_.shard_id, fresh.status().message());
+        log_.Note(source_.shard_id, fresh.status().message());
         Pause(std::chrono::seconds(1));
         continue;
       }
@@ -95,8 +95,7 @@ void ShardWorker::DeliverUntilStopped() {
           iterator, static_cast<int32_t>(options_.batch_size - static_cast<int>(batch.size())));
       if (!read.ok()) {
         if (read.status().code() != ErrorCode::kProvisionedThroughputExceeded) {
-          log_ << fmt::format("riffle trigger: {}: {}\n", source_.shard_id,
-                              read.status().message());
+          log_.Note(source_.shard_id, read.status().message());
         }
         read_failed = true;
         break;
@@ -145,14 +144,14 @@ bool ShardWorker::CheckpointAt(const std::string& sequence_number) {
   Status status = client_.Checkpoint(options_.stream, options_.group, source_.shard_id,
                                      lease_.lease_counter, sequence_number);
   if (status.code() == ErrorCode::kResourceInUse) {
-    log_ << fmt::format("riffle trigger: {}: lease lost: {}\n", source_.shard_id, status.message());
+    log_.Note(source_.shard_id, "lease lost: " + status.message());
     lease_lost_.store(true);
     return false;
   }
   // Another failure (riffled restarting) leaves the checkpoint behind: the records come again,
   // which at-least-once allows.
   if (!status.ok()) {
-    log_ << fmt::format("riffle trigger: {}: checkpoint: {}\n", source_.shard_id, status.message());
+    log_.Note(source_.shard_id, "checkpoint: " + status.message());
   } else {
     checkpoint_ = sequence_number;
   }
@@ -180,9 +179,9 @@ bool ShardWorker::Deliver(std::span<const client::Record> records) {
       return true;
     }
     ++counters_.errors;
-    log_ << fmt::format("riffle trigger: {}: batch of {} from {} failed (attempt {}): {}\n",
-                        source_.shard_id, records.size(), records.front().sequence_number, attempts,
-                        error);
+    log_.Note(source_.shard_id,
+              fmt::format("batch of {} from {} failed (attempt {}): {}", records.size(),
+                          records.front().sequence_number, attempts, error));
     if (options_.bisect_batch_on_function_error && records.size() > 1) {
       const size_t half = records.size() / 2;
       return Deliver(records.first(half)) && Deliver(records.subspan(half));
@@ -205,8 +204,7 @@ bool ShardWorker::Deliver(std::span<const client::Record> records) {
       Status sent =
           failures_.Send(source_.shard_id, FailureRecord(source_, records, failure, NowMillis()));
       if (!sent.ok()) {
-        log_ << fmt::format("riffle trigger: {}: on-failure destination: {}\n", source_.shard_id,
-                            sent.message());
+        log_.Note(source_.shard_id, "on-failure destination: " + sent.message());
         if (!Pause(std::chrono::seconds(1))) {
           return false;
         }

@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 
+#include "client/trigger/event_log.h"
 #include "client/trigger/failure_destination.h"
 #include "client/trigger/handler.h"
 #include "client/trigger/kinesis_event.h"
@@ -33,7 +34,7 @@ class ShardWorker {
   ShardWorker(client::Client& client, const TriggerOptions& options, EventSource source,
               client::ShardLease lease, std::unique_ptr<Handler> handler,
               FailureDestination& failures, TriggerCounters& counters,
-              const std::atomic<bool>& stopping, std::ostream& log);
+              const std::atomic<bool>& stopping, EventLog& log);
 
   void Run();
   // Run() has returned: the thread can be joined without waiting.
@@ -65,7 +66,7 @@ class ShardWorker {
   FailureDestination& failures_;
   TriggerCounters& counters_;
   const std::atomic<bool>& stopping_;
-  std::ostream& log_;
+  EventLog& log_;
   std::atomic<bool> lease_lost_{false};
   std::atomic<bool> handing_over_{false};
   std::atomic<bool> returned_{false};

@@ -61,7 +61,7 @@ class Runner {
          const std::atomic<bool>& stop, std::unique_ptr<FailureDestination> failures,
          std::string stream_arn)
       : client_(client),
-        output_(output),
+        log_(output.err, output.json),
         options_(options),
         stop_(stop),
         failures_(std::move(failures)),
@@ -81,7 +81,7 @@ class Runner {
         StopAll();
         return group.status();  // the stream or the group was deleted
       } else {
-        output_.err << "riffle trigger: " << group.status().message() << "\n";
+        log_.Note("", group.status().message());
       }
       if (std::chrono::steady_clock::now() >= next_progress) {
         Report(group.ok() ? &*group : nullptr);
@@ -122,7 +122,7 @@ class Runner {
       if (renewed.ok() && renewed->lease_counter == running->worker->lease().lease_counter) {
         running->renewed = now;
       } else if (renewed.ok() || renewed.status().code() == ErrorCode::kResourceInUse) {
-        output_.err << "riffle trigger: " << shard_id << ": lease lost to another runner\n";
+        log_.Note(shard_id, "lease lost to another runner");
         running->worker->Stop(ShardWorker::Reason::kLeaseLost);
       }
     }
@@ -169,7 +169,7 @@ class Runner {
     if (kept > share && owners.size() > 1) {
       for (auto& [shard_id, running] : running_) {
         if (!running->worker->handing_over()) {
-          output_.err << "riffle trigger: " << shard_id << ": handed over to share the shards\n";
+          log_.Note(shard_id, "handed over to share the shards");
           running->worker->Stop(ShardWorker::Reason::kHandOver);
           return;
         }
@@ -207,17 +207,17 @@ class Runner {
     auto running = std::make_unique<Running>();
     running->worker = std::make_unique<ShardWorker>(
         client_, options_, EventSource{.stream_arn = stream_arn_, .shard_id = shard_id},
-        std::move(*lease), std::move(*handler), *failures_, counters_, stop_, output_.err);
+        std::move(*lease), std::move(*handler), *failures_, counters_, stop_, log_);
     running->renewed = std::chrono::steady_clock::now();
     ShardWorker* worker = running->worker.get();
     running->thread = std::thread([worker] { worker->Run(); });
-    output_.err << "riffle trigger: " << shard_id
-                << (mode == client::Client::LeaseMode::kSteal ? ": taken from a busier runner"
-                                                              : ": leased")
-                << ", from "
-                << (worker->lease().checkpoint.empty() ? "its first record"
-                                                       : "after " + worker->lease().checkpoint)
-                << "\n";
+    log_.Note(
+        shard_id,
+        fmt::format(
+            "{}, from {}",
+            mode == client::Client::LeaseMode::kSteal ? "taken from a busier runner" : "leased",
+            worker->lease().checkpoint.empty() ? "its first record"
+                                               : "after " + worker->lease().checkpoint));
     running_[shard_id] = std::move(running);
     return true;
   }
@@ -238,31 +238,28 @@ class Runner {
         lag_ms = std::max(lag_ms, shard.lag_ms);
       }
     }
-    if (output_.json) {
-      tools::JsonObject line;
-      line.AddInt("shards", static_cast<int64_t>(running_.size()))
-          .AddInt("records", static_cast<int64_t>(counters_.records.load()))
-          .AddInt("invocations", static_cast<int64_t>(counters_.invocations.load()))
-          .AddInt("errors", static_cast<int64_t>(counters_.errors.load()))
-          .AddInt("failed_records", static_cast<int64_t>(counters_.failed_records.load()));
-      if (group != nullptr) {
-        line.AddInt("lag_records", static_cast<int64_t>(lag_records)).AddInt("lag_ms", lag_ms);
-      }
-      output_.err << line.Build() << "\n";
-    } else {
-      output_.err << fmt::format(
-          "riffle trigger: {} shards, {} records delivered in {} invocations, {} errors, {} "
-          "records to on-failure{}\n",
-          running_.size(), counters_.records.load(), counters_.invocations.load(),
-          counters_.errors.load(), counters_.failed_records.load(),
-          group != nullptr ? fmt::format(", group lag {} records / {} ms", lag_records, lag_ms)
-                           : "");
+    tools::JsonObject line;
+    line.AddInt("shards", static_cast<int64_t>(running_.size()))
+        .AddInt("records", static_cast<int64_t>(counters_.records.load()))
+        .AddInt("invocations", static_cast<int64_t>(counters_.invocations.load()))
+        .AddInt("errors", static_cast<int64_t>(counters_.errors.load()))
+        .AddInt("failed_records", static_cast<int64_t>(counters_.failed_records.load()));
+    if (group != nullptr) {
+      line.AddInt("lag_records", static_cast<int64_t>(lag_records)).AddInt("lag_ms", lag_ms);
     }
-    output_.err.flush();
+    log_.Progress(
+        line.Build(),
+        fmt::format("{} shards, {} records delivered in {} invocations, {} errors, {} records to "
+                    "on-failure{}",
+                    running_.size(), counters_.records.load(), counters_.invocations.load(),
+                    counters_.errors.load(), counters_.failed_records.load(),
+                    group != nullptr
+                        ? fmt::format(", group lag {} records / {} ms", lag_records, lag_ms)
+                        : ""));
   }
 
   client::Client& client_;
-  const cli::Output& output_;
+  EventLog log_;
   const TriggerOptions& options_;
   const std::atomic<bool>& stop_;
   std::unique_ptr<FailureDestination> failures_;

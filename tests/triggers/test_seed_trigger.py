@@ -41,13 +41,14 @@ class SeedTriggerTest(TriggerTestCase):
         self.assertEqual(runner.stop(), 0, runner.progress())
         self.assertIn("10 records delivered", runner.progress())
 
-    def test_group_describe_shows_lag_falling_to_zero(self):
+    def test_group_describe_shows_lag_falling_to_zero_and_progress_is_json(self):
         self.create_stream("orders", 2)
         self.riffle("produce", "orders", "--key", "k1", input_text="".join(
             f"r{i}\n" for i in range(50)))
         self.riffle("produce", "orders", "--key", "other", input_text="x\ny\n")
         runner = self.run_trigger("orders", "lagging", "--exec", "cat > /dev/null",
-                                  "--starting-position", "TRIM_HORIZON", "--batch-size", "10")
+                                  "--starting-position", "TRIM_HORIZON", "--batch-size", "10",
+                                  "--json")
         before = self.describe_group("orders", "lagging")
         self.assertEqual(sorted(s["shard_id"] for s in before),
                          ["shardId-000000000000", "shardId-000000000001"])
@@ -58,6 +59,11 @@ class SeedTriggerTest(TriggerTestCase):
                                   for s in self.describe_group("orders", "lagging")),
                       30, "lag 0 on both shards")
         self.assertEqual(runner.stop(), 0, runner.progress())
+        # --json (after the subcommand, like every global flag): stderr is JSON lines only.
+        events = [json.loads(line) for line in runner.progress().splitlines()]
+        self.assertEqual(events[-1]["records"], 52, events[-1])
+        self.assertEqual(sorted(e["shard_id"] for e in events if "shard_id" in e),
+                         ["shardId-000000000000", "shardId-000000000001"])
 
     def test_unknown_stream_is_a_clear_error(self):
         out = subprocess.run([self.cli, "trigger", "--stream", "nope", "--group", "g", "--exec",
