@@ -8,6 +8,7 @@ namespace riffle::storage {
 namespace {
 
 constexpr uint8_t kStreamMetaVersion = 1;
+constexpr uint8_t kGroupMetaVersion = 1;
 
 void PutFixed64(std::string& out, uint64_t v) {
   for (int i = 7; i >= 0; --i) {
@@ -354,6 +355,55 @@ std::optional<StreamMeta> DecodeStreamMeta(std::string_view value) {
     return std::nullopt;
   }
   return meta;
+}
+
+std::string EncodeGroupMeta(const GroupMeta& meta) {
+  std::string out;
+  out.push_back(static_cast<char>(kGroupMetaVersion));
+  PutString(out, meta.name);
+  PutFixed64(out, static_cast<uint64_t>(meta.created_ms));
+  PutVarint(out, meta.shards.size());
+  for (const GroupShardMeta& shard : meta.shards) {
+    PutVarint(out, shard.shard_ordinal);
+    PutVarint(out, shard.checkpoint);
+    PutString(out, shard.lease_owner);
+    PutFixed64(out, static_cast<uint64_t>(shard.lease_expires_ms));
+    PutVarint(out, shard.lease_counter);
+  }
+  return out;
+}
+
+std::optional<GroupMeta> DecodeGroupMeta(std::string_view value) {
+  if (value.empty() || static_cast<uint8_t>(value[0]) != kGroupMetaVersion) {
+    return std::nullopt;
+  }
+  Reader r(value.substr(1));
+  GroupMeta meta;
+  meta.name = std::string(r.String());
+  meta.created_ms = static_cast<int64_t>(r.Fixed64());
+  for (uint64_t n = r.Varint(); r.ok() && n > 0; --n) {
+    GroupShardMeta shard;
+    shard.shard_ordinal = static_cast<uint32_t>(r.Varint());
+    shard.checkpoint = r.Varint();
+    shard.lease_owner = std::string(r.String());
+    shard.lease_expires_ms = static_cast<int64_t>(r.Fixed64());
+    shard.lease_counter = r.Varint();
+    meta.shards.push_back(std::move(shard));
+  }
+  if (!r.ok() || !r.done()) {
+    return std::nullopt;
+  }
+  return meta;
+}
+
+std::string GroupCatalogPrefix(uint64_t stream_id) {
+  char id[17];
+  std::snprintf(id, sizeof(id), "%016llx", static_cast<unsigned long long>(stream_id));
+  return std::string(kCatalogGroupPrefix) + id + "/";
+}
+
+std::string GroupCatalogKey(uint64_t stream_id, std::string_view group_name) {
+  return GroupCatalogPrefix(stream_id) + std::string(group_name);
 }
 
 std::string ShardColumnFamilyName(uint64_t stream_id, uint32_t shard_ordinal) {

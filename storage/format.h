@@ -107,10 +107,37 @@ struct StreamMeta {
 std::string EncodeStreamMeta(const StreamMeta& meta);
 std::optional<StreamMeta> DecodeStreamMeta(std::string_view value);
 
+// A consumer group's progress in one shard, and the lease on it. The lease counter rises with
+// every grant to a new holder, so it is a fencing token: a checkpoint that carries an older one
+// comes from a worker whose lease was taken.
+struct GroupShardMeta {
+  uint32_t shard_ordinal = 0;
+  uint64_t checkpoint = 0;  // position of the last record processed; 0: none yet
+  std::string lease_owner;  // empty: never leased
+  int64_t lease_expires_ms = 0;
+  uint64_t lease_counter = 0;
+};
+
+// A named consumer group of one stream. Shards it has no entry for have no checkpoint (they are
+// read from their first record) and no lease.
+struct GroupMeta {
+  std::string name;
+  int64_t created_ms = 0;
+  std::vector<GroupShardMeta> shards;  // by ordinal
+};
+
+std::string EncodeGroupMeta(const GroupMeta& meta);
+std::optional<GroupMeta> DecodeGroupMeta(std::string_view value);
+
 // Catalog keys.
 inline constexpr std::string_view kCatalogStreamPrefix = "stream/";
 inline constexpr std::string_view kCatalogNextStreamIdKey = "meta/next_stream_id";
 inline constexpr std::string_view kCatalogIteratorSecretKey = "meta/iterator_secret";
+// "group/<stream id, 16 hex digits>/<group name>": the stream id keeps a re-created stream's
+// groups apart from the old one's, and puts a stream's groups under one prefix.
+inline constexpr std::string_view kCatalogGroupPrefix = "group/";
+std::string GroupCatalogPrefix(uint64_t stream_id);
+std::string GroupCatalogKey(uint64_t stream_id, std::string_view group_name);
 // Present once the data directory belongs to a cluster: its catalog is then a copy of the
 // cluster's (docs/cluster.md), never published back as a new cluster's.
 inline constexpr std::string_view kCatalogClusterKey = "meta/cluster";

@@ -96,6 +96,29 @@ TEST(RecordTest, RoundTripsBinaryData) {
   EXPECT_FALSE(DecodeRecord("short").has_value());
 }
 
+TEST(GroupMetaTest, RoundTripsAndRejectsTruncation) {
+  GroupMeta meta{.name = "billing",
+                 .created_ms = 1700000000123,
+                 .shards = {GroupShardMeta{.shard_ordinal = 3,
+                                           .checkpoint = 42,
+                                           .lease_owner = "host:17:abc",
+                                           .lease_expires_ms = 1700000010000,
+                                           .lease_counter = 9}}};
+  const std::string encoded = EncodeGroupMeta(meta);
+  std::optional<GroupMeta> decoded = DecodeGroupMeta(encoded);
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(decoded->name, "billing");
+  EXPECT_EQ(decoded->created_ms, 1700000000123);
+  ASSERT_EQ(decoded->shards.size(), 1u);
+  EXPECT_EQ(decoded->shards[0].shard_ordinal, 3u);
+  EXPECT_EQ(decoded->shards[0].checkpoint, 42u);
+  EXPECT_EQ(decoded->shards[0].lease_owner, "host:17:abc");
+  EXPECT_EQ(decoded->shards[0].lease_expires_ms, 1700000010000);
+  EXPECT_EQ(decoded->shards[0].lease_counter, 9u);
+  EXPECT_FALSE(DecodeGroupMeta(encoded.substr(0, encoded.size() - 1)).has_value());
+  EXPECT_EQ(GroupCatalogKey(26, "billing"), "group/000000000000001a/billing");
+}
+
 TEST(OffsetKeyTest, BigEndianKeepsOffsetOrder) {
   EXPECT_LT(EncodeOffsetKey(255), EncodeOffsetKey(256));
   EXPECT_EQ(DecodeOffsetKey(EncodeOffsetKey(1234567)), 1234567u);

@@ -106,6 +106,12 @@ struct SubscribeArgs {
 // prints them, until `stop` or the shard's end (then its children go to `err`).
 Status Subscribe(client::Client& client, const Output& output, const SubscribeArgs& args);
 
+// Each shard of a consumer group: its checkpoint, lag (records and ms behind the tip) and lease.
+// With `json`, one object per shard with shard_id, checkpoint, lag_records, lag_ms, closed,
+// finished, lease_owner, lease_expires and lease_counter.
+Status DescribeGroup(client::Client& client, const Output& output, const std::string& stream,
+                     const std::string& group);
+
 // The nodes (addresses, controller, draining, shard count) and, per stream and shard, the owner,
 // its epoch, where the shard is moving and whether the owner is alive. With `json`, one object
 // with `nodes` and `shards` arrays.

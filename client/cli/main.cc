@@ -9,6 +9,9 @@
 //   riffle consumer register|list|describe|deregister NAME [CONSUMER]   enhanced fan-out
 //   riffle subscribe NAME --consumer C --shard ID [--from ...]   records pushed until Ctrl-C
 //   riffle cluster status                          nodes, controller and the owner of every shard
+//   riffle group describe --stream S --group G     each shard's checkpoint, lag and lease
+//   riffle trigger --stream S --group G (--python F.py:FN | --exec CMD | --url URL) [options]
+//                                                  a handler on every batch, until Ctrl-C
 //
 //   riffle certs create --out DIR                  a CA and certificates for TLS on one machine
 //
@@ -30,10 +33,12 @@
 
 #include "client/cli/certs.h"
 #include "client/cli/commands.h"
+#include "client/cli/start_position.h"
+#include "client/trigger/trigger.h"
 
 namespace {
 
-// Set by SIGINT/SIGTERM while `tail -f` or `subscribe` runs; lock-free, so safe to store from a
+// Set by SIGINT/SIGTERM while `tail -f`, `subscribe` or `trigger` runs; lock-free, so safe to store from a
 // handler.
 std::atomic<bool> stop_requested{false};
 static_assert(std::atomic<bool>::is_always_lock_free);
@@ -172,6 +177,71 @@ int main(int argc, char** argv) {
       "create", "a self-signed CA, a server certificate for 127.0.0.1/localhost, a client one");
   certs_create->add_option("--out", certs_dir, "directory to write them to")->required();
 
+  CLI::App* group = app.add_subcommand("group", "consumer groups: checkpoints, leases and lag");
+  group->require_subcommand(1);
+  std::string group_stream;
+  std::string group_name;
+  CLI::App* describe_group =
+      group->add_subcommand("describe", "each shard's checkpoint, lag and lease");
+  describe_group->add_option("--stream", group_stream, "stream name or ARN")->required();
+  describe_group->add_option("--group", group_name, "consumer group name")->required();
+
+  riffle::trigger::TriggerOptions trigger_options;
+  std::string starting_position = "LATEST";
+  std::string starting_timestamp;
+  double batching_window_s = 0;
+  int64_t maximum_record_age_s = -1;
+  double function_timeout_s = 30;
+  double lease_duration_s = 10;
+  CLI::App* trigger = app.add_subcommand(
+      "trigger", "call a handler with every batch of a stream's records, as a Lambda trigger");
+  trigger->add_option("--stream", trigger_options.stream, "stream name or ARN")->required();
+  trigger->add_option("--group", trigger_options.group,
+                      "consumer group: its checkpoints and leases are kept by riffled, so "
+                      "runners with the same group share the shards")
+      ->required();
+  CLI::Option* python = trigger->add_option("--python", trigger_options.python,
+                                            "FILE.py:FUNCTION, called as FUNCTION(event, context)");
+  CLI::Option* exec = trigger->add_option(
+      "--exec", trigger_options.exec, "shell command: the event on stdin, the response on stdout");
+  CLI::Option* url =
+      trigger->add_option("--url", trigger_options.url, "http:// URL the event is POSTed to");
+  python->excludes(exec)->excludes(url);
+  exec->excludes(url);
+  trigger->add_option("--batch-size", trigger_options.batch_size, "records per call, 1-10000")
+      ->capture_default_str();
+  trigger->add_option("--starting-position", starting_position,
+                      "where a new group starts: TRIM_HORIZON | LATEST | AT_TIMESTAMP")
+      ->capture_default_str();
+  trigger->add_option("--timestamp", starting_timestamp,
+                      "RFC 3339 time, with --starting-position AT_TIMESTAMP");
+  trigger->add_option("--max-batching-window-s", batching_window_s,
+                      "gather records this long before a call with fewer than --batch-size")
+      ->check(CLI::Range(0.0, 300.0));
+  trigger->add_option("--maximum-retry-attempts", trigger_options.maximum_retry_attempts,
+                      "retries of a failing batch; -1: until it succeeds")
+      ->check(CLI::Range(-1, 10000))
+      ->capture_default_str();
+  trigger->add_option("--maximum-record-age-s", maximum_record_age_s,
+                      "a failing batch older than this goes to --on-failure; -1: no limit")
+      ->check(CLI::Range(int64_t{-1}, int64_t{604800}))
+      ->capture_default_str();
+  trigger->add_flag("--bisect-batch-on-function-error",
+                    trigger_options.bisect_batch_on_function_error,
+                    "split a failing batch in two and retry each half");
+  trigger->add_flag("--report-batch-item-failures", trigger_options.report_batch_item_failures,
+                    "honour {\"batchItemFailures\": [...]} answers");
+  trigger->add_option("--on-failure", trigger_options.on_failure,
+                      "stream:NAME | file:PATH: where a batch that exhausted its retries goes");
+  trigger->add_option("--function-timeout-s", function_timeout_s,
+                      "a call still running after this is killed and fails")
+      ->check(CLI::Range(0.1, 900.0))
+      ->capture_default_str();
+  trigger->add_option("--lease-duration-s", lease_duration_s,
+                      "a dead runner's shards move to the others after this")
+      ->check(CLI::Range(1.0, 3600.0))
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
 
   const riffle::cli::Output output{.out = std::cout, .err = std::cerr, .json = json};
@@ -231,6 +301,30 @@ int main(int argc, char** argv) {
     status = riffle::cli::DeregisterConsumer(client, output, consumer_stream, consumer_name);
   } else if (cluster_status->parsed()) {
     status = riffle::cli::ClusterStatus(client, output);
+  } else if (describe_group->parsed()) {
+    status = riffle::cli::DescribeGroup(client, output, group_stream, group_name);
+  } else if (trigger->parsed()) {
+    if (python->count() + exec->count() + url->count() != 1) {
+      std::cerr << "riffle: trigger needs one of --python, --exec or --url\n";
+      return 2;
+    }
+    const auto seconds = [](double s) {
+      return std::chrono::milliseconds(static_cast<int64_t>(s * 1000));
+    };
+    trigger_options.max_batching_window = seconds(batching_window_s);
+    trigger_options.maximum_record_age = std::chrono::seconds(maximum_record_age_s);
+    trigger_options.function_timeout = seconds(function_timeout_s);
+    trigger_options.lease_duration = seconds(lease_duration_s);
+    riffle::StatusOr<riffle::client::IteratorPosition> start =
+        riffle::cli::ParseLambdaStartingPosition(starting_position, starting_timestamp);
+    if (!start.ok()) {
+      return Fail(start.status());
+    }
+    trigger_options.starting_position = *start;
+    std::signal(SIGINT, RequestStop);
+    std::signal(SIGTERM, RequestStop);
+    std::signal(SIGPIPE, SIG_IGN);  // a handler that exits early must not kill the runner
+    status = riffle::trigger::RunTrigger(client, output, trigger_options, stop_requested);
   } else if (subscribe->parsed()) {
     std::signal(SIGINT, RequestStop);
     std::signal(SIGTERM, RequestStop);

@@ -4,6 +4,31 @@
 
 namespace riffle::cli {
 
+StatusOr<client::IteratorPosition> ParseLambdaStartingPosition(std::string_view position,
+                                                               std::string_view timestamp) {
+  if (position == "AT_TIMESTAMP") {
+    if (timestamp.empty()) {
+      return Status(ErrorCode::kValidation, "--starting-position AT_TIMESTAMP needs --timestamp");
+    }
+    RIFFLE_ASSIGN_OR_RETURN(int64_t millis, ParseRfc3339Millis(timestamp));
+    return client::IteratorPosition::AtTimestamp(millis);
+  }
+  if (!timestamp.empty()) {
+    return Status(ErrorCode::kValidation,
+                  "--timestamp goes only with --starting-position AT_TIMESTAMP");
+  }
+  if (position == "TRIM_HORIZON") {
+    return client::IteratorPosition::TrimHorizon();
+  }
+  if (position == "LATEST") {
+    return client::IteratorPosition::Latest();
+  }
+  return Status(ErrorCode::kValidation,
+                "--starting-position takes TRIM_HORIZON, LATEST or AT_TIMESTAMP, not '" +
+                    std::string(position) + "'");
+}
+
+
 StatusOr<client::IteratorPosition> ParseStartPosition(std::string_view spec) {
   if (spec == "trim-horizon") {
     return client::IteratorPosition::TrimHorizon();

@@ -16,4 +16,9 @@ namespace riffle::cli {
 // A malformed spec is a kValidation error that names the accepted forms.
 StatusOr<client::IteratorPosition> ParseStartPosition(std::string_view spec);
 
+// Lambda's StartingPosition: "TRIM_HORIZON", "LATEST", or "AT_TIMESTAMP" with an RFC 3339
+// `timestamp` (which the others must not have).
+StatusOr<client::IteratorPosition> ParseLambdaStartingPosition(std::string_view position,
+                                                               std::string_view timestamp);
+
 }  // namespace riffle::cli

@@ -44,5 +44,21 @@ TEST(StartPositionTest, UnknownSpecIsAValidationErrorNamingTheForms) {
   EXPECT_FALSE(ParseStartPosition("timestamp:").ok());
 }
 
+TEST(LambdaStartingPositionTest, TakesLambdasThreeNamesAndATimestampOnlyWithTheLast) {
+  EXPECT_EQ(ParseLambdaStartingPosition("TRIM_HORIZON", "")->type,
+            client::IteratorType::kTrimHorizon);
+  EXPECT_EQ(ParseLambdaStartingPosition("LATEST", "")->type, client::IteratorType::kLatest);
+  StatusOr<client::IteratorPosition> at =
+      ParseLambdaStartingPosition("AT_TIMESTAMP", "1970-01-01T00:00:01Z");
+  ASSERT_TRUE(at.ok());
+  EXPECT_EQ(at->timestamp_ms, 1000);
+  EXPECT_EQ(ParseLambdaStartingPosition("AT_TIMESTAMP", "").status().message(),
+            "--starting-position AT_TIMESTAMP needs --timestamp");
+  EXPECT_EQ(ParseLambdaStartingPosition("LATEST", "1970-01-01T00:00:01Z").status().code(),
+            ErrorCode::kValidation);
+  EXPECT_EQ(ParseLambdaStartingPosition("trim-horizon", "").status().message(),
+            "--starting-position takes TRIM_HORIZON, LATEST or AT_TIMESTAMP, not 'trim-horizon'");
+}
+
 }  // namespace
 }  // namespace riffle::cli

@@ -594,6 +594,100 @@ StatusOr<Consumer> Client::DescribeStreamConsumer(const std::string& stream,
   return FromProto(*response.mutable_consumer());
 }
 
+namespace {
+
+v1::ConsumerGroupRef GroupRefOf(const std::string& stream, const std::string& group) {
+  v1::ConsumerGroupRef ref;
+  SetStream(stream, *ref.mutable_stream());
+  ref.set_group_name(group);
+  return ref;
+}
+
+}  // namespace
+
+Status Client::CreateConsumerGroup(const std::string& stream, const std::string& group,
+                                   const IteratorPosition& start) {
+  v1::CreateConsumerGroupRequest request;
+  *request.mutable_group() = GroupRefOf(stream, group);
+  request.set_starting_position(IteratorTypeToProto(start.type));
+  if (start.type == IteratorType::kAtTimestamp) {
+    request.set_timestamp_ms(start.timestamp_ms);
+  }
+  v1::CreateConsumerGroupResponse response;
+  return rpc_->Call(&v1::Riffle::Stub::CreateConsumerGroup, request, response);
+}
+
+Status Client::DeleteConsumerGroup(const std::string& stream, const std::string& group) {
+  v1::DeleteConsumerGroupRequest request;
+  *request.mutable_group() = GroupRefOf(stream, group);
+  v1::DeleteConsumerGroupResponse response;
+  return rpc_->Call(&v1::Riffle::Stub::DeleteConsumerGroup, request, response);
+}
+
+StatusOr<ConsumerGroup> Client::DescribeConsumerGroup(const std::string& stream,
+                                                      const std::string& group) {
+  v1::DescribeConsumerGroupRequest request;
+  *request.mutable_group() = GroupRefOf(stream, group);
+  v1::DescribeConsumerGroupResponse response;
+  RIFFLE_RETURN_IF_ERROR(rpc_->Call(&v1::Riffle::Stub::DescribeConsumerGroup, request, response));
+  ConsumerGroup out{.group_name = response.group_name(),
+                    .stream_name = response.stream_name(),
+                    .creation_time_ms = response.creation_time_ms()};
+  for (const v1::ConsumerGroupShard& shard : response.shards()) {
+    out.shards.push_back(GroupShard{
+        .shard_id = shard.shard_id(),
+        .parent_shard_ids = {shard.parent_shard_ids().begin(), shard.parent_shard_ids().end()},
+        .checkpoint = shard.checkpoint(),
+        .closed = shard.closed(),
+        .finished = shard.finished(),
+        .lease_owner = shard.lease_owner(),
+        .lease_expires_ms = shard.lease_expires_ms(),
+        .lease_counter = shard.lease_counter(),
+        .lag_records = shard.lag_records(),
+        .lag_ms = shard.lag_ms()});
+  }
+  return out;
+}
+
+StatusOr<ShardLease> Client::LeaseShard(const std::string& stream, const std::string& group,
+                                        const std::string& shard_id, const std::string& owner,
+                                        std::chrono::milliseconds duration, LeaseMode mode) {
+  v1::LeaseShardRequest request;
+  *request.mutable_group() = GroupRefOf(stream, group);
+  request.set_shard_id(shard_id);
+  request.set_owner(owner);
+  request.set_lease_duration_ms(duration.count());
+  request.set_steal(mode == LeaseMode::kSteal);
+  v1::LeaseShardResponse response;
+  RIFFLE_RETURN_IF_ERROR(rpc_->Call(&v1::Riffle::Stub::LeaseShard, request, response));
+  return ShardLease{.shard_id = response.shard_id(),
+                    .lease_counter = response.lease_counter(),
+                    .lease_expires_ms = response.lease_expires_ms(),
+                    .checkpoint = response.checkpoint()};
+}
+
+Status Client::ReleaseShardLease(const std::string& stream, const std::string& group,
+                                 const std::string& shard_id, uint64_t lease_counter) {
+  v1::ReleaseShardLeaseRequest request;
+  *request.mutable_group() = GroupRefOf(stream, group);
+  request.set_shard_id(shard_id);
+  request.set_lease_counter(lease_counter);
+  v1::ReleaseShardLeaseResponse response;
+  return rpc_->Call(&v1::Riffle::Stub::ReleaseShardLease, request, response);
+}
+
+Status Client::Checkpoint(const std::string& stream, const std::string& group,
+                          const std::string& shard_id, uint64_t lease_counter,
+                          const std::string& sequence_number) {
+  v1::CheckpointRequest request;
+  *request.mutable_group() = GroupRefOf(stream, group);
+  request.set_shard_id(shard_id);
+  request.set_lease_counter(lease_counter);
+  request.set_sequence_number(sequence_number);
+  v1::CheckpointResponse response;
+  return rpc_->Call(&v1::Riffle::Stub::Checkpoint, request, response);
+}
+
 StatusOr<std::vector<Consumer>> Client::ListStreamConsumers(const std::string& stream) {
   std::vector<Consumer> out;
   v1::ListStreamConsumersRequest request;

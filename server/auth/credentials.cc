@@ -183,7 +183,10 @@ Permission PermissionFor(std::string_view action) {
       "DescribeLimits",         "DescribeAccountSettings", "GetRecords",
       "GetShardIterator",       "ListShards",            "ListStreams",
       "ListStreamConsumers",    "ListTagsForStream",     "ListTagsForResource",
-      "SubscribeToShard",       "GetResourcePolicy"};
+      "SubscribeToShard",       "GetResourcePolicy",
+      // Consumer groups (riffle trigger): what a consumer does as it reads.
+      "CreateConsumerGroup", "DescribeConsumerGroup", "LeaseShard", "ReleaseShardLease",
+      "Checkpoint"};
   for (std::string_view write : kWrites) {
     if (action == write) {
       return Permission::kWrite;

@@ -120,6 +120,26 @@ class Broker {
   virtual bool NotifyWhenReadable(const Subscription& subscription,
                                   std::function<void()> wake) = 0;
 
+  // Consumer groups (docs/triggers.md). A group is created once per stream, then workers lease
+  // its shards and checkpoint under their lease. An unknown group is ResourceNotFound; a lease
+  // held by another worker, a child shard whose parents are not finished, and a checkpoint under
+  // a lease that was taken are ResourceInUse.
+  virtual Status CreateConsumerGroup(const RequestContext& ctx, const CreateGroupRequest& req) = 0;
+  virtual Status DeleteConsumerGroup(const RequestContext& ctx, const GroupRef& req) = 0;
+  virtual StatusOr<GroupDescription> DescribeConsumerGroup(const RequestContext& ctx,
+                                                           const GroupRef& req) = 0;
+  // Grants the lease, or renews it for its holder (same owner, lease unexpired); with `steal`,
+  // also takes it from another live holder. A grant to a new holder raises the lease counter,
+  // which fences the previous one.
+  virtual StatusOr<ShardLease> LeaseShard(const RequestContext& ctx,
+                                          const LeaseShardRequest& req) = 0;
+  // Ends the lease at once, so another worker need not wait for it to expire.
+  virtual Status ReleaseShardLease(const RequestContext& ctx, const ReleaseLeaseRequest& req) = 0;
+  // Moves the checkpoint forward, if the lease counter is still the shard's.
+  virtual Status Checkpoint(const RequestContext& ctx, const CheckpointRequest& req) = 0;
+  // The lag of every group in every shard, for the metrics (read at each scrape).
+  virtual std::vector<GroupLag> ConsumerGroupLags() = 0;
+
   // Drops records older than each stream's retention period. Called by the trimmer job.
   virtual void TrimExpiredRecords() = 0;
   // Where a request would go, for a cluster's router: the shard a record is routed to, the

@@ -10,6 +10,7 @@
 //   Stream::control_mu        one control-plane change of one stream
 //   Stream::append_mu         shared by each append while it routes and queues its records,
 //                             exclusive while a reshard drains the pipeline and swaps shards
+//   BrokerImpl::groups_mu_    consumer groups' checkpoints and leases
 //   BrokerImpl::streams_mu_   the maps of live streams
 //   Stream::mu                a stream's meta and shard set
 //   Shard::quota_mu, BrokerImpl::subscriptions_mu_   leaves
@@ -185,6 +186,14 @@ class BrokerImpl final : public Broker {
   std::optional<ShardRef> RouteIterator(const std::optional<std::string>& iterator)
       const override;
   bool NotifyWhenReadable(const Subscription& subscription, std::function<void()> wake) override;
+  Status CreateConsumerGroup(const RequestContext& ctx, const CreateGroupRequest& req) override;
+  Status DeleteConsumerGroup(const RequestContext& ctx, const GroupRef& req) override;
+  StatusOr<GroupDescription> DescribeConsumerGroup(const RequestContext& ctx,
+                                                   const GroupRef& req) override;
+  StatusOr<ShardLease> LeaseShard(const RequestContext& ctx, const LeaseShardRequest& req) override;
+  Status ReleaseShardLease(const RequestContext& ctx, const ReleaseLeaseRequest& req) override;
+  Status Checkpoint(const RequestContext& ctx, const CheckpointRequest& req) override;
+  std::vector<GroupLag> ConsumerGroupLags() override;
 
  private:
   struct Entry;         // one record on its way in (records.cc)
@@ -276,6 +285,39 @@ class BrokerImpl final : public Broker {
                                              const ConsumerRef& ref) const;
   ConsumerDescription DescribeConsumer(const RequestContext& ctx, const std::string& stream,
                                        const storage::ConsumerMeta& consumer) const;
+  // Consumer groups (consumer_groups.cc). The stream and group a GroupRef names, and one shard
+  // of that stream when a ShardId is given.
+  using GroupKey = std::pair<uint64_t, std::string>;  // stream id, group name
+  struct ResolvedGroup {
+    std::shared_ptr<Stream> stream;
+    std::shared_ptr<const ShardSet> shards;
+    GroupKey key;
+  };
+  StatusOr<ResolvedGroup> ResolveGroup(const RequestContext& ctx, const GroupRef& ref) const;
+  struct ResolvedGroupShard {
+    ResolvedGroup group;
+    std::shared_ptr<Shard> shard;
+  };
+  StatusOr<ResolvedGroupShard> ResolveGroupShard(const RequestContext& ctx, const GroupRef& ref,
+                                                 const std::optional<std::string>& shard_id)
+      const;
+  // The group's meta, or ResourceNotFound. Caller holds groups_mu_.
+  StatusOr<storage::GroupMeta*> FindGroupLocked(const RequestContext& ctx,
+                                                const ResolvedGroup& group)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(groups_mu_);
+  // Writes the group's meta to the catalog, then keeps it. Caller holds groups_mu_.
+  Status CommitGroupLocked(const GroupKey& key, storage::GroupMeta meta)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(groups_mu_);
+  GroupShardDescription DescribeGroupShard(const ShardSet& shards, const Shard& shard,
+                                           const storage::GroupMeta& group) const;
+  // Loads the groups of the live streams (called by Load()).
+  Status LoadGroups() ABSL_LOCKS_EXCLUDED(groups_mu_);
+  // DeleteStream deletes the catalog keys of the stream's groups with the stream, then forgets
+  // the groups.
+  std::vector<std::string> GroupCatalogKeysOf(uint64_t stream_id) const
+      ABSL_LOCKS_EXCLUDED(groups_mu_);
+  void ForgetGroups(uint64_t stream_id) ABSL_LOCKS_EXCLUDED(groups_mu_);
+
   void ReportCall(Operation operation, std::string_view stream,
                   std::chrono::steady_clock::time_point start, ErrorCode outcome) const;
 
@@ -317,6 +359,11 @@ class BrokerImpl final : public Broker {
     int64_t started_ms = 0;
     uint64_t generation = 0;
   };
+  // Every consumer group, by stream id and name (so a stream's groups are adjacent). Held across
+  // the catalog write of a group change: a lease check and the checkpoint it guards are one step.
+  mutable Mutex groups_mu_;
+  std::map<GroupKey, storage::GroupMeta> groups_ ABSL_GUARDED_BY(groups_mu_);
+
   mutable Mutex subscriptions_mu_;
   std::map<std::pair<std::string, uint32_t>, ActiveSubscription> subscriptions_
       ABSL_GUARDED_BY(subscriptions_mu_);

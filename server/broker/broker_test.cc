@@ -416,5 +416,176 @@ TEST_F(BrokerTest, StreamArnAddressesTheStreamAndChecksTheAccount) {
             ErrorCode::kValidation);
 }
 
+// Consumer groups: checkpoints and leases per shard.
+class GroupTest : public BrokerTest {
+ protected:
+  static constexpr char kShard[] = "shardId-000000000000";
+  GroupRef Group() const { return GroupRef{.stream = {.name = "s", .arn = {}}, .group_name = "g"}; }
+  void CreateGroup(const std::string& start = "TRIM_HORIZON") {
+    ASSERT_TRUE(broker_
+                    ->CreateConsumerGroup(ctx_, CreateGroupRequest{.group = Group(),
+                                                                   .starting_position = start,
+                                                                   .timestamp_ms = {}})
+                    .ok());
+  }
+  StatusOr<ShardLease> Lease(const std::string& owner, const std::string& shard = kShard,
+                             bool steal = false) {
+    return broker_->LeaseShard(ctx_, LeaseShardRequest{.group = Group(),
+                                                       .shard_id = shard,
+                                                       .owner = owner,
+                                                       .lease_duration_ms = 1000,
+                                                       .steal = steal});
+  }
+  Status CheckpointAt(uint64_t lease_counter, const std::string& sequence_number,
+                      const std::string& shard = kShard) {
+    return broker_->Checkpoint(ctx_, CheckpointRequest{.group = Group(),
+                                                       .shard_id = shard,
+                                                       .lease_counter = lease_counter,
+                                                       .sequence_number = sequence_number});
+  }
+  GroupShardDescription Described(size_t index = 0) {
+    StatusOr<GroupDescription> group = broker_->DescribeConsumerGroup(ctx_, Group());
+    EXPECT_TRUE(group.ok()) << group.status().ToString();
+    return group.ok() && index < group->shards.size() ? group->shards[index]
+                                                      : GroupShardDescription{};
+  }
+};
+
+TEST_F(GroupTest, WorkerWhoseLeaseWasTakenCannotMoveTheCheckpoint) {
+  Create("s", 1);
+  const std::string first = Put("s", "k", "a")->sequence_number;
+  const std::string second = Put("s", "k", "b")->sequence_number;
+  CreateGroup();
+  StatusOr<ShardLease> stale = Lease("worker-a");
+  ASSERT_TRUE(stale.ok()) << stale.status().ToString();
+  ASSERT_TRUE(CheckpointAt(stale->lease_counter, first).ok());
+  clock_.Advance(1001);  // worker-a stalls past its lease
+  StatusOr<ShardLease> taken = Lease("worker-b");
+  ASSERT_TRUE(taken.ok()) << taken.status().ToString();
+  EXPECT_EQ(taken->lease_counter, stale->lease_counter + 1);
+  EXPECT_EQ(taken->checkpoint, first);
+  Status refused = CheckpointAt(stale->lease_counter, second);
+  EXPECT_EQ(refused.code(), ErrorCode::kResourceInUse);
+  EXPECT_NE(refused.message().find("was taken over"), std::string::npos) << refused.message();
+  EXPECT_EQ(Described().checkpoint, first);
+  ASSERT_TRUE(CheckpointAt(taken->lease_counter, second).ok());
+  EXPECT_EQ(Described().checkpoint, second);
+}
+
+TEST_F(GroupTest, LiveLeaseIsRefusedToOthersAndRenewedForItsHolder) {
+  Create("s", 1);
+  CreateGroup();
+  StatusOr<ShardLease> held = Lease("worker-a");
+  ASSERT_TRUE(held.ok());
+  StatusOr<ShardLease> other = Lease("worker-b");
+  EXPECT_EQ(other.status().code(), ErrorCode::kResourceInUse);
+  clock_.Advance(600);
+  StatusOr<ShardLease> renewed = Lease("worker-a");
+  ASSERT_TRUE(renewed.ok());
+  EXPECT_EQ(renewed->lease_counter, held->lease_counter);
+  EXPECT_EQ(renewed->lease_expires_ms, clock_.NowMillis() + 1000);
+  clock_.Advance(600);  // past the first grant's expiry, within the renewal's
+  EXPECT_EQ(Lease("worker-b").status().code(), ErrorCode::kResourceInUse);
+}
+
+TEST_F(GroupTest, StolenLeaseFencesItsHolder) {
+  Create("s", 1);
+  const std::string first = Put("s", "k", "a")->sequence_number;
+  CreateGroup();
+  StatusOr<ShardLease> held = Lease("worker-a");
+  ASSERT_TRUE(held.ok());
+  StatusOr<ShardLease> stolen = Lease("worker-b", kShard, /*steal=*/true);
+  ASSERT_TRUE(stolen.ok()) << stolen.status().ToString();
+  EXPECT_EQ(stolen->lease_counter, held->lease_counter + 1);
+  EXPECT_EQ(CheckpointAt(held->lease_counter, first).code(), ErrorCode::kResourceInUse);
+  EXPECT_EQ(Lease("worker-a").status().code(), ErrorCode::kResourceInUse);
+  EXPECT_TRUE(CheckpointAt(stolen->lease_counter, first).ok());
+}
+
+TEST_F(GroupTest, ChildShardWaitsUntilItsParentIsProcessedToItsEnd) {
+  Create("s", 1);
+  const std::string last = Put("s", "k", "a")->sequence_number;
+  CreateGroup();
+  SplitShardRequest split;
+  split.stream.name = "s";
+  split.shard_to_split = kShard;
+  split.new_starting_hash_key = "170141183460469231731687303715884105728";
+  ASSERT_TRUE(broker_->SplitShard(ctx_, split).ok());
+  EXPECT_EQ(Lease("worker-a", "shardId-000000000001").status().code(),
+            ErrorCode::kResourceInUse);
+  StatusOr<ShardLease> parent = Lease("worker-a");
+  ASSERT_TRUE(parent.ok());
+  ASSERT_TRUE(CheckpointAt(parent->lease_counter, last).ok());
+  EXPECT_TRUE(Described(0).finished);
+  EXPECT_EQ(Described(1).parent_shard_ids, std::vector<std::string>{kShard});
+  EXPECT_TRUE(Lease("worker-a", "shardId-000000000001").ok());
+}
+
+TEST_F(GroupTest, LagCountsRecordsAfterTheCheckpointAndTheAgeOfTheFirst) {
+  Create("s", 1);
+  const std::string first = Put("s", "k", "a")->sequence_number;
+  clock_.Advance(200);
+  Put("s", "k", "b").status().IgnoreError();  // only its count matters
+  CreateGroup();
+  clock_.Advance(300);
+  EXPECT_EQ(Described().lag_records, 2u);
+  EXPECT_EQ(Described().lag_ms, 500);
+  StatusOr<ShardLease> lease = Lease("worker-a");
+  ASSERT_TRUE(lease.ok());
+  ASSERT_TRUE(CheckpointAt(lease->lease_counter, first).ok());
+  EXPECT_EQ(Described().lag_records, 1u);
+  EXPECT_EQ(Described().lag_ms, 300);
+  std::vector<GroupLag> lags = broker_->ConsumerGroupLags();
+  ASSERT_EQ(lags.size(), 1u);
+  EXPECT_EQ(lags[0].records, 1u);
+}
+
+TEST_F(GroupTest, LatestStartsAfterTheRecordsWrittenBeforeTheGroup) {
+  Create("s", 1);
+  Put("s", "k", "old").status().IgnoreError();  // only its position matters
+  CreateGroup("LATEST");
+  EXPECT_EQ(Described().lag_records, 0u);
+  EXPECT_FALSE(Described().checkpoint.empty());
+}
+
+TEST_F(GroupTest, CheckpointsAndLeaseCountersSurviveARestart) {
+  Create("s", 1);
+  const std::string first = Put("s", "k", "a")->sequence_number;
+  CreateGroup();
+  StatusOr<ShardLease> lease = Lease("worker-a");
+  ASSERT_TRUE(lease.ok());
+  ASSERT_TRUE(CheckpointAt(lease->lease_counter, first).ok());
+  Open(BrokerOptions{});
+  EXPECT_EQ(Described().checkpoint, first);
+  EXPECT_EQ(Described().lease_counter, lease->lease_counter);
+  EXPECT_EQ(CheckpointAt(lease->lease_counter - 1, first).code(), ErrorCode::kResourceInUse);
+}
+
+TEST_F(GroupTest, UnknownGroupAndTakenNameAreClearErrors) {
+  Create("s", 1);
+  StatusOr<GroupDescription> missing = broker_->DescribeConsumerGroup(ctx_, Group());
+  EXPECT_EQ(missing.status().code(), ErrorCode::kResourceNotFound);
+  EXPECT_EQ(missing.status().message(),
+            "Consumer group g of stream s under account " + ctx_.account + " not found.");
+  CreateGroup();
+  EXPECT_EQ(broker_
+                ->CreateConsumerGroup(ctx_, CreateGroupRequest{.group = Group(),
+                                                               .starting_position = {},
+                                                               .timestamp_ms = {}})
+                .code(),
+            ErrorCode::kResourceInUse);
+}
+
+TEST_F(GroupTest, DeletingTheStreamDeletesItsGroups) {
+  Create("s", 1);
+  CreateGroup();
+  ASSERT_TRUE(broker_->DeleteStream(ctx_, DeleteStreamRequest{.stream = {.name = "s", .arn = {}},
+                                                              .enforce_consumer_deletion = false})
+                  .ok());
+  Create("s", 1);
+  EXPECT_EQ(broker_->DescribeConsumerGroup(ctx_, Group()).status().code(),
+            ErrorCode::kResourceNotFound);
+}
+
 }  // namespace
 }  // namespace riffle::broker

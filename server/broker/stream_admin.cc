@@ -112,7 +112,11 @@ Status BrokerImpl::DeleteStream(const RequestContext& ctx, const DeleteStreamReq
   // column family drops below (the next start drops what is left).
   storage::Store::CatalogChange change;
   change.deletes.push_back(std::string(storage::kCatalogStreamPrefix) + meta.name);
+  for (std::string& key : GroupCatalogKeysOf(stream->id)) {
+    change.deletes.push_back(std::move(key));
+  }
   RIFFLE_RETURN_IF_ERROR(store_.WriteCatalog(change));
+  ForgetGroups(stream->id);
   {
     WriterMutexLock lock(&streams_mu_);
     streams_.erase(meta.name);

@@ -118,6 +118,7 @@ Status BrokerImpl::Load() {
     streams_by_id_[stream->id] = stream;
     streams_[name] = std::move(stream);
   }
+  RIFFLE_RETURN_IF_ERROR(LoadGroups());
   // Shards of a stream whose CreateStream or DeleteStream was cut short by a crash.
   return store_.DropShardsExcept(live);
 }

@@ -387,4 +387,78 @@ struct ClusterDescription {
   std::vector<ClusterShardInfo> shards;  // by stream name, then shard id
 };
 
+// Consumer groups: a named group per stream with a checkpoint and a lease per shard, so that
+// several runner processes share a stream's shards and resume where the group left off.
+struct GroupRef {
+  StreamRef stream;
+  std::optional<std::string> group_name;
+};
+
+struct CreateGroupRequest {
+  GroupRef group;
+  // Where the shards that exist now start: TRIM_HORIZON (the default), LATEST or AT_TIMESTAMP
+  // (with timestamp_ms). Shards created later start at their first record, after their parents.
+  std::optional<std::string> starting_position;
+  std::optional<int64_t> timestamp_ms;
+};
+
+struct GroupShardDescription {
+  std::string shard_id;
+  std::vector<std::string> parent_shard_ids;  // the parents still listed
+  std::string checkpoint;  // sequence number of the last record processed; empty: none yet
+  bool closed = false;     // a reshard closed it
+  bool finished = false;   // closed, and processed to its last record
+  std::string lease_owner;  // empty: never leased
+  int64_t lease_expires_ms = 0;
+  uint64_t lease_counter = 0;
+  uint64_t lag_records = 0;  // readable records after the checkpoint
+  int64_t lag_ms = 0;        // age of the first of them; 0 without lag
+};
+
+struct GroupDescription {
+  std::string group_name;
+  std::string stream_name;
+  int64_t creation_time_ms = 0;
+  std::vector<GroupShardDescription> shards;  // every listed shard, by shard id
+};
+
+struct LeaseShardRequest {
+  GroupRef group;
+  std::optional<std::string> shard_id;
+  std::optional<std::string> owner;  // the worker asking: renewing needs the same owner
+  std::optional<int64_t> lease_duration_ms;
+  // Take the lease even from another live holder, so that a runner that joins while the others
+  // hold every shard gets its share. The holder learns it at its next checkpoint or renewal.
+  bool steal = false;
+};
+
+struct ShardLease {
+  std::string shard_id;
+  uint64_t lease_counter = 0;  // carried by every checkpoint under this lease
+  int64_t lease_expires_ms = 0;
+  std::string checkpoint;  // where the holder resumes after; empty: the shard's first record
+};
+
+struct ReleaseLeaseRequest {
+  GroupRef group;
+  std::optional<std::string> shard_id;
+  std::optional<uint64_t> lease_counter;
+};
+
+struct CheckpointRequest {
+  GroupRef group;
+  std::optional<std::string> shard_id;
+  std::optional<uint64_t> lease_counter;
+  std::optional<std::string> sequence_number;  // the last record processed
+};
+
+// One group's lag in one shard, for the metrics.
+struct GroupLag {
+  std::string stream_name;
+  std::string group_name;
+  std::string shard_id;
+  uint64_t records = 0;
+  int64_t ms = 0;
+};
+
 }  // namespace riffle::broker

@@ -21,6 +21,10 @@ Status NotInThisVersion(std::string_view what) {
                      " is not available in cluster mode in this version of Riffle");
 }
 
+// Groups live in the catalog of one node; in a cluster their leases and checkpoints would have
+// to go through the controller and etcd like every catalog change, which they do not yet.
+Status GroupsNotInCluster() { return NotInThisVersion("The consumer group API"); }
+
 }  // namespace
 
 ClusterBroker::ClusterBroker(broker::Broker& local, ClusterNode& node, storage::Store& store,
@@ -545,6 +549,38 @@ void ClusterBroker::TrimExpiredRecords() { local_.TrimExpiredRecords(); }
 Status ClusterBroker::ApplyCatalogChange(const storage::CatalogChange& change) {
   return local_.ApplyCatalogChange(change);
 }
+
+Status ClusterBroker::CreateConsumerGroup(const RequestContext& /*ctx*/,
+                                          const broker::CreateGroupRequest& /*req*/) {
+  return GroupsNotInCluster();
+}
+
+Status ClusterBroker::DeleteConsumerGroup(const RequestContext& /*ctx*/,
+                                          const broker::GroupRef& /*req*/) {
+  return GroupsNotInCluster();
+}
+
+StatusOr<broker::GroupDescription> ClusterBroker::DescribeConsumerGroup(
+    const RequestContext& /*ctx*/, const broker::GroupRef& /*req*/) {
+  return GroupsNotInCluster();
+}
+
+StatusOr<broker::ShardLease> ClusterBroker::LeaseShard(const RequestContext& /*ctx*/,
+                                                       const broker::LeaseShardRequest& /*req*/) {
+  return GroupsNotInCluster();
+}
+
+Status ClusterBroker::ReleaseShardLease(const RequestContext& /*ctx*/,
+                                        const broker::ReleaseLeaseRequest& /*req*/) {
+  return GroupsNotInCluster();
+}
+
+Status ClusterBroker::Checkpoint(const RequestContext& /*ctx*/,
+                                 const broker::CheckpointRequest& /*req*/) {
+  return GroupsNotInCluster();
+}
+
+std::vector<broker::GroupLag> ClusterBroker::ConsumerGroupLags() { return {}; }
 
 std::optional<broker::ShardRef> ClusterBroker::RouteRecord(
     const RequestContext& ctx, const broker::StreamRef& stream,

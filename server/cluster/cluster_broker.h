@@ -110,6 +110,20 @@ class ClusterBroker final : public broker::Broker {
                           std::function<void()> wake) override;
   void TrimExpiredRecords() override;
   Status ApplyCatalogChange(const storage::CatalogChange& change) override;
+  // Consumer groups are not replicated yet: each answers ServiceUnavailable (docs/triggers.md).
+  Status CreateConsumerGroup(const broker::RequestContext& ctx,
+                             const broker::CreateGroupRequest& req) override;
+  Status DeleteConsumerGroup(const broker::RequestContext& ctx,
+                             const broker::GroupRef& req) override;
+  StatusOr<broker::GroupDescription> DescribeConsumerGroup(const broker::RequestContext& ctx,
+                                                           const broker::GroupRef& req) override;
+  StatusOr<broker::ShardLease> LeaseShard(const broker::RequestContext& ctx,
+                                          const broker::LeaseShardRequest& req) override;
+  Status ReleaseShardLease(const broker::RequestContext& ctx,
+                           const broker::ReleaseLeaseRequest& req) override;
+  Status Checkpoint(const broker::RequestContext& ctx,
+                    const broker::CheckpointRequest& req) override;
+  std::vector<broker::GroupLag> ConsumerGroupLags() override;
   std::optional<broker::ShardRef> RouteRecord(
       const broker::RequestContext& ctx, const broker::StreamRef& stream,
       const std::optional<std::string>& partition_key,

@@ -13,6 +13,7 @@
 #include <shared_mutex>
 #include <unordered_map>
 
+#include "server/metrics/group_lag_collectable.h"
 #include "server/metrics/http_endpoints.h"
 
 namespace riffle::metrics {
@@ -157,6 +158,7 @@ class MetricsImpl final : public MetricsServer {
   MetricsImpl()
       : registry_(std::make_shared<prometheus::Registry>()),
         cluster_(std::make_shared<ClusterCollectable>()),
+        group_lag_(std::make_shared<GroupLagCollectable>()),
         incoming_bytes_(prometheus::BuildCounter()
                             .Name("riffle_incoming_bytes_total")
                             .Help("Bytes put into the stream (CloudWatch IncomingBytes)")
@@ -223,14 +225,21 @@ class MetricsImpl final : public MetricsServer {
 
   std::string Render() const override {
     std::vector<prometheus::MetricFamily> families = registry_->Collect();
-    for (prometheus::MetricFamily& family : cluster_->Collect()) {
-      families.push_back(std::move(family));
+    for (const auto* collectable : {static_cast<const prometheus::Collectable*>(cluster_.get()),
+                                    static_cast<const prometheus::Collectable*>(group_lag_.get())}) {
+      for (prometheus::MetricFamily& family : collectable->Collect()) {
+        families.push_back(std::move(family));
+      }
     }
     return prometheus::TextSerializer().Serialize(families);
   }
 
   void SetClusterSource(std::function<ClusterGauges()> source) override {
     cluster_->SetSource(std::move(source));
+  }
+
+  void SetGroupLagSource(std::function<std::vector<broker::GroupLag>()> source) override {
+    group_lag_->SetSource(std::move(source));
   }
 
   void RecordsWritten(const broker::ShardTraffic& t) override {
@@ -316,6 +325,7 @@ class MetricsImpl final : public MetricsServer {
 
   std::shared_ptr<prometheus::Registry> registry_;
   std::shared_ptr<ClusterCollectable> cluster_;
+  std::shared_ptr<GroupLagCollectable> group_lag_;
   Family<Counter>& incoming_bytes_;
   Family<Counter>& incoming_records_;
   Family<Counter>& outgoing_bytes_;

@@ -3,7 +3,8 @@
 // WriteProvisionedThroughputExceeded, ...) under Prometheus names, labelled by stream; and,
 // for streams with enhanced monitoring enabled, the same per shard. A node of a cluster adds
 // riffle_cluster_nodes, riffle_cluster_is_controller, riffle_cluster_lease_valid and
-// riffle_cluster_shards_owned{node}, read at each scrape from a source riffled sets.
+// riffle_cluster_shards_owned{node}, read at each scrape from a source riffled sets; so is the
+// lag of each consumer group in each shard.
 //
 // Thread-safe. Serves /metrics on its own port through the prometheus-cpp pull exposer.
 #pragma once
@@ -17,6 +18,7 @@
 
 #include "common/status.h"
 #include "server/broker/observer.h"
+#include "server/broker/types.h"
 
 namespace riffle::metrics {
 
@@ -53,6 +55,9 @@ class MetricsServer : public broker::Observer {
   // cluster series). Waits for a scrape in progress, so the previous source is not called again
   // once this returns.
   virtual void SetClusterSource(std::function<ClusterGauges()> source) = 0;
+  // The source of riffle_consumer_group_lag_records and _milliseconds{stream,group,shard},
+  // called at each scrape (nullptr, the default: none); waits like SetClusterSource.
+  virtual void SetGroupLagSource(std::function<std::vector<broker::GroupLag>()> source) = 0;
 };
 
 }  // namespace riffle::metrics

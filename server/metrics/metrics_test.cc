@@ -81,5 +81,27 @@ TEST(MetricsTest, ClusterGaugesComeFromTheSourceOnlyWhileOneIsSet) {
   EXPECT_THAT(metrics->Render(), Not(HasSubstr("riffle_cluster_")));
 }
 
+TEST(MetricsTest, GroupLagComesFromTheSourceAtEachScrape) {
+  auto metrics = Counting();
+  EXPECT_THAT(metrics->Render(), Not(HasSubstr("riffle_consumer_group_lag")));
+  uint64_t records = 7;
+  metrics->SetGroupLagSource([&records] {
+    return std::vector<broker::GroupLag>{{.stream_name = "orders",
+                                          .group_name = "billing",
+                                          .shard_id = "shardId-000000000001",
+                                          .records = records,
+                                          .ms = 1500}};
+  });
+  const std::string labels =
+      "{stream=\"orders\",group=\"billing\",shard=\"shardId-000000000001\"}";
+  EXPECT_THAT(metrics->Render(), HasSubstr("riffle_consumer_group_lag_records" + labels + " 7"));
+  EXPECT_THAT(metrics->Render(),
+              HasSubstr("riffle_consumer_group_lag_milliseconds" + labels + " 1500"));
+  records = 0;
+  EXPECT_THAT(metrics->Render(), HasSubstr("riffle_consumer_group_lag_records" + labels + " 0"));
+  metrics->SetGroupLagSource(nullptr);
+  EXPECT_THAT(metrics->Render(), Not(HasSubstr("riffle_consumer_group_lag")));
+}
+
 }  // namespace
 }  // namespace riffle::metrics

@@ -266,6 +266,7 @@ int Run(const Flags& flags) {
     });
   }
   broker::Broker* broker = cluster_broker ? cluster_broker.get() : local_broker->get();
+  (*metrics)->SetGroupLagSource([broker] { return broker->ConsumerGroupLags(); });
   kinesis_http::HttpServerOptions http_options;
   http_options.host = flags.bind;
   http_options.port = flags.kinesis_port;
@@ -356,6 +357,7 @@ int Run(const Flags& flags) {
   (*grpc)->Shutdown();
   trimmer.Stop();
   (*metrics)->SetClusterSource(nullptr);  // before the node and the broker it reads go
+  (*metrics)->SetGroupLagSource(nullptr);
   (*metrics)->SetReadiness(nullptr);
   // Stops moving and replicating shards. Writes still waiting for a majority fail now, while
   // the servers' executors that take their answers are still there.

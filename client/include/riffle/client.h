@@ -231,6 +231,35 @@ struct ClusterStatus {
   std::vector<ClusterShard> shards{};  // by stream name, then shard id
 };
 
+// One shard as a consumer group sees it (DescribeConsumerGroup).
+struct GroupShard {
+  std::string shard_id{};
+  std::vector<std::string> parent_shard_ids{};  // those still listed
+  std::string checkpoint{};  // sequence number of the last record processed; empty: none yet
+  bool closed = false;
+  bool finished = false;  // closed and processed to its last record
+  std::string lease_owner{};
+  int64_t lease_expires_ms = 0;
+  uint64_t lease_counter = 0;
+  uint64_t lag_records = 0;  // records after the checkpoint
+  int64_t lag_ms = 0;        // age of the first of them
+};
+
+struct ConsumerGroup {
+  std::string group_name{};
+  std::string stream_name{};
+  int64_t creation_time_ms = 0;
+  std::vector<GroupShard> shards{};  // by shard id
+};
+
+// A worker's lease on one shard of a consumer group.
+struct ShardLease {
+  std::string shard_id{};
+  uint64_t lease_counter = 0;  // pass to Checkpoint and ReleaseShardLease
+  int64_t lease_expires_ms = 0;
+  std::string checkpoint{};  // read after it; empty: from the shard's first record
+};
+
 // An open SubscribeToShard call: the server pushes an event whenever records arrive, and an
 // empty one after 5 s without. Next() from one thread; Cancel() from any. Destroying it cancels
 // the call; the Client that opened it must outlive it.
@@ -328,6 +357,30 @@ class Client {
   StatusOr<Consumer> DescribeStreamConsumer(const std::string& stream, const std::string& consumer);
   // All of the stream's consumers, in registration order, however many pages that takes.
   StatusOr<std::vector<Consumer>> ListStreamConsumers(const std::string& stream);
+
+  // Consumer groups: a checkpoint and a lease per shard, kept by riffled. `start` (TrimHorizon,
+  // Latest or AtTimestamp) is where the shards of today start; later ones start at their first
+  // record. A name taken is kResourceInUse; an unknown group kResourceNotFound.
+  Status CreateConsumerGroup(const std::string& stream, const std::string& group,
+                             const IteratorPosition& start = IteratorPosition::TrimHorizon());
+  Status DeleteConsumerGroup(const std::string& stream, const std::string& group);
+  StatusOr<ConsumerGroup> DescribeConsumerGroup(const std::string& stream,
+                                                const std::string& group);
+  // Grants `owner` the shard's lease for `duration`, or renews it if `owner` holds it. Another
+  // owner's unexpired lease (unless kSteal), or parents not processed to their end, are
+  // kResourceInUse.
+  enum class LeaseMode { kFree, kSteal };
+  StatusOr<ShardLease> LeaseShard(const std::string& stream, const std::string& group,
+                                  const std::string& shard_id, const std::string& owner,
+                                  std::chrono::milliseconds duration,
+                                  LeaseMode mode = LeaseMode::kFree);
+  Status ReleaseShardLease(const std::string& stream, const std::string& group,
+                           const std::string& shard_id, uint64_t lease_counter);
+  // Records `sequence_number` as the last record processed; kResourceInUse once the lease with
+  // `lease_counter` was taken by another worker.
+  Status Checkpoint(const std::string& stream, const std::string& group,
+                    const std::string& shard_id, uint64_t lease_counter,
+                    const std::string& sequence_number);
 
   // The nodes serving the streams, the controller, and the owner of every shard, as the node at
   // the endpoint sees them. A single riffled is one node, "local", owning every shard.

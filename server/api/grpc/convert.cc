@@ -485,6 +485,67 @@ void ToProto(const broker::ListConsumersResult& in, v1::ListStreamConsumersRespo
   out.set_next_token(in.next_token.value_or(""));
 }
 
+broker::GroupRef FromProto(const v1::ConsumerGroupRef& in) {
+  return broker::GroupRef{.stream = FromProto(in.stream()), .group_name = NonEmpty(in.group_name())};
+}
+
+broker::CreateGroupRequest FromProto(const v1::CreateConsumerGroupRequest& in) {
+  return broker::CreateGroupRequest{
+      .group = FromProto(in.group()),
+      .starting_position = IteratorTypeFromProto(in.starting_position()),
+      .timestamp_ms = in.has_timestamp_ms() ? std::optional<int64_t>(in.timestamp_ms())
+                                            : std::nullopt};
+}
+
+broker::LeaseShardRequest FromProto(const v1::LeaseShardRequest& in) {
+  return broker::LeaseShardRequest{.group = FromProto(in.group()),
+                                   .shard_id = NonEmpty(in.shard_id()),
+                                   .owner = NonEmpty(in.owner()),
+                                   .lease_duration_ms = in.lease_duration_ms(),
+                                   .steal = in.steal()};
+}
+
+broker::ReleaseLeaseRequest FromProto(const v1::ReleaseShardLeaseRequest& in) {
+  return broker::ReleaseLeaseRequest{.group = FromProto(in.group()),
+                                     .shard_id = NonEmpty(in.shard_id()),
+                                     .lease_counter = in.lease_counter()};
+}
+
+broker::CheckpointRequest FromProto(const v1::CheckpointRequest& in) {
+  return broker::CheckpointRequest{.group = FromProto(in.group()),
+                                   .shard_id = NonEmpty(in.shard_id()),
+                                   .lease_counter = in.lease_counter(),
+                                   .sequence_number = NonEmpty(in.sequence_number())};
+}
+
+void ToProto(const broker::GroupDescription& in, v1::DescribeConsumerGroupResponse& out) {
+  out.set_group_name(in.group_name);
+  out.set_stream_name(in.stream_name);
+  out.set_creation_time_ms(in.creation_time_ms);
+  for (const broker::GroupShardDescription& shard : in.shards) {
+    v1::ConsumerGroupShard& proto = *out.add_shards();
+    proto.set_shard_id(shard.shard_id);
+    for (const std::string& parent : shard.parent_shard_ids) {
+      proto.add_parent_shard_ids(parent);
+    }
+    proto.set_checkpoint(shard.checkpoint);
+    proto.set_closed(shard.closed);
+    proto.set_finished(shard.finished);
+    proto.set_lease_owner(shard.lease_owner);
+    proto.set_lease_expires_ms(shard.lease_expires_ms);
+    proto.set_lease_counter(shard.lease_counter);
+    proto.set_lag_records(shard.lag_records);
+    proto.set_lag_ms(shard.lag_ms);
+  }
+}
+
+void ToProto(const broker::ShardLease& in, v1::LeaseShardResponse& out) {
+  out.set_shard_id(in.shard_id);
+  out.set_lease_counter(in.lease_counter);
+  out.set_lease_expires_ms(in.lease_expires_ms);
+  out.set_checkpoint(in.checkpoint);
+}
+
 void ToProto(broker::SubscriptionEvent&& in, v1::SubscribeToShardEvent& out) {
   MoveRecords(in.records, *out.mutable_records());
   out.set_continuation_sequence_number(in.continuation_sequence_number.value_or(""));

@@ -39,6 +39,11 @@ broker::RegisterConsumerRequest FromProto(const v1::RegisterStreamConsumerReques
 broker::ConsumerRef FromProto(const v1::ConsumerRef& in);
 broker::ListConsumersRequest FromProto(const v1::ListStreamConsumersRequest& in);
 broker::SubscribeRequest FromProto(const v1::SubscribeToShardRequest& in);
+broker::GroupRef FromProto(const v1::ConsumerGroupRef& in);
+broker::CreateGroupRequest FromProto(const v1::CreateConsumerGroupRequest& in);
+broker::LeaseShardRequest FromProto(const v1::LeaseShardRequest& in);
+broker::ReleaseLeaseRequest FromProto(const v1::ReleaseShardLeaseRequest& in);
+broker::CheckpointRequest FromProto(const v1::CheckpointRequest& in);
 
 // "PROVISIONED" -> PROVISIONED, "ON_DEMAND" -> ON_DEMAND, anything else -> UNSPECIFIED.
 v1::StreamMode StreamModeToProto(const std::string& mode);
@@ -59,5 +64,7 @@ void ToProto(const broker::ConsumerDescription& in, v1::Consumer& out);
 void ToProto(const broker::ListConsumersResult& in, v1::ListStreamConsumersResponse& out);
 // Moves the record data, as for GetRecords.
 void ToProto(broker::SubscriptionEvent&& in, v1::SubscribeToShardEvent& out);
+void ToProto(const broker::GroupDescription& in, v1::DescribeConsumerGroupResponse& out);
+void ToProto(const broker::ShardLease& in, v1::LeaseShardResponse& out);
 
 }  // namespace riffle::grpc_api

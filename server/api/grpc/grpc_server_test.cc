@@ -199,6 +199,29 @@ class FakeBroker final : public broker::Broker {
                                                 broker::Subscription&) override {
     return Unused<broker::SubscriptionEvent>();
   }
+  Status CreateConsumerGroup(const broker::RequestContext&,
+                             const broker::CreateGroupRequest&) override {
+    return Unused<broker::GroupDescription>().status();
+  }
+  Status DeleteConsumerGroup(const broker::RequestContext&, const broker::GroupRef&) override {
+    return Unused<broker::GroupDescription>().status();
+  }
+  StatusOr<broker::GroupDescription> DescribeConsumerGroup(const broker::RequestContext&,
+                                                           const broker::GroupRef&) override {
+    return Unused<broker::GroupDescription>();
+  }
+  StatusOr<broker::ShardLease> LeaseShard(const broker::RequestContext&,
+                                          const broker::LeaseShardRequest&) override {
+    return Unused<broker::ShardLease>();
+  }
+  Status ReleaseShardLease(const broker::RequestContext&,
+                           const broker::ReleaseLeaseRequest&) override {
+    return Unused<broker::ShardLease>().status();
+  }
+  Status Checkpoint(const broker::RequestContext&, const broker::CheckpointRequest&) override {
+    return Unused<broker::ShardLease>().status();
+  }
+  std::vector<broker::GroupLag> ConsumerGroupLags() override { return {}; }
   void TrimExpiredRecords() override {}
   Status ApplyCatalogChange(const storage::CatalogChange&) override { return Status(); }
   std::optional<broker::ShardRef> RouteRecord(const broker::RequestContext&,

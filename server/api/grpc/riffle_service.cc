@@ -319,6 +319,74 @@ class RiffleService final : public v1::Riffle::CallbackService {
                                *context, *response->mutable_consumer()));
   }
 
+  grpc::ServerUnaryReactor* CreateConsumerGroup(CallbackServerContext* context,
+                                                const v1::CreateConsumerGroupRequest* request,
+                                                v1::CreateConsumerGroupResponse* /*response*/)
+      override {
+    if (std::optional<grpc::Status> denied = Deny(context, "CreateConsumerGroup", *request)) {
+      return Done(context, *denied);
+    }
+    return Done(context, ToGrpcStatus(broker_.CreateConsumerGroup(ContextOf(context),
+                                                                  FromProto(*request)),
+                                      *context, InUseMeans::kNameTaken));
+  }
+
+  grpc::ServerUnaryReactor* DeleteConsumerGroup(CallbackServerContext* context,
+                                                const v1::DeleteConsumerGroupRequest* request,
+                                                v1::DeleteConsumerGroupResponse* /*response*/)
+      override {
+    if (std::optional<grpc::Status> denied = Deny(context, "DeleteConsumerGroup", *request)) {
+      return Done(context, *denied);
+    }
+    return Done(context, ToGrpcStatus(broker_.DeleteConsumerGroup(ContextOf(context),
+                                                                  FromProto(request->group())),
+                                      *context));
+  }
+
+  grpc::ServerUnaryReactor* DescribeConsumerGroup(CallbackServerContext* context,
+                                                  const v1::DescribeConsumerGroupRequest* request,
+                                                  v1::DescribeConsumerGroupResponse* response)
+      override {
+    if (std::optional<grpc::Status> denied = Deny(context, "DescribeConsumerGroup", *request)) {
+      return Done(context, *denied);
+    }
+    return Done(context, Reply(broker_.DescribeConsumerGroup(ContextOf(context),
+                                                             FromProto(request->group())),
+                               *context, *response));
+  }
+
+  grpc::ServerUnaryReactor* LeaseShard(CallbackServerContext* context,
+                                       const v1::LeaseShardRequest* request,
+                                       v1::LeaseShardResponse* response) override {
+    if (std::optional<grpc::Status> denied = Deny(context, "LeaseShard", *request)) {
+      return Done(context, *denied);
+    }
+    return Done(context, Reply(broker_.LeaseShard(ContextOf(context), FromProto(*request)),
+                               *context, *response));
+  }
+
+  grpc::ServerUnaryReactor* ReleaseShardLease(CallbackServerContext* context,
+                                              const v1::ReleaseShardLeaseRequest* request,
+                                              v1::ReleaseShardLeaseResponse* /*response*/)
+      override {
+    if (std::optional<grpc::Status> denied = Deny(context, "ReleaseShardLease", *request)) {
+      return Done(context, *denied);
+    }
+    return Done(context, ToGrpcStatus(broker_.ReleaseShardLease(ContextOf(context),
+                                                                FromProto(*request)),
+                                      *context));
+  }
+
+  grpc::ServerUnaryReactor* Checkpoint(CallbackServerContext* context,
+                                       const v1::CheckpointRequest* request,
+                                       v1::CheckpointResponse* /*response*/) override {
+    if (std::optional<grpc::Status> denied = Deny(context, "Checkpoint", *request)) {
+      return Done(context, *denied);
+    }
+    return Done(context, ToGrpcStatus(broker_.Checkpoint(ContextOf(context), FromProto(*request)),
+                                      *context));
+  }
+
   grpc::ServerUnaryReactor* ListStreamConsumers(CallbackServerContext* context,
                                    const v1::ListStreamConsumersRequest* request,
                                    v1::ListStreamConsumersResponse* response) override {
