@@ -68,9 +68,10 @@ void AnswerWhenCommitted(std::vector<ShardAppend>& appends, int64_t now_ms, Appe
 
 }  // namespace
 
-CommitPipeline::CommitPipeline(rocksdb::DB& db, bool sync)
+CommitPipeline::CommitPipeline(rocksdb::DB& db, bool sync, DiskSpaceGuard disk_space)
     : db_(db),
       sync_(sync),
+      disk_space_(std::move(disk_space)),
       completer_([this] { RunCompletions(); }),
       committer_([this] { Run(); }) {}
 
@@ -147,6 +148,9 @@ void CommitPipeline::CommitGroup(std::vector<Request>& group) {
   }
   Status written;
   if (batch.Count() > 0) {
+    written = disk_space_.MayWrite();
+  }
+  if (batch.Count() > 0 && written.ok()) {
     rocksdb::WriteOptions options;
     options.sync = sync_;
     written = FromRocks(db_.Write(options, &batch));

@@ -29,6 +29,7 @@
 
 #include "common/mutex.h"
 #include "common/status.h"
+#include "storage/disk_space.h"
 #include "storage/shard_log.h"
 
 namespace rocksdb {
@@ -49,8 +50,9 @@ using AppendCallback = std::function<void(const Status&, const std::vector<Reser
 
 class CommitPipeline {
  public:
-  // `sync`: fsync the WAL before completing a group (FsyncMode::kAlways).
-  CommitPipeline(rocksdb::DB& db, bool sync);
+  // `sync`: fsync the WAL before completing a group (FsyncMode::kAlways). `disk_space` is
+  // asked before each group is written.
+  CommitPipeline(rocksdb::DB& db, bool sync, DiskSpaceGuard disk_space);
   // Commits what is queued, then stops the committer.
   ~CommitPipeline();
   CommitPipeline(const CommitPipeline&) = delete;
@@ -80,6 +82,7 @@ class CommitPipeline {
 
   rocksdb::DB& db_;
   const bool sync_;
+  DiskSpaceGuard disk_space_;  // only the committer thread (Run) uses it
 
   // Two leaf locks, never held together nor across the write or a callback: mu_ guards the
   // queue, completions_mu_ the committed groups waiting for their callbacks.

@@ -44,12 +44,22 @@ Status StoreOptions::Validate() const {
   return Status();
 }
 
+bool IsDiskFull(const rocksdb::Status& status) {
+  // After the first failure RocksDB answers with its saved background error, whose subcode
+  // may be lost on the way: its text still names the cause.
+  return status.IsNoSpace() || status.ToString().find("No space left") != std::string::npos;
+}
+
 Status FromRocks(const rocksdb::Status& status) {
   if (status.ok()) {
     return Status();
   }
-  if (status.IsShutdownInProgress() || status.IsNoSpace() || status.IsBusy() ||
-      status.IsTryAgain()) {
+  if (IsDiskFull(status)) {
+    return Status(ErrorCode::kServiceUnavailable,
+                  "The disk of the data directory is full: writes are refused until space is "
+                  "freed; reads go on.");
+  }
+  if (status.IsShutdownInProgress() || status.IsBusy() || status.IsTryAgain()) {
     return Status(ErrorCode::kServiceUnavailable, "storage unavailable: " + status.ToString());
   }
   return Status(ErrorCode::kInternalFailure, "storage failure: " + status.ToString());
@@ -137,7 +147,9 @@ Store::Store(const StoreOptions& options, std::unique_ptr<rocksdb::DB> db,
     : options_(options),
       block_cache_(std::move(cache)),
       db_(std::move(db)),
-      pipeline_(std::make_unique<CommitPipeline>(*db_, options.fsync == FsyncMode::kAlways)) {}
+      pipeline_(std::make_unique<CommitPipeline>(
+          *db_, options.fsync == FsyncMode::kAlways,
+          DiskSpaceGuard(options.data_dir, options.min_free_disk_bytes))) {}
 
 Store::~Store() {
   pipeline_.reset();

@@ -25,6 +25,9 @@ struct StoreOptions {
   uint64_t write_buffer_budget_bytes = 32 * kMiB;
   // One block cache shared by all column families.
   uint64_t block_cache_bytes = 32 * kMiB;
+  // Writes are refused while the data directory's disk has less free (0: never): RocksDB that
+  // runs out of space mid-write takes no more writes until a restart.
+  uint64_t min_free_disk_bytes = 256 * kMiB;
 
   Status Validate() const;
 };

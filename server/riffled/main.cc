@@ -54,6 +54,7 @@ struct Flags {
   int64_t iterator_ttl_ms = 300'000;
   int http_threads = 4;
   int max_connections = 10000;
+  int min_free_disk_mb = 256;
   int retention_check_s = 60;
   // Cluster mode (docs/cluster.md): on when etcd endpoints are given.
   std::string etcd_endpoints;
@@ -162,6 +163,7 @@ int Run(const Flags& flags) {
                         : flags.fsync == "interval" ? storage::FsyncMode::kInterval
                                                     : storage::FsyncMode::kNever;
   store_options.fsync_interval = std::chrono::milliseconds(flags.fsync_interval_ms);
+  store_options.min_free_disk_bytes = static_cast<uint64_t>(flags.min_free_disk_mb) << 20;
 
   // Signals are taken by sigwait below, so block them before any thread starts.
   sigset_t signals;
@@ -432,6 +434,11 @@ int main(int argc, char** argv) {
   app.add_option("--http-threads", flags.http_threads, "Kinesis API worker threads")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
+  app.add_option("--min-free-disk-mb", flags.min_free_disk_mb,
+                 "refuse writes while the data directory's disk has less free (at most a "
+                 "twentieth of its size); 0: never")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1 << 20));
   app.add_option("--max-connections", flags.max_connections,
                  "Kinesis API connections open at once; more are answered 503 and closed")
       ->capture_default_str()
