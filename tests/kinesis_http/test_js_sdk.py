@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import RiffledTestCase
+from harness import RiffledProcess, RiffledTestCase
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 JS_SRC = os.path.join(HERE, "js")
@@ -59,7 +59,7 @@ def prepare(dest):
 
 
 class JavaScriptSdkTest(RiffledTestCase):
-    def test_js_sdk_v3_core_flows(self):
+    def run_node_tests(self, endpoint, **env):
         for tool in ("node", "npm"):
             self.assertIsNotNone(shutil.which(tool),
                                  f"{tool} is not installed; the JavaScript SDK tests need it")
@@ -68,8 +68,8 @@ class JavaScriptSdkTest(RiffledTestCase):
         self.assertIsNone(problem, problem)
         tests = sorted(os.path.basename(p) for p in glob.glob(os.path.join(dest, "*.test.cjs")))
         self.assertTrue(tests, "no JavaScript test files")
-        env = dict(os.environ, KINESIS_ENDPOINT=self.riffled.endpoint,
-                   AWS_EC2_METADATA_DISABLED="true")
+        env = dict(os.environ, KINESIS_ENDPOINT=endpoint, AWS_EC2_METADATA_DISABLED="true",
+                   **env)
         p = subprocess.run(["node", "--test"] + tests, cwd=dest, env=env, capture_output=True,
                            text=True, timeout=150)
         out = p.stdout + p.stderr
@@ -82,6 +82,27 @@ class JavaScriptSdkTest(RiffledTestCase):
                                 "fewer JavaScript tests ran than exist")
         self.assertEqual(failed.group(1), "0", out)
         print(out)
+
+    def test_js_sdk_v3_core_flows(self):
+        self.run_node_tests(self.riffled.endpoint)
+
+    def test_js_sdk_v3_over_tls(self):
+        """The same flows over https, HTTP/2 by ALPN (the SDK's default handler, and with it
+        SubscribeToShard) and HTTP/1.1, trusting the CA of `riffle certs create`."""
+        with tempfile.TemporaryDirectory() as work:
+            certs = os.path.join(work, "certs")
+            made = subprocess.run([os.environ["RIFFLE_CLI"], "certs", "create", "--out", certs],
+                                  capture_output=True, text=True, timeout=60)
+            self.assertEqual(made.returncode, 0, made.stderr)
+            tls = RiffledProcess(["--tls-cert", os.path.join(certs, "server.pem"),
+                                  "--tls-key", os.path.join(certs, "server-key.pem")])
+            tls.start()
+            try:
+                self.run_node_tests(f"https://127.0.0.1:{tls.port}",
+                                    NODE_EXTRA_CA_CERTS=os.path.join(certs, "ca.pem"))
+            finally:
+                self.assertEqual(tls.stop(), 0)
+                tls.cleanup()
 
 
 if __name__ == "__main__":
