@@ -154,7 +154,12 @@ void BrokerImpl::Append(const RequestContext& ctx, Stream& stream,
       for (size_t k = 0; k < indices.size(); ++k) {
         EntryOutcome& outcome = outcomes[indices[k]];
         if (!written.ok()) {
-          outcome.status = Status(ErrorCode::kInternalFailure, "Internal service failure.");
+          // A full disk says so (the operator can act on it); other storage errors stay
+          // internal. Record-level codes are AWS's two.
+          outcome.status = Status(ErrorCode::kInternalFailure,
+                                  written.code() == ErrorCode::kServiceUnavailable
+                                      ? written.message()
+                                      : "Internal service failure.");
           continue;
         }
         outcome.shard_id = shard->shard_id;
