@@ -7,11 +7,10 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
+const http = require('node:http');
 const cbor = require('cbor');
 
 const endpoint = new URL(process.env.KINESIS_ENDPOINT);
-// https:// when riffled speaks TLS (the CA comes from NODE_EXTRA_CA_CERTS).
-const http = require(endpoint.protocol === 'https:' ? 'node:https' : 'node:http');
 const CBOR = 'application/x-amz-cbor-1.1';
 const agent = new http.Agent({ keepAlive: true });
 
