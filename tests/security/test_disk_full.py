@@ -12,8 +12,9 @@ import unittest
 from harness import RiffledProcess
 
 
-@unittest.skipUnless(os.geteuid() == 0 and shutil.which("mkfs.ext4"),
-                     "needs root and mkfs.ext4 to mount a loop-device filesystem")
+@unittest.skipUnless(os.geteuid() == 0 and shutil.which("mkfs.ext4") and
+                     os.path.exists("/dev/loop-control"),
+                     "needs root and loop devices to mount a small filesystem")
 class DiskFullTest(unittest.TestCase):
     def setUp(self):
         self.work = tempfile.mkdtemp(prefix="riffle-diskfull-")
