@@ -123,6 +123,17 @@ StatusOr<std::shared_ptr<const KeySet>> KeySet::Load(const std::string& path) {
 
 StatusOr<std::shared_ptr<const KeySet>> KeySet::Parse(std::string_view toml_text,
                                                       const std::string& source_name) {
+  // toml++ 3.3 reaches __builtin_unreachable() in its Unicode whitespace check for some
+  // non-ASCII characters (U+FE9A..U+FEFE), so they must not reach it; every id, secret,
+  // account, glob and operation the file holds is ASCII anyway.
+  const size_t non_ascii =
+      std::ranges::find_if(toml_text,
+                           [](char c) { return static_cast<unsigned char>(c) >= 0x80; }) -
+      toml_text.begin();
+  if (non_ascii != toml_text.size()) {
+    const auto line = std::count(toml_text.begin(), toml_text.begin() + non_ascii, '\n') + 1;
+    return FileError(source_name, fmt::format("line {}: only ASCII characters are allowed", line));
+  }
   toml::table root;
   try {
     root = toml::parse(toml_text, source_name);

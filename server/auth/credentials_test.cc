@@ -96,6 +96,14 @@ TEST(CredentialsTest, TableHeaderNoKeyMayStartIsRefusedWithItsLine) {
   }
 }
 
+// Found by tests/fuzz/credentials_fuzz: toml++ reached __builtin_unreachable() on U+FEF4.
+TEST(CredentialsTest, NonAsciiTextIsRefusedWithItsLine) {
+  const std::string text = "[[key]]\nid = \"a\"\n# \xef\xbb\xb4[[\n";
+  Status error = KeySet::Parse(text, "f.toml").status();
+  EXPECT_EQ(error.code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(error.message(), "credentials file f.toml: line 3: only ASCII characters are allowed");
+}
+
 TEST(CredentialsTest, StreamNameFromArn) {
   EXPECT_EQ(StreamNameFromArn("arn:aws:kinesis:us-east-1:111122223333:stream/orders"), "orders");
   EXPECT_EQ(StreamNameFromArn(
