@@ -137,3 +137,59 @@ thread_safety_build() {
     -DCMAKE_CXX_FLAGS="-Wthread-safety -Werror=thread-safety" -DRIFFLE_UNIT_TESTS_ONLY=ON >/dev/null
   locked cmake --build "$RIFFLE_BUILD/tsa" --target riffle_storage riffle_broker riffle_console
 }
+
+# The libFuzzer targets of tests/fuzz (docs/reliability.md), built by clang-14 in build/fuzz
+# (RIFFLE_FUZZ_BUILD) with
+# ASan+UBSan: every library they link is compiled with -fsanitize=fuzzer-no-link so the fuzzer is
+# guided by coverage inside the parsers; only the targets and those libraries are compiled.
+FUZZ_PACKAGES=(clang-14 libfuzzer-14-dev)
+FUZZ_TARGETS=(json_request_fuzz cbor_fuzz base64_fuzz token_fuzz sigv4_fuzz credentials_fuzz)
+RIFFLE_FUZZ_BUILD=${RIFFLE_FUZZ_BUILD:-$RIFFLE_BUILD/fuzz}
+fuzz_build() {
+  local flags="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+  ensure_node
+  locked cmake -S "$RIFFLE_ROOT" -B "$RIFFLE_FUZZ_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+    -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
+    -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_C_FLAGS="$flags" -DRIFFLE_UNIT_TESTS_ONLY=ON \
+    -DRIFFLE_FUZZ=ON >/dev/null
+  locked cmake --build "$RIFFLE_FUZZ_BUILD" --target riffle_fuzz_targets
+}
+
+# Runs one fuzz target for $2 seconds from a copy of its seed corpus (libFuzzer adds the inputs
+# it finds to the corpus directory; the seeds in the tree stay as they are). On a crash, prints
+# the input that caused it as hex and fails.
+fuzz_run() {
+  local target=$1 seconds=$2 work
+  work=$(mktemp -d)
+  cp -r "$RIFFLE_ROOT/tests/fuzz/corpus/$target" "$work/corpus"
+  if ! (cd "$work" && "$RIFFLE_FUZZ_BUILD/tests/fuzz/$target" -max_total_time="$seconds" \
+          -rss_limit_mb=2048 -print_final_stats=1 corpus >"$work/log" 2>&1); then
+    tail -n 60 "$work/log" >&2
+    for input in "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-*; do
+      [ -e "$input" ] || continue
+      echo "riffle: $target failed on this input ($input), as hex:" >&2
+      od -A x -t x1z -v "$input" >&2
+    done
+    rm -rf "$work"
+    return 1
+  fi
+  echo "riffle: $target: $(grep -E 'stat::number_of_executed_units' "$work/log" | awk '{print $2}') executions, no crash" >&2
+  rm -rf "$work"
+}
+
+# The smoke run of scripts/test: every target for RIFFLE_FUZZ_SECONDS (default 60), two at a time
+# (the CI machine has two cores). Fails if any target crashed.
+fuzz_smoke() {
+  local seconds=${RIFFLE_FUZZ_SECONDS:-60} failed=0 i
+  for ((i = 0; i < ${#FUZZ_TARGETS[@]}; i += 2)); do
+    local pids=()
+    for target in "${FUZZ_TARGETS[@]:i:2}"; do
+      fuzz_run "$target" "$seconds" &
+      pids+=($!)
+    done
+    for pid in "${pids[@]}"; do
+      wait "$pid" || failed=1
+    done
+  done
+  return "$failed"
+}

@@ -83,6 +83,27 @@ TEST(CredentialsTest, BadFilesAreRefusedWithTheReason) {
             std::string::npos);
 }
 
+// Found by tests/fuzz/credentials_fuzz: toml++ asserted on this instead of reporting it, so a
+// build without NDEBUG (the sanitizer builds) aborted.
+TEST(CredentialsTest, TableHeaderNoKeyMayStartIsRefusedWithItsLine) {
+  const std::string_view bad_headers[] = {"[!]\n", "[[%]]\n", std::string_view("[\0]\n", 4)};
+  for (std::string_view text : bad_headers) {
+    Status error = KeySet::Parse(text, "f.toml").status();
+    EXPECT_EQ(error.code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(error.message().find("credentials file f.toml: line 1: Error while parsing key"),
+              std::string::npos)
+        << error.message();
+  }
+}
+
+// Found by tests/fuzz/credentials_fuzz: toml++ reached __builtin_unreachable() on U+FEF4.
+TEST(CredentialsTest, NonAsciiTextIsRefusedWithItsLine) {
+  const std::string text = "[[key]]\nid = \"a\"\n# \xef\xbb\xb4[[\n";
+  Status error = KeySet::Parse(text, "f.toml").status();
+  EXPECT_EQ(error.code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(error.message(), "credentials file f.toml: line 3: only ASCII characters are allowed");
+}
+
 TEST(CredentialsTest, StreamNameFromArn) {
   EXPECT_EQ(StreamNameFromArn("arn:aws:kinesis:us-east-1:111122223333:stream/orders"), "orders");
   EXPECT_EQ(StreamNameFromArn(
