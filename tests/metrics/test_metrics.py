@@ -8,6 +8,7 @@ and the provisioned-throughput counters of a throttled PROVISIONED stream.
 If `promtool` is installed the scrape is also run through `promtool check metrics`.
 """
 
+import os
 import re
 import shutil
 import signal
@@ -41,6 +42,24 @@ def parse_labels(text):
         labels[m.group(1)] = unescape(m.group(2))
         pos = m.end()
     return labels
+
+
+def wait_until_every_thread_is_stopped(pid, timeout_s=10):
+    """Waits until every thread of `pid` is in the stopped state ('T' in /proc)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        states = []
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            try:
+                with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                    states.append(f.read().rsplit(")", 1)[1].split()[0])
+            except FileNotFoundError:
+                continue  # the thread ended meanwhile
+        if states and all(state == "T" for state in states):
+            return
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"process {pid} did not stop within {timeout_s}s: {states}")
+        time.sleep(0.01)
 
 
 class Scrape:
@@ -322,6 +341,9 @@ class PrometheusMetricsTest(MetricsTestCase):
         self.assertEqual(missing.exception.code, 404)
         self.riffled.proc.send_signal(signal.SIGSTOP)  # a stopped process answers nothing
         try:
+            # The stop is asynchronous: each thread stops when the kernel next schedules it,
+            # which on a loaded machine can be after the probe's request was answered.
+            wait_until_every_thread_is_stopped(self.riffled.proc.pid)
             with self.assertRaises(OSError):
                 urllib.request.urlopen(base + "/healthz", timeout=1)
         finally:
