@@ -7,7 +7,9 @@
 namespace riffle::storage {
 namespace {
 
-constexpr uint8_t kStreamMetaVersion = 1;
+// Version 2 added resource policies and the warm throughput target; version 1 still decodes.
+constexpr uint8_t kStreamMetaVersion = 2;
+constexpr uint8_t kAccountMetaVersion = 1;
 constexpr uint8_t kGroupMetaVersion = 1;
 
 void PutFixed64(std::string& out, uint64_t v) {
@@ -298,14 +300,19 @@ std::string EncodeStreamMeta(const StreamMeta& meta) {
     PutString(out, consumer.name);
     PutFixed64(out, static_cast<uint64_t>(consumer.created_ms));
     PutVarint(out, consumer.registration);
+    PutString(out, consumer.resource_policy);
   }
+  PutString(out, meta.resource_policy);
+  PutVarint(out, static_cast<uint64_t>(meta.warm_throughput_mibps));
   return out;
 }
 
 std::optional<StreamMeta> DecodeStreamMeta(std::string_view value) {
-  if (value.empty() || static_cast<uint8_t>(value[0]) != kStreamMetaVersion) {
+  if (value.empty() || static_cast<uint8_t>(value[0]) == 0 ||
+      static_cast<uint8_t>(value[0]) > kStreamMetaVersion) {
     return std::nullopt;
   }
+  const uint8_t version = static_cast<uint8_t>(value[0]);
   Reader r(value.substr(1));
   StreamMeta meta;
   meta.id = r.Varint();
@@ -349,8 +356,41 @@ std::optional<StreamMeta> DecodeStreamMeta(std::string_view value) {
     consumer.name = std::string(r.String());
     consumer.created_ms = static_cast<int64_t>(r.Fixed64());
     consumer.registration = r.Varint();
+    if (version >= 2) {
+      consumer.resource_policy = std::string(r.String());
+    }
     meta.consumers.push_back(std::move(consumer));
   }
+  if (version >= 2) {
+    meta.resource_policy = std::string(r.String());
+    meta.warm_throughput_mibps = static_cast<int64_t>(r.Varint());
+  }
+  if (!r.ok() || !r.done()) {
+    return std::nullopt;
+  }
+  return meta;
+}
+
+std::string EncodeAccountMeta(const AccountMeta& meta) {
+  std::string out;
+  out.push_back(static_cast<char>(kAccountMetaVersion));
+  PutString(out, meta.commitment_status);
+  PutFixed64(out, static_cast<uint64_t>(meta.commitment_started_ms));
+  PutFixed64(out, static_cast<uint64_t>(meta.commitment_ended_ms));
+  PutFixed64(out, static_cast<uint64_t>(meta.commitment_earliest_end_ms));
+  return out;
+}
+
+std::optional<AccountMeta> DecodeAccountMeta(std::string_view value) {
+  if (value.empty() || static_cast<uint8_t>(value[0]) != kAccountMetaVersion) {
+    return std::nullopt;
+  }
+  Reader r(value.substr(1));
+  AccountMeta meta;
+  meta.commitment_status = std::string(r.String());
+  meta.commitment_started_ms = static_cast<int64_t>(r.Fixed64());
+  meta.commitment_ended_ms = static_cast<int64_t>(r.Fixed64());
+  meta.commitment_earliest_end_ms = static_cast<int64_t>(r.Fixed64());
   if (!r.ok() || !r.done()) {
     return std::nullopt;
   }

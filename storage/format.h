@@ -84,6 +84,7 @@ struct ConsumerMeta {
   std::string name;
   int64_t created_ms = 0;  // its ARN ends in the creation time in seconds
   uint64_t registration = 0;  // per stream, rises with each registration: the listing order
+  std::string resource_policy;  // PutResourcePolicy's document, verbatim; empty: none
 };
 
 struct StreamMeta {
@@ -102,6 +103,8 @@ struct StreamMeta {
   uint64_t next_consumer_registration = 0;
   std::vector<ShardMeta> shards;
   std::vector<ConsumerMeta> consumers;
+  std::string resource_policy;        // PutResourcePolicy's document, verbatim; empty: none
+  int64_t warm_throughput_mibps = 0;  // UpdateStreamWarmThroughput's target; 0: none
 };
 
 std::string EncodeStreamMeta(const StreamMeta& meta);
@@ -129,6 +132,17 @@ struct GroupMeta {
 std::string EncodeGroupMeta(const GroupMeta& meta);
 std::optional<GroupMeta> DecodeGroupMeta(std::string_view value);
 
+// An account's settings (UpdateAccountSettings); times are 0 when unset.
+struct AccountMeta {
+  std::string commitment_status = "DISABLED";
+  int64_t commitment_started_ms = 0;
+  int64_t commitment_ended_ms = 0;
+  int64_t commitment_earliest_end_ms = 0;
+};
+
+std::string EncodeAccountMeta(const AccountMeta& meta);
+std::optional<AccountMeta> DecodeAccountMeta(std::string_view value);
+
 // Catalog keys.
 inline constexpr std::string_view kCatalogStreamPrefix = "stream/";
 inline constexpr std::string_view kCatalogNextStreamIdKey = "meta/next_stream_id";
@@ -136,6 +150,8 @@ inline constexpr std::string_view kCatalogIteratorSecretKey = "meta/iterator_sec
 // "group/<stream id, 16 hex digits>/<group name>": the stream id keeps a re-created stream's
 // groups apart from the old one's, and puts a stream's groups under one prefix.
 inline constexpr std::string_view kCatalogGroupPrefix = "group/";
+// "account/<account id>": AccountMeta.
+inline constexpr std::string_view kCatalogAccountPrefix = "account/";
 std::string GroupCatalogPrefix(uint64_t stream_id);
 std::string GroupCatalogKey(uint64_t stream_id, std::string_view group_name);
 // Present once the data directory belongs to a cluster: its catalog is then a copy of the

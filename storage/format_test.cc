@@ -145,7 +145,9 @@ TEST(StreamMetaTest, RoundTripsEveryField) {
   shard.ending_position = 99;
   meta.shards = {ShardMeta{}, shard};
   meta.next_consumer_registration = 8;
-  meta.consumers = {ConsumerMeta{"app", 1700000000123, 7}};
+  meta.consumers = {ConsumerMeta{"app", 1700000000123, 7, R"({"Version":"2012-10-17"})"}};
+  meta.resource_policy = R"({"Statement":[]})";
+  meta.warm_throughput_mibps = 250;
   std::optional<StreamMeta> decoded = DecodeStreamMeta(EncodeStreamMeta(meta));
   ASSERT_TRUE(decoded.has_value());
   EXPECT_EQ(decoded->name, "orders");
@@ -162,9 +164,45 @@ TEST(StreamMetaTest, RoundTripsEveryField) {
   EXPECT_EQ(decoded->consumers[0].created_ms, 1700000000123);
   EXPECT_EQ(decoded->consumers[0].registration, 7u);
   EXPECT_EQ(decoded->next_consumer_registration, 8u);
+  EXPECT_EQ(decoded->consumers[0].resource_policy, meta.consumers[0].resource_policy);
+  EXPECT_EQ(decoded->resource_policy, meta.resource_policy);
+  EXPECT_EQ(decoded->warm_throughput_mibps, 250);
   std::string truncated = EncodeStreamMeta(meta);
   truncated.pop_back();
   EXPECT_FALSE(DecodeStreamMeta(truncated).has_value());
+}
+
+// Data dirs written before resource policies keep their streams: version 1 is version 2
+// without the policy and warm throughput members.
+TEST(StreamMetaTest, DecodesVersionOne) {
+  StreamMeta meta;
+  meta.id = 7;
+  meta.name = "old";
+  meta.status = "ACTIVE";
+  meta.mode = "ON_DEMAND";
+  meta.shards = {ShardMeta{}};
+  std::string encoded = EncodeStreamMeta(meta);
+  ASSERT_EQ(encoded.substr(encoded.size() - 2), std::string(2, '\0'));
+  std::string version_one = encoded.substr(0, encoded.size() - 2);
+  version_one[0] = 1;
+  std::optional<StreamMeta> decoded = DecodeStreamMeta(version_one);
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(decoded->name, "old");
+  EXPECT_EQ(decoded->shards.size(), 1u);
+  EXPECT_EQ(decoded->resource_policy, "");
+  EXPECT_EQ(decoded->warm_throughput_mibps, 0);
+  version_one[0] = 3;  // a version from the future is not guessed at
+  EXPECT_FALSE(DecodeStreamMeta(version_one).has_value());
+}
+
+TEST(AccountMetaTest, RoundTrips) {
+  AccountMeta meta{"ENABLED_UNTIL_EARLIEST_ALLOWED_END", 1000, 0, 86401000};
+  std::optional<AccountMeta> decoded = DecodeAccountMeta(EncodeAccountMeta(meta));
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(decoded->commitment_status, meta.commitment_status);
+  EXPECT_EQ(decoded->commitment_started_ms, 1000);
+  EXPECT_EQ(decoded->commitment_earliest_end_ms, 86401000);
+  EXPECT_FALSE(DecodeAccountMeta(EncodeAccountMeta(meta).substr(1)).has_value());
 }
 
 }  // namespace

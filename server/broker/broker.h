@@ -85,6 +85,21 @@ class Broker {
   virtual Status UpdateMaxRecordSize(const RequestContext& ctx,
                                      const UpdateMaxRecordSizeRequest& req) = 0;
   virtual StatusOr<DescribeLimitsResult> DescribeLimits(const RequestContext& ctx) = 0;
+  // An on-demand stream's warm throughput target; needs the account's billing commitment.
+  virtual StatusOr<WarmThroughputResult> UpdateStreamWarmThroughput(
+      const RequestContext& ctx, const UpdateWarmThroughputRequest& req) = 0;
+  // The caller's account settings (docs/aws-compatibility.md says what they change in Riffle).
+  virtual StatusOr<AccountSettings> DescribeAccountSettings(const RequestContext& ctx) = 0;
+  virtual StatusOr<AccountSettings> UpdateAccountSettings(
+      const RequestContext& ctx, const UpdateAccountSettingsRequest& req) = 0;
+  // Resource policies of streams and consumers: validated, stored and returned verbatim.
+  virtual Status PutResourcePolicy(const RequestContext& ctx,
+                                   const ResourcePolicyRequest& req) = 0;
+  // "{}" when the resource has no policy.
+  virtual StatusOr<std::string> GetResourcePolicy(const RequestContext& ctx,
+                                                  const ResourcePolicyRequest& req) = 0;
+  virtual Status DeleteResourcePolicy(const RequestContext& ctx,
+                                      const ResourcePolicyRequest& req) = 0;
   // The nodes serving the streams and the owner of every shard, as this node knows them. A single
   // node is one node, "local", that owns every shard at epoch 0.
   virtual StatusOr<ClusterDescription> DescribeCluster(const RequestContext& ctx) = 0;

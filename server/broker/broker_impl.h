@@ -159,6 +159,16 @@ class BrokerImpl final : public Broker {
   Status UpdateStreamMode(const RequestContext& ctx, const UpdateStreamModeRequest& req) override;
   Status UpdateMaxRecordSize(const RequestContext& ctx,
                              const UpdateMaxRecordSizeRequest& req) override;
+  StatusOr<WarmThroughputResult> UpdateStreamWarmThroughput(
+      const RequestContext& ctx, const UpdateWarmThroughputRequest& req) override;
+  StatusOr<AccountSettings> DescribeAccountSettings(const RequestContext& ctx) override;
+  StatusOr<AccountSettings> UpdateAccountSettings(
+      const RequestContext& ctx, const UpdateAccountSettingsRequest& req) override;
+  Status PutResourcePolicy(const RequestContext& ctx, const ResourcePolicyRequest& req) override;
+  StatusOr<std::string> GetResourcePolicy(const RequestContext& ctx,
+                                          const ResourcePolicyRequest& req) override;
+  Status DeleteResourcePolicy(const RequestContext& ctx,
+                              const ResourcePolicyRequest& req) override;
   Status SplitShard(const RequestContext& ctx, const SplitShardRequest& req) override;
   Status MergeShards(const RequestContext& ctx, const MergeShardsRequest& req) override;
   StatusOr<UpdateShardCountResult> UpdateShardCount(const RequestContext& ctx,
@@ -283,6 +293,16 @@ class BrokerImpl final : public Broker {
   };
   StatusOr<ResolvedConsumer> ResolveConsumer(const RequestContext& ctx,
                                              const ConsumerRef& ref) const;
+  // Sets (or when empty, removes) the policy of the stream or consumer `resource_arn` names.
+  Status StorePolicy(const RequestContext& ctx, const std::string& resource_arn,
+                     const std::string& policy);
+  // The caller's account settings as of now (a scheduled end of the commitment that has come
+  // to pass reads as DISABLED).
+  StatusOr<storage::AccountMeta> LoadAccount(const RequestContext& ctx) const;
+  // Whether `stream` may have a warm throughput of `mibps`: ON_DEMAND, within the limit, and
+  // the account's billing commitment enabled.
+  Status CheckWarmThroughput(const RequestContext& ctx, std::string_view stream,
+                             std::string_view mode, int64_t mibps) const;
   ConsumerDescription DescribeConsumer(const RequestContext& ctx, const std::string& stream,
                                        const storage::ConsumerMeta& consumer) const;
   // Consumer groups (consumer_groups.cc). The stream and group a GroupRef names, and one shard
@@ -347,6 +367,8 @@ class BrokerImpl final : public Broker {
   // Serializes CreateStream, DeleteStream and a cluster's catalog changes (held across their
   // catalog write and column family changes).
   Mutex create_mu_;
+  // Serializes UpdateAccountSettings (a read, then a write of the account's catalog entry).
+  Mutex account_mu_;
   // Guards the maps of live streams; held only to look up, copy or change them.
   mutable SharedMutex streams_mu_;
   std::map<std::string, std::shared_ptr<Stream>> streams_ ABSL_GUARDED_BY(streams_mu_);

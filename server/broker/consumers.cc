@@ -81,7 +81,7 @@ StatusOr<ConsumerDescription> BrokerImpl::RegisterStreamConsumer(
                               meta.name, ctx.account, kMaxConsumersPerStream));
   }
   storage::ConsumerMeta consumer{*req.consumer_name, clock_.NowMillis(),
-                                 meta.next_consumer_registration++};
+                                 meta.next_consumer_registration++, /*resource_policy=*/""};
   meta.consumers.push_back(consumer);
   const std::string name = meta.name;
   RIFFLE_RETURN_IF_ERROR(CommitMeta(*stream, std::move(meta)));

@@ -22,6 +22,7 @@ Status BrokerImpl::CreateStream(const RequestContext& ctx, const CreateStreamReq
   v.Range(req.max_record_size_kib, "maxRecordSizeInKiB", kMinMaxRecordSizeKiB,
           kMaxMaxRecordSizeKiB);
   v.TagMap(req.tags, "tags", 0, 200);
+  v.Range(req.warm_throughput_mibps, "warmThroughputMiBps", 0, INT32_MAX);
   RIFFLE_RETURN_IF_ERROR(v.ToStatus());
   const bool on_demand = req.stream_mode == "ON_DEMAND" || (!req.stream_mode && !req.shard_count);
   if (on_demand && req.shard_count) {
@@ -39,6 +40,11 @@ Status BrokerImpl::CreateStream(const RequestContext& ctx, const CreateStreamReq
   RIFFLE_RETURN_IF_ERROR(CheckTagCharacters(
       TagTexts(req.tags),
       fmt::format("create stream {} under account {}", *req.stream_name, ctx.account)));
+  if (req.warm_throughput_mibps) {
+    RIFFLE_RETURN_IF_ERROR(CheckWarmThroughput(ctx, *req.stream_name,
+                                               on_demand ? "ON_DEMAND" : "PROVISIONED",
+                                               *req.warm_throughput_mibps));
+  }
   const uint32_t shard_count =
       on_demand ? kOnDemandDefaultShards : static_cast<uint32_t>(*req.shard_count);
 
@@ -66,6 +72,7 @@ Status BrokerImpl::CreateStream(const RequestContext& ctx, const CreateStreamReq
   meta.tags = req.tags;
   meta.max_record_size_kib =
       static_cast<int32_t>(req.max_record_size_kib.value_or(kMinMaxRecordSizeKiB));
+  meta.warm_throughput_mibps = req.warm_throughput_mibps.value_or(0);
   auto ranges = storage::EvenHashKeyRanges(shard_count);
   for (uint32_t i = 0; i < shard_count; ++i) {
     storage::ShardMeta shard;

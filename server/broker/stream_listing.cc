@@ -12,6 +12,43 @@ namespace {
 
 using storage::StreamMeta;
 
+// Which shards a ListShards page may hold, from its ShardFilter (the API reference's rules).
+// Kept in the page token, so every page of one listing applies the same filter.
+struct ShardSelection {
+  enum class Kind : uint8_t {
+    kAll = 0,            // no filter, AFTER_SHARD_ID, FROM_TRIM_HORIZON
+    kOpen = 1,           // AT_LATEST: only the open shards
+    kOpenAt = 2,         // AT_TIMESTAMP, AT_TRIM_HORIZON: shards open at `at_ms`
+    kOpenSinceOrAfter = 3,  // FROM_TIMESTAMP: open shards, and closed ones that closed at or
+                            // after `at_ms`
+  };
+  Kind kind = Kind::kAll;
+  int64_t at_ms = 0;
+
+  bool Includes(const storage::ShardMeta& shard) const {
+    const bool open = !shard.ending_position.has_value();
+    switch (kind) {
+      case Kind::kAll:
+        return true;
+      case Kind::kOpen:
+        return open;
+      case Kind::kOpenAt:
+        // A stream's first shards count as started with it: a time before the stream began
+        // selects them, as it would select the oldest data.
+        return (!shard.parent_ordinal || shard.created_ms <= at_ms) &&
+               (open || shard.closed_ms >= at_ms);
+      case Kind::kOpenSinceOrAfter:
+        return open || shard.closed_ms >= at_ms;
+    }
+    return true;
+  }
+};
+
+// The time of the stream's trim horizon: its oldest record that retention still keeps.
+int64_t TrimHorizonMs(const StreamMeta& meta, int64_t now_ms) {
+  return std::max(meta.created_ms, now_ms - int64_t{meta.retention_hours} * 3600 * 1000);
+}
+
 }  // namespace
 
 ShardDescription BrokerImpl::DescribeShard(const Shard& shard) const {
@@ -47,6 +84,9 @@ StreamDescription BrokerImpl::Describe(const RequestContext& ctx, const StreamMe
     out.key_id = meta.key_id;
   }
   out.max_record_size_kib = meta.max_record_size_kib;
+  if (meta.warm_throughput_mibps > 0) {
+    out.warm_throughput_mibps = meta.warm_throughput_mibps;
+  }
   out.consumer_count = static_cast<int32_t>(meta.consumers.size());
   for (const storage::ShardMeta& shard : meta.shards) {
     out.open_shard_count += shard.ending_position ? 0 : 1;
@@ -142,7 +182,7 @@ StatusOr<ListShardsResult> BrokerImpl::ListShards(const RequestContext& ctx,
 
   StreamRef ref = req.stream;
   std::optional<uint32_t> after;
-  std::optional<ShardFilter> filter = req.shard_filter;
+  ShardSelection selection;
   if (req.next_token) {
     for (const auto& [present, what] :
          {std::pair{req.stream.name.has_value(), "StreamName"},
@@ -155,20 +195,21 @@ StatusOr<ListShardsResult> BrokerImpl::ListShards(const RequestContext& ctx,
                       fmt::format("NextToken and {} cannot be provided together.", what));
       }
     }
-    // payload: stream id | first ordinal of the page | only open shards | stream name
+    // payload: stream id | first ordinal of the page | selection kind | selection time |
+    // stream name
     RIFFLE_ASSIGN_OR_RETURN(std::string payload,
                             OpenPageToken(TokenKind::kListShards, *req.next_token));
-    if (payload.size() < 17) {
+    constexpr size_t kNameOffset = 25;
+    if (payload.size() < kNameOffset || static_cast<uint8_t>(payload[16]) > 3) {
       return Status(ErrorCode::kInvalidArgument, "Invalid NextToken.");
     }
     uint64_t stream_id = ReadBigEndian64(payload, 0);
     after = static_cast<uint32_t>(ReadBigEndian64(payload, 8));
-    if (payload[16] != 0) {
-      filter = ShardFilter{std::string("AT_LATEST"), std::nullopt, std::nullopt};
-    }
+    selection.kind = static_cast<ShardSelection::Kind>(payload[16]);
+    selection.at_ms = static_cast<int64_t>(ReadBigEndian64(payload, 17));
     std::shared_ptr<Stream> stream = FindStreamById(stream_id);
     if (!stream) {
-      return Status(ErrorCode::kResourceNotFound, NotFound(ctx, payload.substr(17)));
+      return Status(ErrorCode::kResourceNotFound, NotFound(ctx, payload.substr(kNameOffset)));
     }
     ref.name = stream->Snapshot().name;
   } else if (!req.stream.name && !req.stream.arn) {
@@ -186,46 +227,45 @@ StatusOr<ListShardsResult> BrokerImpl::ListShards(const RequestContext& ctx,
     std::optional<uint32_t> ordinal = storage::ParseShardId(*req.exclusive_start_shard_id);
     after = ordinal ? *ordinal + 1 : 0;
   }
-  bool only_open = false;
-  std::optional<int64_t> open_at;  // AT_TIMESTAMP: shards open at that time
-  if (filter) {
-    const std::string& type = *filter->type;
+  if (req.shard_filter) {
+    const ShardFilter& filter = *req.shard_filter;
+    const std::string& type = *filter.type;
+    const bool timed = type == "AT_TIMESTAMP" || type == "FROM_TIMESTAMP";
+    if (type == "AFTER_SHARD_ID" && !filter.shard_id) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "ShardId must be provided for the AFTER_SHARD_ID ShardFilter type.");
+    }
+    if (timed && !filter.timestamp_ms) {
+      return Status(ErrorCode::kInvalidArgument,
+                    fmt::format("Timestamp must be provided for the {} ShardFilter type.", type));
+    }
+    const int64_t trim_horizon_ms = TrimHorizonMs(meta, clock_.NowMillis());
     if (type == "AFTER_SHARD_ID") {
-      if (!filter->shard_id) {
-        return Status(ErrorCode::kInvalidArgument,
-                      "ShardId must be provided for the AFTER_SHARD_ID ShardFilter type.");
-      }
-      std::optional<uint32_t> ordinal = storage::ParseShardId(*filter->shard_id);
+      std::optional<uint32_t> ordinal = storage::ParseShardId(*filter.shard_id);
       after = ordinal ? *ordinal + 1 : 0;
     } else if (type == "AT_LATEST") {
-      only_open = true;
-    } else if (type == "AT_TIMESTAMP" || type == "FROM_TIMESTAMP") {
-      if (!filter->timestamp_ms) {
-        return Status(ErrorCode::kInvalidArgument,
-                      fmt::format("Timestamp must be provided for the {} ShardFilter type.", type));
-      }
-      if (type == "AT_TIMESTAMP") {
-        open_at = filter->timestamp_ms;
-      }
+      selection.kind = ShardSelection::Kind::kOpen;
+    } else if (type == "AT_TRIM_HORIZON") {
+      selection = {ShardSelection::Kind::kOpenAt, trim_horizon_ms};
+    } else if (type == "AT_TIMESTAMP") {
+      selection = {ShardSelection::Kind::kOpenAt, *filter.timestamp_ms};
+    } else if (type == "FROM_TIMESTAMP" && *filter.timestamp_ms > trim_horizon_ms) {
+      // Earlier than the trim horizon reads as FROM_TRIM_HORIZON: every shard.
+      selection = {ShardSelection::Kind::kOpenSinceOrAfter, *filter.timestamp_ms};
     }
   }
   const size_t page = static_cast<size_t>(req.max_results.value_or(1000));
   ListShardsResult out;
   for (const auto& shard : stream->shards()->all) {
-    if (after && shard->meta.ordinal < *after) {
+    if ((after && shard->meta.ordinal < *after) || !selection.Includes(shard->meta)) {
       continue;
-    }
-    if (only_open && shard->meta.ending_position) {
-      continue;
-    }
-    if (open_at && shard->meta.created_ms > *open_at && shard->meta.parent_ordinal) {
-      continue;  // created by a reshard after that time (the first shards count from the start)
     }
     if (out.shards.size() == page) {
       std::string payload;
       AppendBigEndian64(payload, stream->id);
       AppendBigEndian64(payload, shard->meta.ordinal);  // the first shard of the next page
-      payload.push_back(only_open ? 1 : 0);
+      payload.push_back(static_cast<char>(selection.kind));
+      AppendBigEndian64(payload, static_cast<uint64_t>(selection.at_ms));
       payload += meta.name;
       out.next_token = SignPageToken(TokenKind::kListShards, payload);
       break;

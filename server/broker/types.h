@@ -36,6 +36,7 @@ struct CreateStreamRequest {
   std::optional<std::string> stream_mode;  // "PROVISIONED" | "ON_DEMAND"
   std::map<std::string, std::string> tags;
   std::optional<int64_t> max_record_size_kib;  // 1024..10240, default 1024
+  std::optional<int64_t> warm_throughput_mibps;  // ON_DEMAND only
 };
 
 struct DeleteStreamRequest {
@@ -72,6 +73,7 @@ struct StreamDescription {
   int32_t open_shard_count = 0;
   int32_t consumer_count = 0;
   int32_t max_record_size_kib = 1024;
+  std::optional<int64_t> warm_throughput_mibps;  // on-demand streams that set one
 };
 
 struct DescribeStreamRequest {
@@ -270,6 +272,38 @@ struct UpdateShardCountResult {
   std::string stream_arn;
   int32_t current_shard_count = 0;
   int32_t target_shard_count = 0;
+};
+
+// PutResourcePolicy, GetResourcePolicy, DeleteResourcePolicy: the policy of a stream or of a
+// registered consumer, named by its ARN.
+struct ResourcePolicyRequest {
+  std::optional<std::string> resource_arn;
+  std::optional<std::string> policy;  // PutResourcePolicy only: a JSON policy document
+};
+
+struct UpdateAccountSettingsRequest {
+  // MinimumThroughputBillingCommitment.Status: ENABLED | DISABLED
+  std::optional<std::string> minimum_throughput_billing_commitment;
+};
+
+// An account's minimum throughput billing commitment, which on-demand warm throughput needs.
+struct AccountSettings {
+  std::string commitment_status = "DISABLED";  // or ENABLED, ENABLED_UNTIL_EARLIEST_ALLOWED_END
+  std::optional<int64_t> started_ms;
+  std::optional<int64_t> ended_ms;
+  std::optional<int64_t> earliest_allowed_end_ms;
+};
+
+struct UpdateWarmThroughputRequest {
+  StreamRef stream;
+  std::optional<int64_t> warm_throughput_mibps;
+};
+
+struct WarmThroughputResult {
+  std::string stream_name;
+  std::string stream_arn;
+  int64_t target_mibps = 0;
+  int64_t current_mibps = 0;
 };
 
 // A consumer named by ConsumerARN, or by StreamARN + ConsumerName (all three may be given if

@@ -217,6 +217,27 @@ Status ClusterBroker::UpdateMaxRecordSize(const RequestContext& ctx,
   return RIFFLE_CATALOG_WRITE(Status, UpdateMaxRecordSize, ctx, req);
 }
 
+StatusOr<broker::WarmThroughputResult> ClusterBroker::UpdateStreamWarmThroughput(
+    const RequestContext& ctx, const broker::UpdateWarmThroughputRequest& req) {
+  return RIFFLE_CATALOG_WRITE(StatusOr<broker::WarmThroughputResult>, UpdateStreamWarmThroughput,
+                              ctx, req);
+}
+
+StatusOr<broker::AccountSettings> ClusterBroker::UpdateAccountSettings(
+    const RequestContext& ctx, const broker::UpdateAccountSettingsRequest& req) {
+  return RIFFLE_CATALOG_WRITE(StatusOr<broker::AccountSettings>, UpdateAccountSettings, ctx, req);
+}
+
+Status ClusterBroker::PutResourcePolicy(const RequestContext& ctx,
+                                        const broker::ResourcePolicyRequest& req) {
+  return RIFFLE_CATALOG_WRITE(Status, PutResourcePolicy, ctx, req);
+}
+
+Status ClusterBroker::DeleteResourcePolicy(const RequestContext& ctx,
+                                           const broker::ResourcePolicyRequest& req) {
+  return RIFFLE_CATALOG_WRITE(Status, DeleteResourcePolicy, ctx, req);
+}
+
 StatusOr<broker::ConsumerDescription> ClusterBroker::RegisterStreamConsumer(
     const RequestContext& ctx, const broker::RegisterConsumerRequest& req) {
   return RIFFLE_CATALOG_WRITE(StatusOr<broker::ConsumerDescription>, RegisterStreamConsumer, ctx,
@@ -287,6 +308,18 @@ StatusOr<broker::ListConsumersResult> ClusterBroker::ListStreamConsumers(
 
 StatusOr<broker::DescribeLimitsResult> ClusterBroker::DescribeLimits(const RequestContext& ctx) {
   return local_.DescribeLimits(ctx);
+}
+
+StatusOr<broker::AccountSettings> ClusterBroker::DescribeAccountSettings(
+    const RequestContext& ctx) {
+  CatchUp();
+  return local_.DescribeAccountSettings(ctx);
+}
+
+StatusOr<std::string> ClusterBroker::GetResourcePolicy(const RequestContext& ctx,
+                                                       const broker::ResourcePolicyRequest& req) {
+  CatchUp();
+  return local_.GetResourcePolicy(ctx, req);
 }
 
 std::vector<ClusterBroker::LedShard> ClusterBroker::LedShards() {

@@ -85,6 +85,18 @@ class ClusterBroker final : public broker::Broker {
   Status UpdateMaxRecordSize(const broker::RequestContext& ctx,
                              const broker::UpdateMaxRecordSizeRequest& req) override;
   StatusOr<broker::DescribeLimitsResult> DescribeLimits(const broker::RequestContext& ctx) override;
+  StatusOr<broker::WarmThroughputResult> UpdateStreamWarmThroughput(
+      const broker::RequestContext& ctx, const broker::UpdateWarmThroughputRequest& req) override;
+  StatusOr<broker::AccountSettings> DescribeAccountSettings(
+      const broker::RequestContext& ctx) override;
+  StatusOr<broker::AccountSettings> UpdateAccountSettings(
+      const broker::RequestContext& ctx, const broker::UpdateAccountSettingsRequest& req) override;
+  Status PutResourcePolicy(const broker::RequestContext& ctx,
+                           const broker::ResourcePolicyRequest& req) override;
+  StatusOr<std::string> GetResourcePolicy(const broker::RequestContext& ctx,
+                                          const broker::ResourcePolicyRequest& req) override;
+  Status DeleteResourcePolicy(const broker::RequestContext& ctx,
+                              const broker::ResourcePolicyRequest& req) override;
   // The members and every shard's owner from this node's view of etcd; committed ends of the
   // shards this node owns.
   StatusOr<broker::ClusterDescription> DescribeCluster(const broker::RequestContext& ctx) override;

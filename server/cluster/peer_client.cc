@@ -286,6 +286,36 @@ StatusOr<broker::DescribeLimitsResult> PeerClient::DescribeLimits(const RequestC
   return FromProto(response);
 }
 
+StatusOr<broker::WarmThroughputResult> PeerClient::UpdateStreamWarmThroughput(
+    const RequestContext& ctx, const broker::UpdateWarmThroughputRequest& req) {
+  v1::UpdateStreamWarmThroughputResponse response;
+  RIFFLE_RETURN_IF_ERROR(rpc_->Call(&Stub::UpdateStreamWarmThroughput, ctx, ToProto(req),
+                                    response, Effect::kWrite));
+  return FromProto(response);
+}
+
+StatusOr<broker::AccountSettings> PeerClient::UpdateAccountSettings(
+    const RequestContext& ctx, const broker::UpdateAccountSettingsRequest& req) {
+  v1::UpdateAccountSettingsResponse response;
+  RIFFLE_RETURN_IF_ERROR(
+      rpc_->Call(&Stub::UpdateAccountSettings, ctx, ToProto(req), response, Effect::kWrite));
+  return FromProto(response.settings());
+}
+
+Status PeerClient::PutResourcePolicy(const RequestContext& ctx,
+                                     const broker::ResourcePolicyRequest& req) {
+  v1::PutResourcePolicyResponse response;
+  return rpc_->Call(&Stub::PutResourcePolicy, ctx, ToProto(req), response, Effect::kWrite);
+}
+
+Status PeerClient::DeleteResourcePolicy(const RequestContext& ctx,
+                                        const broker::ResourcePolicyRequest& req) {
+  v1::DeleteResourcePolicyRequest request;
+  request.set_resource_arn(req.resource_arn.value_or(""));
+  v1::DeleteResourcePolicyResponse response;
+  return rpc_->Call(&Stub::DeleteResourcePolicy, ctx, request, response, Effect::kWrite);
+}
+
 Status PeerClient::SplitShard(const RequestContext& ctx, const broker::SplitShardRequest& req) {
   v1::SplitShardResponse response;
   return rpc_->Call(&Stub::SplitShard, ctx, ToProto(req), response, Effect::kWrite);

@@ -88,6 +88,14 @@ class PeerClient {
   Status UpdateMaxRecordSize(const broker::RequestContext& ctx,
                              const broker::UpdateMaxRecordSizeRequest& req);
   StatusOr<broker::DescribeLimitsResult> DescribeLimits(const broker::RequestContext& ctx);
+  StatusOr<broker::WarmThroughputResult> UpdateStreamWarmThroughput(
+      const broker::RequestContext& ctx, const broker::UpdateWarmThroughputRequest& req);
+  StatusOr<broker::AccountSettings> UpdateAccountSettings(
+      const broker::RequestContext& ctx, const broker::UpdateAccountSettingsRequest& req);
+  Status PutResourcePolicy(const broker::RequestContext& ctx,
+                           const broker::ResourcePolicyRequest& req);
+  Status DeleteResourcePolicy(const broker::RequestContext& ctx,
+                              const broker::ResourcePolicyRequest& req);
   Status SplitShard(const broker::RequestContext& ctx, const broker::SplitShardRequest& req);
   Status MergeShards(const broker::RequestContext& ctx, const broker::MergeShardsRequest& req);
   StatusOr<broker::UpdateShardCountResult> UpdateShardCount(

@@ -115,6 +115,9 @@ v1::CreateStreamRequest ToProto(const broker::CreateStreamRequest& in) {
   if (in.max_record_size_kib) {
     out.set_max_record_size_kib(Int32(*in.max_record_size_kib));
   }
+  if (in.warm_throughput_mibps) {
+    out.set_warm_throughput_mibps(Int32(*in.warm_throughput_mibps));
+  }
   return out;
 }
 
@@ -287,6 +290,29 @@ v1::UpdateMaxRecordSizeRequest ToProto(const broker::UpdateMaxRecordSizeRequest&
   return out;
 }
 
+v1::UpdateStreamWarmThroughputRequest ToProto(const broker::UpdateWarmThroughputRequest& in) {
+  v1::UpdateStreamWarmThroughputRequest out;
+  ToProto(in.stream, *out.mutable_stream());
+  if (in.warm_throughput_mibps) {
+    out.set_warm_throughput_mibps(Int32(*in.warm_throughput_mibps));
+  }
+  return out;
+}
+
+v1::UpdateAccountSettingsRequest ToProto(const broker::UpdateAccountSettingsRequest& in) {
+  v1::UpdateAccountSettingsRequest out;
+  out.set_minimum_throughput_billing_commitment(
+      in.minimum_throughput_billing_commitment.value_or(""));
+  return out;
+}
+
+v1::PutResourcePolicyRequest ToProto(const broker::ResourcePolicyRequest& in) {
+  v1::PutResourcePolicyRequest out;
+  out.set_resource_arn(in.resource_arn.value_or(""));
+  out.set_policy(in.policy.value_or(""));
+  return out;
+}
+
 v1::SplitShardRequest ToProto(const broker::SplitShardRequest& in) {
   v1::SplitShardRequest out;
   ToProto(in.stream, *out.mutable_stream());
@@ -355,6 +381,29 @@ broker::StreamDescription FromProto(const v1::StreamDescription& in) {
   out.open_shard_count = in.open_shard_count();
   out.consumer_count = in.consumer_count();
   out.max_record_size_kib = in.max_record_size_kib();
+  if (in.has_warm_throughput_mibps()) {
+    out.warm_throughput_mibps = in.warm_throughput_mibps();
+  }
+  return out;
+}
+
+broker::WarmThroughputResult FromProto(const v1::UpdateStreamWarmThroughputResponse& in) {
+  return broker::WarmThroughputResult{in.stream_name(), in.stream_arn(), in.target_mibps(),
+                                      in.current_mibps()};
+}
+
+broker::AccountSettings FromProto(const v1::AccountSettings& in) {
+  broker::AccountSettings out;
+  out.commitment_status = in.minimum_throughput_billing_commitment();
+  if (in.has_started_ms()) {
+    out.started_ms = in.started_ms();
+  }
+  if (in.has_ended_ms()) {
+    out.ended_ms = in.ended_ms();
+  }
+  if (in.has_earliest_allowed_end_ms()) {
+    out.earliest_allowed_end_ms = in.earliest_allowed_end_ms();
+  }
   return out;
 }
 

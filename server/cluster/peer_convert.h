@@ -40,6 +40,9 @@ v1::EnhancedMonitoringRequest ToProto(const broker::EnhancedMonitoringRequest& i
 v1::EncryptionRequest ToProto(const broker::EncryptionRequest& in);
 v1::UpdateStreamModeRequest ToProto(const broker::UpdateStreamModeRequest& in);
 v1::UpdateMaxRecordSizeRequest ToProto(const broker::UpdateMaxRecordSizeRequest& in);
+v1::UpdateStreamWarmThroughputRequest ToProto(const broker::UpdateWarmThroughputRequest& in);
+v1::UpdateAccountSettingsRequest ToProto(const broker::UpdateAccountSettingsRequest& in);
+v1::PutResourcePolicyRequest ToProto(const broker::ResourcePolicyRequest& in);
 v1::SplitShardRequest ToProto(const broker::SplitShardRequest& in);
 v1::MergeShardsRequest ToProto(const broker::MergeShardsRequest& in);
 v1::UpdateShardCountRequest ToProto(const broker::UpdateShardCountRequest& in);
@@ -60,5 +63,7 @@ broker::UpdateShardCountResult FromProto(const v1::UpdateShardCountResponse& in)
 broker::ConsumerDescription FromProto(const v1::Consumer& in);
 broker::ListConsumersResult FromProto(const v1::ListStreamConsumersResponse& in);
 broker::DescribeLimitsResult FromProto(const v1::DescribeLimitsResponse& in);
+broker::WarmThroughputResult FromProto(const v1::UpdateStreamWarmThroughputResponse& in);
+broker::AccountSettings FromProto(const v1::AccountSettings& in);
 
 }  // namespace riffle::cluster

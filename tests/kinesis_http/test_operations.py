@@ -239,6 +239,71 @@ class StreamLifecycleTest(RiffledTestCase):
                                            ShardFilter={"Type": "FROM_TRIM_HORIZON"})
         self.assertEqual(len(horizon["Shards"]), 4)
 
+    def test_list_shards_filters_after_split_and_merge(self):
+        """Each ShardFilter type on a stream whose shards closed at known times: a closed
+        shard's ending time decides the timestamp filters, as the API reference says."""
+        name = self.create_stream(shards=2)
+
+        def ids(**kw):
+            # One shard a page: each next page must keep the first page's filter.
+            page = self.kinesis.list_shards(StreamName=name, MaxResults=1, **kw)
+            found = [s["ShardId"] for s in page["Shards"]]
+            while "NextToken" in page:
+                page = self.kinesis.list_shards(NextToken=page["NextToken"], MaxResults=1)
+                found += [s["ShardId"] for s in page["Shards"]]
+            return found
+
+        def instant():
+            # The SDKs send whole seconds: the next whole second, once it has passed, lies
+            # after every event so far and before every later one.
+            moment = int(time.time()) + 1
+            time.sleep(moment + 0.05 - time.time())
+            return datetime.datetime.fromtimestamp(moment, datetime.timezone.utc)
+
+        before_split = instant()
+        shard0 = self.kinesis.list_shards(StreamName=name)["Shards"][0]
+        middle = (int(shard0["HashKeyRange"]["StartingHashKey"])
+                  + int(shard0["HashKeyRange"]["EndingHashKey"])) // 2
+        self.kinesis.split_shard(StreamName=name, ShardToSplit=shard_id(0),
+                                 NewStartingHashKey=str(middle))
+        self.wait_active(name)
+        between = instant()
+        self.kinesis.merge_shards(StreamName=name, ShardToMerge=shard_id(2),
+                                  AdjacentShardToMerge=shard_id(3))
+        self.wait_active(name)
+        after_merge = instant()
+        everything = [shard_id(i) for i in range(5)]
+        self.assertEqual(ids(), everything)
+        self.assertEqual(ids(ShardFilter={"Type": "AT_LATEST"}), [shard_id(1), shard_id(4)])
+        self.assertEqual(ids(ShardFilter={"Type": "FROM_TRIM_HORIZON"}), everything)
+        self.assertEqual(ids(ShardFilter={"Type": "AT_TRIM_HORIZON"}),
+                         [shard_id(0), shard_id(1)])
+        self.assertEqual(ids(ShardFilter={"Type": "AFTER_SHARD_ID", "ShardId": shard_id(2)}),
+                         [shard_id(3), shard_id(4)])
+        at = lambda moment: ids(ShardFilter={"Type": "AT_TIMESTAMP", "Timestamp": moment})
+        self.assertEqual(at(before_split), [shard_id(0), shard_id(1)])
+        self.assertEqual(at(between), [shard_id(1), shard_id(2), shard_id(3)])
+        self.assertEqual(at(after_merge), [shard_id(1), shard_id(4)])
+        since = lambda moment: ids(ShardFilter={"Type": "FROM_TIMESTAMP", "Timestamp": moment})
+        self.assertEqual(since(before_split), everything)
+        self.assertEqual(since(between), [shard_id(1), shard_id(2), shard_id(3), shard_id(4)])
+        self.assertEqual(since(after_merge), [shard_id(1), shard_id(4)])
+        # A time before the stream existed reads from its trim horizon.
+        long_ago = datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc)
+        self.assertEqual(since(long_ago), everything)
+        self.assertEqual(at(long_ago), [shard_id(0), shard_id(1)])
+        self.assertClientError(
+            "InvalidArgumentException", self.kinesis1.list_shards, StreamName=name,
+            ShardFilter={"Type": "AT_TIMESTAMP"},
+            message="Timestamp must be provided for the AT_TIMESTAMP ShardFilter type.")
+        # A closed shard cannot be resharded again.
+        self.assertClientError(
+            "ResourceInUseException", self.kinesis1.split_shard, StreamName=name,
+            ShardToSplit=shard_id(0), NewStartingHashKey=str(middle // 2),
+            message=f"Shard {shard_id(0)} in stream {name} under account 000000000000 has "
+                    "already been merged or split, and thus is not eligible for merging or "
+                    "splitting.")
+
     def test_list_shards_rejects_next_token_with_stream_name(self):
         name = self.create_stream(shards=3)
         token = self.kinesis.list_shards(StreamName=name, MaxResults=1)["NextToken"]

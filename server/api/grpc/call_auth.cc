@@ -40,7 +40,7 @@ std::string StreamNamed(const google::protobuf::Message& request) {
       return name;
     }
   }
-  for (const char* arn : {"arn", "stream_arn", "consumer_arn"}) {
+  for (const char* arn : {"arn", "stream_arn", "consumer_arn", "resource_arn"}) {
     if (std::string name = auth::StreamNameFromArn(string_field(arn)); !name.empty()) {
       return name;
     }

@@ -113,6 +113,9 @@ broker::CreateStreamRequest FromProto(const v1::CreateStreamRequest& in) {
   if (in.has_max_record_size_kib()) {
     out.max_record_size_kib = in.max_record_size_kib();
   }
+  if (in.has_warm_throughput_mibps()) {
+    out.warm_throughput_mibps = in.warm_throughput_mibps();
+  }
   return out;
 }
 
@@ -264,6 +267,37 @@ broker::UpdateMaxRecordSizeRequest FromProto(const v1::UpdateMaxRecordSizeReques
                                             .max_record_size_kib = in.max_record_size_kib()};
 }
 
+broker::UpdateWarmThroughputRequest FromProto(const v1::UpdateStreamWarmThroughputRequest& in) {
+  broker::UpdateWarmThroughputRequest out{.stream = FromProto(in.stream()),
+                                          .warm_throughput_mibps = std::nullopt};
+  if (in.has_warm_throughput_mibps()) {
+    out.warm_throughput_mibps = in.warm_throughput_mibps();
+  }
+  return out;
+}
+
+broker::UpdateAccountSettingsRequest FromProto(const v1::UpdateAccountSettingsRequest& in) {
+  return broker::UpdateAccountSettingsRequest{
+      .minimum_throughput_billing_commitment =
+          NonEmpty(in.minimum_throughput_billing_commitment())};
+}
+
+broker::ResourcePolicyRequest FromProto(const v1::PutResourcePolicyRequest& in) {
+  // The policy is sent as given: an empty one is an invalid document, not an absent one.
+  return broker::ResourcePolicyRequest{.resource_arn = NonEmpty(in.resource_arn()),
+                                       .policy = in.policy()};
+}
+
+broker::ResourcePolicyRequest FromProto(const v1::GetResourcePolicyRequest& in) {
+  return broker::ResourcePolicyRequest{.resource_arn = NonEmpty(in.resource_arn()),
+                                       .policy = std::nullopt};
+}
+
+broker::ResourcePolicyRequest FromProto(const v1::DeleteResourcePolicyRequest& in) {
+  return broker::ResourcePolicyRequest{.resource_arn = NonEmpty(in.resource_arn()),
+                                       .policy = std::nullopt};
+}
+
 broker::SplitShardRequest FromProto(const v1::SplitShardRequest& in) {
   return broker::SplitShardRequest{
       .stream = FromProto(in.stream()),
@@ -360,6 +394,9 @@ void ToProto(const broker::StreamDescription& in, v1::StreamDescription& out) {
   out.set_open_shard_count(in.open_shard_count);
   out.set_consumer_count(in.consumer_count);
   out.set_max_record_size_kib(in.max_record_size_kib);
+  if (in.warm_throughput_mibps) {
+    out.set_warm_throughput_mibps(static_cast<int32_t>(*in.warm_throughput_mibps));
+  }
 }
 
 void ToProto(const broker::ListStreamsResult& in, v1::ListStreamsResponse& out) {
@@ -439,6 +476,26 @@ void ToProto(const broker::DescribeLimitsResult& in, v1::DescribeLimitsResponse&
   out.set_open_shard_count(in.open_shard_count);
   out.set_on_demand_stream_count(in.on_demand_stream_count);
   out.set_on_demand_stream_count_limit(in.on_demand_stream_count_limit);
+}
+
+void ToProto(const broker::WarmThroughputResult& in, v1::UpdateStreamWarmThroughputResponse& out) {
+  out.set_stream_name(in.stream_name);
+  out.set_stream_arn(in.stream_arn);
+  out.set_target_mibps(static_cast<int32_t>(in.target_mibps));
+  out.set_current_mibps(static_cast<int32_t>(in.current_mibps));
+}
+
+void ToProto(const broker::AccountSettings& in, v1::AccountSettings& out) {
+  out.set_minimum_throughput_billing_commitment(in.commitment_status);
+  if (in.started_ms) {
+    out.set_started_ms(*in.started_ms);
+  }
+  if (in.ended_ms) {
+    out.set_ended_ms(*in.ended_ms);
+  }
+  if (in.earliest_allowed_end_ms) {
+    out.set_earliest_allowed_end_ms(*in.earliest_allowed_end_ms);
+  }
 }
 
 void ToProto(const broker::ClusterDescription& in, v1::DescribeClusterResponse& out) {

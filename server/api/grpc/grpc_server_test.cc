@@ -152,6 +152,30 @@ class FakeBroker final : public broker::Broker {
   StatusOr<broker::DescribeLimitsResult> DescribeLimits(const broker::RequestContext&) override {
     return Unused<broker::DescribeLimitsResult>();
   }
+  StatusOr<broker::WarmThroughputResult> UpdateStreamWarmThroughput(
+      const broker::RequestContext&, const broker::UpdateWarmThroughputRequest&) override {
+    return Unused<broker::WarmThroughputResult>();
+  }
+  StatusOr<broker::AccountSettings> DescribeAccountSettings(
+      const broker::RequestContext&) override {
+    return Unused<broker::AccountSettings>();
+  }
+  StatusOr<broker::AccountSettings> UpdateAccountSettings(
+      const broker::RequestContext&, const broker::UpdateAccountSettingsRequest&) override {
+    return Unused<broker::AccountSettings>();
+  }
+  Status PutResourcePolicy(const broker::RequestContext&,
+                           const broker::ResourcePolicyRequest&) override {
+    return Answer();
+  }
+  StatusOr<std::string> GetResourcePolicy(const broker::RequestContext&,
+                                          const broker::ResourcePolicyRequest&) override {
+    return Unused<std::string>();
+  }
+  Status DeleteResourcePolicy(const broker::RequestContext&,
+                              const broker::ResourcePolicyRequest&) override {
+    return Answer();
+  }
   StatusOr<broker::ClusterDescription> DescribeCluster(const broker::RequestContext&) override {
     return Unused<broker::ClusterDescription>();
   }

@@ -250,6 +250,75 @@ class RiffleService final : public v1::Riffle::CallbackService {
     return Done(context, Reply(broker_.DescribeLimits(ContextOf(context)), *context, *response));
   }
 
+  grpc::ServerUnaryReactor* UpdateStreamWarmThroughput(
+      CallbackServerContext* context, const v1::UpdateStreamWarmThroughputRequest* request,
+      v1::UpdateStreamWarmThroughputResponse* response) override {
+    if (std::optional<grpc::Status> denied =
+            Deny(context, "UpdateStreamWarmThroughput", *request)) {
+      return Done(context, *denied);
+    }
+    return Done(context, Reply(broker_.UpdateStreamWarmThroughput(ContextOf(context),
+                                                                  FromProto(*request)),
+                               *context, *response));
+  }
+
+  grpc::ServerUnaryReactor* DescribeAccountSettings(
+      CallbackServerContext* context, const v1::DescribeAccountSettingsRequest* request,
+      v1::DescribeAccountSettingsResponse* response) override {
+    if (std::optional<grpc::Status> denied = Deny(context, "DescribeAccountSettings", *request)) {
+      return Done(context, *denied);
+    }
+    return Done(context, Reply(broker_.DescribeAccountSettings(ContextOf(context)), *context,
+                               *response->mutable_settings()));
+  }
+
+  grpc::ServerUnaryReactor* UpdateAccountSettings(
+      CallbackServerContext* context, const v1::UpdateAccountSettingsRequest* request,
+      v1::UpdateAccountSettingsResponse* response) override {
+    if (std::optional<grpc::Status> denied = Deny(context, "UpdateAccountSettings", *request)) {
+      return Done(context, *denied);
+    }
+    return Done(context,
+                Reply(broker_.UpdateAccountSettings(ContextOf(context), FromProto(*request)),
+                      *context, *response->mutable_settings()));
+  }
+
+  grpc::ServerUnaryReactor* PutResourcePolicy(CallbackServerContext* context,
+                                              const v1::PutResourcePolicyRequest* request,
+                                              v1::PutResourcePolicyResponse* /*response*/) override {
+    if (std::optional<grpc::Status> denied = Deny(context, "PutResourcePolicy", *request)) {
+      return Done(context, *denied);
+    }
+    return Done(context, ToGrpcStatus(broker_.PutResourcePolicy(ContextOf(context),
+                                                                FromProto(*request)),
+                                      *context));
+  }
+
+  grpc::ServerUnaryReactor* GetResourcePolicy(CallbackServerContext* context,
+                                              const v1::GetResourcePolicyRequest* request,
+                                              v1::GetResourcePolicyResponse* response) override {
+    if (std::optional<grpc::Status> denied = Deny(context, "GetResourcePolicy", *request)) {
+      return Done(context, *denied);
+    }
+    StatusOr<std::string> policy =
+        broker_.GetResourcePolicy(ContextOf(context), FromProto(*request));
+    if (policy.ok()) {
+      response->set_policy(std::move(*policy));
+    }
+    return Done(context, ToGrpcStatus(policy.status(), *context));
+  }
+
+  grpc::ServerUnaryReactor* DeleteResourcePolicy(
+      CallbackServerContext* context, const v1::DeleteResourcePolicyRequest* request,
+      v1::DeleteResourcePolicyResponse* /*response*/) override {
+    if (std::optional<grpc::Status> denied = Deny(context, "DeleteResourcePolicy", *request)) {
+      return Done(context, *denied);
+    }
+    return Done(context, ToGrpcStatus(broker_.DeleteResourcePolicy(ContextOf(context),
+                                                                   FromProto(*request)),
+                                      *context));
+  }
+
   grpc::ServerUnaryReactor* DescribeCluster(CallbackServerContext* context,
                                             const v1::DescribeClusterRequest* request,
                                             v1::DescribeClusterResponse* response) override {

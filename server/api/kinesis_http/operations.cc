@@ -31,20 +31,6 @@ const HandlerMap& Handlers() {
   return *handlers;
 }
 
-// Kinesis operations Riffle does not serve yet: named so the error says so, instead of
-// calling them unknown.
-bool IsKnownButUnsupported(std::string_view op) {
-  static constexpr std::string_view kOps[] = {"UpdateStreamWarmThroughput", "UpdateAccountSettings",
-                                              "GetResourcePolicy", "PutResourcePolicy",
-                                              "DeleteResourcePolicy"};
-  for (std::string_view known : kOps) {
-    if (op == known) {
-      return true;
-    }
-  }
-  return false;
-}
-
 }  // namespace
 
 Reply ErrorReply(const Status& status, std::string_view content_type) {
@@ -136,10 +122,6 @@ void DispatchJson(Broker& broker, const StatusOr<RequestContext>& caller,
     if (!kinesis_target) {
       return ErrorReply(Status(ErrorCode::kUnknownOperation,
                                "The X-Amz-Target header must name a Kinesis_20131202 operation."));
-    }
-    if (IsKnownButUnsupported(op)) {
-      return ErrorReply(Status(ErrorCode::kUnknownOperation,
-                               std::string(op) + " is not supported by this Riffle version yet."));
     }
     return ErrorReply(Status(ErrorCode::kUnknownOperation, "Unknown operation " + std::string(op)));
   };

@@ -51,6 +51,14 @@ void WriteEnhancedMonitoring(JsonWriter& out, const std::vector<std::string>& me
   out.EndArray().EndObject().EndArray();
 }
 
+void WriteWarmThroughput(JsonWriter& out, int64_t target_mibps, int64_t current_mibps) {
+  out.Key("WarmThroughput")
+      .BeginObject()
+      .MemberInt("TargetMiBps", target_mibps)
+      .MemberInt("CurrentMiBps", current_mibps)
+      .EndObject();
+}
+
 void WriteEncryption(JsonWriter& out, const broker::StreamDescription& d) {
   out.Member("EncryptionType", d.encryption_type);
   if (d.key_id) {
@@ -73,7 +81,7 @@ StatusOr<std::string> CreateStream(Broker& b, const RequestContext& ctx, JsonObj
   }
   req.tags = in.StringMap("Tags").value_or(std::map<std::string, std::string>{});
   req.max_record_size_kib = in.Integer("MaxRecordSizeInKiB");
-  in.Integer("WarmThroughputMiBps");
+  req.warm_throughput_mibps = in.Integer("WarmThroughputMiBps");
   RIFFLE_DECODED(decode_error);
   RIFFLE_RETURN_IF_ERROR(b.CreateStream(ctx, req));
   return Empty();
@@ -129,6 +137,9 @@ StatusOr<std::string> DescribeStreamSummary(Broker& b, const RequestContext& ctx
   out.MemberInt("OpenShardCount", d.open_shard_count);
   out.MemberInt("ConsumerCount", d.consumer_count);
   out.MemberInt("MaxRecordSizeInKiB", d.max_record_size_kib);
+  if (d.warm_throughput_mibps) {
+    WriteWarmThroughput(out, *d.warm_throughput_mibps, *d.warm_throughput_mibps);
+  }
   out.EndObject().EndObject();
   return out.Take();
 }
@@ -368,10 +379,82 @@ StatusOr<std::string> DescribeLimits(Broker& b, const RequestContext& ctx, JsonO
   return out.Take();
 }
 
-StatusOr<std::string> DescribeAccountSettings(Broker&, const RequestContext&, JsonObject&,
+std::string WriteAccountSettings(const broker::AccountSettings& settings) {
+  JsonWriter out;
+  out.BeginObject().Key("MinimumThroughputBillingCommitment").BeginObject();
+  out.Member("Status", settings.commitment_status);
+  for (const auto& [name, time] : {std::pair{"StartedAt", settings.started_ms},
+                                   std::pair{"EndedAt", settings.ended_ms},
+                                   std::pair{"EarliestAllowedEndAt",
+                                             settings.earliest_allowed_end_ms}}) {
+    if (time) {
+      out.Key(name).Timestamp(*time);
+    }
+  }
+  out.EndObject().EndObject();
+  return out.Take();
+}
+
+StatusOr<std::string> DescribeAccountSettings(Broker& b, const RequestContext& ctx, JsonObject&,
                                               const Status& decode_error) {
   RIFFLE_DECODED(decode_error);
-  return std::string(R"({"MinimumThroughputBillingCommitment":{"Status":"DISABLED"}})");
+  RIFFLE_ASSIGN_OR_RETURN(broker::AccountSettings settings, b.DescribeAccountSettings(ctx));
+  return WriteAccountSettings(settings);
+}
+
+StatusOr<std::string> UpdateAccountSettings(Broker& b, const RequestContext& ctx, JsonObject& in,
+                                            const Status& decode_error) {
+  broker::UpdateAccountSettingsRequest req;
+  if (std::optional<JsonObject> commitment = in.Object("MinimumThroughputBillingCommitment")) {
+    req.minimum_throughput_billing_commitment = commitment->String("Status");
+  }
+  RIFFLE_DECODED(decode_error);
+  RIFFLE_ASSIGN_OR_RETURN(broker::AccountSettings settings, b.UpdateAccountSettings(ctx, req));
+  return WriteAccountSettings(settings);
+}
+
+StatusOr<std::string> UpdateStreamWarmThroughput(Broker& b, const RequestContext& ctx,
+                                                 JsonObject& in, const Status& decode_error) {
+  broker::UpdateWarmThroughputRequest req{ReadStreamRef(in), in.Integer("WarmThroughputMiBps")};
+  in.String("StreamId");  // reserved by AWS for future use
+  RIFFLE_DECODED(decode_error);
+  RIFFLE_ASSIGN_OR_RETURN(broker::WarmThroughputResult r, b.UpdateStreamWarmThroughput(ctx, req));
+  JsonWriter out;
+  out.BeginObject().Member("StreamARN", r.stream_arn).Member("StreamName", r.stream_name);
+  WriteWarmThroughput(out, r.target_mibps, r.current_mibps);
+  out.EndObject();
+  return out.Take();
+}
+
+broker::ResourcePolicyRequest ReadResourcePolicyRequest(JsonObject& in) {
+  in.String("StreamId");  // reserved by AWS for future use
+  return broker::ResourcePolicyRequest{in.String("ResourceARN"), in.String("Policy")};
+}
+
+StatusOr<std::string> PutResourcePolicy(Broker& b, const RequestContext& ctx, JsonObject& in,
+                                        const Status& decode_error) {
+  broker::ResourcePolicyRequest req = ReadResourcePolicyRequest(in);
+  RIFFLE_DECODED(decode_error);
+  RIFFLE_RETURN_IF_ERROR(b.PutResourcePolicy(ctx, req));
+  return Empty();
+}
+
+StatusOr<std::string> GetResourcePolicy(Broker& b, const RequestContext& ctx, JsonObject& in,
+                                        const Status& decode_error) {
+  broker::ResourcePolicyRequest req = ReadResourcePolicyRequest(in);
+  RIFFLE_DECODED(decode_error);
+  RIFFLE_ASSIGN_OR_RETURN(std::string policy, b.GetResourcePolicy(ctx, req));
+  JsonWriter out;
+  out.BeginObject().Member("Policy", policy).EndObject();
+  return out.Take();
+}
+
+StatusOr<std::string> DeleteResourcePolicy(Broker& b, const RequestContext& ctx, JsonObject& in,
+                                           const Status& decode_error) {
+  broker::ResourcePolicyRequest req = ReadResourcePolicyRequest(in);
+  RIFFLE_DECODED(decode_error);
+  RIFFLE_RETURN_IF_ERROR(b.DeleteResourcePolicy(ctx, req));
+  return Empty();
 }
 
 }  // namespace
@@ -420,6 +503,11 @@ void AddStreamOperations(HandlerMap& handlers) {
       {"MergeShards", MergeShards},
       {"UpdateShardCount", UpdateShardCount},
       {"DescribeAccountSettings", DescribeAccountSettings},
+      {"UpdateAccountSettings", UpdateAccountSettings},
+      {"UpdateStreamWarmThroughput", UpdateStreamWarmThroughput},
+      {"PutResourcePolicy", PutResourcePolicy},
+      {"GetResourcePolicy", GetResourcePolicy},
+      {"DeleteResourcePolicy", DeleteResourcePolicy},
   });
 }
 

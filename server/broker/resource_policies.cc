@@ -1,0 +1,158 @@
+// Resource policies: PutResourcePolicy, GetResourcePolicy, DeleteResourcePolicy. A policy is
+// kept verbatim with its stream or consumer in the catalog, so it follows the resource through
+// restarts and across a cluster, and goes away with it. Riffle does not evaluate policies: the
+// credentials file decides who may do what (docs/security.md).
+#include <regex>
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include "server/broker/broker_impl.h"
+#include "server/broker/validation.h"
+
+namespace riffle::broker {
+namespace {
+
+// The size AWS allows a resource-based policy document.
+constexpr size_t kMaxPolicyBytes = 20 * 1024;
+
+bool IsResourceArn(const std::string& arn) {
+  static const std::regex pattern(R"(arn:aws.*:kinesis:.*:\d{12}:.*stream/\S+)");
+  return std::regex_match(arn, pattern);
+}
+
+bool IsConsumerArn(const std::string& arn) {
+  return arn.find("/consumer/") != std::string::npos;
+}
+
+Status InvalidPolicy(std::string_view why) {
+  return Status(ErrorCode::kInvalidArgument,
+                fmt::format("Policy is not a valid policy document: {}.", why));
+}
+
+// One statement needs an effect, a principal and actions, as IAM's grammar has it.
+Status CheckStatement(simdjson::dom::element statement) {
+  simdjson::dom::object members;
+  if (statement.get_object().get(members) != simdjson::SUCCESS) {
+    return InvalidPolicy("each Statement must be an object");
+  }
+  std::string_view effect;
+  if (members["Effect"].get_string().get(effect) != simdjson::SUCCESS ||
+      (effect != "Allow" && effect != "Deny")) {
+    return InvalidPolicy("each Statement needs an Effect of \"Allow\" or \"Deny\"");
+  }
+  if (members["Principal"].error() != simdjson::SUCCESS &&
+      members["NotPrincipal"].error() != simdjson::SUCCESS) {
+    return InvalidPolicy("each Statement needs a Principal");
+  }
+  if (members["Action"].error() != simdjson::SUCCESS &&
+      members["NotAction"].error() != simdjson::SUCCESS) {
+    return InvalidPolicy("each Statement needs an Action");
+  }
+  return Status();
+}
+
+Status CheckPolicyDocument(const std::string& policy) {
+  if (policy.size() > kMaxPolicyBytes) {
+    return Status(ErrorCode::kLimitExceeded,
+                  fmt::format("Policy of {} bytes exceeds the limit of {} bytes.", policy.size(),
+                              kMaxPolicyBytes));
+  }
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (auto error = parser.parse(policy).get(root); error != simdjson::SUCCESS) {
+    return InvalidPolicy(fmt::format("it is not JSON ({})", simdjson::error_message(error)));
+  }
+  simdjson::dom::object document;
+  if (root.get_object().get(document) != simdjson::SUCCESS) {
+    return InvalidPolicy("it must be a JSON object");
+  }
+  simdjson::dom::element statements;
+  if (document["Statement"].get(statements) != simdjson::SUCCESS) {
+    return InvalidPolicy("it has no Statement");
+  }
+  simdjson::dom::array list;
+  if (statements.get_array().get(list) != simdjson::SUCCESS) {
+    return CheckStatement(statements);
+  }
+  if (list.size() == 0) {
+    return InvalidPolicy("Statement is empty");
+  }
+  for (simdjson::dom::element statement : list) {
+    RIFFLE_RETURN_IF_ERROR(CheckStatement(statement));
+  }
+  return Status();
+}
+
+// PutResourcePolicy also needs the policy.
+Status ValidateRequest(const ResourcePolicyRequest& req, bool needs_policy) {
+  Validator v;
+  v.Required(req.resource_arn.has_value(), "resourceARN");
+  if (needs_policy) {
+    v.Required(req.policy.has_value(), "policy");
+  }
+  v.Length(req.resource_arn, "resourceARN", 1, 2048);
+  v.Pattern(req.resource_arn, "resourceARN", "arn:aws.*:kinesis:.*:\\d{12}:.*stream/\\S+",
+            !req.resource_arn || IsResourceArn(*req.resource_arn));
+  return v.ToStatus();
+}
+
+}  // namespace
+
+Status BrokerImpl::StorePolicy(const RequestContext& ctx, const std::string& resource_arn,
+                               const std::string& policy) {
+  if (IsConsumerArn(resource_arn)) {
+    RIFFLE_ASSIGN_OR_RETURN(ResolvedConsumer resolved,
+                            ResolveConsumer(ctx, ConsumerRef{std::nullopt, std::nullopt,
+                                                             resource_arn}));
+    MutexLock control(&resolved.stream->control_mu);
+    storage::StreamMeta meta = resolved.stream->Snapshot();
+    RIFFLE_RETURN_IF_ERROR(RequireActive(ctx, meta));
+    for (storage::ConsumerMeta& consumer : meta.consumers) {
+      if (consumer.name == resolved.consumer.name &&
+          consumer.created_ms == resolved.consumer.created_ms) {
+        consumer.resource_policy = policy;
+      }
+    }
+    return CommitMeta(*resolved.stream, std::move(meta));
+  }
+  RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream,
+                          ResolveStream(ctx, StreamRef{std::nullopt, resource_arn}));
+  MutexLock control(&stream->control_mu);
+  storage::StreamMeta meta = stream->Snapshot();
+  RIFFLE_RETURN_IF_ERROR(RequireActive(ctx, meta));
+  meta.resource_policy = policy;
+  return CommitMeta(*stream, std::move(meta));
+}
+
+Status BrokerImpl::PutResourcePolicy(const RequestContext& ctx,
+                                     const ResourcePolicyRequest& req) {
+  RIFFLE_RETURN_IF_ERROR(ValidateRequest(req, /*needs_policy=*/true));
+  RIFFLE_RETURN_IF_ERROR(CheckPolicyDocument(*req.policy));
+  return StorePolicy(ctx, *req.resource_arn, *req.policy);
+}
+
+StatusOr<std::string> BrokerImpl::GetResourcePolicy(const RequestContext& ctx,
+                                                    const ResourcePolicyRequest& req) {
+  RIFFLE_RETURN_IF_ERROR(ValidateRequest(req, /*needs_policy=*/false));
+  std::string policy;
+  if (IsConsumerArn(*req.resource_arn)) {
+    RIFFLE_ASSIGN_OR_RETURN(ResolvedConsumer resolved,
+                            ResolveConsumer(ctx, ConsumerRef{std::nullopt, std::nullopt,
+                                                             req.resource_arn}));
+    policy = resolved.consumer.resource_policy;
+  } else {
+    RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream,
+                            ResolveStream(ctx, StreamRef{std::nullopt, req.resource_arn}));
+    policy = stream->Snapshot().resource_policy;
+  }
+  return policy.empty() ? std::string("{}") : policy;
+}
+
+Status BrokerImpl::DeleteResourcePolicy(const RequestContext& ctx,
+                                        const ResourcePolicyRequest& req) {
+  RIFFLE_RETURN_IF_ERROR(ValidateRequest(req, /*needs_policy=*/false));
+  return StorePolicy(ctx, *req.resource_arn, std::string());
+}
+
+}  // namespace riffle::broker
