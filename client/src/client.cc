@@ -1,8 +1,11 @@
 #include "riffle/client.h"
 
+#include <chrono>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <string_view>
+#include <thread>
 #include <utility>
 
 #include <grpcpp/client_context.h>
@@ -21,6 +24,17 @@ constexpr char kErrorCodeTrailer[] = "riffle-error-code";
 // A GetRecords response holds up to 10 MiB of data plus up to 10000 keys and sequence numbers;
 // gRPC's default receive limit of 4 MiB would refuse it.
 constexpr int kMaxReceiveMessageBytes = 64 * 1024 * 1024;
+// Tries of a call refused by the server's call rates, and the first pause between them (the
+// pauses double: 50, 100, 200, 400 ms, jittered; enough for a one-call-per-second rate).
+constexpr int kMaxRateAttempts = 6;
+constexpr std::chrono::milliseconds kFirstRateBackoff{50};
+
+// Between half and all of `pause`, so that clients refused together do not retry together.
+std::chrono::milliseconds Jittered(std::chrono::milliseconds pause) {
+  thread_local std::minstd_rand random(std::random_device{}());
+  std::uniform_int_distribution<int64_t> spread(pause.count() / 2, pause.count());
+  return std::chrono::milliseconds(spread(random));
+}
 
 Status FromGrpc(const grpc::Status& status, const grpc::ClientContext& context,
                 const std::string& endpoint) {
@@ -245,13 +259,25 @@ class Client::Rpc {
   using Method = grpc::Status (v1::Riffle::Stub::*)(grpc::ClientContext*, const Request&,
                                                     Response*);
 
+  // A call refused by riffled's call rates (LimitExceededException) did nothing, so it is tried
+  // again after a growing, jittered pause, as the AWS SDKs do: a client that calls too often
+  // slows down instead of failing.
   template <typename Request, typename Response>
   Status Call(Method<Request, Response> method, const Request& request, Response& response) {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + options_.call_timeout);
-    Authorize(context);
-    grpc::Status status = ((*stub_).*method)(&context, request, &response);
-    return FromGrpc(status, context, options_.endpoint);
+    std::chrono::milliseconds backoff = kFirstRateBackoff;
+    for (int attempt = 1;; ++attempt) {
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + options_.call_timeout);
+      Authorize(context);
+      grpc::Status status = ((*stub_).*method)(&context, request, &response);
+      Status result = FromGrpc(status, context, options_.endpoint);
+      if (result.code() != ErrorCode::kLimitExceeded || attempt == kMaxRateAttempts) {
+        return result;
+      }
+      response.Clear();
+      std::this_thread::sleep_for(Jittered(backoff));
+      backoff *= 2;
+    }
   }
 
   // A stream ARN as it is, or the ARN of a named stream (which only the server knows: it holds

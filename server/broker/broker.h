@@ -23,7 +23,9 @@ namespace riffle::broker {
 
 struct BrokerOptions {
   // Enforce the per-shard quotas on PROVISIONED streams (1 MiB/s and 1000 records/s in, 2 MiB/s
-  // and 5 GetRecords calls/s out). Off: no stream is ever throttled (load tests, crash tests).
+  // and 5 GetRecords calls/s out) and AWS's call rates (GetShardIterator 5/s per shard,
+  // ListShards 1000/s per stream, the per-account control-plane rates of AdmitCall). Off: nothing
+  // is ever throttled (load tests, crash tests).
   bool shard_quotas = true;
   // DescribeLimits.ShardLimit; CreateStream fails with LimitExceeded beyond it.
   int32_t shard_limit = 10000;
@@ -40,6 +42,12 @@ class Broker {
                                                 BrokerOptions options,
                                                 Observer* observer = nullptr);
   virtual ~Broker() = default;
+
+  // Whether the caller may make one more `operation` call now (AWS's per-account rates, off
+  // with BrokerOptions::shard_quotas); front ends ask before each call of their clients.
+  // `stream` is the stream the call names, if any.
+  virtual Status AdmitCall(const RequestContext& ctx, std::string_view operation,
+                           std::string_view stream) = 0;
 
   virtual Status CreateStream(const RequestContext& ctx, const CreateStreamRequest& req) = 0;
   virtual Status DeleteStream(const RequestContext& ctx, const DeleteStreamRequest& req) = 0;

@@ -32,6 +32,7 @@
 
 #include "common/mutex.h"
 #include "server/broker/broker.h"
+#include "server/broker/call_limits.h"
 #include "server/broker/token_bucket.h"
 #include "server/broker/tokens.h"
 #include "server/broker/validation.h"
@@ -57,12 +58,15 @@ inline constexpr int64_t kMaxMaxRecordSizeKiB = 10240;
 // The StreamMode values of the model.
 inline const std::vector<std::string_view> kStreamModes = {"PROVISIONED", "ON_DEMAND"};
 
-// The per-shard quotas of a PROVISIONED stream. Guarded by Shard::quota_mu.
+// The per-shard quotas of a PROVISIONED stream, and GetShardIterator's rate. Guarded by
+// Shard::quota_mu.
 struct ShardQuotas {
   TokenBucket write_bytes{1024.0 * 1024.0};
   TokenBucket write_records{1000.0};
   TokenBucket read_calls{5.0};
   TokenBucket read_bytes{2.0 * 1024.0 * 1024.0};
+  // GetShardIterator's 5 calls/s per shard, in every stream mode.
+  TokenBucket iterator_calls{5.0};
 };
 
 struct Shard {
@@ -100,6 +104,9 @@ struct Stream {
   mutable Mutex mu;
   storage::StreamMeta meta ABSL_GUARDED_BY(mu);
   std::shared_ptr<const ShardSet> shard_set ABSL_GUARDED_BY(mu);
+  // ListShards' 1000 calls/s per stream.
+  Mutex list_shards_mu;
+  TokenBucket list_shards_calls ABSL_GUARDED_BY(list_shards_mu){1000.0};
 
   storage::StreamMeta Snapshot() const ABSL_LOCKS_EXCLUDED(mu) {
     MutexLock lock(&mu);
@@ -124,6 +131,8 @@ class BrokerImpl final : public Broker {
              std::string secret, Observer* observer);
   Status Load();
 
+  Status AdmitCall(const RequestContext& ctx, std::string_view operation,
+                   std::string_view stream) override;
   Status CreateStream(const RequestContext& ctx, const CreateStreamRequest& req) override;
   Status DeleteStream(const RequestContext& ctx, const DeleteStreamRequest& req) override;
   StatusOr<StreamDescription> DescribeStream(const RequestContext& ctx,
@@ -279,6 +288,11 @@ class BrokerImpl final : public Broker {
   // Sets `stream_name` as soon as the iterator names the stream, for the metrics.
   StatusOr<GetRecordsResult> DoGetRecords(const RequestContext& ctx, const GetRecordsRequest& req,
                                           std::string& stream_name);
+  // PutRecord's SequenceNumberForOrdering must be a sequence number of one of the stream's
+  // shards that has been given out; InvalidArgumentException in AWS's words otherwise.
+  Status CheckOrderingSequenceNumber(const RequestContext& ctx, const Stream& stream,
+                                     const std::string& stream_name,
+                                     const std::string& sequence_number) const;
   // Where an iterator or subscription of `type` starts in `shard` (GetShardIterator's rules).
   StatusOr<uint64_t> StartOffset(const RequestContext& ctx, const storage::StreamMeta& meta,
                                  const Shard& shard, const std::string& type,
@@ -369,6 +383,7 @@ class BrokerImpl final : public Broker {
   Mutex create_mu_;
   // Serializes UpdateAccountSettings (a read, then a write of the account's catalog entry).
   Mutex account_mu_;
+  CallLimits call_limits_;
   // Guards the maps of live streams; held only to look up, copy or change them.
   mutable SharedMutex streams_mu_;
   std::map<std::string, std::shared_ptr<Stream>> streams_ ABSL_GUARDED_BY(streams_mu_);

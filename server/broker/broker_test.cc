@@ -248,6 +248,72 @@ TEST_F(BrokerTest, GetRecordsCallQuotaIsFivePerSecond) {
             ErrorCode::kProvisionedThroughputExceeded);
 }
 
+TEST_F(BrokerTest, GetShardIteratorIsFiveCallsPerSecondPerShardInEveryMode) {
+  CreateStreamRequest on_demand;
+  on_demand.stream_name = "d";
+  ASSERT_TRUE(broker_->CreateStream(ctx_, on_demand).ok());
+  GetShardIteratorRequest req;
+  req.stream.name = "d";
+  req.shard_id = "shardId-000000000000";
+  req.shard_iterator_type = "LATEST";
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(broker_->GetShardIterator(ctx_, req).ok()) << i;
+  }
+  StatusOr<std::string> refused = broker_->GetShardIterator(ctx_, req);
+  EXPECT_EQ(refused.status().code(), ErrorCode::kProvisionedThroughputExceeded);
+  EXPECT_EQ(refused.status().message(),
+            "Rate exceeded for shard shardId-000000000000 in stream d under account "
+            "000000000000.");
+  req.shard_id = "shardId-000000000001";  // another shard has its own rate
+  EXPECT_TRUE(broker_->GetShardIterator(ctx_, req).ok());
+  req.shard_id = "shardId-000000000000";
+  clock_.Advance(200);  // one call's worth comes back in a fifth of a second
+  EXPECT_TRUE(broker_->GetShardIterator(ctx_, req).ok());
+  EXPECT_FALSE(broker_->GetShardIterator(ctx_, req).ok());
+}
+
+TEST_F(BrokerTest, ListShardsIsAThousandCallsPerSecondPerStream) {
+  Create("a", 1);
+  Create("b", 1);
+  ListShardsRequest req;
+  req.stream.name = "a";
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_TRUE(broker_->ListShards(ctx_, req).ok()) << i;
+  }
+  StatusOr<ListShardsResult> refused = broker_->ListShards(ctx_, req);
+  EXPECT_EQ(refused.status().code(), ErrorCode::kLimitExceeded);
+  EXPECT_EQ(refused.status().message(), "Rate exceeded for stream a under account 000000000000.");
+  req.stream.name = "b";
+  EXPECT_TRUE(broker_->ListShards(ctx_, req).ok());
+  clock_.Advance(1000);
+  req.stream.name = "a";
+  EXPECT_TRUE(broker_->ListShards(ctx_, req).ok());
+}
+
+TEST_F(BrokerTest, ControlPlaneCallsAreAdmittedAtAwsRatesPerAccount) {
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(broker_->AdmitCall(ctx_, "DescribeStream", "s").ok()) << i;
+  }
+  Status refused = broker_->AdmitCall(ctx_, "DescribeStream", "s");
+  EXPECT_EQ(refused.code(), ErrorCode::kLimitExceeded);
+  EXPECT_EQ(refused.message(), "Rate exceeded for stream s under account 000000000000.");
+  EXPECT_EQ(broker_->AdmitCall(ctx_, "ListStreams", "").ok(), true);  // its own rate
+  RequestContext other = ctx_;
+  other.account = "111122223333";  // and every account its own
+  EXPECT_TRUE(broker_->AdmitCall(other, "DescribeStream", "s").ok());
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(broker_->AdmitCall(ctx_, "ListStreams", "").ok()) << i;
+  }
+  EXPECT_EQ(broker_->AdmitCall(ctx_, "ListStreams", "").message(),
+            "Rate exceeded for account 000000000000.");
+  for (int i = 0; i < 100; ++i) {  // operations without a stated rate are not limited
+    ASSERT_TRUE(broker_->AdmitCall(ctx_, "PutRecords", "s").ok()) << i;
+  }
+  clock_.Advance(100);  // a tenth of a second: one more DescribeStream
+  EXPECT_TRUE(broker_->AdmitCall(ctx_, "DescribeStream", "s").ok());
+  EXPECT_FALSE(broker_->AdmitCall(ctx_, "DescribeStream", "s").ok());
+}
+
 TEST_F(BrokerTest, ShardQuotasOffNeverThrottles) {
   BrokerOptions options;
   options.shard_quotas = false;
@@ -258,6 +324,10 @@ TEST_F(BrokerTest, ShardQuotasOffNeverThrottles) {
   req.records = std::vector<PutRecordsEntry>(500, PutRecordsEntry{"d", "k", std::nullopt});
   for (int i = 0; i < 4; ++i) {
     EXPECT_EQ(broker_->PutRecords(ctx_, req)->failed_record_count, 0);
+  }
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_TRUE(broker_->AdmitCall(ctx_, "DescribeStream", "p").ok());
+    EXPECT_FALSE(Iterator("p", "shardId-000000000000", "LATEST").empty());
   }
 }
 

@@ -242,6 +242,24 @@ StatusOr<GetRecordsResult> BrokerImpl::GetRecords(const RequestContext& ctx,
   return result;
 }
 
+Status BrokerImpl::CheckOrderingSequenceNumber(const RequestContext& ctx, const Stream& stream,
+                                               const std::string& stream_name,
+                                               const std::string& sequence_number) const {
+  std::optional<storage::SequencePosition> position =
+      storage::ParseSequenceNumber(sequence_number);
+  std::shared_ptr<Shard> shard = position ? stream.shards()->Find(position->shard_ordinal)
+                                          : nullptr;
+  // Position p is the record at offset p - 1: a position past the shard's end names a record
+  // that was never written.
+  if (shard == nullptr || position->position > shard->log->committed_end()) {
+    return Status(ErrorCode::kInvalidArgument,
+                  fmt::format("ExclusiveMinimumSequenceNumber {} used in PutRecord on stream {} "
+                              "under account {} is invalid.",
+                              sequence_number, stream_name, ctx.account));
+  }
+  return Status();
+}
+
 StatusOr<BrokerImpl::PreparedPut> BrokerImpl::PreparePutRecord(const RequestContext& ctx,
                                                                 const PutRecordRequest& req) {
   Validator v;
@@ -270,7 +288,11 @@ StatusOr<BrokerImpl::PreparedPut> BrokerImpl::PreparePutRecord(const RequestCont
     return too_big.ToStatus();
   }
   // Riffle's sequence numbers already grow strictly within a shard, so the ordering hint needs
-  // no action beyond its format check above.
+  // no action once it is known to be a sequence number this stream has given out.
+  if (req.sequence_number_for_ordering) {
+    RIFFLE_RETURN_IF_ERROR(CheckOrderingSequenceNumber(ctx, *stream, meta.name,
+                                                       *req.sequence_number_for_ordering));
+  }
   Entry entry{&*req.data, &*req.partition_key, 0};
   RIFFLE_RETURN_IF_ERROR(HashKeyOf(req.explicit_hash_key, *req.partition_key, entry.hash_key));
   return PreparedPut{std::move(stream), meta.encryption_type == "KMS" ? "KMS" : "NONE", {entry}};
@@ -495,6 +517,14 @@ StatusOr<std::string> BrokerImpl::GetShardIterator(const RequestContext& ctx,
   RIFFLE_ASSIGN_OR_RETURN(uint64_t offset,
                           StartOffset(ctx, meta, *shard, type, req.starting_sequence_number,
                                       req.timestamp_ms, now));
+  if (options_.shard_quotas) {
+    MutexLock lock(&shard->quota_mu);
+    if (!shard->quotas.iterator_calls.TryTake(1, now)) {
+      return Status(ErrorCode::kProvisionedThroughputExceeded,
+                    fmt::format("Rate exceeded for shard {} in stream {} under account {}.",
+                                shard->shard_id, meta.name, ctx.account));
+    }
+  }
   return EncodeIterator(signer_, IteratorPosition{stream->id, shard->meta.ordinal, offset, now});
 }
 

@@ -223,6 +223,14 @@ StatusOr<ListShardsResult> BrokerImpl::ListShards(const RequestContext& ctx,
                   fmt::format("Stream {} under account {} is in {} state.", meta.name, ctx.account,
                               meta.status));
   }
+  if (options_.shard_quotas) {
+    MutexLock lock(&stream->list_shards_mu);
+    if (!stream->list_shards_calls.TryTake(1, clock_.NowMillis())) {
+      return Status(ErrorCode::kLimitExceeded,
+                    fmt::format("Rate exceeded for stream {} under account {}.", meta.name,
+                                ctx.account));
+    }
+  }
   if (req.exclusive_start_shard_id) {
     std::optional<uint32_t> ordinal = storage::ParseShardId(*req.exclusive_start_shard_id);
     after = ordinal ? *ordinal + 1 : 0;

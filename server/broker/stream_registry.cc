@@ -53,6 +53,14 @@ Status RequireActive(const RequestContext& ctx, const StreamMeta& meta) {
   return Status();
 }
 
+Status BrokerImpl::AdmitCall(const RequestContext& ctx, std::string_view operation,
+                             std::string_view stream) {
+  if (!options_.shard_quotas) {
+    return Status();
+  }
+  return call_limits_.Admit(ctx.account, operation, stream, clock_.NowMillis());
+}
+
 std::string BrokerImpl::SignPageToken(TokenKind kind, std::string_view payload) const {
   std::string stamped;
   AppendBigEndian64(stamped, static_cast<uint64_t>(clock_.NowMillis()));

@@ -1,4 +1,4 @@
-// A token bucket for the per-shard quotas. Not thread-safe: the owner serializes access.
+// A token bucket for the per-shard quotas and call rates. Not thread-safe: the owner serializes access.
 #pragma once
 
 #include <algorithm>
@@ -27,6 +27,8 @@ class TokenBucket {
     return tokens_ >= 0;
   }
   void Charge(double amount) { tokens_ -= amount; }
+  // When the bucket was last used (0: never); a bucket idle for a second is full again.
+  int64_t last_ms() const { return last_ms_; }
 
  private:
   void Refill(int64_t now_ms) {

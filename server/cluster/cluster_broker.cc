@@ -155,6 +155,11 @@ Result ClusterBroker::CatalogWrite(Local local, Remote remote) {
   CatalogWrite<Result>([&](broker::Broker& b) { return b.Method(__VA_ARGS__); }, \
                        [&](PeerClient& p) { return p.Method(__VA_ARGS__); })
 
+Status ClusterBroker::AdmitCall(const RequestContext& ctx, std::string_view operation,
+                                std::string_view stream) {
+  return local_.AdmitCall(ctx, operation, stream);
+}
+
 Status ClusterBroker::CreateStream(const RequestContext& ctx,
                                    const broker::CreateStreamRequest& req) {
   return RIFFLE_CATALOG_WRITE(Status, CreateStream, ctx, req);

@@ -42,6 +42,9 @@ class ClusterBroker final : public broker::Broker {
                 Follower& follower);
   ~ClusterBroker() override;
 
+  // This node's count: each node of a cluster admits the calls it is sent.
+  Status AdmitCall(const broker::RequestContext& ctx, std::string_view operation,
+                   std::string_view stream) override;
   Status CreateStream(const broker::RequestContext& ctx,
                       const broker::CreateStreamRequest& req) override;
   Status DeleteStream(const broker::RequestContext& ctx,

@@ -1,5 +1,7 @@
 // Bad input through gRPC gets the exact Kinesis code, and riffled keeps serving afterwards
 // (TearDown also checks that it still exits 0 on SIGTERM).
+#include <chrono>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -39,6 +41,24 @@ TEST_F(GrpcErrorsTest, UnknownStreamIsResourceNotFound) {
   EXPECT_EQ(iterator.code(), ErrorCode::kResourceNotFound) << iterator.ToString();
   Status remove = client().DeleteStream("nope");
   EXPECT_EQ(remove.code(), ErrorCode::kResourceNotFound) << remove.ToString();
+  ExpectStillServing();
+}
+
+// With AWS's call rates on (riffled's default; these tests otherwise turn them off).
+class GrpcCallRatesTest : public GrpcErrorsTest {
+ protected:
+  RiffledOptions Options() const override { return {.shard_quotas = "on"}; }
+};
+
+// DescribeStream's rate is 10 calls/s per account: 30 calls cannot all pass within a second,
+// and the client's retries of the refused ones still get every call through.
+TEST_F(GrpcCallRatesTest, CallsBeyondTheRateAreRetriedByTheClientAndGetThrough) {
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 30; ++i) {
+    StatusOr<client::StreamDescription> described = client().DescribeStream("orders");
+    ASSERT_TRUE(described.ok()) << i << ": " << described.status().ToString();
+  }
+  EXPECT_GT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
   ExpectStillServing();
 }
 

@@ -473,6 +473,20 @@ class RecordsTest(RiffledTestCase):
         self.assertGreater(int(second["SequenceNumber"]), int(first["SequenceNumber"]))
         recs = read_all_records(self.kinesis, name, shard_id(0))
         self.assertEqual([r["Data"] for r in recs], [b"1", b"2"])
+        # What this stream never gave out is no sequence number to order after: a number that
+        # is not one, one of a shard the stream does not have, one past the shard's last record.
+        other = self.create_stream(shards=3)
+        foreign = self.kinesis.put_record(StreamName=other, Data=b"x", PartitionKey="p",
+                                          ExplicitHashKey=str(MAX_HASH))["SequenceNumber"]
+        beyond = str(int(second["SequenceNumber"]) + 10 ** 6)
+        for bad in ("12345", foreign, beyond):
+            with self.subTest(bad=bad):
+                self.assertClientError(
+                    "InvalidArgumentException", self.kinesis1.put_record, StreamName=name,
+                    Data=b"3", PartitionKey="p", SequenceNumberForOrdering=bad,
+                    message=f"ExclusiveMinimumSequenceNumber {bad} used in PutRecord on stream "
+                            f"{name} under account {ACCOUNT} is invalid.")
+        self.assertEqual(len(read_all_records(self.kinesis, name, shard_id(0))), 2)
 
     def test_put_records_results_match_the_request_in_order(self):
         name = self.create_stream()

@@ -5,8 +5,6 @@ bad input, and that what was set survives a restart of riffled.
 """
 
 import json
-import os
-import subprocess
 import time
 import unittest
 
@@ -105,18 +103,10 @@ class ResourcePolicyTest(RiffledTestCase):
 
     def test_the_aws_cli_round_trips_a_policy(self):
         arn = self.stream_arn(self.create_stream())
-        env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY="secret",
-                   AWS_DEFAULT_REGION="us-east-1")
-        endpoint = f"http://127.0.0.1:{self.riffled.port}"
-
-        def aws(*args):
-            p = subprocess.run(["aws", "--endpoint-url", endpoint, "kinesis", *args],
-                               capture_output=True, text=True, env=env, timeout=60)
-            self.assertEqual(p.returncode, 0, p.stderr)
-            return json.loads(p.stdout) if p.stdout.strip() else None
-
-        aws("put-resource-policy", "--resource-arn", arn, "--policy", POLICY)
-        self.assertEqual(aws("get-resource-policy", "--resource-arn", arn)["Policy"], POLICY)
+        self.riffled.aws("kinesis", "put-resource-policy", "--resource-arn", arn, "--policy",
+                         POLICY)
+        got = self.riffled.aws_json("kinesis", "get-resource-policy", "--resource-arn", arn)
+        self.assertEqual(got["Policy"], POLICY)
 
 
 class AccountSettingsAndWarmThroughputTest(RiffledTestCase):

@@ -149,6 +149,9 @@ class FakeBroker final : public broker::Broker {
                              const broker::UpdateMaxRecordSizeRequest&) override {
     return Answer();
   }
+  Status AdmitCall(const broker::RequestContext&, std::string_view, std::string_view) override {
+    return Status();
+  }
   StatusOr<broker::DescribeLimitsResult> DescribeLimits(const broker::RequestContext&) override {
     return Unused<broker::DescribeLimitsResult>();
   }

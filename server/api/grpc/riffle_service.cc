@@ -510,17 +510,22 @@ class RiffleService final : public v1::Riffle::CallbackService {
   }
 
  private:
-  // With a credentials file: the status a call gets when its bearer token names no key, or a
-  // key that may not run `action` on the stream `request` names; nullopt when it may go on.
+  // The status a call gets when, with a credentials file, its bearer token names no key or a
+  // key that may not run `action` on the stream `request` names, or when the caller has made
+  // more `action` calls than AWS's rate allows; nullopt when it may go on.
   std::optional<grpc::Status> Deny(CallbackServerContext* context, std::string_view action,
                                    const google::protobuf::Message& request) const {
-    if (credentials_ == nullptr) {
-      return std::nullopt;
+    const std::string stream = StreamNamed(request);
+    Status allowed;
+    if (credentials_ != nullptr) {
+      StatusOr<std::shared_ptr<const auth::AccessKey>> key = CallerOf(context);
+      allowed = key.status();
+      if (allowed.ok()) {
+        allowed = auth::Authorize(key->get(), action, stream, ContextOf(context).region);
+      }
     }
-    StatusOr<std::shared_ptr<const auth::AccessKey>> key = CallerOf(context);
-    Status allowed = key.status();
     if (allowed.ok()) {
-      allowed = auth::Authorize(key->get(), action, StreamNamed(request), ContextOf(context).region);
+      allowed = broker_.AdmitCall(ContextOf(context), action, stream);
     }
     if (allowed.ok()) {
       return std::nullopt;

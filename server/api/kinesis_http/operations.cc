@@ -53,18 +53,27 @@ Reply ErrorReply(const Status& status, std::string_view content_type) {
   return reply;
 }
 
-Status AuthorizeOperation(const RequestContext& ctx, std::string_view operation,
-                          const JsonObject& request) {
-  if (ctx.caller == nullptr) {
-    return Status();
-  }
+namespace {
+
+// The stream a request names by StreamName or by one of its ARNs; empty if none.
+std::string StreamNamedIn(const JsonObject& request) {
   std::string stream = request.String("StreamName").value_or("");
   for (std::string_view arn_member : {"StreamARN", "ConsumerARN", "ResourceARN"}) {
     if (stream.empty()) {
       stream = auth::StreamNameFromArn(request.String(arn_member).value_or(""));
     }
   }
-  return auth::Authorize(ctx.caller.get(), operation, stream, ctx.region);
+  return stream;
+}
+
+}  // namespace
+
+Status AuthorizeOperation(const RequestContext& ctx, std::string_view operation,
+                          const JsonObject& request) {
+  if (ctx.caller == nullptr) {
+    return Status();
+  }
+  return auth::Authorize(ctx.caller.get(), operation, StreamNamedIn(request), ctx.region);
 }
 
 bool IsCbor(std::string_view content_type) {
@@ -143,7 +152,11 @@ void DispatchJson(Broker& broker, const StatusOr<RequestContext>& caller,
   }
   const RequestContext& ctx = *caller;
   JsonObject root = doc.root();
-  if (Status allowed = AuthorizeOperation(ctx, op, root); !allowed.ok()) {
+  Status allowed = AuthorizeOperation(ctx, op, root);
+  if (allowed.ok()) {
+    allowed = broker.AdmitCall(ctx, op, StreamNamedIn(root));
+  }
+  if (!allowed.ok()) {
     done(ErrorReply(allowed));
     return;
   }
