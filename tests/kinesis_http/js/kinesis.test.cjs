@@ -22,6 +22,12 @@ const {
   DeleteStreamCommand,
   RegisterStreamConsumerCommand,
   SubscribeToShardCommand,
+  SplitShardCommand,
+  ListShardsCommand,
+  PutResourcePolicyCommand,
+  GetResourcePolicyCommand,
+  UpdateAccountSettingsCommand,
+  UpdateStreamWarmThroughputCommand,
   ResourceNotFoundException,
   ResourceInUseException,
 } = require('@aws-sdk/client-kinesis');
@@ -31,12 +37,12 @@ const { NodeHttpHandler } = require('@smithy/node-http-handler');
 const endpoint = process.env.KINESIS_ENDPOINT;
 assert.ok(endpoint, 'KINESIS_ENDPOINT is not set');
 
-function makeClient(requestHandler) {
+function makeClient(requestHandler, maxAttempts = 1) {
   return new KinesisClient({
     endpoint,
     region: 'us-east-1',
     credentials: { accessKeyId: 'AKIDJSTEST', secretAccessKey: 'js-test-secret' },
-    maxAttempts: 1,
+    maxAttempts,
     ...(requestHandler ? { requestHandler } : {}),
   });
 }
@@ -185,7 +191,9 @@ function coreFlows(label, client) {
   });
 }
 
-const clients = [makeClient(), makeClient(new NodeHttpHandler())];
+// The third client retries as the SDK does by default (3 attempts): it rides out riffled's
+// call rates (CreateStream 5/s per account), which the tests before it have used up.
+const clients = [makeClient(), makeClient(new NodeHttpHandler()), makeClient(undefined, 3)];
 test.after(() => clients.forEach((c) => c.destroy()));
 coreFlows('HTTP/2 (the SDK default)', clients[0]);
 coreFlows('HTTP/1.1', clients[1]);
@@ -226,3 +234,52 @@ test('subscribeToShard pushes records with @aws-sdk/client-kinesis', async () =>
   assert.deepEqual(seen, [['backlog', first.SequenceNumber], ['live', late.SequenceNumber]]);
   await client.send(new DeleteStreamCommand({ StreamName: stream, EnforceConsumerDeletion: true }));
 });
+
+// The operations a stream's administration adds to its data: a resource policy kept verbatim,
+// the account's billing commitment and an on-demand stream's warm throughput, and ListShards'
+// timestamp filter after a split (this SDK sends milliseconds, so instants a few ms apart work).
+test('policies, settings, warm throughput and shard filters with @aws-sdk/client-kinesis',
+  async () => {
+    const client = clients[2];
+    const stream = `js-sdk-admin-${crypto.randomBytes(4).toString('hex')}`;
+    await client.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 1 }));
+    const arn = (await client.send(new DescribeStreamSummaryCommand({ StreamName: stream })))
+      .StreamDescriptionSummary.StreamARN;
+    const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{
+      Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:root' },
+      Action: 'kinesis:GetRecords', Resource: arn }] });
+    await client.send(new PutResourcePolicyCommand({ ResourceARN: arn, Policy: policy }));
+    const got = await client.send(new GetResourcePolicyCommand({ ResourceARN: arn }));
+    assert.equal(got.Policy, policy);
+
+    const settings = await client.send(new UpdateAccountSettingsCommand({
+      MinimumThroughputBillingCommitment: { Status: 'ENABLED' } }));
+    const commitment = settings.MinimumThroughputBillingCommitment;
+    assert.equal(commitment.Status, 'ENABLED');
+    assert.ok(commitment.StartedAt instanceof Date);
+    assert.equal(commitment.EarliestAllowedEndAt - commitment.StartedAt, 24 * 3600 * 1000);
+    const onDemand = `${stream}-od`;
+    await client.send(new CreateStreamCommand({
+      StreamName: onDemand, StreamModeDetails: { StreamMode: 'ON_DEMAND' } }));
+    const warm = await client.send(new UpdateStreamWarmThroughputCommand({
+      StreamName: onDemand, WarmThroughputMiBps: 64 }));
+    assert.deepEqual(warm.WarmThroughput, { TargetMiBps: 64, CurrentMiBps: 64 });
+
+    const beforeSplit = new Date();
+    await new Promise((r) => setTimeout(r, 20));
+    await client.send(new SplitShardCommand({
+      StreamName: stream, ShardToSplit: 'shardId-000000000000',
+      NewStartingHashKey: (2n ** 127n).toString() }));
+    await new Promise((r) => setTimeout(r, 20));
+    const afterSplit = new Date();
+    const ids = async (filter) => (await client.send(new ListShardsCommand({
+      StreamName: stream, ShardFilter: filter }))).Shards.map((s) => s.ShardId);
+    assert.deepEqual(await ids({ Type: 'AT_TIMESTAMP', Timestamp: beforeSplit }),
+      ['shardId-000000000000']);
+    assert.deepEqual(await ids({ Type: 'AT_TIMESTAMP', Timestamp: afterSplit }),
+      ['shardId-000000000001', 'shardId-000000000002']);
+    assert.deepEqual(await ids({ Type: 'FROM_TIMESTAMP', Timestamp: afterSplit }),
+      ['shardId-000000000001', 'shardId-000000000002']);
+    await client.send(new DeleteStreamCommand({ StreamName: stream }));
+    await client.send(new DeleteStreamCommand({ StreamName: onDemand }));
+  });
