@@ -55,6 +55,9 @@ inline constexpr uint32_t kOnDemandDefaultShards = 4;
 inline constexpr size_t kMaxTagsPerStream = 50;
 inline constexpr int64_t kMinMaxRecordSizeKiB = 1024;
 inline constexpr int64_t kMaxMaxRecordSizeKiB = 10240;
+// UpdateShardCount: at most this many scalings of a stream in any window of this length.
+inline constexpr size_t kMaxScalingsPerWindow = 10;
+inline constexpr int64_t kScalingWindowMs = int64_t{24} * 3600 * 1000;
 // The StreamMode values of the model.
 inline const std::vector<std::string_view> kStreamModes = {"PROVISIONED", "ON_DEMAND"};
 
@@ -104,6 +107,9 @@ struct Stream {
   mutable Mutex mu;
   storage::StreamMeta meta ABSL_GUARDED_BY(mu);
   std::shared_ptr<const ShardSet> shard_set ABSL_GUARDED_BY(mu);
+  // When UpdateShardCount scaled the stream within the last 24 hours (AWS allows ten; kept in
+  // memory, so a restart forgets them).
+  std::vector<int64_t> scalings ABSL_GUARDED_BY(control_mu);
   // ListShards' 1000 calls/s per stream.
   Mutex list_shards_mu;
   TokenBucket list_shards_calls ABSL_GUARDED_BY(list_shards_mu){1000.0};

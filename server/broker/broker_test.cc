@@ -290,6 +290,26 @@ TEST_F(BrokerTest, ListShardsIsAThousandCallsPerSecondPerStream) {
   EXPECT_TRUE(broker_->ListShards(ctx_, req).ok());
 }
 
+TEST_F(BrokerTest, UpdateShardCountScalesAStreamTenTimesIn24Hours) {
+  Create("s", 1);
+  UpdateShardCountRequest req;
+  req.stream.name = "s";
+  req.scaling_type = "UNIFORM_SCALING";
+  for (int i = 0; i < 10; ++i) {
+    req.target_shard_count = i % 2 == 0 ? 2 : 1;
+    ASSERT_TRUE(broker_->UpdateShardCount(ctx_, req).ok()) << i;
+    clock_.Advance(3600 * 1000);
+  }
+  req.target_shard_count = 2;
+  StatusOr<UpdateShardCountResult> refused = broker_->UpdateShardCount(ctx_, req);
+  EXPECT_EQ(refused.status().code(), ErrorCode::kLimitExceeded);
+  EXPECT_EQ(refused.status().message(),
+            "UpdateShardCount failed for stream s under account 000000000000: the stream was "
+            "already scaled 10 times in the last 24 hours.");
+  clock_.Advance(14 * 3600 * 1000);  // 24 hours after the first scaling
+  EXPECT_TRUE(broker_->UpdateShardCount(ctx_, req).ok());
+}
+
 TEST_F(BrokerTest, ControlPlaneCallsAreAdmittedAtAwsRatesPerAccount) {
   for (int i = 0; i < 10; ++i) {
     ASSERT_TRUE(broker_->AdmitCall(ctx_, "DescribeStream", "s").ok()) << i;

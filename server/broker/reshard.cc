@@ -209,6 +209,16 @@ StatusOr<UpdateShardCountResult> BrokerImpl::UpdateShardCount(
                               "shard count {}.",
                               meta.name, ctx.account, target, current));
   }
+  // AWS allows ten scalings of a stream in any 24 hours.
+  const int64_t now = clock_.NowMillis();
+  std::erase_if(stream->scalings,
+                [&](int64_t at) { return now - at >= kScalingWindowMs; });
+  if (options_.shard_quotas && stream->scalings.size() >= kMaxScalingsPerWindow) {
+    return Status(ErrorCode::kLimitExceeded,
+                  fmt::format("UpdateShardCount failed for stream {} under account {}: the stream "
+                              "was already scaled {} times in the last 24 hours.",
+                              meta.name, ctx.account, kMaxScalingsPerWindow));
+  }
   RIFFLE_ASSIGN_OR_RETURN(DescribeLimitsResult limits, DescribeLimits(ctx));
   if (static_cast<int64_t>(limits.open_shard_count) - current + target > options_.shard_limit) {
     return Status(ErrorCode::kLimitExceeded,
@@ -251,6 +261,7 @@ StatusOr<UpdateShardCountResult> BrokerImpl::UpdateShardCount(
   };
   if (UniformLayout(open, target)) {
     RIFFLE_RETURN_IF_ERROR(apply(target));
+    stream->scalings.push_back(now);
     return out;
   }
   if (!UniformLayout(open, 2 * target)) {
@@ -262,6 +273,7 @@ StatusOr<UpdateShardCountResult> BrokerImpl::UpdateShardCount(
   }
   RIFFLE_RETURN_IF_ERROR(apply(2 * target));
   RIFFLE_RETURN_IF_ERROR(apply(target));
+  stream->scalings.push_back(now);
   return out;
 }
 
