@@ -199,13 +199,13 @@ class MetricsImpl final : public MetricsServer {
                    .Help("Data-plane calls by outcome (PutRecord.Success, ...)")
                    .Register(*registry_)) {}
 
-  Status Listen(const std::string& host, int port) {
+  Status Listen(const std::string& host, int port, auth::TlsFiles tls) {
     if (port == 0) {
       return Status();
     }
     RIFFLE_ASSIGN_OR_RETURN(
         http_, HttpEndpoints::Start(
-                   host, port, [this] { return Render(); },
+                   host, port, std::move(tls), [this] { return Render(); },
                    [this] {
                      std::lock_guard lock(readiness_mu_);
                      return readiness_ ? readiness_()
@@ -217,6 +217,8 @@ class MetricsImpl final : public MetricsServer {
   ~MetricsImpl() override { http_.reset(); }  // no scrape or probe runs after this
 
   int port() const override { return http_ ? http_->port() : 0; }
+
+  Status ReloadTls() override { return http_ ? http_->ReloadTls() : Status(); }
 
   void SetReadiness(std::function<Status()> readiness) override {
     std::lock_guard lock(readiness_mu_);
@@ -346,9 +348,10 @@ class MetricsImpl final : public MetricsServer {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& host, int port) {
+StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& host, int port,
+                                                              auth::TlsFiles tls) {
   auto metrics = std::make_unique<MetricsImpl>();
-  RIFFLE_RETURN_IF_ERROR(metrics->Listen(host, port));
+  RIFFLE_RETURN_IF_ERROR(metrics->Listen(host, port, std::move(tls)));
   return std::unique_ptr<MetricsServer>(std::move(metrics));
 }
 

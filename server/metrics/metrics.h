@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "server/auth/tls_files.h"
 #include "server/broker/observer.h"
 #include "server/broker/types.h"
 
@@ -43,9 +44,13 @@ struct ClusterGauges {
 class MetricsServer : public broker::Observer {
  public:
   // Without an address (port 0 in riffled) nothing listens, but the observer still counts.
-  static StatusOr<std::unique_ptr<MetricsServer>> Start(const std::string& host, int port);
+  // HTTPS when `tls` names a certificate.
+  static StatusOr<std::unique_ptr<MetricsServer>> Start(const std::string& host, int port,
+                                                        auth::TlsFiles tls = {});
   // The port actually bound; 0 when not listening.
   virtual int port() const = 0;
+  // Reads the TLS files again (SIGHUP); on an error the certificate in force stays.
+  virtual Status ReloadTls() = 0;
   // The exposition text, as a scrape would see it.
   virtual std::string Render() const = 0;
   // What GET /readyz answers (200 when it returns OK, else 503 with its message); until one is

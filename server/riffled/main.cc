@@ -179,7 +179,7 @@ int Run(const Flags& flags) {
     return 1;
   }
   StatusOr<std::unique_ptr<metrics::MetricsServer>> metrics =
-      metrics::MetricsServer::Start(flags.bind, flags.metrics_port);
+      metrics::MetricsServer::Start(flags.bind, flags.metrics_port, flags.tls);
   if (!metrics.ok()) {
     spdlog::error("{}", metrics.status().message());
     return 1;
@@ -343,10 +343,14 @@ int Run(const Flags& flags) {
   int signal = 0;
   while (sigwait(&signals, &signal) == 0 && signal == SIGHUP) {
     ReloadCredentials(flags, credentials.get());
-    if (Status reloaded = (*http)->ReloadTls(); !reloaded.ok()) {
+    Status reloaded = (*http)->ReloadTls();
+    if (reloaded.ok()) {
+      reloaded = (*metrics)->ReloadTls();
+    }
+    if (!reloaded.ok()) {
       spdlog::error("SIGHUP: keeping the TLS certificate in force: {}", reloaded.message());
     } else if (flags.tls.enabled()) {
-      spdlog::info("SIGHUP: reloaded the TLS certificate of the Kinesis port");
+      spdlog::info("SIGHUP: reloaded the TLS certificate of the Kinesis and metrics ports");
     }
   }
   stopping.store(true);

@@ -1,6 +1,6 @@
-"""TLS on the Kinesis and gRPC ports with certificates from `riffle certs create`: boto3, the
-aws CLI and the riffle CLI over TLS, ALPN, mutual TLS on gRPC, a plain client refused, and a
-renewed certificate taken on SIGHUP. Real riffled and real clients."""
+"""TLS on the Kinesis, gRPC and metrics ports with certificates from `riffle certs create`:
+boto3, the aws CLI, the riffle CLI and an HTTPS scrape, ALPN, mutual TLS on gRPC, a plain client
+refused, and a renewed certificate taken on SIGHUP. Real riffled and real clients."""
 
 import json
 import os
@@ -12,11 +12,13 @@ import stat
 import subprocess
 import tempfile
 import unittest
+import urllib.error
+import urllib.request
 
 import boto3
 from botocore.config import Config
 
-from harness import AWS_CLI, RiffledProcess, wait_for
+from harness import AWS_CLI, MetricsRiffled, wait_for
 
 
 def riffle_cli(*args, check=False):
@@ -39,10 +41,11 @@ class TlsTest(unittest.TestCase):
         # riffled serves copies, which the SIGHUP test replaces and puts back.
         cls.served = os.path.join(cls.work, "served")
         cls.serve(cls.certs)
-        cls.riffled = RiffledProcess([
+        # The call rates are off: these tests are about TLS, and list streams often.
+        cls.riffled = MetricsRiffled([
             "--tls-cert", os.path.join(cls.served, "server.pem"),
             "--tls-key", os.path.join(cls.served, "server-key.pem"),
-            "--tls-client-ca", os.path.join(cls.certs, "ca.pem")])
+            "--tls-client-ca", os.path.join(cls.certs, "ca.pem"), "--shard-quotas=off"])
         cls.riffled.start()
         cls.https = f"https://127.0.0.1:{cls.riffled.port}"
 
@@ -141,6 +144,32 @@ class TlsTest(unittest.TestCase):
         plain = riffle_cli("stream", "list", "--endpoint", self.grpc_endpoint())
         self.assertNotEqual(plain.returncode, 0)
 
+    def scrape(self, ca, path="/metrics"):
+        context = ssl.create_default_context(cafile=ca)
+        url = f"https://127.0.0.1:{self.riffled.metrics_port}{path}"
+        with urllib.request.urlopen(url, context=context, timeout=10) as response:
+            return response.status, response.read().decode()
+
+    def test_the_metrics_port_speaks_https(self):
+        ca = os.path.join(self.certs, "ca.pem")
+        status, text = self.scrape(ca)
+        self.assertEqual(status, 200)
+        self.assertIn("# TYPE riffle_", text)
+        self.assertEqual(self.scrape(ca, "/healthz"), (200, "ok\n"))
+        self.assertEqual(self.scrape(ca, "/readyz"), (200, "ready\n"))
+        with self.assertRaises(urllib.error.HTTPError) as missing:
+            self.scrape(ca, "/elsewhere")
+        self.assertEqual(missing.exception.code, 404)
+        # Plain HTTP gets no metrics, and a client that does not trust the CA gets no answer.
+        with self.assertRaises((urllib.error.URLError, ConnectionError, OSError)):
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.riffled.metrics_port}/metrics",
+                                        timeout=10) as response:
+                response.read()
+        with self.assertRaises(urllib.error.URLError) as untrusted:
+            urllib.request.urlopen(f"https://127.0.0.1:{self.riffled.metrics_port}/metrics",
+                                   timeout=10)
+        self.assertIsInstance(untrusted.exception.reason, ssl.SSLCertVerificationError)
+
     def reload(self):
         reloads = self.riffled.log_text().count("reloaded the TLS certificate")
         self.riffled.proc.send_signal(signal.SIGHUP)
@@ -158,6 +187,9 @@ class TlsTest(unittest.TestCase):
                           self.kinesis(os.path.join(renewed, "ca.pem")).list_streams())
             with self.assertRaises(SSLError):
                 self.kinesis(os.path.join(self.certs, "ca.pem")).list_streams()
+            self.assertEqual(self.scrape(os.path.join(renewed, "ca.pem"), "/healthz")[0], 200)
+            with self.assertRaises(urllib.error.URLError):
+                self.scrape(os.path.join(self.certs, "ca.pem"), "/healthz")
         finally:
             self.serve(self.certs)
             self.reload()

@@ -13,7 +13,7 @@
 #include "server/api/kinesis_http/http1_session.h"
 #include "server/api/kinesis_http/operations.h"
 #include "server/api/kinesis_http/session_host.h"
-#include "server/api/kinesis_http/tls.h"
+#include "server/auth/tls_context.h"
 
 namespace riffle::kinesis_http {
 namespace {
@@ -77,7 +77,8 @@ class ServerImpl final : public HttpServer, public SessionHost {
       return Status();
     }
     RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<asio::ssl::context> context,
-                            MakeTlsContext(options_.tls_cert_file, options_.tls_key_file));
+                            auth::MakeTlsContext(options_.tls_cert_file, options_.tls_key_file,
+                                                 auth::Alpn::kHttp2AndHttp1));
     tls_.store(std::move(context));
     return Status();
   }

@@ -1,26 +1,29 @@
-#include "server/api/kinesis_http/tls.h"
+#include "server/auth/tls_context.h"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include <string_view>
 
-namespace riffle::kinesis_http {
+namespace riffle::auth {
 namespace {
 
-// ALPN: HTTP/2 when the client offers it (the JS SDK's SubscribeToShard), else HTTP/1.1. The
-// session still tells the two apart by the client's first bytes.
+// ALPN: the first of the port's protocols that the client offers. The Kinesis port's sessions
+// still tell HTTP/2 from HTTP/1.1 by the client's first bytes.
+template <const unsigned char* kOffer, size_t kLength>
 int SelectProtocol(SSL*, const unsigned char** out, unsigned char* out_length,
                    const unsigned char* offered, unsigned int offered_length, void*) {
-  static constexpr unsigned char kPreferred[] = "\x02h2\x08http/1.1";
   unsigned char* chosen = nullptr;
-  if (SSL_select_next_proto(&chosen, out_length, kPreferred, sizeof(kPreferred) - 1, offered,
-                            offered_length) != OPENSSL_NPN_NEGOTIATED) {
+  if (SSL_select_next_proto(&chosen, out_length, kOffer, kLength, offered, offered_length) !=
+      OPENSSL_NPN_NEGOTIATED) {
     return SSL_TLSEXT_ERR_NOACK;  // no common protocol: go on without ALPN
   }
   *out = chosen;
   return SSL_TLSEXT_ERR_OK;
 }
+
+constexpr unsigned char kHttp2AndHttp1[] = "\x02h2\x08http/1.1";
+constexpr unsigned char kHttp1[] = "\x08http/1.1";
 
 std::string OpenSslError() {
   const unsigned long code = ERR_get_error();
@@ -33,7 +36,8 @@ std::string OpenSslError() {
 }  // namespace
 
 StatusOr<std::shared_ptr<boost::asio::ssl::context>> MakeTlsContext(const std::string& cert_file,
-                                                                    const std::string& key_file) {
+                                                                    const std::string& key_file,
+                                                                    Alpn alpn) {
   namespace ssl = boost::asio::ssl;
   auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
   SSL_CTX* native = context->native_handle();
@@ -51,8 +55,12 @@ StatusOr<std::shared_ptr<boost::asio::ssl::context>> MakeTlsContext(const std::s
     return Status(ErrorCode::kInvalidArgument,
                   "the TLS key " + key_file + " does not match the certificate " + cert_file);
   }
-  SSL_CTX_set_alpn_select_cb(native, SelectProtocol, nullptr);
+  SSL_CTX_set_alpn_select_cb(
+      native,
+      alpn == Alpn::kHttp2AndHttp1 ? SelectProtocol<kHttp2AndHttp1, sizeof(kHttp2AndHttp1) - 1>
+                                   : SelectProtocol<kHttp1, sizeof(kHttp1) - 1>,
+      nullptr);
   return context;
 }
 
-}  // namespace riffle::kinesis_http
+}  // namespace riffle::auth
