@@ -12,8 +12,10 @@ BUILD_PACKAGES=(cmake ninja-build pkg-config g++ librocksdb-dev libgrpc++-dev pr
   prometheus-cpp-dev zlib1g-dev libtomlplusplus-dev)
 # What the tests run besides Riffle: the cluster tests start a real etcd; the deploy tests
 # check the alert rules with promtool and run the dashboard against a real Prometheus; the
-# console tests drive the page in Debian's chromium (puppeteer-core never downloads a browser).
-TEST_PACKAGES=(etcd-server prometheus python3-yaml chromium)
+# console tests drive the page in Debian's chromium (puppeteer-core never downloads a browser);
+# the Go SDK test builds against Debian's aws-sdk-go v1 source in GOPATH mode (no module download).
+TEST_PACKAGES=(etcd-server prometheus python3-yaml chromium golang-go
+  golang-github-aws-aws-sdk-go-dev)
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
