@@ -4,12 +4,16 @@
 #include <filesystem>
 #include <limits>
 
+#include <fmt/format.h>
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 #include <rocksdb/write_buffer_manager.h>
+#include <spdlog/spdlog.h>
+
+#include "storage/wal_check.h"
 
 namespace riffle::storage {
 namespace {
@@ -112,6 +116,21 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
         name, name == rocksdb::kDefaultColumnFamilyName || name == kCatalogColumnFamily
                   ? rocksdb::ColumnFamilyOptions()
                   : ShardColumnFamilyOptions(cache));
+  }
+  RIFFLE_ASSIGN_OR_RETURN(std::optional<WalDamage> damage, FindWalDamage(options.data_dir));
+  if (damage && !options.accept_wal_damage) {
+    return Status(ErrorCode::kInternalFailure,
+                  fmt::format("the write-ahead log {} in {} is damaged at byte {}, and {} intact "
+                              "records follow the damage: replaying it would silently drop "
+                              "them. Restore the data directory (in a cluster: empty it, and the "
+                              "node is filled again from its peers), or start with "
+                              "--accept-wal-damage to keep only what precedes the damage.",
+                              damage->file, path, damage->offset, damage->intact_after));
+  }
+  if (damage) {
+    spdlog::error("the write-ahead log {} in {} is damaged at byte {}; --accept-wal-damage: the "
+                  "{} records after it are dropped",
+                  damage->file, path, damage->offset, damage->intact_after);
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
@@ -329,7 +348,16 @@ StatusOr<std::vector<std::shared_ptr<ShardLog>>> Store::OpenShards(
       it->SeekToFirst();
       trim_offset = it->Valid() ? DecodeOffsetKey(it->key().ToStringView()).value_or(0) : 0;
     }
-    RIFFLE_RETURN_IF_ERROR(FromRocks(it->status()));
+    if (Status read = FromRocks(it->status()); !read.ok()) {
+      // A damaged table file, say. The handles not yet owned by a ShardLog go back to the
+      // unclaimed ones, which the store destroys before it closes the database.
+      for (size_t k = i; k < handles.size(); ++k) {
+        if (handles[k] != nullptr) {
+          unclaimed_[names[k]] = handles[k];
+        }
+      }
+      return read;
+    }
     logs[i] =
         std::make_shared<ShardLog>(*db_, handles[i], next_offset, trim_offset, last_arrival_ms);
     shards_[names[i]] = logs[i];

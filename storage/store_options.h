@@ -28,6 +28,9 @@ struct StoreOptions {
   // Writes are refused while the data directory's disk has less free (0: never): RocksDB that
   // runs out of space mid-write takes no more writes until a restart.
   uint64_t min_free_disk_bytes = 256 * kMiB;
+  // Open even when a write-ahead log is damaged before its end (storage/wal_check.h), dropping
+  // the records after the damage as RocksDB's replay does. Off: such a store does not open.
+  bool accept_wal_damage = false;
 
   Status Validate() const;
 };

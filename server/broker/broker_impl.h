@@ -69,7 +69,7 @@ struct ShardQuotas {
   TokenBucket read_calls{5.0};
   TokenBucket read_bytes{2.0 * 1024.0 * 1024.0};
   // GetShardIterator's 5 calls/s per shard, in every stream mode.
-  TokenBucket iterator_calls{5.0};
+  TokenBucket iterator_calls = CallRate(5.0);
 };
 
 struct Shard {
@@ -112,7 +112,7 @@ struct Stream {
   std::vector<int64_t> scalings ABSL_GUARDED_BY(control_mu);
   // ListShards' 1000 calls/s per stream.
   Mutex list_shards_mu;
-  TokenBucket list_shards_calls ABSL_GUARDED_BY(list_shards_mu){1000.0};
+  TokenBucket list_shards_calls ABSL_GUARDED_BY(list_shards_mu) = CallRate(1000.0);
 
   storage::StreamMeta Snapshot() const ABSL_LOCKS_EXCLUDED(mu) {
     MutexLock lock(&mu);

@@ -45,10 +45,12 @@ Status CallLimits::Admit(std::string_view account, std::string_view operation,
   {
     MutexLock lock(&mu_);
     if (buckets_.size() >= kMaxBuckets) {
-      std::erase_if(buckets_, [&](const auto& entry) { return now_ms - entry.second.last_ms() > 1000; });
+      std::erase_if(buckets_, [&](const auto& entry) {
+        return now_ms - entry.second.last_ms() > static_cast<int64_t>(kCallBurstSeconds * 1000);
+      });
     }
-    auto [it, inserted] =
-        buckets_.try_emplace({std::string(account), rate->operation}, rate->calls_per_second);
+    auto [it, inserted] = buckets_.try_emplace({std::string(account), rate->operation},
+                                               CallRate(rate->calls_per_second));
     if (it->second.TryTake(1, now_ms)) {
       return Status();
     }

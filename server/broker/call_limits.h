@@ -17,11 +17,18 @@
 
 namespace riffle::broker {
 
+// AWS states its call limits as sustained rates. Riffle lets this many seconds' worth of calls
+// pass at once, so a burst of calls from a test suite or a starting application goes through,
+// and refuses only what goes on above the rate.
+inline constexpr double kCallBurstSeconds = 10;
+
+// A bucket of `rate` calls per second with kCallBurstSeconds of burst.
+inline TokenBucket CallRate(double rate) { return TokenBucket(rate, rate * kCallBurstSeconds); }
+
 class CallLimits {
  public:
   // OK, or LimitExceededException in AWS's words when `account` has called `operation` more
-  // often than its rate (one second's calls may come at once). Operations without a stated
-  // rate are always admitted. `stream` is the stream the call names, for the message only.
+  // often than its rate allows. Operations without a stated rate are always admitted. `stream` is the stream the call names, for the message only.
   Status Admit(std::string_view account, std::string_view operation, std::string_view stream,
                int64_t now_ms);
 

@@ -9,7 +9,9 @@ namespace riffle::broker {
 class TokenBucket {
  public:
   // `rate` tokens per second, holding at most `rate` (one second's burst). Starts full.
-  explicit TokenBucket(double rate) : rate_(rate), tokens_(rate) {}
+  explicit TokenBucket(double rate) : TokenBucket(rate, rate) {}
+  // `rate` tokens per second, holding at most `capacity`. Starts full.
+  TokenBucket(double rate, double capacity) : rate_(rate), capacity_(capacity), tokens_(capacity) {}
 
   // Takes `amount` if that many are there.
   bool TryTake(double amount, int64_t now_ms) {
@@ -27,18 +29,20 @@ class TokenBucket {
     return tokens_ >= 0;
   }
   void Charge(double amount) { tokens_ -= amount; }
-  // When the bucket was last used (0: never); a bucket idle for a second is full again.
+  // When the bucket was last used (0: never).
   int64_t last_ms() const { return last_ms_; }
 
  private:
   void Refill(int64_t now_ms) {
     if (last_ms_ != 0 && now_ms > last_ms_) {
-      tokens_ = std::min(rate_, tokens_ + rate_ * static_cast<double>(now_ms - last_ms_) / 1000.0);
+      tokens_ =
+          std::min(capacity_, tokens_ + rate_ * static_cast<double>(now_ms - last_ms_) / 1000.0);
     }
     last_ms_ = std::max(last_ms_, now_ms);
   }
 
   double rate_;
+  double capacity_;
   double tokens_;
   int64_t last_ms_ = 0;
 };

@@ -55,6 +55,7 @@ struct Flags {
   int http_threads = 4;
   int max_connections = 10000;
   int min_free_disk_mb = 256;
+  bool accept_wal_damage = false;
   int retention_check_s = 60;
   // Cluster mode (docs/cluster.md): on when etcd endpoints are given.
   std::string etcd_endpoints;
@@ -164,6 +165,7 @@ int Run(const Flags& flags) {
                                                     : storage::FsyncMode::kNever;
   store_options.fsync_interval = std::chrono::milliseconds(flags.fsync_interval_ms);
   store_options.min_free_disk_bytes = static_cast<uint64_t>(flags.min_free_disk_mb) << 20;
+  store_options.accept_wal_damage = flags.accept_wal_damage;
 
   // Signals are taken by sigwait below, so block them before any thread starts.
   sigset_t signals;
@@ -443,6 +445,9 @@ int main(int argc, char** argv) {
                  "twentieth of its size); 0: never")
       ->capture_default_str()
       ->check(CLI::Range(0, 1 << 20));
+  app.add_flag("--accept-wal-damage", flags.accept_wal_damage,
+               "start even when a write-ahead log is damaged before its end, dropping the "
+               "records after the damage (without it riffled refuses to start, naming the file)");
   app.add_option("--max-connections", flags.max_connections,
                  "Kinesis API connections open at once; more are answered 503 and closed")
       ->capture_default_str()

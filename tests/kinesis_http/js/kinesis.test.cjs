@@ -192,7 +192,7 @@ function coreFlows(label, client) {
 }
 
 // The third client retries as the SDK does by default (3 attempts): it rides out riffled's
-// call rates (CreateStream 5/s per account), which the tests before it have used up.
+// call rates (CreateStream 5/s per account) should the tests before it have used them up.
 const clients = [makeClient(), makeClient(new NodeHttpHandler()), makeClient(undefined, 3)];
 test.after(() => clients.forEach((c) => c.destroy()));
 coreFlows('HTTP/2 (the SDK default)', clients[0]);
