@@ -20,6 +20,14 @@ from harness import RiffledProcess, read_all_records, shard_id  # noqa: E402
 RECORDS = 200
 
 
+def flip_byte(path, offset):
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        byte = f.read(1)
+        f.seek(offset)
+        f.write(bytes([byte[0] ^ 0xFF]))
+
+
 class WalDamageTest(unittest.TestCase):
     def setUp(self):
         self.riffled = RiffledProcess(["--fsync=always", "--shard-quotas=off"])
@@ -47,11 +55,7 @@ class WalDamageTest(unittest.TestCase):
 
     def test_damage_in_the_middle_stops_riffled_with_the_file_named(self):
         wal = self.wal()
-        with open(wal, "r+b") as f:
-            f.seek(os.path.getsize(wal) // 2)
-            byte = f.read(1)
-            f.seek(-1, os.SEEK_CUR)
-            f.write(bytes([byte[0] ^ 0xFF]))
+        flip_byte(wal, os.path.getsize(wal) // 2)
         with self.assertRaises(AssertionError) as refused:
             self.riffled.start()
         self.assertIn("exited with 1", str(refused.exception))
@@ -84,11 +88,7 @@ class WalDamageTest(unittest.TestCase):
                   for name in os.listdir(self.riffled.data_dir) if name.endswith(".sst")]
         self.assertTrue(tables, "the restart left no table file")
         table = max(tables, key=os.path.getsize)  # the shard's, not the catalog's
-        with open(table, "r+b") as f:
-            f.seek(100)
-            byte = f.read(1)
-            f.seek(-1, os.SEEK_CUR)
-            f.write(bytes([byte[0] ^ 0xFF]))
+        flip_byte(table, 100)
         with self.assertRaises(AssertionError) as refused:
             self.riffled.start()
         # A clean exit with the reason, not a crash.
