@@ -290,6 +290,22 @@ TEST_F(BrokerTest, ListShardsIsAThousandCallsPerSecondPerStream) {
   EXPECT_TRUE(broker_->ListShards(ctx_, req).ok());
 }
 
+TEST_F(BrokerTest, ResourcePolicyArnsFollowAwsPattern) {
+  Create("s", 1);
+  auto get = [&](std::string arn) {
+    return broker_->GetResourcePolicy(ctx_, ResourcePolicyRequest{arn, std::nullopt}).status();
+  };
+  EXPECT_TRUE(get("arn:aws:kinesis:us-east-1:000000000000:stream/s").ok());
+  EXPECT_EQ(get("arn:aws:kinesis:us-east-1:000000000000:stream/other").code(),
+            ErrorCode::kResourceNotFound);
+  for (const char* bad : {"arn:aws:kinesis:us-east-1:000000000000:stream/",
+                          "arn:aws:kinesis:us-east-1:00000000000:stream/s",
+                          "arn:aws:kinesis:us-east-1:000000000000:stream/a b",
+                          "arn:aws:sqs:us-east-1:000000000000:stream/s", "stream/s"}) {
+    EXPECT_EQ(get(bad).code(), ErrorCode::kValidation) << bad;
+  }
+}
+
 TEST_F(BrokerTest, UpdateShardCountScalesAStreamTenTimesIn24Hours) {
   Create("s", 1);
   UpdateShardCountRequest req;
