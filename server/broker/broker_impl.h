@@ -313,6 +313,16 @@ class BrokerImpl final : public Broker {
   };
   StatusOr<ResolvedConsumer> ResolveConsumer(const RequestContext& ctx,
                                              const ConsumerRef& ref) const;
+  // The stream whose catalog entry holds the policy of `resource_arn`: the stream's own, or
+  // that of one of its consumers.
+  struct PolicyOwner {
+    std::shared_ptr<Stream> stream;
+    std::optional<storage::ConsumerMeta> consumer;  // nullopt: the stream's policy
+    // Where the policy is in (a copy of) the stream's meta; nullptr when the consumer is gone.
+    std::string* PolicyIn(storage::StreamMeta& meta) const;
+  };
+  StatusOr<PolicyOwner> ResolvePolicyOwner(const RequestContext& ctx,
+                                           const std::string& resource_arn) const;
   // Sets (or when empty, removes) the policy of the stream or consumer `resource_arn` names.
   Status StorePolicy(const RequestContext& ctx, const std::string& resource_arn,
                      const std::string& policy);

@@ -130,30 +130,41 @@ Status ValidateRequest(const ResourcePolicyRequest& req, bool needs_policy) {
 
 }  // namespace
 
-Status BrokerImpl::StorePolicy(const RequestContext& ctx, const std::string& resource_arn,
-                               const std::string& policy) {
+StatusOr<BrokerImpl::PolicyOwner> BrokerImpl::ResolvePolicyOwner(
+    const RequestContext& ctx, const std::string& resource_arn) const {
   if (IsConsumerArn(resource_arn)) {
     RIFFLE_ASSIGN_OR_RETURN(ResolvedConsumer resolved,
                             ResolveConsumer(ctx, ConsumerRef{std::nullopt, std::nullopt,
                                                              resource_arn}));
-    MutexLock control(&resolved.stream->control_mu);
-    storage::StreamMeta meta = resolved.stream->Snapshot();
-    RIFFLE_RETURN_IF_ERROR(RequireActive(ctx, meta));
-    for (storage::ConsumerMeta& consumer : meta.consumers) {
-      if (consumer.name == resolved.consumer.name &&
-          consumer.created_ms == resolved.consumer.created_ms) {
-        consumer.resource_policy = policy;
-      }
-    }
-    return CommitMeta(*resolved.stream, std::move(meta));
+    return PolicyOwner{std::move(resolved.stream), std::move(resolved.consumer)};
   }
   RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream,
                           ResolveStream(ctx, StreamRef{std::nullopt, resource_arn}));
-  MutexLock control(&stream->control_mu);
-  storage::StreamMeta meta = stream->Snapshot();
+  return PolicyOwner{std::move(stream), std::nullopt};
+}
+
+std::string* BrokerImpl::PolicyOwner::PolicyIn(storage::StreamMeta& meta) const {
+  if (!consumer) {
+    return &meta.resource_policy;
+  }
+  for (storage::ConsumerMeta& registered : meta.consumers) {
+    if (registered.name == consumer->name && registered.created_ms == consumer->created_ms) {
+      return &registered.resource_policy;
+    }
+  }
+  return nullptr;  // deregistered meanwhile
+}
+
+Status BrokerImpl::StorePolicy(const RequestContext& ctx, const std::string& resource_arn,
+                               const std::string& policy) {
+  RIFFLE_ASSIGN_OR_RETURN(PolicyOwner owner, ResolvePolicyOwner(ctx, resource_arn));
+  MutexLock control(&owner.stream->control_mu);
+  storage::StreamMeta meta = owner.stream->Snapshot();
   RIFFLE_RETURN_IF_ERROR(RequireActive(ctx, meta));
-  meta.resource_policy = policy;
-  return CommitMeta(*stream, std::move(meta));
+  if (std::string* slot = owner.PolicyIn(meta)) {
+    *slot = policy;
+  }
+  return CommitMeta(*owner.stream, std::move(meta));
 }
 
 Status BrokerImpl::PutResourcePolicy(const RequestContext& ctx,
@@ -166,18 +177,10 @@ Status BrokerImpl::PutResourcePolicy(const RequestContext& ctx,
 StatusOr<std::string> BrokerImpl::GetResourcePolicy(const RequestContext& ctx,
                                                     const ResourcePolicyRequest& req) {
   RIFFLE_RETURN_IF_ERROR(ValidateRequest(req, /*needs_policy=*/false));
-  std::string policy;
-  if (IsConsumerArn(*req.resource_arn)) {
-    RIFFLE_ASSIGN_OR_RETURN(ResolvedConsumer resolved,
-                            ResolveConsumer(ctx, ConsumerRef{std::nullopt, std::nullopt,
-                                                             req.resource_arn}));
-    policy = resolved.consumer.resource_policy;
-  } else {
-    RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream,
-                            ResolveStream(ctx, StreamRef{std::nullopt, req.resource_arn}));
-    policy = stream->Snapshot().resource_policy;
-  }
-  return policy.empty() ? std::string("{}") : policy;
+  RIFFLE_ASSIGN_OR_RETURN(PolicyOwner owner, ResolvePolicyOwner(ctx, *req.resource_arn));
+  storage::StreamMeta meta = owner.stream->Snapshot();
+  const std::string* policy = owner.PolicyIn(meta);
+  return policy == nullptr || policy->empty() ? std::string("{}") : *policy;
 }
 
 Status BrokerImpl::DeleteResourcePolicy(const RequestContext& ctx,

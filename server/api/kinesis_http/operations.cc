@@ -53,9 +53,6 @@ Reply ErrorReply(const Status& status, std::string_view content_type) {
   return reply;
 }
 
-namespace {
-
-// The stream a request names by StreamName or by one of its ARNs; empty if none.
 std::string StreamNamedIn(const JsonObject& request) {
   std::string stream = request.String("StreamName").value_or("");
   for (std::string_view arn_member : {"StreamARN", "ConsumerARN", "ResourceARN"}) {
@@ -66,14 +63,9 @@ std::string StreamNamedIn(const JsonObject& request) {
   return stream;
 }
 
-}  // namespace
-
 Status AuthorizeOperation(const RequestContext& ctx, std::string_view operation,
-                          const JsonObject& request) {
-  if (ctx.caller == nullptr) {
-    return Status();
-  }
-  return auth::Authorize(ctx.caller.get(), operation, StreamNamedIn(request), ctx.region);
+                          std::string_view stream) {
+  return auth::Authorize(ctx.caller.get(), operation, stream, ctx.region);
 }
 
 bool IsCbor(std::string_view content_type) {
@@ -152,9 +144,10 @@ void DispatchJson(Broker& broker, const StatusOr<RequestContext>& caller,
   }
   const RequestContext& ctx = *caller;
   JsonObject root = doc.root();
-  Status allowed = AuthorizeOperation(ctx, op, root);
+  const std::string stream = StreamNamedIn(root);
+  Status allowed = AuthorizeOperation(ctx, op, stream);
   if (allowed.ok()) {
-    allowed = broker.AdmitCall(ctx, op, StreamNamedIn(root));
+    allowed = broker.AdmitCall(ctx, op, stream);
   }
   if (!allowed.ok()) {
     done(ErrorReply(allowed));

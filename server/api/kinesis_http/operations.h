@@ -43,11 +43,14 @@ bool IsCbor(std::string_view content_type);
 // Replaces a CBOR body by the JSON it stands for; JSON bodies are left alone.
 Status BodyAsJson(std::string_view content_type, std::string& body);
 
-// OK when the caller's key (if any) may run `operation` on the stream the request names
-// (StreamName, or the stream of StreamARN, ConsumerARN or ResourceARN); AccessDeniedException
-// otherwise.
+// The stream a request names: StreamName, or the stream of StreamARN, ConsumerARN or
+// ResourceARN; empty if none.
+std::string StreamNamedIn(const JsonObject& request);
+
+// OK when the caller's key (if any) may run `operation` on `stream` (StreamNamedIn);
+// AccessDeniedException otherwise.
 Status AuthorizeOperation(const broker::RequestContext& ctx, std::string_view operation,
-                          const JsonObject& request);
+                          std::string_view stream);
 
 // The error reply for `status`: HTTP status, `__type` and `message`, in the request's format.
 Reply ErrorReply(const Status& status, std::string_view content_type = kJsonContentType);

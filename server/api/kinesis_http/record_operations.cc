@@ -195,7 +195,7 @@ StatusOr<broker::Subscription> StartSubscription(Broker& broker, const RequestCo
   JsonDocument doc;
   RIFFLE_RETURN_IF_ERROR(doc.Parse(body));
   JsonObject in = doc.root();
-  RIFFLE_RETURN_IF_ERROR(AuthorizeOperation(ctx, "SubscribeToShard", in));
+  RIFFLE_RETURN_IF_ERROR(AuthorizeOperation(ctx, "SubscribeToShard", StreamNamedIn(in)));
   broker::SubscribeRequest req;
   req.consumer_arn = in.String("ConsumerARN");
   req.shard_id = in.String("ShardId");
