@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <memory>
+#include <string_view>
 
 #include "common/clock.h"
 #include "common/status.h"
@@ -33,7 +34,14 @@ struct BrokerOptions {
   int64_t max_put_records_bytes = 10 * 1024 * 1024;
   // How long a shard iterator stays valid after it is issued (Kinesis: 300 s). Tests shorten it.
   int64_t iterator_ttl_ms = 300'000;
+  // Whether this node knows where every shard ends, to refuse a checkpoint past a shard's end.
+  // In a cluster only a shard's leader does: the cluster broker checks checkpoints there, and
+  // the controller, which records them, checks their shard and order only.
+  bool shard_ends_known = true;
 };
+
+// The answer to a checkpoint at a sequence number the shard has not given out.
+Status CheckpointPastShardEnd(std::string_view sequence_number, std::string_view shard_id);
 
 class Broker {
  public:

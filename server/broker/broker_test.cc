@@ -549,6 +549,22 @@ class GroupTest : public BrokerTest {
                                                        .lease_counter = lease_counter,
                                                        .sequence_number = sequence_number});
   }
+  // A one-shard stream "s" with one record, group "g" on it, and worker-a's lease with the
+  // checkpoint at that record.
+  struct Checkpointed {
+    std::string sequence_number;
+    uint64_t lease_counter = 0;
+  };
+  Checkpointed CheckpointTheFirstRecord() {
+    Create("s", 1);
+    Checkpointed out{.sequence_number = Put("s", "k", "a")->sequence_number, .lease_counter = 0};
+    CreateGroup();
+    StatusOr<ShardLease> lease = Lease("worker-a");
+    EXPECT_TRUE(lease.ok()) << lease.status().ToString();
+    out.lease_counter = lease.ok() ? lease->lease_counter : 0;
+    EXPECT_TRUE(CheckpointAt(out.lease_counter, out.sequence_number).ok());
+    return out;
+  }
   GroupShardDescription Described(size_t index = 0) {
     StatusOr<GroupDescription> group = broker_->DescribeConsumerGroup(ctx_, Group());
     EXPECT_TRUE(group.ok()) << group.status().ToString();
@@ -655,16 +671,12 @@ TEST_F(GroupTest, LatestStartsAfterTheRecordsWrittenBeforeTheGroup) {
 }
 
 TEST_F(GroupTest, CheckpointsAndLeaseCountersSurviveARestart) {
-  Create("s", 1);
-  const std::string first = Put("s", "k", "a")->sequence_number;
-  CreateGroup();
-  StatusOr<ShardLease> lease = Lease("worker-a");
-  ASSERT_TRUE(lease.ok());
-  ASSERT_TRUE(CheckpointAt(lease->lease_counter, first).ok());
+  const Checkpointed first = CheckpointTheFirstRecord();
   Open(BrokerOptions{});
-  EXPECT_EQ(Described().checkpoint, first);
-  EXPECT_EQ(Described().lease_counter, lease->lease_counter);
-  EXPECT_EQ(CheckpointAt(lease->lease_counter - 1, first).code(), ErrorCode::kResourceInUse);
+  EXPECT_EQ(Described().checkpoint, first.sequence_number);
+  EXPECT_EQ(Described().lease_counter, first.lease_counter);
+  EXPECT_EQ(CheckpointAt(first.lease_counter - 1, first.sequence_number).code(),
+            ErrorCode::kResourceInUse);
 }
 
 TEST_F(GroupTest, UnknownGroupAndTakenNameAreClearErrors) {
@@ -680,6 +692,47 @@ TEST_F(GroupTest, UnknownGroupAndTakenNameAreClearErrors) {
                                                                .timestamp_ms = {}})
                 .code(),
             ErrorCode::kResourceInUse);
+}
+
+TEST_F(GroupTest, CheckpointPastTheShardsEndIsRefusedOnlyWhereTheEndIsKnown) {
+  Create("s", 1);
+  const std::string first = Put("s", "k", "a")->sequence_number;
+  const std::string never_written = storage::FormatSequenceNumber(0, 1000);
+  CreateGroup();
+  StatusOr<ShardLease> lease = Lease("worker-a");
+  ASSERT_TRUE(lease.ok());
+  EXPECT_EQ(CheckpointAt(lease->lease_counter, never_written).code(),
+            ErrorCode::kInvalidArgument);
+  // A cluster node records checkpoints its copy may not reach yet; the shard's leader checks.
+  BrokerOptions cluster_node;
+  cluster_node.shard_ends_known = false;
+  Open(cluster_node);
+  EXPECT_TRUE(CheckpointAt(lease->lease_counter, never_written).ok());
+  EXPECT_EQ(CheckpointAt(lease->lease_counter, first).code(), ErrorCode::kInvalidArgument)
+      << "a checkpoint still never moves back";
+  EXPECT_EQ(CheckpointAt(lease->lease_counter, storage::FormatSequenceNumber(1, 1)).code(),
+            ErrorCode::kInvalidArgument)
+      << "nor names another shard";
+}
+
+TEST_F(GroupTest, GroupChangesAppliedFromTheClusterCatalogAreSeen) {
+  const Checkpointed first = CheckpointTheFirstRecord();
+  auto entries = store_->ScanCatalog(storage::kCatalogGroupPrefix);
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(entries->size(), 1u);
+  const auto [key, value] = entries->front();
+  ASSERT_TRUE(broker_->DeleteConsumerGroup(ctx_, Group()).ok());
+
+  storage::CatalogChange put;
+  put.puts.emplace_back(key, value);
+  ASSERT_TRUE(broker_->ApplyCatalogChange(put).ok());
+  EXPECT_EQ(Described().checkpoint, first.sequence_number);
+  EXPECT_EQ(Described().lease_owner, "worker-a");
+  storage::CatalogChange removed;
+  removed.deletes.push_back(key);
+  ASSERT_TRUE(broker_->ApplyCatalogChange(removed).ok());
+  EXPECT_EQ(broker_->DescribeConsumerGroup(ctx_, Group()).status().code(),
+            ErrorCode::kResourceNotFound);
 }
 
 TEST_F(GroupTest, DeletingTheStreamDeletesItsGroups) {

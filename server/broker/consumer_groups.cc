@@ -57,6 +57,12 @@ std::string CheckpointText(uint32_t ordinal, uint64_t position) {
 
 }  // namespace
 
+Status CheckpointPastShardEnd(std::string_view sequence_number, std::string_view shard_id) {
+  return Status(ErrorCode::kInvalidArgument,
+                fmt::format("Sequence number {} is not a record of shard {}.", sequence_number,
+                            shard_id));
+}
+
 StatusOr<BrokerImpl::ResolvedGroup> BrokerImpl::ResolveGroup(const RequestContext& ctx,
                                                              const GroupRef& ref) const {
   Validator v;
@@ -291,10 +297,8 @@ Status BrokerImpl::Checkpoint(const RequestContext& ctx, const CheckpointRequest
   std::optional<storage::SequencePosition> position =
       storage::ParseSequenceNumber(*req.sequence_number);
   if (!position || position->shard_ordinal != shard->meta.ordinal ||
-      position->position > shard->log->committed_end()) {
-    return Status(ErrorCode::kInvalidArgument,
-                  fmt::format("Sequence number {} is not a record of shard {}.",
-                              *req.sequence_number, shard->shard_id));
+      (options_.shard_ends_known && position->position > shard->log->committed_end())) {
+    return CheckpointPastShardEnd(*req.sequence_number, shard->shard_id);
   }
   MutexLock lock(&groups_mu_);
   RIFFLE_ASSIGN_OR_RETURN(storage::GroupMeta * found, FindGroupLocked(ctx, group));
@@ -344,19 +348,49 @@ std::vector<GroupLag> BrokerImpl::ConsumerGroupLags() {
   return out;
 }
 
+std::optional<BrokerImpl::GroupKey> BrokerImpl::GroupKeyOf(std::string_view catalog_key) {
+  // group/<16 hex digits>/<name>
+  const std::string_view id = catalog_key.substr(storage::kCatalogGroupPrefix.size());
+  uint64_t stream_id = 0;
+  if (!catalog_key.starts_with(storage::kCatalogGroupPrefix) || id.size() < 18 ||
+      std::from_chars(id.data(), id.data() + 16, stream_id, 16).ec != std::errc() ||
+      id[16] != '/') {
+    return std::nullopt;
+  }
+  return GroupKey{stream_id, std::string(id.substr(17))};
+}
+
 Status BrokerImpl::LoadGroups() {
   RIFFLE_ASSIGN_OR_RETURN(auto entries, store_.ScanCatalog(storage::kCatalogGroupPrefix));
   MutexLock lock(&groups_mu_);
   for (auto& [key, value] : entries) {
-    // group/<16 hex digits>/<name>
-    const std::string_view id = std::string_view(key).substr(storage::kCatalogGroupPrefix.size());
-    uint64_t stream_id = 0;
+    std::optional<GroupKey> group_key = GroupKeyOf(key);
     std::optional<storage::GroupMeta> meta = storage::DecodeGroupMeta(value);
-    if (id.size() < 17 ||
-        std::from_chars(id.data(), id.data() + 16, stream_id, 16).ec != std::errc() || !meta) {
+    if (!group_key || !meta) {
       return Status(ErrorCode::kInternalFailure, "corrupt catalog entry " + key);
     }
-    groups_[GroupKey{stream_id, meta->name}] = std::move(*meta);
+    groups_[*group_key] = std::move(*meta);
+  }
+  return Status();
+}
+
+Status BrokerImpl::MirrorGroups(const storage::CatalogChange& change) {
+  MutexLock lock(&groups_mu_);
+  for (const auto& [key, value] : change.puts) {
+    if (!key.starts_with(storage::kCatalogGroupPrefix)) {
+      continue;
+    }
+    std::optional<GroupKey> group_key = GroupKeyOf(key);
+    std::optional<storage::GroupMeta> meta = storage::DecodeGroupMeta(value);
+    if (!group_key || !meta) {
+      return Status(ErrorCode::kInternalFailure, "corrupt replicated catalog entry " + key);
+    }
+    groups_[*group_key] = std::move(*meta);
+  }
+  for (const std::string& key : change.deletes) {
+    if (std::optional<GroupKey> group_key = GroupKeyOf(key)) {
+      groups_.erase(*group_key);
+    }
   }
   return Status();
 }

@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <set>
 #include <shared_mutex>
+#include <vector>
+
+#include "storage/format.h"
 
 namespace riffle::cluster {
 
@@ -21,16 +24,13 @@ Status NotInThisVersion(std::string_view what) {
                      " is not available in cluster mode in this version of Riffle");
 }
 
-// Groups live in the catalog of one node; in a cluster their leases and checkpoints would have
-// to go through the controller and etcd like every catalog change, which they do not yet.
-Status GroupsNotInCluster() { return NotInThisVersion("The consumer group API"); }
-
 }  // namespace
 
 ClusterBroker::ClusterBroker(broker::Broker& local, ClusterNode& node, storage::Store& store,
                              Follower& follower)
     : local_(local),
       node_(node),
+      store_(store),
       follower_(follower),
       mover_(std::make_unique<ShardMover>(
           node, store, [this](const std::string& node_id) { return Peer(node_id); })),
@@ -253,8 +253,6 @@ Status ClusterBroker::DeregisterStreamConsumer(const RequestContext& ctx,
                                                const broker::ConsumerRef& req) {
   return RIFFLE_CATALOG_WRITE(Status, DeregisterStreamConsumer, ctx, req);
 }
-
-#undef RIFFLE_CATALOG_WRITE
 
 Status ClusterBroker::SplitShard(const RequestContext&, const broker::SplitShardRequest&) {
   return NotInThisVersion("SplitShard");
@@ -588,37 +586,83 @@ Status ClusterBroker::ApplyCatalogChange(const storage::CatalogChange& change) {
   return local_.ApplyCatalogChange(change);
 }
 
-Status ClusterBroker::CreateConsumerGroup(const RequestContext& /*ctx*/,
-                                          const broker::CreateGroupRequest& /*req*/) {
-  return GroupsNotInCluster();
+// Consumer groups are catalog entries: the controller changes them, as every catalog entry, and
+// every node reads its copy. Checkpoints and leases are catalog writes too, so a runner's
+// checkpoint costs one etcd transaction.
+Status ClusterBroker::CreateConsumerGroup(const RequestContext& ctx,
+                                          const broker::CreateGroupRequest& req) {
+  return RIFFLE_CATALOG_WRITE(Status, CreateConsumerGroup, ctx, req);
 }
 
-Status ClusterBroker::DeleteConsumerGroup(const RequestContext& /*ctx*/,
-                                          const broker::GroupRef& /*req*/) {
-  return GroupsNotInCluster();
+Status ClusterBroker::DeleteConsumerGroup(const RequestContext& ctx, const broker::GroupRef& req) {
+  return RIFFLE_CATALOG_WRITE(Status, DeleteConsumerGroup, ctx, req);
 }
 
 StatusOr<broker::GroupDescription> ClusterBroker::DescribeConsumerGroup(
-    const RequestContext& /*ctx*/, const broker::GroupRef& /*req*/) {
-  return GroupsNotInCluster();
+    const RequestContext& ctx, const broker::GroupRef& req) {
+  CatchUp();  // a read follows every acknowledged checkpoint, made through any node
+  return local_.DescribeConsumerGroup(ctx, req);
 }
 
-StatusOr<broker::ShardLease> ClusterBroker::LeaseShard(const RequestContext& /*ctx*/,
-                                                       const broker::LeaseShardRequest& /*req*/) {
-  return GroupsNotInCluster();
+StatusOr<broker::ShardLease> ClusterBroker::LeaseShard(const RequestContext& ctx,
+                                                       const broker::LeaseShardRequest& req) {
+  return RIFFLE_CATALOG_WRITE(StatusOr<broker::ShardLease>, LeaseShard, ctx, req);
 }
 
-Status ClusterBroker::ReleaseShardLease(const RequestContext& /*ctx*/,
-                                        const broker::ReleaseLeaseRequest& /*req*/) {
-  return GroupsNotInCluster();
+Status ClusterBroker::ReleaseShardLease(const RequestContext& ctx,
+                                        const broker::ReleaseLeaseRequest& req) {
+  return RIFFLE_CATALOG_WRITE(Status, ReleaseShardLease, ctx, req);
 }
 
-Status ClusterBroker::Checkpoint(const RequestContext& /*ctx*/,
-                                 const broker::CheckpointRequest& /*req*/) {
-  return GroupsNotInCluster();
+// Only a shard's leader knows where the shard ends, and only the controller records
+// checkpoints: a checkpoint goes to the leader first, which refuses one past the end, and from
+// there to the controller. The controller never forwards, so a checkpoint cannot loop.
+Status ClusterBroker::Checkpoint(const RequestContext& ctx, const broker::CheckpointRequest& req) {
+  std::optional<broker::ShardRef> shard = local_.RouteShardId(ctx, req.group.stream, req.shard_id);
+  if (shard) {
+    RIFFLE_ASSIGN_OR_RETURN(Target owner, OwnerOf(*shard, Access::kRead));
+    if (owner.peer != nullptr && !node_.membership().IsController()) {
+      return owner.peer->Checkpoint(ctx, req);
+    }
+    if (owner.peer == nullptr) {
+      RIFFLE_RETURN_IF_ERROR(CheckWithinShard(*shard, req));
+    }
+  }
+  return RIFFLE_CATALOG_WRITE(Status, Checkpoint, ctx, req);
 }
 
-std::vector<broker::GroupLag> ClusterBroker::ConsumerGroupLags() { return {}; }
+Status ClusterBroker::CheckWithinShard(const broker::ShardRef& shard,
+                                       const broker::CheckpointRequest& req) {
+  std::optional<storage::SequencePosition> position =
+      storage::ParseSequenceNumber(req.sequence_number.value_or(""));
+  if (!position || position->shard_ordinal != shard.ordinal) {
+    return Status();  // the controller answers with the exact error
+  }
+  RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<storage::ShardLog> log,
+                          store_.OpenShard(shard.stream_id, shard.ordinal));
+  if (position->position > log->committed_end()) {
+    return broker::CheckpointPastShardEnd(*req.sequence_number, *req.shard_id);
+  }
+  return Status();
+}
+
+#undef RIFFLE_CATALOG_WRITE
+
+// Every node reports the lag of the shards it leads, so that each shard has one series in the
+// cluster, from the copy that knows the shard's end.
+std::vector<broker::GroupLag> ClusterBroker::ConsumerGroupLags() {
+  std::vector<broker::GroupLag> lags = local_.ConsumerGroupLags();
+  std::erase_if(lags, [&](const broker::GroupLag& lag) {
+    const RequestContext any_account;
+    std::optional<broker::ShardRef> shard =
+        local_.RouteShardId(any_account, broker::StreamRef{.name = lag.stream_name, .arn = {}},
+                            lag.shard_id);
+    std::optional<Assignment> assignment =
+        shard ? node_.view().AssignmentOf(shard->stream_id, shard->ordinal) : std::nullopt;
+    return !assignment || assignment->node_id != node_.node_id();
+  });
+  return lags;
+}
 
 std::optional<broker::ShardRef> ClusterBroker::RouteRecord(
     const RequestContext& ctx, const broker::StreamRef& stream,

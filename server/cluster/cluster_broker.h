@@ -125,7 +125,6 @@ class ClusterBroker final : public broker::Broker {
                           std::function<void()> wake) override;
   void TrimExpiredRecords() override;
   Status ApplyCatalogChange(const storage::CatalogChange& change) override;
-  // Consumer groups are not replicated yet: each answers ServiceUnavailable (docs/triggers.md).
   Status CreateConsumerGroup(const broker::RequestContext& ctx,
                              const broker::CreateGroupRequest& req) override;
   Status DeleteConsumerGroup(const broker::RequestContext& ctx,
@@ -180,12 +179,15 @@ class ClusterBroker final : public broker::Broker {
   // Whether this node serves a subscription to `shard` from its own replica: it holds one and
   // its leader has told it what is committed (the only records a subscriber sees there).
   bool ServesSubscription(const broker::ShardRef& shard);
+  // On the shard's leader: refuses a checkpoint past the end of the shard's records.
+  Status CheckWithinShard(const broker::ShardRef& shard, const broker::CheckpointRequest& req);
   void PutRecordsSplit(const broker::RequestContext& ctx, const broker::PutRecordsRequest& req,
                        std::map<std::string, std::vector<size_t>> by_owner,
                        std::function<void(StatusOr<broker::PutRecordsResult>)> done);
 
   broker::Broker& local_;
   ClusterNode& node_;
+  storage::Store& store_;
   Follower& follower_;
 
   std::mutex peers_mu_;

@@ -368,4 +368,46 @@ StatusOr<broker::ListConsumersResult> PeerClient::ListStreamConsumers(
   return FromProto(response);
 }
 
+Status PeerClient::CreateConsumerGroup(const RequestContext& ctx,
+                                       const broker::CreateGroupRequest& req) {
+  v1::CreateConsumerGroupResponse response;
+  return rpc_->Call(&Stub::CreateConsumerGroup, ctx, ToProto(req), response, Effect::kWrite);
+}
+
+Status PeerClient::DeleteConsumerGroup(const RequestContext& ctx, const broker::GroupRef& req) {
+  v1::DeleteConsumerGroupRequest request;
+  *request.mutable_group() = ToProto(req);
+  v1::DeleteConsumerGroupResponse response;
+  return rpc_->Call(&Stub::DeleteConsumerGroup, ctx, request, response, Effect::kWrite);
+}
+
+StatusOr<broker::GroupDescription> PeerClient::DescribeConsumerGroup(const RequestContext& ctx,
+                                                                     const broker::GroupRef& req) {
+  v1::DescribeConsumerGroupRequest request;
+  *request.mutable_group() = ToProto(req);
+  v1::DescribeConsumerGroupResponse response;
+  RIFFLE_RETURN_IF_ERROR(
+      rpc_->Call(&Stub::DescribeConsumerGroup, ctx, request, response, Effect::kRead));
+  return FromProto(response);
+}
+
+StatusOr<broker::ShardLease> PeerClient::LeaseShard(const RequestContext& ctx,
+                                                    const broker::LeaseShardRequest& req) {
+  v1::LeaseShardResponse response;
+  RIFFLE_RETURN_IF_ERROR(
+      rpc_->Call(&Stub::LeaseShard, ctx, ToProto(req), response, Effect::kWrite));
+  return FromProto(response);
+}
+
+Status PeerClient::ReleaseShardLease(const RequestContext& ctx,
+                                     const broker::ReleaseLeaseRequest& req) {
+  v1::ReleaseShardLeaseResponse response;
+  return rpc_->Call(&Stub::ReleaseShardLease, ctx, ToProto(req), response, Effect::kWrite);
+}
+
+Status PeerClient::Checkpoint(const RequestContext& ctx, const broker::CheckpointRequest& req) {
+  v1::CheckpointResponse response;
+  return rpc_->Call(&Stub::Checkpoint, ctx, ToProto(req), response, Effect::kWrite);
+}
+
 }  // namespace riffle::cluster

@@ -108,6 +108,16 @@ class PeerClient {
                                                                const broker::ConsumerRef& req);
   StatusOr<broker::ListConsumersResult> ListStreamConsumers(
       const broker::RequestContext& ctx, const broker::ListConsumersRequest& req);
+  Status CreateConsumerGroup(const broker::RequestContext& ctx,
+                             const broker::CreateGroupRequest& req);
+  Status DeleteConsumerGroup(const broker::RequestContext& ctx, const broker::GroupRef& req);
+  StatusOr<broker::GroupDescription> DescribeConsumerGroup(const broker::RequestContext& ctx,
+                                                           const broker::GroupRef& req);
+  StatusOr<broker::ShardLease> LeaseShard(const broker::RequestContext& ctx,
+                                          const broker::LeaseShardRequest& req);
+  Status ReleaseShardLease(const broker::RequestContext& ctx,
+                           const broker::ReleaseLeaseRequest& req);
+  Status Checkpoint(const broker::RequestContext& ctx, const broker::CheckpointRequest& req);
 
  private:
   // The stub and what every call needs; shared with the asynchronous calls in flight.

@@ -365,6 +365,50 @@ v1::ListStreamConsumersRequest ToProto(const broker::ListConsumersRequest& in) {
   return out;
 }
 
+v1::ConsumerGroupRef ToProto(const broker::GroupRef& in) {
+  v1::ConsumerGroupRef out;
+  ToProto(in.stream, *out.mutable_stream());
+  out.set_group_name(in.group_name.value_or(""));
+  return out;
+}
+
+v1::CreateConsumerGroupRequest ToProto(const broker::CreateGroupRequest& in) {
+  v1::CreateConsumerGroupRequest out;
+  *out.mutable_group() = ToProto(in.group);
+  out.set_starting_position(IteratorTypeToProto(in.starting_position));
+  if (in.timestamp_ms) {
+    out.set_timestamp_ms(*in.timestamp_ms);
+  }
+  return out;
+}
+
+v1::LeaseShardRequest ToProto(const broker::LeaseShardRequest& in) {
+  v1::LeaseShardRequest out;
+  *out.mutable_group() = ToProto(in.group);
+  out.set_shard_id(in.shard_id.value_or(""));
+  out.set_owner(in.owner.value_or(""));
+  out.set_lease_duration_ms(in.lease_duration_ms.value_or(0));
+  out.set_steal(in.steal);
+  return out;
+}
+
+v1::ReleaseShardLeaseRequest ToProto(const broker::ReleaseLeaseRequest& in) {
+  v1::ReleaseShardLeaseRequest out;
+  *out.mutable_group() = ToProto(in.group);
+  out.set_shard_id(in.shard_id.value_or(""));
+  out.set_lease_counter(in.lease_counter.value_or(0));
+  return out;
+}
+
+v1::CheckpointRequest ToProto(const broker::CheckpointRequest& in) {
+  v1::CheckpointRequest out;
+  *out.mutable_group() = ToProto(in.group);
+  out.set_shard_id(in.shard_id.value_or(""));
+  out.set_lease_counter(in.lease_counter.value_or(0));
+  out.set_sequence_number(in.sequence_number.value_or(""));
+  return out;
+}
+
 broker::StreamDescription FromProto(const v1::StreamDescription& in) {
   broker::StreamDescription out;
   out.stream_name = in.stream_name();
@@ -531,6 +575,38 @@ broker::DescribeLimitsResult FromProto(const v1::DescribeLimitsResponse& in) {
       .open_shard_count = in.open_shard_count(),
       .on_demand_stream_count = in.on_demand_stream_count(),
       .on_demand_stream_count_limit = in.on_demand_stream_count_limit(),
+  };
+}
+
+broker::GroupDescription FromProto(const v1::DescribeConsumerGroupResponse& in) {
+  broker::GroupDescription out;
+  out.group_name = in.group_name();
+  out.stream_name = in.stream_name();
+  out.creation_time_ms = in.creation_time_ms();
+  out.shards.reserve(in.shards_size());
+  for (const v1::ConsumerGroupShard& shard : in.shards()) {
+    out.shards.push_back(broker::GroupShardDescription{
+        .shard_id = shard.shard_id(),
+        .parent_shard_ids = {shard.parent_shard_ids().begin(), shard.parent_shard_ids().end()},
+        .checkpoint = shard.checkpoint(),
+        .closed = shard.closed(),
+        .finished = shard.finished(),
+        .lease_owner = shard.lease_owner(),
+        .lease_expires_ms = shard.lease_expires_ms(),
+        .lease_counter = shard.lease_counter(),
+        .lag_records = shard.lag_records(),
+        .lag_ms = shard.lag_ms(),
+    });
+  }
+  return out;
+}
+
+broker::ShardLease FromProto(const v1::LeaseShardResponse& in) {
+  return broker::ShardLease{
+      .shard_id = in.shard_id(),
+      .lease_counter = in.lease_counter(),
+      .lease_expires_ms = in.lease_expires_ms(),
+      .checkpoint = in.checkpoint(),
   };
 }
 

@@ -49,6 +49,11 @@ v1::UpdateShardCountRequest ToProto(const broker::UpdateShardCountRequest& in);
 v1::RegisterStreamConsumerRequest ToProto(const broker::RegisterConsumerRequest& in);
 v1::ConsumerRef ToProto(const broker::ConsumerRef& in);
 v1::ListStreamConsumersRequest ToProto(const broker::ListConsumersRequest& in);
+v1::ConsumerGroupRef ToProto(const broker::GroupRef& in);
+v1::CreateConsumerGroupRequest ToProto(const broker::CreateGroupRequest& in);
+v1::LeaseShardRequest ToProto(const broker::LeaseShardRequest& in);
+v1::ReleaseShardLeaseRequest ToProto(const broker::ReleaseLeaseRequest& in);
+v1::CheckpointRequest ToProto(const broker::CheckpointRequest& in);
 
 broker::StreamDescription FromProto(const v1::StreamDescription& in);
 broker::ListStreamsResult FromProto(const v1::ListStreamsResponse& in);
@@ -65,5 +70,7 @@ broker::ListConsumersResult FromProto(const v1::ListStreamConsumersResponse& in)
 broker::DescribeLimitsResult FromProto(const v1::DescribeLimitsResponse& in);
 broker::WarmThroughputResult FromProto(const v1::UpdateStreamWarmThroughputResponse& in);
 broker::AccountSettings FromProto(const v1::AccountSettings& in);
+broker::GroupDescription FromProto(const v1::DescribeConsumerGroupResponse& in);
+broker::ShardLease FromProto(const v1::LeaseShardResponse& in);
 
 }  // namespace riffle::cluster

@@ -219,6 +219,7 @@ int Run(const Flags& flags) {
       return 1;
     }
     cluster_node = std::move(joined).value();
+    broker_options.shard_ends_known = false;  // only a shard's leader knows its end
   }
   StatusOr<std::unique_ptr<broker::Broker>> local_broker =
       broker::Broker::Open(**store, clock, broker_options, metrics->get());
