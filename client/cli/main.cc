@@ -231,6 +231,13 @@ int main(int argc, char** argv) {
                     "split a failing batch in two and retry each half");
   trigger->add_flag("--report-batch-item-failures", trigger_options.report_batch_item_failures,
                     "honour {\"batchItemFailures\": [...]} answers");
+  trigger->add_option("--parallelization-factor", trigger_options.parallelization_factor,
+                      "batches of one shard handled at once, 1-10; order kept per partition key")
+      ->check(CLI::Range(1, 10))
+      ->capture_default_str();
+  trigger->add_option("--consumer", trigger_options.consumer,
+                      "receive records by SubscribeToShard as this consumer (registered if "
+                      "missing) instead of polling GetRecords");
   trigger->add_option("--on-failure", trigger_options.on_failure,
                       "stream:NAME | file:PATH: where a batch that exhausted its retries goes");
   trigger->add_option("--function-timeout-s", function_timeout_s,

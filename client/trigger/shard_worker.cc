@@ -1,6 +1,7 @@
 #include "client/trigger/shard_worker.h"
 
 #include <algorithm>
+#include <functional>
 #include <iterator>
 #include <ostream>
 #include <thread>
@@ -13,9 +14,8 @@
 namespace riffle::trigger {
 namespace {
 
-// An idle shard is polled four times a second: under the five GetRecords calls per second a
-// PROVISIONED shard allows, and a new record waits 250 ms at most.
-constexpr std::chrono::milliseconds kIdlePoll{250};
+// How long one wait for records lasts before a stop is looked at again.
+constexpr std::chrono::milliseconds kFeedWait{250};
 constexpr std::chrono::milliseconds kMaxBackoff{5000};
 
 int64_t NowMillis() {
@@ -27,14 +27,16 @@ int64_t NowMillis() {
 }  // namespace
 
 ShardWorker::ShardWorker(client::Client& client, const TriggerOptions& options, EventSource source,
-                         client::ShardLease lease, std::unique_ptr<Handler> handler,
+                         std::string consumer_arn, client::ShardLease lease,
+                         std::vector<std::unique_ptr<Handler>> handlers,
                          FailureDestination& failures, TriggerCounters& counters,
                          const std::atomic<bool>& stopping, EventLog& log)
     : client_(client),
       options_(options),
       source_(std::move(source)),
+      consumer_arn_(std::move(consumer_arn)),
       lease_(std::move(lease)),
-      handler_(std::move(handler)),
+      handlers_(std::move(handlers)),
       failures_(failures),
       counters_(counters),
       stopping_(stopping),
@@ -71,28 +73,20 @@ void ShardWorker::Run() {
 }
 
 void ShardWorker::DeliverUntilStopped() {
-  std::string iterator;
-  bool shard_ended = false;
-  while (!ShouldStop() && !shard_ended) {
-    if (iterator.empty()) {
-      StatusOr<std::string> fresh = client_.GetShardIterator(
-          options_.stream, source_.shard_id,
-          checkpoint_.empty() ? client::IteratorPosition::TrimHorizon()
-                              : client::IteratorPosition::AfterSequenceNumber(checkpoint_));
-      if (!fresh.ok()) {
-        log_.Note(source_.shard_id, fresh.status().message());
-        Pause(std::chrono::seconds(1));
-        continue;
-      }
-      iterator = std::move(*fresh);
-    }
-    // Gather a batch: up to batch_size records, for at most the batching window once one came.
-    std::vector<client::Record> batch;
+  std::unique_ptr<RecordFeed> feed =
+      consumer_arn_.empty()
+          ? NewPollingFeed(client_, options_.stream, source_.shard_id, lease_.checkpoint)
+          : NewSubscriptionFeed(client_, consumer_arn_, source_.shard_id, lease_.checkpoint);
+  // One read feeds every lane a full batch.
+  const size_t wanted =
+      static_cast<size_t>(options_.batch_size) * static_cast<size_t>(handlers_.size());
+  while (!ShouldStop() && !feed->ended()) {
+    // Gather up to `wanted` records, for at most the batching window once one came.
+    std::vector<client::Record> records;
     auto window_end = std::chrono::steady_clock::time_point::max();
     bool read_failed = false;
-    while (!ShouldStop() && batch.size() < static_cast<size_t>(options_.batch_size)) {
-      StatusOr<client::GetRecordsResult> read = client_.GetRecords(
-          iterator, static_cast<int32_t>(options_.batch_size - static_cast<int>(batch.size())));
+    while (!ShouldStop() && records.size() < wanted && !feed->ended()) {
+      StatusOr<std::vector<client::Record>> read = feed->Next(wanted - records.size(), kFeedWait);
       if (!read.ok()) {
         if (read.status().code() != ErrorCode::kProvisionedThroughputExceeded) {
           log_.Note(source_.shard_id, read.status().message());
@@ -100,44 +94,103 @@ void ShardWorker::DeliverUntilStopped() {
         read_failed = true;
         break;
       }
-      if (batch.empty() && !read->records.empty()) {
+      if (records.empty() && !read->empty()) {
         window_end = std::chrono::steady_clock::now() + options_.max_batching_window;
       }
-      std::move(read->records.begin(), read->records.end(), std::back_inserter(batch));
-      iterator = std::move(read->next_shard_iterator);
-      if (iterator.empty()) {
-        shard_ended = true;
+      std::move(read->begin(), read->end(), std::back_inserter(records));
+      if (!records.empty() && std::chrono::steady_clock::now() >= window_end) {
         break;
-      }
-      const bool full = batch.size() >= static_cast<size_t>(options_.batch_size);
-      if (full || (!batch.empty() && std::chrono::steady_clock::now() >= window_end)) {
-        break;
-      }
-      if (read->records.empty() || !batch.empty()) {
-        Pause(kIdlePoll);
       }
     }
-    if (!batch.empty() && !Deliver(batch)) {
+    if (!records.empty() && !DeliverInLanes(records)) {
       return;  // stopped, or the lease was lost, before the handler acknowledged them all
     }
     if (read_failed) {
-      // Start again after the checkpoint: the iterator may have expired or the server restarted.
-      iterator.clear();
+      // Start again after the checkpoint: the iterator may have expired, the subscription
+      // ended, or the server restarted.
+      std::string checkpoint;
+      {
+        std::lock_guard lock(read_mu_);
+        checkpoint = checkpoint_;
+      }
+      feed->Restart(checkpoint);
       Pause(std::chrono::seconds(1));
     }
   }
 }
 
-size_t ShardWorker::InvokeOnce(std::span<const client::Record> records, std::string& error) {
+bool ShardWorker::DeliverInLanes(std::span<const client::Record> records) {
+  {
+    std::lock_guard lock(read_mu_);
+    read_sequence_numbers_.clear();
+    read_index_.clear();
+    for (const client::Record& record : records) {
+      read_index_[record.sequence_number] = read_sequence_numbers_.size();
+      read_sequence_numbers_.push_back(record.sequence_number);
+    }
+    read_finished_.assign(records.size(), false);
+    read_finished_prefix_ = 0;
+  }
+  if (handlers_.size() == 1) {
+    return DeliverLane(*handlers_.front(), records);
+  }
+  // Records of one partition key always go to the same lane, in the shard's order.
+  std::vector<std::vector<client::Record>> lanes(handlers_.size());
+  for (const client::Record& record : records) {
+    lanes[std::hash<std::string>{}(record.partition_key) % lanes.size()].push_back(record);
+  }
+  std::vector<char> delivered(lanes.size(), 1);
+  std::vector<std::thread> threads;
+  for (size_t lane = 1; lane < lanes.size(); ++lane) {
+    threads.emplace_back([&, lane] { delivered[lane] = DeliverLane(*handlers_[lane], lanes[lane]); });
+  }
+  delivered[0] = DeliverLane(*handlers_[0], lanes[0]);
+  for (std::thread& thread : threads) {
+    thread.join();
+  }
+  return std::all_of(delivered.begin(), delivered.end(), [](char ok) { return ok != 0; });
+}
+
+bool ShardWorker::DeliverLane(Handler& handler, std::span<const client::Record> records) {
+  while (!records.empty()) {
+    const size_t batch = std::min(records.size(), static_cast<size_t>(options_.batch_size));
+    if (!Deliver(handler, records.first(batch))) {
+      return false;
+    }
+    records = records.subspan(batch);
+  }
+  return true;
+}
+
+std::string ShardWorker::NextRequestId() {
+  return fmt::format("{}-{}-{}", source_.shard_id, lease_.lease_counter, ++next_request_);
+}
+
+size_t ShardWorker::InvokeOnce(Handler& handler, std::span<const client::Record> records,
+                               std::string& error) {
   const Invocation invocation{.event_json = KinesisEvent(source_, records),
-                              .request_id = fmt::format("{}-{}-{}", source_.shard_id,
-                                                        lease_.lease_counter, ++next_request_),
+                              .request_id = NextRequestId(),
                               .timeout = options_.function_timeout};
   ++counters_.invocations;
   BatchOutcome outcome =
-      JudgeResponse(handler_->Invoke(invocation), records, options_.report_batch_item_failures);
+      JudgeResponse(handler.Invoke(invocation), records, options_.report_batch_item_failures);
   error = std::move(outcome.error);
   return outcome.done;
+}
+
+bool ShardWorker::Acknowledge(std::span<const client::Record> records) {
+  std::lock_guard lock(read_mu_);
+  for (const client::Record& record : records) {
+    read_finished_[read_index_.at(record.sequence_number)] = true;
+  }
+  const size_t before = read_finished_prefix_;
+  while (read_finished_prefix_ < read_finished_.size() && read_finished_[read_finished_prefix_]) {
+    ++read_finished_prefix_;
+  }
+  // The checkpoint is made under the lock, so that lanes finishing together cannot send an
+  // older checkpoint after a newer one.
+  return read_finished_prefix_ == before ||
+         CheckpointAt(read_sequence_numbers_[read_finished_prefix_ - 1]);
 }
 
 bool ShardWorker::CheckpointAt(const std::string& sequence_number) {
@@ -158,18 +211,18 @@ bool ShardWorker::CheckpointAt(const std::string& sequence_number) {
   return true;
 }
 
-bool ShardWorker::Deliver(std::span<const client::Record> records) {
+bool ShardWorker::Deliver(Handler& handler, std::span<const client::Record> records) {
   int attempts = 0;
   while (!records.empty()) {
     if (lease_lost_.load()) {
       return false;
     }
     std::string error;
-    const size_t done = InvokeOnce(records, error);
+    const size_t done = InvokeOnce(handler, records, error);
     ++attempts;
     counters_.records += done;
     if (done > 0) {
-      if (!CheckpointAt(records[done - 1].sequence_number)) {
+      if (!Acknowledge(records.first(done))) {
         return false;
       }
       records = records.subspan(done);
@@ -184,7 +237,7 @@ bool ShardWorker::Deliver(std::span<const client::Record> records) {
                           records.front().sequence_number, attempts, error));
     if (options_.bisect_batch_on_function_error && records.size() > 1) {
       const size_t half = records.size() / 2;
-      return Deliver(records.first(half)) && Deliver(records.subspan(half));
+      return Deliver(handler, records.first(half)) && Deliver(handler, records.subspan(half));
     }
     const bool too_old =
         options_.maximum_record_age.count() >= 0 &&
@@ -195,8 +248,8 @@ bool ShardWorker::Deliver(std::span<const client::Record> records) {
         options_.maximum_retry_attempts >= 0 && attempts > options_.maximum_retry_attempts;
     if (too_old || retries_exhausted) {
       const FailedBatch failure{
-          .request_id =
-              fmt::format("{}-{}-{}", source_.shard_id, lease_.lease_counter, next_request_),
+          .request_id = fmt::format("{}-{}-{}", source_.shard_id, lease_.lease_counter,
+                                    next_request_.load()),
           .function_name = options_.group,
           .condition = too_old ? "RecordAgeExceeded" : "RetryAttemptsExhausted",
           .invoke_count = attempts,
@@ -211,7 +264,7 @@ bool ShardWorker::Deliver(std::span<const client::Record> records) {
         continue;  // never skip a batch that no destination has recorded
       }
       counters_.failed_records += records.size();
-      return CheckpointAt(records.back().sequence_number);
+      return Acknowledge(records);
     }
     if (stopping_.load() || handing_over_.load()) {
       return false;  // a batch still failing is not finished: its records come again

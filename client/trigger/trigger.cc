@@ -48,6 +48,20 @@ StatusOr<std::unique_ptr<Handler>> MakeHandler(const TriggerOptions& options) {
                           options.group);
 }
 
+// The ARN of the stream's consumer `name`, registering it if the stream has none of that name.
+StatusOr<std::string> EnsureConsumer(client::Client& client, const std::string& stream,
+                                     const std::string& name) {
+  StatusOr<client::Consumer> consumer = client.DescribeStreamConsumer(stream, name);
+  if (consumer.status().code() == ErrorCode::kResourceNotFound) {
+    consumer = client.RegisterStreamConsumer(stream, name);
+    if (consumer.status().code() == ErrorCode::kResourceInUse) {
+      consumer = client.DescribeStreamConsumer(stream, name);  // another runner registered it
+    }
+  }
+  RIFFLE_RETURN_IF_ERROR(consumer.status());
+  return consumer->consumer_arn;
+}
+
 // One leased shard and the thread that delivers it.
 struct Running {
   std::unique_ptr<ShardWorker> worker;
@@ -59,13 +73,14 @@ class Runner {
  public:
   Runner(client::Client& client, const cli::Output& output, const TriggerOptions& options,
          const std::atomic<bool>& stop, std::unique_ptr<FailureDestination> failures,
-         std::string stream_arn)
+         std::string stream_arn, std::string consumer_arn)
       : client_(client),
         log_(output.err, output.json),
         options_(options),
         stop_(stop),
         failures_(std::move(failures)),
         stream_arn_(std::move(stream_arn)),
+        consumer_arn_(std::move(consumer_arn)),
         owner_(OwnerId()) {}
 
   Status Run() {
@@ -200,14 +215,19 @@ class Runner {
     if (!lease.ok()) {
       return false;  // another runner was faster, or a parent is not finished yet
     }
-    StatusOr<std::unique_ptr<Handler>> handler = MakeHandler(options_);
-    if (!handler.ok()) {
-      return false;  // validated before the first round
+    std::vector<std::unique_ptr<Handler>> handlers;
+    for (int lane = 0; lane < options_.parallelization_factor; ++lane) {
+      StatusOr<std::unique_ptr<Handler>> handler = MakeHandler(options_);
+      if (!handler.ok()) {
+        return false;  // validated before the first round
+      }
+      handlers.push_back(std::move(*handler));
     }
     auto running = std::make_unique<Running>();
     running->worker = std::make_unique<ShardWorker>(
         client_, options_, EventSource{.stream_arn = stream_arn_, .shard_id = shard_id},
-        std::move(*lease), std::move(*handler), *failures_, counters_, stop_, log_);
+        consumer_arn_, std::move(*lease), std::move(handlers), *failures_, counters_, stop_,
+        log_);
     running->renewed = std::chrono::steady_clock::now();
     ShardWorker* worker = running->worker.get();
     running->thread = std::thread([worker] { worker->Run(); });
@@ -264,6 +284,7 @@ class Runner {
   const std::atomic<bool>& stop_;
   std::unique_ptr<FailureDestination> failures_;
   const std::string stream_arn_;
+  const std::string consumer_arn_;  // empty: GetRecords
   const std::string owner_;
   TriggerCounters counters_;
   std::map<std::string, std::unique_ptr<Running>> running_;  // by shard id
@@ -276,6 +297,9 @@ Status RunTrigger(client::Client& client, const cli::Output& output, const Trigg
   if (options.batch_size < 1 || options.batch_size > 10000) {
     return Status(ErrorCode::kValidation, "--batch-size must be 1-10000");
   }
+  if (options.parallelization_factor < 1 || options.parallelization_factor > 10) {
+    return Status(ErrorCode::kValidation, "--parallelization-factor must be 1-10");
+  }
   RIFFLE_RETURN_IF_ERROR(MakeHandler(options).status());
   RIFFLE_ASSIGN_OR_RETURN(std::unique_ptr<FailureDestination> failures,
                           NewFailureDestination(options.on_failure, client));
@@ -285,7 +309,12 @@ Status RunTrigger(client::Client& client, const cli::Output& output, const Trigg
   if (!created.ok() && created.code() != ErrorCode::kResourceInUse) {
     return created;
   }
-  Runner runner(client, output, options, stop, std::move(failures), stream.stream_arn);
+  std::string consumer_arn;
+  if (!options.consumer.empty()) {
+    RIFFLE_ASSIGN_OR_RETURN(consumer_arn, EnsureConsumer(client, options.stream, options.consumer));
+  }
+  Runner runner(client, output, options, stop, std::move(failures), stream.stream_arn,
+                consumer_arn);
   return runner.Run();
 }
 

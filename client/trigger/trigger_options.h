@@ -35,6 +35,13 @@ struct TriggerOptions {
   // Honour {"batchItemFailures": [...]} answers (Lambda: FunctionResponseTypes
   // ReportBatchItemFailures).
   bool report_batch_item_failures = false;
+  // Batches of one shard delivered at once, 1-10; records of one partition key stay in order
+  // (Lambda: ParallelizationFactor).
+  int parallelization_factor = 1;
+  // A consumer of the stream (name; registered if it does not exist) whose SubscribeToShard
+  // pushes the records; empty: GetRecords polls (Lambda: an event source mapping on a
+  // consumer ARN, for enhanced fan-out).
+  std::string consumer;
   // "" (none), "stream:NAME" or "file:PATH": where a batch that exhausted its retries is
   // described (Lambda: DestinationConfig.OnFailure).
   std::string on_failure;

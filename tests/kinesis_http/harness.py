@@ -448,6 +448,7 @@ class RiffledTestCase(unittest.TestCase):
     """
 
     riffled_args = ()
+    riffled_factory = RiffledProcess  # MetricsRiffled for a test that scrapes the metrics port
     daemon_scope = "test"
     _class_daemon = None
 
@@ -483,7 +484,7 @@ class RiffledTestCase(unittest.TestCase):
         if self.daemon_scope == "class":
             self.riffled = self._class_daemon
         else:
-            self.riffled = RiffledProcess(self.riffled_args)
+            self.riffled = self.riffled_factory(self.riffled_args)
             try:
                 self.riffled.start()
             except BaseException:

@@ -7,6 +7,9 @@
                                            answers batchItemFailures naming that record
     exec_handler.py LOG not-json           prints text that is not JSON
     exec_handler.py LOG hang               never answers
+    exec_handler.py LOG overlap SLEEP_S    like record, sleeping SLEEP_S, and appends to LOG.overlap
+                                           how many calls (this one included) were running
+                                           when this one started
 """
 
 import base64
@@ -34,5 +37,14 @@ elif mode == "fail-once":
         print(json.dumps({"batchItemFailures": [{"itemIdentifier": bad[0]}]}))
 elif mode == "not-json":
     print("this is not json at all")
+elif mode == "overlap":
+    running = log + ".running"
+    os.makedirs(running, exist_ok=True)
+    mine = os.path.join(running, str(os.getpid()))
+    open(mine, "w").close()
+    with open(log + ".overlap", "a") as f:
+        f.write(f"{len(os.listdir(running))}\n")
+    time.sleep(float(sys.argv[3]))
+    os.remove(mine)
 elif mode == "hang":
     time.sleep(600)
