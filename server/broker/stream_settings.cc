@@ -204,6 +204,9 @@ Status BrokerImpl::UpdateStreamMode(const RequestContext& ctx, const UpdateStrea
                               ctx.account, meta.mode));
   }
   meta.mode = *req.stream_mode;
+  if (meta.mode == "PROVISIONED") {
+    meta.warm_throughput_mibps = 0;  // warm throughput is an ON_DEMAND setting only
+  }
   return CommitMeta(*stream, std::move(meta));
 }
 

@@ -182,6 +182,13 @@ class AccountSettingsAndWarmThroughputTest(RiffledTestCase):
         self.wait_active(created)
         self.assertEqual(self.kinesis.describe_stream_summary(
             StreamName=created)["StreamDescriptionSummary"]["WarmThroughput"]["TargetMiBps"], 50)
+        # Back to PROVISIONED, the stream has no warm throughput any more.
+        arn = self.kinesis.describe_stream_summary(
+            StreamName=created)["StreamDescriptionSummary"]["StreamARN"]
+        self.kinesis.update_stream_mode(StreamARN=arn,
+                                        StreamModeDetails={"StreamMode": "PROVISIONED"})
+        self.assertNotIn("WarmThroughput", self.kinesis.describe_stream_summary(
+            StreamName=created)["StreamDescriptionSummary"])
 
 
 if __name__ == "__main__":
