@@ -130,6 +130,31 @@ void CommitPipeline::Run() {
   }
 }
 
+void CommitPipeline::CountWrite(std::chrono::steady_clock::duration took) {
+  const double seconds = std::chrono::duration<double>(took).count();
+  const auto& bounds = CommitTimes::kBoundsSeconds;
+  const size_t bucket = static_cast<size_t>(
+      std::lower_bound(bounds.begin(), bounds.end(), seconds) - bounds.begin());
+  write_buckets_[bucket].fetch_add(1, std::memory_order_relaxed);
+  write_nanos_.fetch_add(
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(took).count()),
+      std::memory_order_relaxed);
+}
+
+CommitTimes CommitPipeline::commit_times() const {
+  CommitTimes out;
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < write_buckets_.size(); ++i) {
+    cumulative += write_buckets_[i].load(std::memory_order_relaxed);
+    if (i < out.at_most.size()) {
+      out.at_most[i] = cumulative;
+    }
+  }
+  out.count = cumulative;
+  out.sum_seconds = static_cast<double>(write_nanos_.load(std::memory_order_relaxed)) / 1e9;
+  return out;
+}
+
 void CommitPipeline::CommitGroup(std::vector<Request>& group) {
   rocksdb::WriteBatch batch;
   std::vector<std::vector<Reservation>> reservations(group.size());
@@ -153,7 +178,9 @@ void CommitPipeline::CommitGroup(std::vector<Request>& group) {
   if (batch.Count() > 0 && written.ok()) {
     rocksdb::WriteOptions options;
     options.sync = sync_;
+    const auto started = std::chrono::steady_clock::now();
     written = FromRocks(db_.Write(options, &batch));
+    CountWrite(std::chrono::steady_clock::now() - started);
   }
   // Publish every range before any callback runs: a client that reads right after its
   // acknowledgement must find its record.

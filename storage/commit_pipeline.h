@@ -18,6 +18,9 @@
 // reactor, an io_context) or do a few counter updates.
 #pragma once
 
+#include <array>
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -45,6 +48,16 @@ struct ShardAppend {
   std::vector<std::string> values;
 };
 
+// How long the committer's writes took: each group's RocksDB write, with its WAL fsync under
+// FsyncMode::kAlways, as cumulative histogram buckets.
+struct CommitTimes {
+  static constexpr std::array<double, 14> kBoundsSeconds = {
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+  std::array<uint64_t, kBoundsSeconds.size()> at_most{};  // writes that took <= each bound
+  uint64_t count = 0;
+  double sum_seconds = 0;
+};
+
 // Where each ShardAppend of a request landed, in the order they were given.
 using AppendCallback = std::function<void(const Status&, const std::vector<Reservation>&)>;
 
@@ -69,6 +82,8 @@ class CommitPipeline {
   // shard at an offset that no queued write can move any more.
   void Drain() ABSL_LOCKS_EXCLUDED(mu_);
 
+  CommitTimes commit_times() const;
+
  private:
   struct Request {
     std::vector<ShardAppend> appends;
@@ -78,11 +93,16 @@ class CommitPipeline {
 
   void Run() ABSL_LOCKS_EXCLUDED(mu_);
   void CommitGroup(std::vector<Request>& group) ABSL_LOCKS_EXCLUDED(mu_, completions_mu_);
+  void CountWrite(std::chrono::steady_clock::duration took);
   void RunCompletions() ABSL_LOCKS_EXCLUDED(completions_mu_);
 
   rocksdb::DB& db_;
   const bool sync_;
   DiskSpaceGuard disk_space_;  // only the committer thread (Run) uses it
+
+  // Written by the committer thread only; read at any time for the metrics.
+  std::array<std::atomic<uint64_t>, CommitTimes::kBoundsSeconds.size() + 1> write_buckets_{};
+  std::atomic<uint64_t> write_nanos_{0};
 
   // Two leaf locks, never held together nor across the write or a callback: mu_ guards the
   // queue, completions_mu_ the committed groups waiting for their callbacks.

@@ -299,4 +299,10 @@ Status ShardLog::TrimBefore(int64_t cutoff_ms) {
   return FromRocks(db_.CompactRange(rocksdb::CompactRangeOptions(), handle_, &begin, &end));
 }
 
+uint64_t ShardLog::DiskBytes() const {
+  uint64_t bytes = 0;
+  return db_.GetIntProperty(handle_, rocksdb::DB::Properties::kTotalSstFilesSize, &bytes) ? bytes
+                                                                                         : 0;
+}
+
 }  // namespace riffle::storage

@@ -128,6 +128,8 @@ class ShardLog {
   Status TrimBefore(int64_t cutoff_ms);
 
   rocksdb::ColumnFamilyHandle* handle() const { return handle_; }
+  // Bytes of the shard's table files on disk (records not yet flushed are in the WAL only).
+  uint64_t DiskBytes() const;
 
  private:
   StatusOr<ReadResult> ReadBelow(uint64_t end, uint64_t from_offset, uint32_t max_records,

@@ -412,4 +412,32 @@ Status Store::DropColumnFamiliesLocked(const std::vector<rocksdb::ColumnFamilyHa
   return dropped;
 }
 
+Store::Stats Store::stats() const {
+  Stats out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(options_.data_dir, ec)) {
+    if (entry.path().extension() == ".log") {
+      out.wal_bytes += entry.file_size(ec);
+    }
+  }
+  const std::filesystem::space_info space = std::filesystem::space(options_.data_dir, ec);
+  if (!ec) {
+    out.filesystem_available_bytes = space.available;
+    out.filesystem_size_bytes = space.capacity;
+  }
+  uint64_t value = 0;
+  if (db_->GetAggregatedIntProperty(rocksdb::DB::Properties::kEstimatePendingCompactionBytes,
+                                    &value)) {
+    out.pending_compaction_bytes = value;
+  }
+  if (db_->GetIntProperty(rocksdb::DB::Properties::kIsWriteStopped, &value)) {
+    out.writes_stopped = value != 0;
+  }
+  if (db_->GetIntProperty(rocksdb::DB::Properties::kActualDelayedWriteRate, &value)) {
+    out.delayed_write_rate = value;
+  }
+  out.commit_times = pipeline_->commit_times();
+  return out;
+}
+
 }  // namespace riffle::storage

@@ -100,6 +100,19 @@ class Store {
 
   const StoreOptions& options() const { return options_; }
 
+  // The health of the store as a whole, for the metrics.
+  struct Stats {
+    uint64_t wal_bytes = 0;  // the write-ahead log files on disk
+    // The data directory's filesystem: what an unprivileged writer may still use, and its size.
+    uint64_t filesystem_available_bytes = 0;
+    uint64_t filesystem_size_bytes = 0;
+    uint64_t pending_compaction_bytes = 0;
+    bool writes_stopped = false;      // RocksDB stopped writes (too many files or memtables)
+    uint64_t delayed_write_rate = 0;  // bytes/s RocksDB slows writes to; 0 when not slowed
+    CommitTimes commit_times;
+  };
+  Stats stats() const;
+
  private:
   Store(const StoreOptions& options, std::unique_ptr<rocksdb::DB> db,
         std::shared_ptr<rocksdb::Cache> cache);

@@ -170,6 +170,8 @@ class Broker {
   virtual Status Checkpoint(const RequestContext& ctx, const CheckpointRequest& req) = 0;
   // The lag of every group in every shard, for the metrics (read at each scrape).
   virtual std::vector<GroupLag> ConsumerGroupLags() = 0;
+  // Every stream's table-file bytes on this node (read at each scrape).
+  virtual std::vector<StreamDisk> StreamDiskUsage() = 0;
 
   // Drops records older than each stream's retention period. Called by the trimmer job.
   virtual void TrimExpiredRecords() = 0;

@@ -219,6 +219,7 @@ class BrokerImpl final : public Broker {
   Status ReleaseShardLease(const RequestContext& ctx, const ReleaseLeaseRequest& req) override;
   Status Checkpoint(const RequestContext& ctx, const CheckpointRequest& req) override;
   std::vector<GroupLag> ConsumerGroupLags() override;
+  std::vector<StreamDisk> StreamDiskUsage() override;
 
  private:
   struct Entry;         // one record on its way in (records.cc)

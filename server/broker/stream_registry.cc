@@ -1,5 +1,6 @@
 // The stream registry: loading the catalog at start, the in-memory streams and their shard
-// sets, resolving a StreamName/StreamARN to a stream, and publishing a stream's new meta.
+// sets, resolving a StreamName/StreamARN to a stream, publishing a stream's new meta, and the
+// disk the streams take.
 #include <algorithm>
 #include <set>
 
@@ -234,6 +235,25 @@ std::shared_ptr<Stream> BrokerImpl::FindStreamById(uint64_t id) const {
   ReaderMutexLock lock(&streams_mu_);
   auto it = streams_by_id_.find(id);
   return it == streams_by_id_.end() ? nullptr : it->second;
+}
+
+std::vector<StreamDisk> BrokerImpl::StreamDiskUsage() {
+  std::vector<std::pair<std::string, std::shared_ptr<const ShardSet>>> streams;
+  {
+    ReaderMutexLock lock(&streams_mu_);
+    for (const auto& [name, stream] : streams_) {
+      streams.emplace_back(name, stream->shards());
+    }
+  }
+  std::vector<StreamDisk> out;
+  out.reserve(streams.size());
+  for (const auto& [name, shards] : streams) {
+    StreamDisk& disk = out.emplace_back(StreamDisk{.stream_name = name, .bytes = 0});
+    for (const std::shared_ptr<Shard>& shard : shards->all) {
+      disk.bytes += shard->log->DiskBytes();
+    }
+  }
+  return out;
 }
 
 void BrokerImpl::ValidateStreamRef(Validator& v, const StreamRef& ref) {

@@ -486,6 +486,12 @@ struct CheckpointRequest {
   std::optional<std::string> sequence_number;  // the last record processed
 };
 
+// The bytes of one stream's records in table files on this node, for the metrics.
+struct StreamDisk {
+  std::string stream_name;
+  uint64_t bytes = 0;
+};
+
 // One group's lag in one shard, for the metrics.
 struct GroupLag {
   std::string stream_name;

@@ -138,6 +138,8 @@ class ClusterBroker final : public broker::Broker {
   Status Checkpoint(const broker::RequestContext& ctx,
                     const broker::CheckpointRequest& req) override;
   std::vector<broker::GroupLag> ConsumerGroupLags() override;
+  // This node's copies: leader and follower copies alike take disk.
+  std::vector<broker::StreamDisk> StreamDiskUsage() override { return local_.StreamDiskUsage(); }
   std::optional<broker::ShardRef> RouteRecord(
       const broker::RequestContext& ctx, const broker::StreamRef& stream,
       const std::optional<std::string>& partition_key,

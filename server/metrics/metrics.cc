@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "server/metrics/group_lag_collectable.h"
+#include "server/metrics/process_collectable.h"
 #include "server/metrics/http_endpoints.h"
 
 namespace riffle::metrics {
@@ -159,6 +160,8 @@ class MetricsImpl final : public MetricsServer {
       : registry_(std::make_shared<prometheus::Registry>()),
         cluster_(std::make_shared<ClusterCollectable>()),
         group_lag_(std::make_shared<GroupLagCollectable>()),
+        storage_(std::make_shared<StorageCollectable>()),
+        process_(std::make_shared<ProcessCollectable>()),
         incoming_bytes_(prometheus::BuildCounter()
                             .Name("riffle_incoming_bytes_total")
                             .Help("Bytes put into the stream (CloudWatch IncomingBytes)")
@@ -227,8 +230,9 @@ class MetricsImpl final : public MetricsServer {
 
   std::string Render() const override {
     std::vector<prometheus::MetricFamily> families = registry_->Collect();
-    for (const auto* collectable : {static_cast<const prometheus::Collectable*>(cluster_.get()),
-                                    static_cast<const prometheus::Collectable*>(group_lag_.get())}) {
+    for (const prometheus::Collectable* collectable :
+         std::initializer_list<const prometheus::Collectable*>{
+             cluster_.get(), group_lag_.get(), storage_.get(), process_.get()}) {
       for (prometheus::MetricFamily& family : collectable->Collect()) {
         families.push_back(std::move(family));
       }
@@ -242,6 +246,10 @@ class MetricsImpl final : public MetricsServer {
 
   void SetGroupLagSource(std::function<std::vector<broker::GroupLag>()> source) override {
     group_lag_->SetSource(std::move(source));
+  }
+
+  void SetStorageSource(std::function<StorageGauges()> source) override {
+    storage_->SetSource(std::move(source));
   }
 
   void RecordsWritten(const broker::ShardTraffic& t) override {
@@ -328,6 +336,8 @@ class MetricsImpl final : public MetricsServer {
   std::shared_ptr<prometheus::Registry> registry_;
   std::shared_ptr<ClusterCollectable> cluster_;
   std::shared_ptr<GroupLagCollectable> group_lag_;
+  std::shared_ptr<StorageCollectable> storage_;
+  std::shared_ptr<ProcessCollectable> process_;
   Family<Counter>& incoming_bytes_;
   Family<Counter>& incoming_records_;
   Family<Counter>& outgoing_bytes_;

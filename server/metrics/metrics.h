@@ -3,8 +3,9 @@
 // WriteProvisionedThroughputExceeded, ...) under Prometheus names, labelled by stream; and,
 // for streams with enhanced monitoring enabled, the same per shard. A node of a cluster adds
 // riffle_cluster_nodes, riffle_cluster_is_controller, riffle_cluster_lease_valid and
-// riffle_cluster_shards_owned{node}, read at each scrape from a source riffled sets; so is the
-// lag of each consumer group in each shard.
+// riffle_cluster_shards_owned{node}, read at each scrape from a source riffled sets; so are the
+// lag of each consumer group in each shard and the storage health series. The process_*
+// series and riffle_build_info come from /proc.
 //
 // Thread-safe. Serves /metrics on its own port through the prometheus-cpp pull exposer.
 #pragma once
@@ -20,6 +21,7 @@
 #include "server/auth/tls_files.h"
 #include "server/broker/observer.h"
 #include "server/broker/types.h"
+#include "server/metrics/storage_collectable.h"
 
 namespace riffle::metrics {
 
@@ -63,6 +65,10 @@ class MetricsServer : public broker::Observer {
   // The source of riffle_consumer_group_lag_records and _milliseconds{stream,group,shard},
   // called at each scrape (nullptr, the default: none); waits like SetClusterSource.
   virtual void SetGroupLagSource(std::function<std::vector<broker::GroupLag>()> source) = 0;
+  // The source of the storage health series (riffle_stream_disk_bytes, riffle_wal_bytes,
+  // riffle_rocksdb_*, riffle_commit_duration_seconds), called at each scrape (nullptr, the
+  // default: none); waits like SetClusterSource. The process_* series are always there.
+  virtual void SetStorageSource(std::function<StorageGauges()> source) = 0;
 };
 
 }  // namespace riffle::metrics

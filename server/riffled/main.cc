@@ -272,6 +272,22 @@ int Run(const Flags& flags) {
   }
   broker::Broker* broker = cluster_broker ? cluster_broker.get() : local_broker->get();
   (*metrics)->SetGroupLagSource([broker] { return broker->ConsumerGroupLags(); });
+  (*metrics)->SetStorageSource([broker, &store = **store] {
+    const storage::Store::Stats stats = store.stats();
+    const storage::CommitTimes& commits = stats.commit_times;
+    return metrics::StorageGauges{
+        .streams = broker->StreamDiskUsage(),
+        .wal_bytes = stats.wal_bytes,
+        .filesystem_available_bytes = stats.filesystem_available_bytes,
+        .filesystem_size_bytes = stats.filesystem_size_bytes,
+        .pending_compaction_bytes = stats.pending_compaction_bytes,
+        .writes_stopped = stats.writes_stopped,
+        .delayed_write_rate = stats.delayed_write_rate,
+        .commit_bounds_seconds = {commits.kBoundsSeconds.begin(), commits.kBoundsSeconds.end()},
+        .commit_at_most = {commits.at_most.begin(), commits.at_most.end()},
+        .commit_count = commits.count,
+        .commit_sum_seconds = commits.sum_seconds};
+  });
   kinesis_http::HttpServerOptions http_options;
   http_options.host = flags.bind;
   http_options.port = flags.kinesis_port;
@@ -367,6 +383,7 @@ int Run(const Flags& flags) {
   trimmer.Stop();
   (*metrics)->SetClusterSource(nullptr);  // before the node and the broker it reads go
   (*metrics)->SetGroupLagSource(nullptr);
+  (*metrics)->SetStorageSource(nullptr);
   (*metrics)->SetReadiness(nullptr);
   // Stops moving and replicating shards. Writes still waiting for a majority fail now, while
   // the servers' executors that take their answers are still there.

@@ -349,6 +349,38 @@ class PrometheusMetricsTest(MetricsTestCase):
         finally:
             self.riffled.proc.send_signal(signal.SIGCONT)
 
+    def test_storage_and_process_health(self):
+        """Commit times count every write, the WAL and a stream's table files show their
+        bytes (after a restart flushed the records), a deleted stream's series goes, and the
+        process series describe this process."""
+        stream = self.create_stream(shards=1)
+        before = self.scrape().get("riffle_commit_duration_seconds_count") or 0
+        for i in range(20):
+            self.kinesis1.put_record(StreamName=stream, PartitionKey="k", Data=os.urandom(10000))
+        m = self.scrape()
+        self.assertGreaterEqual(m.get("riffle_commit_duration_seconds_count") - before, 20)
+        self.assertGreater(m.get("riffle_commit_duration_seconds_sum"), 0)
+        buckets = m.series("riffle_commit_duration_seconds_bucket")
+        self.assertEqual(max(v for _, v in buckets),
+                         m.get("riffle_commit_duration_seconds_count"))
+        self.assertGreaterEqual(m.get("riffle_wal_bytes"), 200000)
+        self.assertEqual(m.get("riffle_rocksdb_write_stopped"), 0)
+        self.assertIsNotNone(m.get("riffle_rocksdb_pending_compaction_bytes"))
+        self.assertIsNotNone(m.get("riffle_stream_disk_bytes", stream=stream))
+        self.assertEqual(m.get("riffle_build_info", version=m.series("riffle_build_info")[0][0]
+                               ["version"]), 1)
+        self.assertGreater(m.get("process_resident_memory_bytes"), 1 << 20)
+        self.assertGreater(m.get("process_open_fds"), 3)
+        self.assertGreater(m.get("process_max_fds"), m.get("process_open_fds"))
+        self.assertGreater(m.get("process_threads"), 1)
+        self.assertAlmostEqual(m.get("process_start_time_seconds"), time.time(), delta=600)
+
+        self.riffled.restart()  # a clean stop flushes the records into table files
+        m = self.scrape()
+        self.assertGreaterEqual(m.get("riffle_stream_disk_bytes", stream=stream), 200000)
+        self.kinesis.delete_stream(StreamName=stream)
+        self.assertEqual(self.scrape().series("riffle_stream_disk_bytes", stream=stream), [])
+
     def test_promtool_accepts_the_scrape(self):
         """`promtool check metrics` parses a scrape with every kind of series in it."""
         promtool = shutil.which("promtool")
