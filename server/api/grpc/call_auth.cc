@@ -2,8 +2,18 @@
 
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
+#include <grpc/grpc_security_constants.h>
+#include <grpcpp/security/auth_context.h>
 
 namespace riffle::grpc_api {
+namespace {
+
+constexpr char kAuthorizationMetadata[] = "authorization";
+// The auth context's property holding the PEM of the client's certificate: there only when the
+// client presented one and TLS verified it (the server requires and verifies with the CA).
+constexpr char kPeerCertificateProperty[] = "x509_pem_cert";
+
+}  // namespace
 
 std::string StreamNamed(const google::protobuf::Message& request) {
   const google::protobuf::Descriptor* descriptor = request.GetDescriptor();
@@ -46,6 +56,24 @@ std::string StreamNamed(const google::protobuf::Message& request) {
     }
   }
   return "";
+}
+
+StatusOr<std::shared_ptr<const auth::AccessKey>> CallerOf(const auth::KeySet& keys,
+                                                          const grpc::ServerContextBase& context) {
+  const auto& metadata = context.client_metadata();
+  if (const auto it = metadata.find(kAuthorizationMetadata); it != metadata.end()) {
+    return keys.AuthenticateBearer(std::string_view(it->second.data(), it->second.size()));
+  }
+  const std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  if (auth != nullptr && auth->IsPeerAuthenticated() &&
+      !auth->FindPropertyValues(kPeerCertificateProperty).empty()) {
+    const std::vector<grpc::string_ref> names =
+        auth->FindPropertyValues(GRPC_X509_CN_PROPERTY_NAME);
+    const std::string common_name =
+        names.empty() ? std::string() : std::string(names.front().data(), names.front().size());
+    return keys.AuthenticateCertificate(common_name);
+  }
+  return keys.AuthenticateBearer("");
 }
 
 }  // namespace riffle::grpc_api
