@@ -5,6 +5,8 @@
 #include <grpc/grpc_security_constants.h>
 #include <grpcpp/security/auth_context.h>
 
+#include "server/api/grpc/error_map.h"
+
 namespace riffle::grpc_api {
 namespace {
 
@@ -74,6 +76,28 @@ StatusOr<std::shared_ptr<const auth::AccessKey>> CallerOf(const auth::KeySet& ke
     return keys.AuthenticateCertificate(common_name);
   }
   return keys.AuthenticateBearer("");
+}
+
+std::function<grpc::Status(grpc::ServerContextBase&)> InternalCallGate(
+    const auth::Credentials* credentials) {
+  if (credentials == nullptr) {
+    return nullptr;
+  }
+  return [credentials](grpc::ServerContextBase& context) {
+    StatusOr<std::shared_ptr<const auth::AccessKey>> key = CallerOf(*credentials->keys(), context);
+    if (!key.ok()) {
+      return ToGrpcStatus(key.status(), context);
+    }
+    if (!(*key)->Allows(auth::Permission::kCluster)) {
+      return ToGrpcStatus(
+          Status(ErrorCode::kAccessDenied,
+                 "Key " + (*key)->id +
+                     " may not call the cluster's internal services: only the nodes may, with "
+                     "a key that has the `cluster` operation."),
+          context);
+    }
+    return grpc::Status::OK;
+  };
 }
 
 }  // namespace riffle::grpc_api

@@ -6,6 +6,7 @@
 // and rules as the Kinesis port (server/auth/credentials.h).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -32,5 +33,11 @@ std::string StreamNamed(const google::protobuf::Message& request);
 // why, when neither names a key.
 StatusOr<std::shared_ptr<const auth::AccessKey>> CallerOf(const auth::KeySet& keys,
                                                           const grpc::ServerContextBase& context);
+
+// The gate of a cluster's internal services (replication): with a credentials file only a key
+// with the `cluster` operation may call them; UNAUTHENTICATED without a key, PERMISSION_DENIED
+// for any other key. Without one (null) every call may go on, as before.
+std::function<grpc::Status(grpc::ServerContextBase&)> InternalCallGate(
+    const auth::Credentials* credentials);
 
 }  // namespace riffle::grpc_api
