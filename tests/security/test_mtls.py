@@ -11,6 +11,7 @@ import tempfile
 import unittest
 
 from harness import MetricsRiffled
+from test_tls import create_certs
 
 ADMIN = ("AKIAMTLSADMIN", "admin-secret")
 WRITER = ("AKIAMTLSWRITER", "writer-secret")
@@ -69,9 +70,7 @@ class MutualTlsIdentityTest(unittest.TestCase):
     def setUpClass(cls):
         cls.work = tempfile.mkdtemp(prefix="riffle-mtls-")
         cls.certs = os.path.join(cls.work, "certs")
-        made = subprocess.run([os.environ["RIFFLE_CLI"], "certs", "create", "--out", cls.certs],
-                              capture_output=True, text=True, timeout=60)
-        assert made.returncode == 0, made.stderr
+        create_certs(cls.certs)
         cls.admin_cert = (os.path.join(cls.certs, "client.pem"),
                           os.path.join(cls.certs, "client-key.pem"))
         cls.writer_cert = client_certificate(cls.certs, "orders-writer", 100)
