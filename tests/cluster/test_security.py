@@ -3,8 +3,9 @@ port and client certificates required on gRPC (--tls-client-ca). The nodes still
 forward to each other (over TLS, presenting their own certificate; replication with the cluster
 key), the tutorial's put/get walk works through a node that does not own the shard, and the
 internal Replication service refuses every caller but the nodes: no key -> UNAUTHENTICATED,
-an ordinary key (even an admin one) -> PERMISSION_DENIED. Real etcd, real riffled nodes, the aws
-CLI, boto3, and replication_probe (a gRPC client of the internal service)."""
+an ordinary key (even an admin one) -> PERMISSION_DENIED; and a node whose file has no cluster
+key refuses to start. Real etcd, real riffled nodes, the aws CLI, boto3, and replication_probe
+(a gRPC client of the internal service)."""
 
 import json
 import os
@@ -183,6 +184,23 @@ class SecureClusterTest(unittest.TestCase):
             # Without a client certificate the TLS handshake itself fails.
             self.assertTrue(self.probe(node, bearer=NODES, client_cert=False)
                             .startswith("UNAVAILABLE"))
+
+    def test_3_a_node_without_a_cluster_key_refuses_to_start(self):
+        credentials = os.path.join(self.work, "no-cluster-key.toml")
+        with open(credentials, "w") as f:
+            f.write(CREDENTIALS[:CREDENTIALS.index(f'[[key]]\nid = "{NODES[0]}"')])
+        data = os.path.join(self.work, "n4-data")
+        p = subprocess.run(
+            [os.environ["RIFFLED"], "--data-dir", data, "--bind", "127.0.0.1",
+             "--kinesis-port", "0", "--grpc-port", "0", "--metrics-port", "0",
+             "--console-port", "0", "--etcd-endpoints", self.cluster.etcd.endpoint,
+             "--node-id", "n4", "--advertise-addr", "127.0.0.1:1",
+             "--cluster-name", self.cluster.name, "--credentials-file", credentials],
+            capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn('a cluster node needs a key with operations = ["cluster"]',
+                      p.stdout + p.stderr)
+        self.assertNotIn("n4", self.cluster.members())
 
 
 if __name__ == "__main__":
