@@ -118,7 +118,9 @@ Status CreateCertificates(const Output& output, const std::string& out_dir) {
       ca ? Issue(server_key.get(), "localhost", ca.get(), ca_key.get(),
                  {{NID_basic_constraints, "critical,CA:FALSE"},
                   {NID_key_usage, "critical,digitalSignature,keyEncipherment"},
-                  {NID_ext_key_usage, "serverAuth"},
+                  // clientAuth too: a cluster's nodes present it when they call each other
+                  // through a port that asks for client certificates (--tls-client-ca).
+                  {NID_ext_key_usage, "serverAuth,clientAuth"},
                   {NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1,IP:::1"},
                   {NID_authority_key_identifier, "keyid"}},
                  2)

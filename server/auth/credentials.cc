@@ -70,15 +70,27 @@ StatusOr<AccessKey> ParseKey(const toml::table& entry, const std::string& where)
       key.write = true;
     } else if (operation == "admin") {
       key.admin = true;
+    } else if (operation == "cluster") {
+      key.cluster = true;
     } else {
       return Status(ErrorCode::kInvalidArgument,
-                    fmt::format("{}: unknown operation \"{}\" (read, write or admin)", where,
-                                operation));
+                    fmt::format("{}: unknown operation \"{}\" (read, write, admin or cluster)",
+                                where, operation));
     }
   }
+  if (entry.contains("tls_common_name")) {
+    const std::optional<std::string> name = entry["tls_common_name"].value<std::string>();
+    if (!name || name->empty()) {
+      return Status(ErrorCode::kInvalidArgument,
+                    fmt::format("{}: `tls_common_name` must be a non-empty string (the subject "
+                                "Common Name of the client certificates that stand for this key)",
+                                where));
+    }
+    key.tls_common_name = *name;
+  }
   for (const auto& [name, value] : entry) {
-    static constexpr std::array<std::string_view, 5> kKnown = {"id", "secret", "account",
-                                                                "streams", "operations"};
+    static constexpr std::array<std::string_view, 6> kKnown = {
+        "id", "secret", "account", "streams", "operations", "tls_common_name"};
     if (std::find(kKnown.begin(), kKnown.end(), name.str()) == kKnown.end()) {
       return Status(ErrorCode::kInvalidArgument,
                     fmt::format("{}: unknown setting `{}`", where, name.str()));
@@ -97,6 +109,8 @@ bool AccessKey::Allows(Permission permission) const {
       return write;
     case Permission::kAdmin:
       return admin;
+    case Permission::kCluster:
+      return cluster;
   }
   return false;
 }
@@ -152,10 +166,22 @@ StatusOr<std::shared_ptr<const KeySet>> KeySet::Parse(std::string_view toml_text
     if (entry == nullptr) {
       return Status(ErrorCode::kInvalidArgument, where + ": must be a [[key]] table");
     }
-    RIFFLE_ASSIGN_OR_RETURN(AccessKey key, ParseKey(*entry, where));
-    const std::string id = key.id;
-    if (!set->keys_.emplace(id, std::make_shared<const AccessKey>(std::move(key))).second) {
-      return FileError(source_name, "key id " + id + " appears twice");
+    RIFFLE_ASSIGN_OR_RETURN(AccessKey parsed, ParseKey(*entry, where));
+    auto key = std::make_shared<const AccessKey>(std::move(parsed));
+    if (!set->keys_.emplace(key->id, key).second) {
+      return FileError(source_name, "key id " + key->id + " appears twice");
+    }
+    if (!key->tls_common_name.empty()) {
+      const auto [named, added] = set->by_common_name_.emplace(key->tls_common_name, key);
+      if (!added) {
+        return FileError(source_name,
+                         fmt::format("keys {} and {} both have tls_common_name \"{}\": a client "
+                                     "certificate must stand for one key",
+                                     named->second->id, key->id, key->tls_common_name));
+      }
+    }
+    if (key->cluster && set->cluster_key_ == nullptr) {
+      set->cluster_key_ = key;
     }
   }
   return std::shared_ptr<const KeySet>(std::move(set));
@@ -193,6 +219,20 @@ StatusOr<std::shared_ptr<const AccessKey>> KeySet::AuthenticateBearer(
   return Authenticate(token.substr(0, colon), token.substr(colon + 1));
 }
 
+StatusOr<std::shared_ptr<const AccessKey>> KeySet::AuthenticateCertificate(
+    std::string_view common_name) const {
+  const auto it = by_common_name_.find(common_name);
+  if (common_name.empty() || it == by_common_name_.end()) {
+    return Status(ErrorCode::kUnrecognizedClient,
+                  fmt::format("The client certificate (CN={}) stands for no key: no key of the "
+                              "credentials file has tls_common_name = \"{}\"; send "
+                              "`authorization: Bearer <key id>:<secret>` or use a certificate "
+                              "a key names.",
+                              common_name, common_name));
+  }
+  return it->second;
+}
+
 Permission PermissionFor(std::string_view action) {
   static constexpr std::string_view kWrites[] = {"PutRecord", "PutRecords"};
   static constexpr std::string_view kReads[] = {
@@ -219,7 +259,7 @@ Permission PermissionFor(std::string_view action) {
 
 Status Authorize(const AccessKey* key, std::string_view action, std::string_view stream_name,
                  std::string_view region) {
-  if (key == nullptr) {
+  if (key == nullptr || key->cluster) {
     return Status();
   }
   const bool stream_allowed = stream_name.empty() || key->MaySeeStream(stream_name);

@@ -1,6 +1,7 @@
 // Who may call riffled: the access keys of the credentials file (--credentials-file, TOML;
 // docs/security.md) and what each may do. Both front ends authenticate a request to one of
-// these keys (SigV4 on the Kinesis port, a bearer token on gRPC) and then ask Authorize()
+// these keys (SigV4 on the Kinesis port; on gRPC a bearer token, or the verified client
+// certificate whose Common Name a key's `tls_common_name` names) and then ask Authorize()
 // whether that key may run the operation on the stream.
 //
 //   [[key]]
@@ -8,7 +9,8 @@
 //   secret = "a-secret"
 //   account = "111122223333"
 //   streams = ["*"]                        # globs over stream names
-//   operations = ["read", "write", "admin"]
+//   operations = ["read", "write", "admin"]  # or "cluster": the key the nodes call each other with
+//   tls_common_name = "orders-writer"      # optional: gRPC clients with this certificate CN
 #pragma once
 
 #include <atomic>
@@ -22,8 +24,10 @@
 
 namespace riffle::auth {
 
-// The three kinds of operation a key may be allowed.
-enum class Permission { kRead, kWrite, kAdmin };
+// The kinds of operation a key may be allowed. kCluster is the nodes' own: the internal
+// services of a cluster (replication), and with it every operation on every stream, since a
+// node forwards and copies whatever its callers may do.
+enum class Permission { kRead, kWrite, kAdmin, kCluster };
 
 struct AccessKey {
   std::string id;
@@ -33,6 +37,8 @@ struct AccessKey {
   bool read = false;
   bool write = false;
   bool admin = false;
+  bool cluster = false;
+  std::string tls_common_name;  // the subject CN of client certificates that stand for this key
 
   bool Allows(Permission permission) const;
   bool MaySeeStream(std::string_view stream_name) const;
@@ -55,10 +61,19 @@ class KeySet {
   // The same from an `authorization` value "Bearer <id>:<secret>" (gRPC metadata, the web
   // console's header); UnrecognizedClientException for a missing or malformed one.
   StatusOr<std::shared_ptr<const AccessKey>> AuthenticateBearer(std::string_view header) const;
+  // The key whose `tls_common_name` is the Common Name of a client certificate that TLS has
+  // verified (gRPC with --tls-client-ca): UnrecognizedClientException, saying so, when none is.
+  StatusOr<std::shared_ptr<const AccessKey>> AuthenticateCertificate(
+      std::string_view common_name) const;
+  // The first key of the file with the `cluster` operation, which the nodes of a cluster send
+  // each other; nullptr when there is none.
+  std::shared_ptr<const AccessKey> cluster_key() const { return cluster_key_; }
   size_t size() const { return keys_.size(); }
 
  private:
   std::map<std::string, std::shared_ptr<const AccessKey>, std::less<>> keys_;
+  std::map<std::string, std::shared_ptr<const AccessKey>, std::less<>> by_common_name_;
+  std::shared_ptr<const AccessKey> cluster_key_;
 };
 
 // The key set in force, replaced as a whole when the file is reloaded (SIGHUP); a request
@@ -82,7 +97,7 @@ Permission PermissionFor(std::string_view action);
 
 // OK when `key` may run `action` on `stream_name` (empty: an account-level action such as
 // ListStreams), else AccessDeniedException with the message AWS gives. A null key means no
-// credentials file is in use: everything is allowed.
+// credentials file is in use: everything is allowed; so is everything to a `cluster` key.
 Status Authorize(const AccessKey* key, std::string_view action, std::string_view stream_name,
                  std::string_view region);
 

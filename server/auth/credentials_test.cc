@@ -83,6 +83,83 @@ TEST(CredentialsTest, BadFilesAreRefusedWithTheReason) {
             std::string::npos);
 }
 
+constexpr std::string_view kCertificateKeys = R"(
+[[key]]
+id = "AKIAWRITER"
+secret = "s1"
+account = "111122223333"
+streams = ["orders-*"]
+operations = ["read", "write"]
+tls_common_name = "orders-writer"
+
+[[key]]
+id = "AKIANODE"
+secret = "s2"
+account = "111122223333"
+streams = []
+operations = ["cluster"]
+tls_common_name = "riffle-node"
+
+[[key]]
+id = "AKIANODE2"
+secret = "s3"
+account = "111122223333"
+streams = []
+operations = ["cluster"]
+)";
+
+TEST(CredentialsTest, ACertificateCommonNameStandsForTheKeyThatNamesIt) {
+  std::shared_ptr<const KeySet> keys = KeySet::Parse(kCertificateKeys, "test").value();
+  StatusOr<std::shared_ptr<const AccessKey>> writer =
+      keys->AuthenticateCertificate("orders-writer");
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  EXPECT_EQ((*writer)->id, "AKIAWRITER");
+  EXPECT_TRUE(Authorize(writer->get(), "PutRecords", "orders-1", "us-east-1").ok());
+  EXPECT_EQ(Authorize(writer->get(), "PutRecords", "payroll", "us-east-1").code(),
+            ErrorCode::kAccessDenied);
+  // The CN must be the whole name, not a glob or a prefix of one.
+  for (std::string_view other : {"orders-writer2", "orders-", "ORDERS-WRITER", ""}) {
+    Status unknown = keys->AuthenticateCertificate(other).status();
+    EXPECT_EQ(unknown.code(), ErrorCode::kUnrecognizedClient) << other;
+    EXPECT_NE(unknown.message().find("stands for no key"), std::string::npos) << unknown.message();
+  }
+  // A key without tls_common_name is reached by its bearer token only.
+  EXPECT_EQ(keys->Find("AKIANODE2")->tls_common_name, "");
+}
+
+TEST(CredentialsTest, TheFirstClusterKeyIsTheNodesAndMayDoEverything) {
+  std::shared_ptr<const KeySet> keys = KeySet::Parse(kCertificateKeys, "test").value();
+  ASSERT_NE(keys->cluster_key(), nullptr);
+  EXPECT_EQ(keys->cluster_key()->id, "AKIANODE");
+  EXPECT_TRUE(keys->cluster_key()->Allows(Permission::kCluster));
+  EXPECT_TRUE(Authorize(keys->cluster_key().get(), "DeleteStream", "anything", "us-east-1").ok());
+  EXPECT_FALSE(keys->Find("AKIAWRITER")->Allows(Permission::kCluster));
+  EXPECT_EQ(KeySet::Parse(kTwoKeys, "test").value()->cluster_key(), nullptr);
+}
+
+TEST(CredentialsTest, CertificateNamesAreCheckedWhenTheFileLoads) {
+  auto error = [](std::string_view text) { return KeySet::Parse(text, "f.toml").status(); };
+  const std::string key_a =
+      "[[key]]\nid = \"a\"\nsecret = \"b\"\naccount = \"111122223333\"\n"
+      "streams = [\"*\"]\noperations = [\"read\"]\n";
+  const std::string key_b =
+      "[[key]]\nid = \"b\"\nsecret = \"c\"\naccount = \"111122223333\"\n"
+      "streams = [\"*\"]\noperations = [\"read\"]\n";
+  EXPECT_EQ(error(key_a + "tls_common_name = \"\"\n").message(),
+            "credentials file f.toml: key 1: `tls_common_name` must be a non-empty string (the "
+            "subject Common Name of the client certificates that stand for this key)");
+  EXPECT_NE(error(key_a + "tls_common_name = 7\n").message().find("`tls_common_name` must be"),
+            std::string::npos);
+  EXPECT_EQ(error(key_a + "tls_common_name = \"app\"\n" + key_b + "tls_common_name = \"app\"\n")
+                .message(),
+            "credentials file f.toml: keys a and b both have tls_common_name \"app\": a client "
+            "certificate must stand for one key");
+  EXPECT_NE(
+      error(key_a + "tls_subject = \"CN=app\"\n").message().find("unknown setting `tls_subject`"),
+      std::string::npos);
+  EXPECT_TRUE(KeySet::Parse(key_a + "tls_common_name = \"app\"\n" + key_b, "f.toml").ok());
+}
+
 // Found by tests/fuzz/credentials_fuzz: toml++ asserted on this instead of reporting it, so a
 // build without NDEBUG (the sanitizer builds) aborted.
 TEST(CredentialsTest, TableHeaderNoKeyMayStartIsRefusedWithItsLine) {

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <utility>
 
 namespace riffle::auth {
 namespace {
@@ -27,6 +28,9 @@ Status CheckTlsFiles(const TlsFiles& files) {
     return Status(ErrorCode::kInvalidArgument, "--tls-cert and --tls-key go together");
   }
   if (!files.enabled()) {
+    if (!files.peer_ca_file.empty()) {
+      return Status(ErrorCode::kInvalidArgument, "--tls-peer-ca needs --tls-cert and --tls-key");
+    }
     return files.client_ca_file.empty()
                ? Status()
                : Status(ErrorCode::kInvalidArgument, "--tls-client-ca needs --tls-cert and --tls-key");
@@ -49,11 +53,15 @@ Status CheckTlsFiles(const TlsFiles& files) {
                                                    " does not match the certificate " +
                                                    files.cert_file);
   }
-  if (!files.client_ca_file.empty()) {
-    std::unique_ptr<std::FILE, FileCloser> ca_in(std::fopen(files.client_ca_file.c_str(), "r"));
+  for (const auto& [what, file] :
+       {std::pair{"client CA", &files.client_ca_file}, std::pair{"peer CA", &files.peer_ca_file}}) {
+    if (file->empty()) {
+      continue;
+    }
+    std::unique_ptr<std::FILE, FileCloser> ca_in(std::fopen(file->c_str(), "r"));
     X509* ca = ca_in ? PEM_read_X509(ca_in.get(), nullptr, nullptr, nullptr) : nullptr;
     if (ca == nullptr) {
-      return Unreadable("client CA", files.client_ca_file);
+      return Unreadable(what, *file);
     }
     X509_free(ca);
   }

@@ -55,7 +55,7 @@ std::shared_ptr<PeerClient> ClusterBroker::Peer(const std::string& node_id) {
   if (!entry.client || entry.grpc_addr != member->grpc_addr) {
     entry.grpc_addr = member->grpc_addr;
     entry.client = std::make_shared<PeerClient>(
-        NewPeerChannel(member->grpc_addr),
+        NewPeerChannel(member->grpc_addr, node_.peer_security()),
         PeerClientOptions{.name = "node " + node_id + " (" + member->grpc_addr + ")"});
   }
   return entry.client;

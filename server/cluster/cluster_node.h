@@ -22,6 +22,7 @@
 #include "server/cluster/cluster_view.h"
 #include "server/cluster/etcd_client.h"
 #include "server/cluster/membership.h"
+#include "server/cluster/peer_client.h"
 #include "storage/catalog_change.h"
 
 namespace riffle::storage {
@@ -35,6 +36,8 @@ struct ClusterOptions {
   MembershipOptions membership;
   // Copies of each new shard: min(this, live nodes); 1 is an unreplicated shard on one node.
   size_t replication_factor = 3;
+  // How this node calls the others (TLS, the cluster key); by default plain text, no key.
+  PeerSecurity peer_security;
 };
 
 class ClusterNode {
@@ -53,6 +56,7 @@ class ClusterNode {
   ClusterView& view() { return *view_; }
   EtcdClient& etcd() { return *etcd_; }
   const std::string& node_id() const { return options_.membership.node_id; }
+  const PeerSecurity& peer_security() const { return options_.peer_security; }
   // Called (on the watch thread) after every change of members, controller or assignments.
   void SetTopologyListener(std::function<void()> listener);
   // Waits until this node's view has caught up with etcd as it is now: a read after a write

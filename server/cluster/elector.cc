@@ -17,7 +17,7 @@ constexpr auto kFenceDeadline = 1s;
 }  // namespace
 
 Elector::Elector(ClusterNode& node)
-    : node_(node), stubs_(node.view()), thread_([this] { Run(); }) {}
+    : node_(node), stubs_(node.view(), node.peer_security()), thread_([this] { Run(); }) {}
 
 Elector::~Elector() {
   {

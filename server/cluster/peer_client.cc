@@ -2,16 +2,21 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <grpcpp/client_context.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 #include <grpcpp/support/channel_arguments.h>
+#include <grpcpp/support/client_interceptor.h>
 
 #include "riffle/v1/riffle.grpc.pb.h"
 #include "server/cluster/peer_convert.h"
@@ -26,6 +31,7 @@ using Stub = v1::Riffle::Stub;
 constexpr char kAccountMetadata[] = "riffle-account";
 constexpr char kRegionMetadata[] = "riffle-region";
 constexpr char kErrorCodeTrailer[] = "riffle-error-code";
+constexpr char kAuthorizationMetadata[] = "authorization";
 
 // A GetRecords answer holds up to 10 MiB of data plus up to 10000 keys and sequence numbers;
 // gRPC's default receive limit of 4 MiB would refuse it.
@@ -43,13 +49,79 @@ template <typename Request, typename Response>
 using AsyncMethod = void (Stub::async::*)(grpc::ClientContext*, const Request*, Response*,
                                           std::function<void(grpc::Status)>);
 
+// How often a peer channel looks at the TLS files for a renewed certificate (as the server does).
+constexpr unsigned int kTlsRefreshSeconds = 5;
+
+// Sends the cluster key on each call that carries no caller's key of its own.
+class ClusterKeyInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  explicit ClusterKeyInterceptor(std::function<std::string()> authorization)
+      : authorization_(std::move(authorization)) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
+      std::multimap<std::string, std::string>* metadata = methods->GetSendInitialMetadata();
+      if (metadata->find(kAuthorizationMetadata) == metadata->end()) {
+        if (std::string value = authorization_(); !value.empty()) {
+          metadata->emplace(kAuthorizationMetadata, std::move(value));
+        }
+      }
+    }
+    methods->Proceed();
+  }
+
+ private:
+  const std::function<std::string()> authorization_;
+};
+
+class ClusterKeyInterceptorFactory final
+    : public grpc::experimental::ClientInterceptorFactoryInterface {
+ public:
+  explicit ClusterKeyInterceptorFactory(std::function<std::string()> authorization)
+      : authorization_(std::move(authorization)) {}
+
+  grpc::experimental::Interceptor* CreateClientInterceptor(
+      grpc::experimental::ClientRpcInfo*) override {
+    return new ClusterKeyInterceptor(authorization_);
+  }
+
+ private:
+  const std::function<std::string()> authorization_;
+};
+
 }  // namespace
 
-std::shared_ptr<grpc::Channel> NewPeerChannel(const std::string& address) {
+std::shared_ptr<grpc::ChannelCredentials> NewPeerTlsCredentials(const std::string& cert_file,
+                                                                const std::string& key_file,
+                                                                const std::string& ca_file) {
+  auto files = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+      key_file, cert_file, ca_file, kTlsRefreshSeconds);
+  grpc::experimental::TlsChannelCredentialsOptions options;
+  options.set_certificate_provider(files);
+  options.watch_identity_key_cert_pairs();
+  if (!ca_file.empty()) {
+    options.watch_root_certs();
+  }
+  options.set_verify_server_certs(true);
+  return grpc::experimental::TlsCredentials(options);
+}
+
+std::shared_ptr<grpc::Channel> NewPeerChannel(const std::string& address,
+                                              const PeerSecurity& security) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, kMaxReconnectBackoffMs);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  std::shared_ptr<grpc::ChannelCredentials> credentials = security.channel_credentials != nullptr
+                                                              ? security.channel_credentials
+                                                              : grpc::InsecureChannelCredentials();
+  if (!security.authorization) {
+    return grpc::CreateCustomChannel(address, credentials, args);
+  }
+  std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<ClusterKeyInterceptorFactory>(security.authorization));
+  return grpc::experimental::CreateCustomChannelWithInterceptors(address, credentials, args,
+                                                                 std::move(interceptors));
 }
 
 class PeerClient::Rpc : public std::enable_shared_from_this<Rpc> {
@@ -97,7 +169,8 @@ class PeerClient::Rpc : public std::enable_shared_from_this<Rpc> {
     context.AddMetadata(kRegionMetadata, ctx.region);
     if (ctx.caller != nullptr) {
       // The peer authorizes the call as the caller's own, with the same credentials file.
-      context.AddMetadata("authorization", "Bearer " + ctx.caller->id + ":" + ctx.caller->secret);
+      context.AddMetadata(kAuthorizationMetadata,
+                          "Bearer " + ctx.caller->id + ":" + ctx.caller->secret);
     }
     context.set_deadline(std::chrono::system_clock::now() + options_.deadline);
   }

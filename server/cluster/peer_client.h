@@ -23,6 +23,7 @@
 
 namespace grpc {
 class Channel;
+class ChannelCredentials;
 }
 
 namespace riffle::cluster {
@@ -34,9 +35,27 @@ struct PeerClientOptions {
   std::chrono::milliseconds deadline{10'000};
 };
 
+// How a node reaches the others when security is on (docs/security.md): over TLS when its gRPC
+// port speaks TLS, and with the cluster key of the credentials file on every call that does not
+// carry a caller's own key (replication, fencing, a shard's copy).
+struct PeerSecurity {
+  std::shared_ptr<grpc::ChannelCredentials> channel_credentials;  // null: plain text
+  // "Bearer <id>:<secret>" of the cluster key, asked for on each call (the file may be reloaded);
+  // null or empty: none.
+  std::function<std::string()> authorization;
+};
+
+// TLS that presents `cert_file`/`key_file` as this node's client certificate (the others may
+// require one: --tls-client-ca) and verifies a peer's certificate with `ca_file`, or the system's
+// trusted roots when it is empty. The files are read again when they change, as the server does.
+std::shared_ptr<grpc::ChannelCredentials> NewPeerTlsCredentials(const std::string& cert_file,
+                                                                const std::string& key_file,
+                                                                const std::string& ca_file);
+
 // A channel fit for PeerClient: it takes the largest answers (a GetRecords response carries up to
 // 10 MiB), and connects again within a second of a peer coming back.
-std::shared_ptr<grpc::Channel> NewPeerChannel(const std::string& address);
+std::shared_ptr<grpc::Channel> NewPeerChannel(const std::string& address,
+                                              const PeerSecurity& security = {});
 
 class PeerClient {
  public:

@@ -20,6 +20,7 @@
 #include <netinet/in.h>
 
 #include "server/api/grpc/grpc_server.h"
+#include "server/auth/credentials.h"
 #include "server/broker/broker.h"
 #include "storage/store.h"
 
@@ -515,6 +516,50 @@ TEST_F(PeerClientTest, SilentPeerTimesOutAndAWriteOutcomeIsUnknown) {
   });
   EXPECT_EQ(put.status().code(), ErrorCode::kInternalFailure) << put.status().ToString();
   ::close(silent);
+}
+
+// With a credentials file: a call with no caller of its own (a node's own, such as a moved shard's
+// copy) carries the cluster key the channel was given; a forwarded call carries its caller's key,
+// which the peer authorizes instead.
+TEST_F(PeerClientTest, CallsWithoutACallerCarryTheClusterKey) {
+  auto keys = auth::KeySet::Parse(R"(
+[[key]]
+id = "AKIAREADER"
+secret = "reader-secret"
+account = "123456789012"
+streams = ["*"]
+operations = ["read"]
+
+[[key]]
+id = "AKIANODES"
+secret = "nodes-secret"
+account = "123456789012"
+streams = []
+operations = ["cluster"]
+)",
+                                  "test");
+  ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+  auth::Credentials credentials(*keys);
+  auto server =
+      grpc_api::GrpcServer::Start(*broker_, "127.0.0.1", 0, {}, &clock_, {}, &credentials);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  const std::string address = "127.0.0.1:" + std::to_string((*server)->port());
+  PeerClient node(
+      NewPeerChannel(
+          address, {.authorization = [] { return std::string("Bearer AKIANODES:nodes-secret"); }}),
+      {.name = "node with the key"});
+  PeerClient keyless(NewPeerChannel(address), {.name = "node without a key"});
+
+  EXPECT_TRUE(node.CreateStream(ctx_, {.stream_name = "by-node", .shard_count = 1}).ok());
+  Status refused = keyless.CreateStream(ctx_, {.stream_name = "by-nobody", .shard_count = 1});
+  EXPECT_EQ(refused.code(), ErrorCode::kUnrecognizedClient) << refused.ToString();
+  broker::RequestContext as_reader = ctx_;
+  as_reader.caller = (*keys)->Find("AKIAREADER");
+  Status denied = node.CreateStream(as_reader, {.stream_name = "by-reader", .shard_count = 1});
+  EXPECT_EQ(denied.code(), ErrorCode::kAccessDenied) << denied.ToString();
+  EXPECT_NE(denied.message().find("user/AKIAREADER"), std::string::npos) << denied.ToString();
+  EXPECT_TRUE(node.ListStreams(as_reader, {}).ok());
+  (*server)->Shutdown();
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -25,8 +26,8 @@ grpc::Status ToGrpc(const Status& status) {
 // together (one fsync for all) and each Fence on its own.
 class ReplicaService final : public v1::Replication::CallbackService {
  public:
-  explicit ReplicaService(Follower& follower)
-      : follower_(follower), worker_([this] { Work(); }) {}
+  ReplicaService(Follower& follower, CallGate gate)
+      : follower_(follower), gate_(std::move(gate)), worker_([this] { Work(); }) {}
 
   // gRPC has finished every call before it destroys a service it served.
   ~ReplicaService() override {
@@ -67,6 +68,12 @@ class ReplicaService final : public v1::Replication::CallbackService {
   grpc::ServerUnaryReactor* Queue(grpc::CallbackServerContext* context,
                                   std::variant<AppendCall, FenceCall> what) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    if (gate_) {
+      if (grpc::Status refused = gate_(*context); !refused.ok()) {
+        reactor->Finish(refused);
+        return reactor;
+      }
+    }
     bool was_idle = false;
     {
       std::lock_guard lock(mu_);
@@ -131,6 +138,7 @@ class ReplicaService final : public v1::Replication::CallbackService {
   }
 
   Follower& follower_;
+  const CallGate gate_;
   std::mutex mu_;
   std::condition_variable queued_;
   std::vector<Call> queue_;  // guarded by mu_
@@ -140,8 +148,8 @@ class ReplicaService final : public v1::Replication::CallbackService {
 
 }  // namespace
 
-std::unique_ptr<grpc::Service> NewReplicaService(Follower& follower) {
-  return std::make_unique<ReplicaService>(follower);
+std::unique_ptr<grpc::Service> NewReplicaService(Follower& follower, CallGate gate) {
+  return std::make_unique<ReplicaService>(follower, std::move(gate));
 }
 
 }  // namespace riffle::cluster

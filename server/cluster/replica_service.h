@@ -5,15 +5,22 @@
 // the worker was busy are applied with one fsync.
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include <grpcpp/impl/service_type.h>
+#include <grpcpp/server_context.h>
 
 #include "server/cluster/follower.h"
 
 namespace riffle::cluster {
 
+// Whether a call from another node may go on: OK, or the status it is refused with (with a
+// credentials file, a caller must present the cluster key: docs/security.md).
+using CallGate = std::function<grpc::Status(grpc::ServerContextBase&)>;
+
 // Borrows `follower`, which must outlive the service (and the server it is registered with).
-std::unique_ptr<grpc::Service> NewReplicaService(Follower& follower);
+// Every call passes `gate` first, unless it is null.
+std::unique_ptr<grpc::Service> NewReplicaService(Follower& follower, CallGate gate = {});
 
 }  // namespace riffle::cluster

@@ -2,8 +2,6 @@
 
 #include <grpcpp/channel.h>
 
-#include "server/cluster/peer_client.h"
-
 namespace riffle::cluster {
 
 v1::Replication::Stub* ReplicationStubs::For(const std::string& node_id) {
@@ -14,7 +12,7 @@ v1::Replication::Stub* ReplicationStubs::For(const std::string& node_id) {
   auto& [address, stub] = stubs_[node_id];
   if (!stub || address != member->grpc_addr) {
     address = member->grpc_addr;
-    stub = v1::Replication::NewStub(NewPeerChannel(member->grpc_addr));
+    stub = v1::Replication::NewStub(NewPeerChannel(member->grpc_addr, security_));
   }
   return stub.get();
 }

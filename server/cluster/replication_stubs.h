@@ -10,18 +10,21 @@
 
 #include "riffle/cluster/v1/replication.grpc.pb.h"
 #include "server/cluster/cluster_view.h"
+#include "server/cluster/peer_client.h"
 
 namespace riffle::cluster {
 
 class ReplicationStubs {
  public:
-  explicit ReplicationStubs(const ClusterView& view) : view_(view) {}
+  ReplicationStubs(const ClusterView& view, PeerSecurity security)
+      : view_(view), security_(std::move(security)) {}
 
   // nullptr when the node is not a live member.
   v1::Replication::Stub* For(const std::string& node_id);
 
  private:
   const ClusterView& view_;
+  const PeerSecurity security_;
   std::map<std::string, std::pair<std::string, std::unique_ptr<v1::Replication::Stub>>> stubs_;
 };
 

@@ -77,7 +77,7 @@ Replicator::Replicator(ClusterNode& node, storage::Store& store, Follower& follo
     : node_(node),
       store_(store),
       follower_(follower),
-      stubs_(node.view()),
+      stubs_(node.view(), node.peer_security()),
       thread_([this] { Run(); }) {}
 
 Replicator::~Replicator() {

@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "server/api/grpc/call_auth.h"
 #include "server/api/grpc/grpc_server.h"
 #include "server/auth/credentials.h"
 #include "server/auth/tls_files.h"
@@ -131,6 +132,19 @@ Status DataDirWritable(const std::string& data_dir) {
   return Status();
 }
 
+// A cluster's nodes call each other with the first key of the file that has the `cluster`
+// operation; without one they could not replicate.
+StatusOr<std::shared_ptr<const auth::KeySet>> NeedsClusterKey(
+    std::shared_ptr<const auth::KeySet> keys, const std::string& path) {
+  if (keys->cluster_key() == nullptr) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "credentials file " + path +
+                      ": a cluster node needs a key with operations = [\"cluster\"], which the "
+                      "nodes call each other's internal services with (docs/security.md)");
+  }
+  return keys;
+}
+
 // SIGHUP: the credentials file is read again; a file with an error keeps the keys in force.
 void ReloadCredentials(const Flags& flags, auth::Credentials* credentials) {
   if (credentials == nullptr) {
@@ -138,6 +152,9 @@ void ReloadCredentials(const Flags& flags, auth::Credentials* credentials) {
     return;
   }
   StatusOr<std::shared_ptr<const auth::KeySet>> keys = auth::KeySet::Load(flags.credentials_file);
+  if (keys.ok() && !flags.etcd_endpoints.empty()) {
+    keys = NeedsClusterKey(std::move(keys).value(), flags.credentials_file);
+  }
   if (!keys.ok()) {
     spdlog::error("SIGHUP: keeping the keys in force: {}", keys.status().message());
     return;
@@ -190,6 +207,9 @@ int Run(const Flags& flags) {
   if (!flags.credentials_file.empty()) {
     StatusOr<std::shared_ptr<const auth::KeySet>> keys =
         auth::KeySet::Load(flags.credentials_file);
+    if (keys.ok() && !flags.etcd_endpoints.empty()) {
+      keys = NeedsClusterKey(std::move(keys).value(), flags.credentials_file);
+    }
     if (!keys.ok()) {
       spdlog::error("{}", keys.status().message());
       return 1;
@@ -212,6 +232,16 @@ int Run(const Flags& flags) {
     cluster_options.membership.kinesis_addr =
         flags.bind + ":" + std::to_string(flags.kinesis_port);
     cluster_options.replication_factor = static_cast<size_t>(flags.replication_factor);
+    if (credentials != nullptr) {
+      cluster_options.peer_security.authorization = [credentials = credentials.get()] {
+        const std::shared_ptr<const auth::AccessKey> key = credentials->keys()->cluster_key();
+        return key == nullptr ? std::string() : "Bearer " + key->id + ":" + key->secret;
+      };
+    }
+    if (flags.tls.enabled()) {
+      cluster_options.peer_security.channel_credentials = cluster::NewPeerTlsCredentials(
+          flags.tls.cert_file, flags.tls.key_file, flags.tls.peer_ca());
+    }
     StatusOr<std::unique_ptr<cluster::ClusterNode>> joined =
         cluster::ClusterNode::Start(cluster_options, **store);
     if (!joined.ok()) {
@@ -237,7 +267,8 @@ int Run(const Flags& flags) {
   if (cluster_node) {
     cluster_node->Attach(**local_broker);
     follower = std::make_unique<cluster::Follower>(**store);
-    replica_service = cluster::NewReplicaService(*follower);
+    replica_service =
+        cluster::NewReplicaService(*follower, grpc_api::InternalCallGate(credentials.get()));
     internal_services.push_back(replica_service.get());
     cluster_broker = std::make_unique<cluster::ClusterBroker>(**local_broker, *cluster_node,
                                                               **store, *follower);
@@ -501,7 +532,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 5));
   app.add_option("--credentials-file", flags.credentials_file,
                  "TOML file of access keys: every request must then be signed (SigV4) or carry "
-                 "a bearer token (gRPC) of one of them; see docs/security.md");
+                 "a bearer token or mapped client certificate (gRPC) of one of them; see "
+                 "docs/security.md");
   app.add_option("--cors-origins", flags.cors_origins,
                  "comma-separated web origins whose pages may call the Kinesis port, or *; "
                  "default none");
@@ -510,6 +542,9 @@ int main(int argc, char** argv) {
   app.add_option("--tls-key", flags.tls.key_file, "PEM private key of --tls-cert");
   app.add_option("--tls-client-ca", flags.tls.client_ca_file,
                  "PEM CA: gRPC clients must present a certificate it signed (mutual TLS)");
+  app.add_option("--tls-peer-ca", flags.tls.peer_ca_file,
+                 "cluster mode: PEM CA that signed the other nodes' certificates, which this "
+                 "node verifies when it calls them; default --tls-client-ca, else the system's");
   app.add_flag("--insecure", flags.insecure,
                "allow --bind to a non-loopback address without --credentials-file");
   CLI11_PARSE(app, argc, argv);

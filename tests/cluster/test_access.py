@@ -26,6 +26,14 @@ secret = "reader-secret"
 account = "111122223333"
 streams = ["*"]
 operations = ["read"]
+
+# The key the nodes call each other's internal services with.
+[[key]]
+id = "AKIACLUSTERNODES"
+secret = "nodes-secret"
+account = "111122223333"
+streams = []
+operations = ["cluster"]
 """
 
 

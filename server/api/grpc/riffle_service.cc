@@ -21,7 +21,6 @@ using grpc::CallbackServerContext;
 // Request metadata naming the account and region a call acts for (riffle.proto).
 constexpr char kAccountMetadata[] = "riffle-account";
 constexpr char kRegionMetadata[] = "riffle-region";
-constexpr char kAuthorizationMetadata[] = "authorization";
 
 // Every call on gRPC's callback API. The writes complete from the commit pipeline, so no thread
 // waits for an fsync; the other unary calls answer inline (they read, or change the catalog,
@@ -535,12 +534,7 @@ class RiffleService final : public v1::Riffle::CallbackService {
 
   StatusOr<std::shared_ptr<const auth::AccessKey>> CallerOf(
       const CallbackServerContext* context) const {
-    const auto& metadata = context->client_metadata();
-    const auto it = metadata.find(kAuthorizationMetadata);
-    const std::string_view header =
-        it == metadata.end() ? std::string_view() : std::string_view(it->second.data(),
-                                                                     it->second.size());
-    return credentials_->keys()->AuthenticateBearer(header);
+    return grpc_api::CallerOf(*credentials_->keys(), *context);
   }
 
   // The server's account and region, or those the call names in its metadata: the nodes of a

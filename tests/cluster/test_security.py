@@ -1,0 +1,207 @@
+"""A three-node cluster with security on: a credentials file with a `cluster` key, TLS on every
+port and client certificates required on gRPC (--tls-client-ca). The nodes still replicate and
+forward to each other (over TLS, presenting their own certificate; replication with the cluster
+key), the tutorial's put/get walk works through a node that does not own the shard, and the
+internal Replication service refuses every caller but the nodes: no key -> UNAUTHENTICATED,
+an ordinary key (even an admin one) -> PERMISSION_DENIED; and a node whose file has no cluster
+key refuses to start. Real etcd, real riffled nodes, the aws CLI, boto3, and replication_probe
+(a gRPC client of the internal service)."""
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from harness import Cluster, cli_major_version, kinesis_harness, wait_for
+
+AWS_CLI = kinesis_harness.AWS_CLI
+
+ADMIN = ("AKIASECUREADMIN", "admin-secret")
+READER = ("AKIASECUREREADER", "reader-secret")
+NODES = ("AKIASECURENODES", "nodes-secret")
+
+CREDENTIALS = f"""
+[[key]]
+id = "{ADMIN[0]}"
+secret = "{ADMIN[1]}"
+account = "111122223333"
+streams = ["*"]
+operations = ["read", "write", "admin"]
+
+[[key]]
+id = "{READER[0]}"
+secret = "{READER[1]}"
+account = "111122223333"
+streams = ["*"]
+operations = ["read"]
+
+[[key]]
+id = "{NODES[0]}"
+secret = "{NODES[1]}"
+account = "111122223333"
+streams = []
+operations = ["cluster"]
+"""
+
+
+class SecureClusterTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.work = tempfile.mkdtemp(prefix="riffle-cluster-secure-")
+        cls.certs = os.path.join(cls.work, "certs")
+        made = subprocess.run([os.environ["RIFFLE_CLI"], "certs", "create", "--out", cls.certs],
+                              capture_output=True, text=True, timeout=60)
+        assert made.returncode == 0, made.stderr
+        cls.ca = os.path.join(cls.certs, "ca.pem")
+        credentials = os.path.join(cls.work, "credentials.toml")
+        with open(credentials, "w") as f:
+            f.write(CREDENTIALS)
+        cls.cluster = Cluster(3, node_args=(
+            "--credentials-file", credentials, "--replication-factor", "3",
+            "--tls-cert", os.path.join(cls.certs, "server.pem"),
+            "--tls-key", os.path.join(cls.certs, "server-key.pem"),
+            "--tls-client-ca", cls.ca))
+        try:
+            cls.cluster.start()
+        except BaseException:
+            cls.cluster.cleanup()
+            shutil.rmtree(cls.work, ignore_errors=True)
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        codes = cls.cluster.stop_all()
+        cls.cluster.cleanup()
+        shutil.rmtree(cls.work, ignore_errors=True)
+        assert all(rc == 0 for rc in codes.values()), f"exit codes {codes}"
+
+    def endpoint(self, node):
+        return f"https://127.0.0.1:{node.kinesis_port}"
+
+    def kinesis(self, node, key=ADMIN):
+        return boto3.session.Session().client(
+            "kinesis", endpoint_url=self.endpoint(node), region_name="us-east-1",
+            verify=self.ca, aws_access_key_id=key[0], aws_secret_access_key=key[1],
+            config=Config(retries={"total_max_attempts": 3, "mode": "standard"},
+                          connect_timeout=5, read_timeout=30))
+
+    def aws_json(self, node, *args):
+        env = dict(os.environ, AWS_ACCESS_KEY_ID=ADMIN[0], AWS_SECRET_ACCESS_KEY=ADMIN[1],
+                   AWS_DEFAULT_REGION="us-east-1", AWS_CA_BUNDLE=self.ca, AWS_PAGER="",
+                   AWS_CONFIG_FILE=os.path.join(self.work, "aws-config"),
+                   AWS_SHARED_CREDENTIALS_FILE=os.path.join(self.work, "aws-credentials"),
+                   AWS_EC2_METADATA_DISABLED="true")
+        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+            env.pop(name, None)
+        p = subprocess.run([AWS_CLI, "--endpoint-url", self.endpoint(node), *args], env=env,
+                           capture_output=True, text=True, timeout=90)
+        self.assertEqual(p.returncode, 0, f"aws {' '.join(args)}: {p.stderr}\n"
+                         + self.cluster.logs())
+        return json.loads(p.stdout) if p.stdout.strip() else {}
+
+    def wait_active(self, name):
+        for node in self.cluster.nodes.values():
+            client = self.kinesis(node)
+
+            def active(client=client):
+                try:
+                    summary = client.describe_stream_summary(StreamName=name)
+                except ClientError as e:
+                    if e.response["Error"]["Code"] == "ResourceNotFoundException":
+                        return False
+                    raise
+                return summary["StreamDescriptionSummary"]["StreamStatus"] == "ACTIVE"
+            wait_for(active, 30, interval=0.1, what=f"{name} ACTIVE on {node.node_id}")
+
+    def probe(self, node, bearer=None, client_cert=True):
+        """replication_probe's answer ("OK ..." or "<CODE> <message>") from `node`."""
+        command = [os.environ["RIFFLE_REPLICATION_PROBE"], f"127.0.0.1:{node.grpc_port}",
+                   "--tls-ca", self.ca]
+        if client_cert:
+            command += ["--tls-cert", os.path.join(self.certs, "client.pem"),
+                        "--tls-key", os.path.join(self.certs, "client-key.pem")]
+        if bearer is not None:
+            command += ["--bearer", f"{bearer[0]}:{bearer[1]}"]
+        p = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return p.stdout.strip()
+
+    def test_1_seed_walk_through_a_node_that_forwards_and_replicates(self):
+        """describe-stream-summary, put-record, get-shard-iterator, get-records through n1 on a
+        1-shard stream whose shard another node leads. The put is acknowledged only once a
+        majority of the three replicas has it, so it proves replication runs."""
+        n1 = self.cluster.node(1)
+        name = owner = None
+        for attempt in range(10):
+            name = f"secure-seed-{attempt}"
+            self.kinesis(n1).create_stream(StreamName=name, ShardCount=1)
+            self.wait_active(name)
+            owner = wait_for(lambda: self.cluster.owners(name).get(0), 10, interval=0.05,
+                             what=f"the shard key of {name}")
+            if owner != "n1":
+                break
+        self.assertNotEqual(owner, "n1", "10 streams all placed on n1")
+        summary = self.aws_json(n1, "kinesis", "describe-stream-summary", "--stream-name", name)
+        self.assertEqual(summary["StreamDescriptionSummary"]["StreamStatus"], "ACTIVE")
+        put = self.aws_json(n1, "kinesis", "put-record", "--stream-name", name,
+                            "--partition-key", "user-1", "--data", "SGVsbG8gS2luZXNpcw==")
+        self.assertEqual(put["ShardId"], "shardId-000000000000")
+        iterator = self.aws_json(n1, "kinesis", "get-shard-iterator", "--stream-name", name,
+                                 "--shard-id", "shardId-000000000000",
+                                 "--shard-iterator-type", "TRIM_HORIZON")["ShardIterator"]
+        got = self.aws_json(n1, "kinesis", "get-records", "--shard-iterator", iterator)
+        data = b"Hello Kinesis" if cli_major_version() >= 2 else b"SGVsbG8gS2luZXNpcw=="
+        self.assertEqual([(r["PartitionKey"], r["SequenceNumber"]) for r in got["Records"]],
+                         [("user-1", put["SequenceNumber"])], got)
+        for node in self.cluster.nodes.values():
+            client = self.kinesis(node, READER)
+            it = client.get_shard_iterator(StreamName=name, ShardId="shardId-000000000000",
+                                           ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+            records = client.get_records(ShardIterator=it)["Records"]
+            self.assertEqual([r["Data"] for r in records], [data], f"via {node.node_id}")
+
+    def test_2_the_replication_service_refuses_whoever_is_not_a_node(self):
+        for node in self.cluster.nodes.values():
+            anonymous = self.probe(node)
+            self.assertTrue(anonymous.startswith("UNAUTHENTICATED "), anonymous)
+            # The certificate is verified, but its CN (riffle-client) names no key.
+            self.assertIn("stands for no key", anonymous)
+            for key in (READER, ADMIN):
+                denied = self.probe(node, bearer=key)
+                self.assertTrue(denied.startswith("PERMISSION_DENIED "), denied)
+                self.assertIn(f"Key {key[0]} may not call the cluster's internal services",
+                              denied)
+            wrong = self.probe(node, bearer=(NODES[0], "not-the-secret"))
+            self.assertTrue(wrong.startswith("UNAUTHENTICATED "), wrong)
+            # The nodes' own key is let through (an Append of nothing changes nothing).
+            self.assertEqual(self.probe(node, bearer=NODES), "OK")
+            # Without a client certificate the TLS handshake itself fails.
+            self.assertTrue(self.probe(node, bearer=NODES, client_cert=False)
+                            .startswith("UNAVAILABLE"))
+
+    def test_3_a_node_without_a_cluster_key_refuses_to_start(self):
+        credentials = os.path.join(self.work, "no-cluster-key.toml")
+        with open(credentials, "w") as f:
+            f.write(CREDENTIALS[:CREDENTIALS.index(f'[[key]]\nid = "{NODES[0]}"')])
+        data = os.path.join(self.work, "n4-data")
+        p = subprocess.run(
+            [os.environ["RIFFLED"], "--data-dir", data, "--bind", "127.0.0.1",
+             "--kinesis-port", "0", "--grpc-port", "0", "--metrics-port", "0",
+             "--console-port", "0", "--etcd-endpoints", self.cluster.etcd.endpoint,
+             "--node-id", "n4", "--advertise-addr", "127.0.0.1:1",
+             "--cluster-name", self.cluster.name, "--credentials-file", credentials],
+            capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn('a cluster node needs a key with operations = ["cluster"]',
+                      p.stdout + p.stderr)
+        self.assertNotIn("n4", self.cluster.members())
+
+
+if __name__ == "__main__":
+    unittest.main()
