@@ -17,6 +17,8 @@
 #define TOML_ASSERT(expr) static_cast<void>(0)
 #include <toml++/toml.h>
 
+#include "server/auth/sigv4.h"
+
 namespace riffle::auth {
 namespace {
 
@@ -184,7 +186,30 @@ StatusOr<std::shared_ptr<const KeySet>> KeySet::Parse(std::string_view toml_text
       set->cluster_key_ = key;
     }
   }
+  set->file_keys_ = set->keys_.size();
+  if (set->cluster_key_ == nullptr) {
+    set->cluster_key_ = DerivedClusterKey(set->keys_);
+    set->keys_.emplace(set->cluster_key_->id, set->cluster_key_);
+  }
   return std::shared_ptr<const KeySet>(std::move(set));
+}
+
+std::shared_ptr<const AccessKey> KeySet::DerivedClusterKey(
+    const std::map<std::string, std::shared_ptr<const AccessKey>, std::less<>>& keys) {
+  // Every node reads the same file, so every node derives the same secret, and no client can:
+  // it would need every key's secret. The map is ordered by id, so the order is the file's
+  // content, not its layout.
+  std::string material = "riffle cluster key\n";
+  for (const auto& [id, key] : keys) {
+    material.append(id).append(1, '\0').append(key->secret).append(1, '\n');
+  }
+  AccessKey derived;
+  derived.id = std::string(kDerivedClusterKeyId);
+  derived.secret = Sha256Hex(material);
+  derived.account = "000000000000";
+  derived.stream_globs = {"*"};
+  derived.cluster = true;
+  return std::make_shared<const AccessKey>(std::move(derived));
 }
 
 std::shared_ptr<const AccessKey> KeySet::Find(std::string_view id) const {

@@ -44,6 +44,9 @@ struct AccessKey {
   bool MaySeeStream(std::string_view stream_name) const;
 };
 
+// The id of the cluster key a file without one gets (KeySet::cluster_key()).
+inline constexpr std::string_view kDerivedClusterKeyId = "riffle-derived-cluster-key";
+
 // The keys of one credentials file, immutable once loaded (a reload builds a new set).
 class KeySet {
  public:
@@ -65,15 +68,22 @@ class KeySet {
   // verified (gRPC with --tls-client-ca): UnrecognizedClientException, saying so, when none is.
   StatusOr<std::shared_ptr<const AccessKey>> AuthenticateCertificate(
       std::string_view common_name) const;
-  // The first key of the file with the `cluster` operation, which the nodes of a cluster send
-  // each other; nullptr when there is none.
+  // The key the nodes of a cluster send each other: the first key of the file with the
+  // `cluster` operation or, when the file has none, one derived from the file: id
+  // kDerivedClusterKeyId, its secret a hash of every key's id and secret, so that the nodes
+  // sharing a file agree on it and no client knows it.
   std::shared_ptr<const AccessKey> cluster_key() const { return cluster_key_; }
-  size_t size() const { return keys_.size(); }
+  // The keys of the file (a derived cluster key not counted).
+  size_t size() const { return file_keys_; }
 
  private:
   std::map<std::string, std::shared_ptr<const AccessKey>, std::less<>> keys_;
   std::map<std::string, std::shared_ptr<const AccessKey>, std::less<>> by_common_name_;
   std::shared_ptr<const AccessKey> cluster_key_;
+  size_t file_keys_ = 0;
+
+  static std::shared_ptr<const AccessKey> DerivedClusterKey(
+      const std::map<std::string, std::shared_ptr<const AccessKey>, std::less<>>& keys);
 };
 
 // The key set in force, replaced as a whole when the file is reloaded (SIGHUP); a request

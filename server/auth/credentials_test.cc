@@ -134,7 +134,26 @@ TEST(CredentialsTest, TheFirstClusterKeyIsTheNodesAndMayDoEverything) {
   EXPECT_TRUE(keys->cluster_key()->Allows(Permission::kCluster));
   EXPECT_TRUE(Authorize(keys->cluster_key().get(), "DeleteStream", "anything", "us-east-1").ok());
   EXPECT_FALSE(keys->Find("AKIAWRITER")->Allows(Permission::kCluster));
-  EXPECT_EQ(KeySet::Parse(kTwoKeys, "test").value()->cluster_key(), nullptr);
+}
+
+TEST(CredentialsTest, AFileWithoutAClusterKeyGetsOneDerivedFromItsSecrets) {
+  std::shared_ptr<const KeySet> keys = KeySet::Parse(kTwoKeys, "test").value();
+  const std::shared_ptr<const AccessKey> derived = keys->cluster_key();
+  ASSERT_NE(derived, nullptr);
+  EXPECT_EQ(derived->id, kDerivedClusterKeyId);
+  EXPECT_TRUE(derived->Allows(Permission::kCluster));
+  EXPECT_EQ(keys->size(), 2u) << "the derived key is not one of the file's";
+  // The nodes authenticate each other with it; a client knowing one secret cannot.
+  EXPECT_EQ(keys->Authenticate(derived->id, derived->secret).value(), derived);
+  EXPECT_EQ(keys->Authenticate(derived->id, "s3cret").status().code(),
+            ErrorCode::kUnrecognizedClient);
+  // Another node reading the same file derives the same key; a file with another secret not.
+  EXPECT_EQ(KeySet::Parse(kTwoKeys, "again").value()->cluster_key()->secret, derived->secret);
+  std::string changed(kTwoKeys);
+  const size_t at = changed.find("secret = \"");
+  ASSERT_NE(at, std::string::npos);
+  changed.insert(at + 10, "x");
+  EXPECT_NE(KeySet::Parse(changed, "test").value()->cluster_key()->secret, derived->secret);
 }
 
 TEST(CredentialsTest, CertificateNamesAreCheckedWhenTheFileLoads) {

@@ -132,19 +132,6 @@ Status DataDirWritable(const std::string& data_dir) {
   return Status();
 }
 
-// A cluster's nodes call each other with the first key of the file that has the `cluster`
-// operation; without one they could not replicate.
-StatusOr<std::shared_ptr<const auth::KeySet>> NeedsClusterKey(
-    std::shared_ptr<const auth::KeySet> keys, const std::string& path) {
-  if (keys->cluster_key() == nullptr) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "credentials file " + path +
-                      ": a cluster node needs a key with operations = [\"cluster\"], which the "
-                      "nodes call each other's internal services with (docs/security.md)");
-  }
-  return keys;
-}
-
 // SIGHUP: the credentials file is read again; a file with an error keeps the keys in force.
 void ReloadCredentials(const Flags& flags, auth::Credentials* credentials) {
   if (credentials == nullptr) {
@@ -152,9 +139,6 @@ void ReloadCredentials(const Flags& flags, auth::Credentials* credentials) {
     return;
   }
   StatusOr<std::shared_ptr<const auth::KeySet>> keys = auth::KeySet::Load(flags.credentials_file);
-  if (keys.ok() && !flags.etcd_endpoints.empty()) {
-    keys = NeedsClusterKey(std::move(keys).value(), flags.credentials_file);
-  }
   if (!keys.ok()) {
     spdlog::error("SIGHUP: keeping the keys in force: {}", keys.status().message());
     return;
@@ -207,9 +191,6 @@ int Run(const Flags& flags) {
   if (!flags.credentials_file.empty()) {
     StatusOr<std::shared_ptr<const auth::KeySet>> keys =
         auth::KeySet::Load(flags.credentials_file);
-    if (keys.ok() && !flags.etcd_endpoints.empty()) {
-      keys = NeedsClusterKey(std::move(keys).value(), flags.credentials_file);
-    }
     if (!keys.ok()) {
       spdlog::error("{}", keys.status().message());
       return 1;
@@ -235,7 +216,7 @@ int Run(const Flags& flags) {
     if (credentials != nullptr) {
       cluster_options.peer_security.authorization = [credentials = credentials.get()] {
         const std::shared_ptr<const auth::AccessKey> key = credentials->keys()->cluster_key();
-        return key == nullptr ? std::string() : "Bearer " + key->id + ":" + key->secret;
+        return "Bearer " + key->id + ":" + key->secret;
       };
     }
     if (flags.tls.enabled()) {

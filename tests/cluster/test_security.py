@@ -3,8 +3,8 @@ port and client certificates required on gRPC (--tls-client-ca). The nodes still
 forward to each other (over TLS, presenting their own certificate; replication with the cluster
 key), the tutorial's put/get walk works through a node that does not own the shard, and the
 internal Replication service refuses every caller but the nodes: no key -> UNAUTHENTICATED,
-an ordinary key (even an admin one) -> PERMISSION_DENIED; and a node whose file has no cluster
-key refuses to start. Real etcd, real riffled nodes, the aws CLI, boto3, and replication_probe
+an ordinary key (even an admin one) -> PERMISSION_DENIED; and with a file that has no cluster
+key the nodes derive one from it and the same holds. Real etcd, real riffled nodes, the aws CLI, boto3, and replication_probe
 (a gRPC client of the internal service)."""
 
 import json
@@ -185,22 +185,57 @@ class SecureClusterTest(unittest.TestCase):
             self.assertTrue(self.probe(node, bearer=NODES, client_cert=False)
                             .startswith("UNAVAILABLE"))
 
-    def test_3_a_node_without_a_cluster_key_refuses_to_start(self):
-        credentials = os.path.join(self.work, "no-cluster-key.toml")
+
+class DerivedClusterKeyTest(unittest.TestCase):
+    """A credentials file without a `cluster` key: the nodes derive one from the file's
+    secrets, so they still replicate, and the internal service still refuses every key of the
+    file and callers without one."""
+
+    def setUp(self):
+        self.work = tempfile.mkdtemp(prefix="riffle-cluster-derived-")
+        self.addCleanup(shutil.rmtree, self.work, True)
+        credentials = os.path.join(self.work, "credentials.toml")
         with open(credentials, "w") as f:
             f.write(CREDENTIALS[:CREDENTIALS.index(f'[[key]]\nid = "{NODES[0]}"')])
-        data = os.path.join(self.work, "n4-data")
-        p = subprocess.run(
-            [os.environ["RIFFLED"], "--data-dir", data, "--bind", "127.0.0.1",
-             "--kinesis-port", "0", "--grpc-port", "0", "--metrics-port", "0",
-             "--console-port", "0", "--etcd-endpoints", self.cluster.etcd.endpoint,
-             "--node-id", "n4", "--advertise-addr", "127.0.0.1:1",
-             "--cluster-name", self.cluster.name, "--credentials-file", credentials],
-            capture_output=True, text=True, timeout=60)
-        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
-        self.assertIn('a cluster node needs a key with operations = ["cluster"]',
-                      p.stdout + p.stderr)
-        self.assertNotIn("n4", self.cluster.members())
+        self.cluster = Cluster(3, node_args=("--credentials-file", credentials,
+                                             "--replication-factor", "3"))
+        self.addCleanup(self.cluster.cleanup)
+        self.cluster.start()
+
+    def probe(self, node, bearer=None):
+        command = [os.environ["RIFFLE_REPLICATION_PROBE"], f"127.0.0.1:{node.grpc_port}"]
+        if bearer is not None:
+            command += ["--bearer", f"{bearer[0]}:{bearer[1]}"]
+        p = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return p.stdout.strip()
+
+    def test_nodes_replicate_with_the_derived_key_and_nobody_else_gets_in(self):
+        def client(node):
+            return boto3.session.Session().client(
+                "kinesis", endpoint_url=f"http://127.0.0.1:{node.kinesis_port}",
+                region_name="us-east-1", aws_access_key_id=ADMIN[0],
+                aws_secret_access_key=ADMIN[1],
+                config=Config(retries={"total_max_attempts": 5, "mode": "standard"}))
+        first = self.cluster.node(1)
+        client(first).create_stream(StreamName="derived", ShardCount=1)
+        wait_for(lambda: len(self.cluster.owners("derived")) == 1, 20, interval=0.1,
+                 what="an owner for the shard")
+        put = client(first).put_record(StreamName="derived", Data=b"kept", PartitionKey="k")
+        for node in self.cluster.nodes.values():
+            c = client(node)
+            it = c.get_shard_iterator(StreamName="derived", ShardId="shardId-000000000000",
+                                      ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+            records = c.get_records(ShardIterator=it)["Records"]
+            self.assertEqual([(r["Data"], r["SequenceNumber"]) for r in records],
+                             [(b"kept", put["SequenceNumber"])], node.node_id)
+        for node in self.cluster.nodes.values():
+            self.assertTrue(self.probe(node).startswith("UNAUTHENTICATED "))
+            for key in (READER, ADMIN):
+                self.assertTrue(self.probe(node, bearer=key).startswith("PERMISSION_DENIED "))
+            guessed = self.probe(node, bearer=("riffle-derived-cluster-key", "guess"))
+            self.assertTrue(guessed.startswith("UNAUTHENTICATED "), guessed)
+        self.assertEqual(set(self.cluster.stop_all().values()), {0})
 
 
 if __name__ == "__main__":
