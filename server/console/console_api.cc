@@ -491,10 +491,15 @@ ApiResponse ConsoleApi::Handle(const ApiRequest& request) {
       return ErrorResponse(same_origin);
     }
   }
+  // The console acts as the broker's default account and region, with the signed-in key (if
+  // any) as the caller, so that listing shows only the streams the key may use.
+  broker::RequestContext ctx = ctx_;
   if (options_.authorize) {
-    if (Status allowed = options_.authorize(request); !allowed.ok()) {
-      return ErrorResponse(allowed);
+    StatusOr<std::shared_ptr<const auth::AccessKey>> key = options_.authorize(request);
+    if (!key.ok()) {
+      return ErrorResponse(key.status());
     }
+    ctx.caller = std::move(key).value();
   }
   // /api/streams[/<name>[/<what>...]]
   std::vector<std::string> parts;
@@ -511,7 +516,7 @@ ApiResponse ConsoleApi::Handle(const ApiRequest& request) {
                                 fmt::format("No API at {} {}.", method, request.path)));
   }
   if (parts.size() == 2 && method == "GET") {
-    return ListStreams();
+    return ListStreams(ctx);
   }
   if (parts.size() == 2 && method == "POST") {
     return CreateStream(request);
@@ -571,12 +576,13 @@ Status ConsoleApi::CheckSameOrigin(const ApiRequest& request) {
   return Status();
 }
 
-ApiResponse ConsoleApi::ListStreams() {
+ApiResponse ConsoleApi::ListStreams(const broker::RequestContext& ctx) {
   JsonWriter json;
   json.BeginObject().Key("streams").BeginArray();
   broker::ListStreamsRequest request;
   while (true) {
-    StatusOr<broker::ListStreamsResult> page = broker_.ListStreams(ctx_, request);
+    // Under a credentials file the broker lists only the streams the caller's key may use.
+    StatusOr<broker::ListStreamsResult> page = broker_.ListStreams(ctx, request);
     if (!page.ok()) {
       return ErrorResponse(page.status());
     }

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "common/mutex.h"
+#include "server/auth/credentials.h"
 #include "server/broker/broker.h"
 
 namespace riffle::console {
@@ -42,9 +43,10 @@ struct ConsoleApiOptions {
   // How often a waiting tail reads the stream again. Every read is a GetRecords call per shard
   // that counts against a PROVISIONED shard's 5 reads per second, shared with real consumers.
   std::chrono::milliseconds tail_poll_interval{500};
-  // Decides whether a request may go on (riffled's credentials file, docs/security.md). Empty:
+  // Decides whether a request may go on (riffled's credentials file, docs/security.md) and
+  // returns the key it was made with, which narrows the stream list to the key's streams. Empty:
   // every request is allowed. Runs after the same-origin check, on the server's threads.
-  std::function<Status(const ApiRequest&)> authorize;
+  std::function<StatusOr<std::shared_ptr<const auth::AccessKey>>(const ApiRequest&)> authorize;
 };
 
 class ConsoleApi {
@@ -60,7 +62,7 @@ class ConsoleApi {
  private:
   // Requests that change something must come from the console's own page: refuses the rest.
   static Status CheckSameOrigin(const ApiRequest& request);
-  ApiResponse ListStreams();
+  ApiResponse ListStreams(const broker::RequestContext& ctx);
   ApiResponse CreateStream(const ApiRequest& request);
   ApiResponse DescribeStream(const std::string& stream);
   ApiResponse DeleteStream(const std::string& stream);

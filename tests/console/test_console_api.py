@@ -403,15 +403,20 @@ operations = ["read"]
 """
 
     @classmethod
-    def setUpClass(cls):
+    def start_riffled(cls):
+        """A riffled with the console and KEYS as its credentials file: (work dir, daemon)."""
         from harness import RiffledProcess
-        cls.work = tempfile.mkdtemp(prefix="riffle-console-keys-")
-        path = os.path.join(cls.work, "credentials.toml")
+        work = tempfile.mkdtemp(prefix="riffle-console-keys-")
+        path = os.path.join(work, "credentials.toml")
         with open(path, "w") as f:
             f.write(cls.KEYS)
-        cls.riffled = RiffledProcess(["--credentials-file", path,
-                                      "--console-port", str(free_port())])
-        cls.riffled.start()
+        riffled = RiffledProcess(["--credentials-file", path, "--console-port", str(free_port())])
+        riffled.start()
+        return work, riffled
+
+    @classmethod
+    def setUpClass(cls):
+        cls.work, cls.riffled = cls.start_riffled()
         cls.console = ConsoleClient(cls.riffled.console_host)
 
     @classmethod
@@ -419,6 +424,15 @@ operations = ["read"]
         rc = cls.riffled.stop()
         cls.riffled.cleanup()
         assert rc == 0, f"riffled exited {rc}"
+
+    ADMIN = "AKIACONSOLEADMIN:admin-secret"
+    READER = "AKIACONSOLEREADER:reader-secret"
+
+    def create_as_admin(self, name):
+        status, body = self.as_key("POST", "/api/streams",
+                                   dict(name=name, mode="PROVISIONED", shard_count=1),
+                                   key=self.ADMIN)
+        self.assertEqual(status, 201, body)
 
     def as_key(self, method, path, payload=None, key=None):
         headers = {} if key is None else {"Authorization": f"Bearer {key}"}
@@ -458,6 +472,34 @@ operations = ["read"]
         status, body = self.as_key("POST", "/api/streams/shop-orders/records",
                                    {"partition_key": "k", "data_base64": "eA=="}, key=admin)
         self.assertEqual(status, 201, body)
+
+    def test_the_stream_list_shows_only_the_streams_the_key_may_read(self):
+        admin, reader = self.ADMIN, self.READER
+        for name in ("shop-listed", "private-unlisted"):
+            self.create_as_admin(name)
+        names = lambda key: {s["name"] for s in self.as_key("GET", "/api/streams", key=key)[1]["streams"]}
+        self.assertTrue({"shop-listed", "private-unlisted"} <= names(admin), names(admin))
+        self.assertIn("shop-listed", names(reader))
+        self.assertTrue(all(n.startswith("shop-") for n in names(reader)), names(reader))
+
+    def test_a_record_downloads_with_the_key_in_its_header(self):
+        admin, reader = self.ADMIN, self.READER
+        self.create_as_admin("shop-download")
+        wait_for(lambda: self.as_key("GET", "/api/streams/shop-download", key=reader)[1]
+                 .get("status") == "ACTIVE", 30, what="ACTIVE")
+        data = bytes(range(256)) * 20
+        status, put = self.as_key("POST", "/api/streams/shop-download/records",
+                                  {"partition_key": "k", "data_base64": base64.b64encode(data).decode()},
+                                  key=admin)
+        self.assertEqual(status, 201, put)
+        path = f"/api/streams/shop-download/shards/{put['shard_id']}/records/{put['sequence_number']}"
+        status, _, raw = self.console.request("GET", path)
+        self.assertEqual(status, 401)
+        status, headers, raw = self.console.request("GET", path,
+                                                    headers={"Authorization": f"Bearer {reader}"})
+        self.assertEqual(status, 200)
+        self.assertEqual(raw, data)
+        self.assertEqual(headers["content-type"], "application/octet-stream")
 
 
 if __name__ == "__main__":
