@@ -13,6 +13,7 @@
 #include "common/mutex.h"
 #include "server/auth/credentials.h"
 #include "server/broker/broker.h"
+#include "server/console/metrics_history.h"
 
 namespace riffle::console {
 
@@ -47,6 +48,9 @@ struct ConsoleApiOptions {
   // returns the key it was made with, which narrows the stream list to the key's streams. Empty:
   // every request is allowed. Runs after the same-origin check, on the server's threads.
   std::function<StatusOr<std::shared_ptr<const auth::AccessKey>>(const ApiRequest&)> authorize;
+  // The recent traffic of every stream, for the charts; null: no charts (the page says so).
+  // Borrowed: must outlive the ConsoleApi.
+  const MetricsHistory* history = nullptr;
 };
 
 class ConsoleApi {
@@ -62,7 +66,8 @@ class ConsoleApi {
  private:
   // Requests that change something must come from the console's own page: refuses the rest.
   static Status CheckSameOrigin(const ApiRequest& request);
-  ApiResponse ListStreams(const broker::RequestContext& ctx);
+  ApiResponse ListStreams(const broker::RequestContext& ctx, const ApiRequest& request);
+  ApiResponse StreamMetrics(const std::string& stream, const ApiRequest& request);
   ApiResponse CreateStream(const ApiRequest& request);
   ApiResponse DescribeStream(const std::string& stream);
   ApiResponse DeleteStream(const std::string& stream);

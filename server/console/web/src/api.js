@@ -84,6 +84,7 @@ export const api = {
     }
     return call('GET', `${streamPath(name)}/records?${query}`);
   },
+  streamMetrics: (name, params) => call('GET', `${streamPath(name)}/metrics?${new URLSearchParams(params)}`),
   // The record's data as a Blob. Fetched with the key in its header (a plain link would carry
   // none, and the key never goes into a URL).
   downloadRecord: async (name, shardId, sequenceNumber) => {

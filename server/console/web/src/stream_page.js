@@ -8,11 +8,13 @@ import { LineageGraph } from './lineage.js';
 import { RecordBrowser } from './records.js';
 import { LiveTail } from './tail.js';
 import { PutRecordForm } from './put_record.js';
+import { Monitoring } from './monitoring.js';
 
 const kShardsPerPage = 100;
 
 const TABS = [
   ['shards', 'Shards'],
+  ['monitoring', 'Monitoring'],
   ['records', 'Record browser'],
   ['tail', 'Live tail'],
   ['put', 'Put record'],
@@ -155,6 +157,7 @@ export function StreamPage({ name, tab }) {
     if (tab === 'records') body = html`<${RecordBrowser} stream=${stream} />`;
     else if (tab === 'tail') body = html`<${LiveTail} stream=${stream} />`;
     else if (tab === 'put') body = html`<${PutRecordForm} stream=${stream} />`;
+    else if (tab === 'monitoring') body = html`<${Monitoring} stream=${stream} />`;
     else body = html`<${ShardsTab} stream=${stream} reload=${load} />`;
   }
   const tags = stream ? Object.entries(stream.tags) : [];
