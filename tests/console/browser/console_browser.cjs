@@ -202,6 +202,25 @@ async function main() {
       ['shardId-000000000002', true], ['shardId-000000000003', true]]);
     await screenshot(page, 'shards-lineage');
 
+    log('shards: preview UpdateShardCount, then apply it');
+    await fill(page, '#scale-target', '2');
+    await clickButton(page, 'Preview shard count');
+    const scalePreview = '[aria-label="Shard count preview"]';
+    await waitForText(page, scalePreview, '0 – 170141183460469231731687303715884105727');
+    await waitForText(page, scalePreview, 'from shardId-000000000002 and shardId-000000000003');
+    await waitForText(page, scalePreview,
+      '170141183460469231731687303715884105728 – 340282366920938463463374607431768211455');
+    await screenshot(page, 'scale-preview');
+    // Nothing changed yet: three open shards.
+    await waitForText(page, 'main h2', 'Shards (4, 3 open)');
+    await fill(page, '#scale-target', '7');
+    await clickButton(page, 'Preview shard count');
+    await waitForText(page, scalePreview, 'between half and double the 3 open shards');
+    await fill(page, '#scale-target', '2');
+    await clickButton(page, 'Preview shard count');
+    await clickButton(page, 'Apply shard count');
+    await waitForText(page, 'main', 'Shards (6, 2 open)');
+
     log('phone width and dark mode');
     await page.setViewport({ width: 390, height: 844 });
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - innerWidth);
