@@ -196,6 +196,46 @@ StatusOr<int64_t> BoundedIntParam(const ApiRequest& request, const std::string& 
   return value;
 }
 
+// The stream list's sparklines cover this much of the past.
+constexpr int64_t kDefaultListHistoryMinutes = 15;
+
+void WriteSeries(JsonWriter& json, const std::vector<int64_t>& values) {
+  json.BeginArray();
+  for (int64_t value : values) {
+    json.Int(value);
+  }
+  json.EndArray();
+}
+
+void WriteSeries(JsonWriter& json, const std::vector<std::optional<int64_t>>& values) {
+  json.BeginArray();
+  for (const std::optional<int64_t>& value : values) {
+    value ? json.Int(*value) : json.Null();
+  }
+  json.EndArray();
+}
+
+void WriteTraffic(JsonWriter& json, const TrafficSeries& traffic) {
+  json.BeginObject();
+  json.Key("incoming_bytes");
+  WriteSeries(json, traffic.incoming_bytes);
+  json.Key("incoming_records");
+  WriteSeries(json, traffic.incoming_records);
+  json.Key("iterator_age_ms");
+  WriteSeries(json, traffic.iterator_age_ms);
+  json.EndObject();
+}
+
+// Where the series of an answer sit in time: value i covers [start_ms + i * interval_ms,
+// start_ms + (i + 1) * interval_ms). `history` is null when riffled keeps none.
+void WriteHistoryFrame(JsonWriter& json, const MetricsHistory* history, int64_t start_ms) {
+  json.Key("history").BeginObject();
+  json.Key("kept").Bool(history != nullptr);
+  json.Key("interval_ms").Int(history == nullptr ? 0 : history->interval_ms());
+  json.Key("start_ms").Int(start_ms);
+  json.EndObject();
+}
+
 StreamRef StreamNamed(const std::string& name) {
   return StreamRef{.name = name, .arn = {}};
 }
@@ -491,10 +531,15 @@ ApiResponse ConsoleApi::Handle(const ApiRequest& request) {
       return ErrorResponse(same_origin);
     }
   }
+  // The console acts as the broker's default account and region, with the signed-in key (if
+  // any) as the caller, so that listing shows only the streams the key may use.
+  broker::RequestContext ctx = ctx_;
   if (options_.authorize) {
-    if (Status allowed = options_.authorize(request); !allowed.ok()) {
-      return ErrorResponse(allowed);
+    StatusOr<std::shared_ptr<const auth::AccessKey>> key = options_.authorize(request);
+    if (!key.ok()) {
+      return ErrorResponse(key.status());
     }
+    ctx.caller = std::move(key).value();
   }
   // /api/streams[/<name>[/<what>...]]
   std::vector<std::string> parts;
@@ -511,7 +556,7 @@ ApiResponse ConsoleApi::Handle(const ApiRequest& request) {
                                 fmt::format("No API at {} {}.", method, request.path)));
   }
   if (parts.size() == 2 && method == "GET") {
-    return ListStreams();
+    return ListStreams(ctx, request);
   }
   if (parts.size() == 2 && method == "POST") {
     return CreateStream(request);
@@ -522,6 +567,9 @@ ApiResponse ConsoleApi::Handle(const ApiRequest& request) {
     const std::string action = rest.empty() ? "" : rest[0];
     if (rest.empty() && method == "GET") {
       return DescribeStream(stream);
+    }
+    if (rest.size() == 1 && method == "GET" && action == "metrics") {
+      return StreamMetrics(stream, request);
     }
     if (rest.empty() && method == "DELETE") {
       return DeleteStream(stream);
@@ -571,12 +619,25 @@ Status ConsoleApi::CheckSameOrigin(const ApiRequest& request) {
   return Status();
 }
 
-ApiResponse ConsoleApi::ListStreams() {
+ApiResponse ConsoleApi::ListStreams(const broker::RequestContext& ctx,
+                                     const ApiRequest& request) {
+  StatusOr<int64_t> history_minutes =
+      BoundedIntParam(request, "history_minutes", kDefaultListHistoryMinutes, 0, 60);
+  if (!history_minutes.ok()) {
+    return ErrorResponse(history_minutes.status());
+  }
+  int64_t history_start_ms = 0;
+  std::map<std::string, TrafficSeries> traffic;
+  if (options_.history != nullptr && *history_minutes > 0) {
+    traffic = options_.history->StreamTraffic(
+        *history_minutes * 60'000 / options_.history->interval_ms(), &history_start_ms);
+  }
   JsonWriter json;
   json.BeginObject().Key("streams").BeginArray();
-  broker::ListStreamsRequest request;
+  broker::ListStreamsRequest list;
   while (true) {
-    StatusOr<broker::ListStreamsResult> page = broker_.ListStreams(ctx_, request);
+    // Under a credentials file the broker lists only the streams the caller's key may use.
+    StatusOr<broker::ListStreamsResult> page = broker_.ListStreams(ctx, list);
     if (!page.ok()) {
       return ErrorResponse(page.status());
     }
@@ -588,15 +649,76 @@ ApiResponse ConsoleApi::ListStreams() {
       }
       json.BeginObject();
       WriteStreamSummary(json, *stream);
+      auto it = traffic.find(summary.stream_name);
+      if (it == traffic.end()) {
+        json.Key("incoming_bytes_history").Null().Key("incoming_records_history").Null();
+      } else {
+        json.Key("incoming_bytes_history");
+        WriteSeries(json, it->second.incoming_bytes);
+        json.Key("incoming_records_history");
+        WriteSeries(json, it->second.incoming_records);
+      }
       json.EndObject();
     }
     if (!page->has_more_streams || !page->next_token) {
       break;
     }
-    request = broker::ListStreamsRequest{};
-    request.next_token = page->next_token;
+    list = broker::ListStreamsRequest{};
+    list.next_token = page->next_token;
   }
-  json.EndArray().EndObject();
+  json.EndArray();
+  WriteHistoryFrame(json, options_.history, history_start_ms);
+  json.EndObject();
+  return JsonResponse(200, json);
+}
+
+ApiResponse ConsoleApi::StreamMetrics(const std::string& stream, const ApiRequest& request) {
+  StatusOr<int64_t> minutes = BoundedIntParam(request, "minutes", 60, 1, 60);
+  StatusOr<int64_t> max_shards = BoundedIntParam(request, "shards", 10, 0, 1000);
+  if (Status error = FirstError({minutes.status(), max_shards.status()}); !error.ok()) {
+    return ErrorResponse(error);
+  }
+  StatusOr<broker::StreamDescription> summary =
+      broker_.DescribeStreamSummary(ctx_, StreamNamed(stream));
+  if (!summary.ok()) {
+    return ErrorResponse(summary.status());
+  }
+  StreamHistory history;
+  if (options_.history != nullptr) {
+    history = options_.history->History(stream, *minutes * 60'000 / options_.history->interval_ms());
+  }
+  JsonWriter json;
+  json.BeginObject();
+  WriteHistoryFrame(json, options_.history, history.start_ms);
+  json.Key("intervals").Int(history.intervals);
+  json.Key("stream");
+  if (history.stream) {
+    WriteTraffic(json, *history.stream);
+  } else {
+    json.Null();
+  }
+  json.Key("shards").BeginArray();
+  const size_t shown = std::min(history.shards.size(), static_cast<size_t>(*max_shards));
+  for (size_t i = 0; i < shown; ++i) {
+    json.BeginObject().Key("shard_id").String(history.shards[i].shard_id);
+    json.Key("traffic");
+    WriteTraffic(json, history.shards[i].traffic);
+    json.EndObject();
+  }
+  json.EndArray();
+  json.Key("shards_not_shown").Int(static_cast<int64_t>(history.shards.size() - shown));
+  json.Key("shards_without_history").Int(history.shards_without_history);
+  json.Key("consumer_groups").BeginArray();
+  for (const GroupHistory& group : history.groups) {
+    json.BeginObject().Key("name").String(group.group);
+    json.Key("lag_records");
+    WriteSeries(json, group.lag_records);
+    json.Key("lag_ms");
+    WriteSeries(json, group.lag_ms);
+    json.EndObject();
+  }
+  json.EndArray();
+  json.EndObject();
   return JsonResponse(200, json);
 }
 

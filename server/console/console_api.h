@@ -11,7 +11,9 @@
 #include <string>
 
 #include "common/mutex.h"
+#include "server/auth/credentials.h"
 #include "server/broker/broker.h"
+#include "server/console/metrics_history.h"
 
 namespace riffle::console {
 
@@ -42,9 +44,13 @@ struct ConsoleApiOptions {
   // How often a waiting tail reads the stream again. Every read is a GetRecords call per shard
   // that counts against a PROVISIONED shard's 5 reads per second, shared with real consumers.
   std::chrono::milliseconds tail_poll_interval{500};
-  // Decides whether a request may go on (riffled's credentials file, docs/security.md). Empty:
+  // Decides whether a request may go on (riffled's credentials file, docs/security.md) and
+  // returns the key it was made with, which narrows the stream list to the key's streams. Empty:
   // every request is allowed. Runs after the same-origin check, on the server's threads.
-  std::function<Status(const ApiRequest&)> authorize;
+  std::function<StatusOr<std::shared_ptr<const auth::AccessKey>>(const ApiRequest&)> authorize;
+  // The recent traffic of every stream, for the charts; null: no charts (the page says so).
+  // Borrowed: must outlive the ConsoleApi.
+  const MetricsHistory* history = nullptr;
 };
 
 class ConsoleApi {
@@ -60,7 +66,8 @@ class ConsoleApi {
  private:
   // Requests that change something must come from the console's own page: refuses the rest.
   static Status CheckSameOrigin(const ApiRequest& request);
-  ApiResponse ListStreams();
+  ApiResponse ListStreams(const broker::RequestContext& ctx, const ApiRequest& request);
+  ApiResponse StreamMetrics(const std::string& stream, const ApiRequest& request);
   ApiResponse CreateStream(const ApiRequest& request);
   ApiResponse DescribeStream(const std::string& stream);
   ApiResponse DeleteStream(const std::string& stream);

@@ -28,7 +28,8 @@ std::string_view ActionOf(const ApiRequest& request, std::string_view after_stre
 
 }  // namespace
 
-Status AuthorizeConsoleRequest(const auth::KeySet& keys, const ApiRequest& request) {
+StatusOr<std::shared_ptr<const auth::AccessKey>> AuthorizeConsoleRequest(
+    const auth::KeySet& keys, const ApiRequest& request) {
   RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<const auth::AccessKey> key,
                           keys.AuthenticateBearer(request.authorization));
   constexpr std::string_view kStreams = "/api/streams/";
@@ -41,8 +42,9 @@ Status AuthorizeConsoleRequest(const auth::KeySet& keys, const ApiRequest& reque
     stream = path.substr(0, slash);
     after_stream = slash == std::string_view::npos ? "" : path.substr(slash + 1);
   }
-  return auth::Authorize(key.get(), ActionOf(request, after_stream, !stream.empty()), stream,
-                         "us-east-1");
+  RIFFLE_RETURN_IF_ERROR(auth::Authorize(
+      key.get(), ActionOf(request, after_stream, !stream.empty()), stream, "us-east-1"));
+  return key;
 }
 
 }  // namespace riffle::console

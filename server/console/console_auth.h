@@ -4,14 +4,18 @@
 // stands for, on the stream in its path.
 #pragma once
 
+#include <memory>
+
 #include "common/status.h"
 #include "server/auth/credentials.h"
 #include "server/console/console_api.h"
 
 namespace riffle::console {
 
-// UnrecognizedClientException without a valid key; AccessDeniedException when the key may not
-// run the call's action (reads: read; putting a record: write; anything else: admin).
-Status AuthorizeConsoleRequest(const auth::KeySet& keys, const ApiRequest& request);
+// The request's key, when it may run the call's action (reads: read; putting a record: write;
+// anything else: admin) on the stream in its path. UnrecognizedClientException without a valid
+// key; AccessDeniedException when the key may not.
+StatusOr<std::shared_ptr<const auth::AccessKey>> AuthorizeConsoleRequest(const auth::KeySet& keys,
+                                                                         const ApiRequest& request);
 
 }  // namespace riffle::console

@@ -29,6 +29,7 @@
 #include "server/cluster/replica_service.h"
 #include "server/console/console_auth.h"
 #include "server/console/console_server.h"
+#include "server/console/metrics_history.h"
 #include "server/jobs/periodic_job.h"
 #include "server/metrics/metrics.h"
 #include "server/riffled/log_format.h"
@@ -36,6 +37,34 @@
 
 namespace riffle {
 namespace {
+
+// Tells two observers of the broker everything, in turn.
+class ObserverPair final : public broker::Observer {
+ public:
+  ObserverPair(broker::Observer& first, broker::Observer& second)
+      : first_(first), second_(second) {}
+  void RecordsWritten(const broker::ShardTraffic& traffic) override {
+    first_.RecordsWritten(traffic);
+    second_.RecordsWritten(traffic);
+  }
+  void RecordsRead(const broker::ShardTraffic& traffic, int64_t iterator_age_ms) override {
+    first_.RecordsRead(traffic, iterator_age_ms);
+    second_.RecordsRead(traffic, iterator_age_ms);
+  }
+  void Throttled(const broker::ShardTraffic& traffic, bool write) override {
+    first_.Throttled(traffic, write);
+    second_.Throttled(traffic, write);
+  }
+  void Call(broker::Operation operation, std::string_view stream, double seconds,
+            ErrorCode outcome) override {
+    first_.Call(operation, stream, seconds, outcome);
+    second_.Call(operation, stream, seconds, outcome);
+  }
+
+ private:
+  broker::Observer& first_;
+  broker::Observer& second_;
+};
 
 constexpr int kDefaultConsolePort = 8080;
 
@@ -232,8 +261,17 @@ int Run(const Flags& flags) {
     cluster_node = std::move(joined).value();
     broker_options.shard_ends_known = false;  // only a shard's leader knows its end
   }
+  // The console's charts observe the broker's traffic beside the metrics exporter.
+  std::unique_ptr<console::MetricsHistory> metrics_history;
+  std::unique_ptr<ObserverPair> observers;
+  broker::Observer* observer = metrics->get();
+  if (flags.console_port != 0) {
+    metrics_history = std::make_unique<console::MetricsHistory>();
+    observers = std::make_unique<ObserverPair>(*metrics->get(), *metrics_history);
+    observer = observers.get();
+  }
   StatusOr<std::unique_ptr<broker::Broker>> local_broker =
-      broker::Broker::Open(**store, clock, broker_options, metrics->get());
+      broker::Broker::Open(**store, clock, broker_options, observer);
   if (!local_broker.ok()) {
     spdlog::error("cannot load the catalog: {}", local_broker.status().ToString());
     return 1;
@@ -327,6 +365,7 @@ int Run(const Flags& flags) {
     console::ConsoleServerOptions console_options;
     console_options.host = flags.bind;
     console_options.port = flags.console_port;
+    console_options.api.history = metrics_history.get();
     if (credentials != nullptr) {
       console_options.api.authorize = [keys = credentials.get()](const console::ApiRequest& r) {
         return console::AuthorizeConsoleRequest(*keys->keys(), r);
@@ -371,6 +410,9 @@ int Run(const Flags& flags) {
     return DataDirWritable(flags.data_dir);
   });
 
+  if (metrics_history) {  // stopped below, before the broker it reads goes
+    metrics_history->StartSampling([broker] { return broker->ConsumerGroupLags(); });
+  }
   int signal = 0;
   while (sigwait(&signals, &signal) == 0 && signal == SIGHUP) {
     ReloadCredentials(flags, credentials.get());
@@ -396,6 +438,9 @@ int Run(const Flags& flags) {
   (*metrics)->SetClusterSource(nullptr);  // before the node and the broker it reads go
   (*metrics)->SetGroupLagSource(nullptr);
   (*metrics)->SetStorageSource(nullptr);
+  if (metrics_history) {
+    metrics_history->StopSampling();
+  }
   (*metrics)->SetReadiness(nullptr);
   // Stops moving and replicating shards. Writes still waiting for a majority fail now, while
   // the servers' executors that take their answers are still there.

@@ -322,6 +322,62 @@ class ConsoleApiTest(RiffledTestCase):
         status, stream = self.console.json("GET", f"/api/streams/{name}")
         self.assertEqual(stream["open_shard_count"], 3)
 
+    def test_metrics_history_counts_the_records_put_and_read(self):
+        name = self.create(self.unique_name("charts"), shards=2)
+        wait_for(lambda: self.kinesis.describe_stream_summary(StreamName=name)
+                 ["StreamDescriptionSummary"]["StreamStatus"] == "ACTIVE", 30, what="ACTIVE")
+        status, metrics = self.console.json("GET", f"/api/streams/{name}/metrics")
+        self.assertEqual(status, 200, metrics)
+        self.assertTrue(metrics["history"]["kept"])
+        self.assertEqual(metrics["history"]["interval_ms"], 5000)
+        self.assertIsNone(metrics["stream"])  # nothing put yet
+        entries = [{"Data": b"x" * (10 + i), "PartitionKey": f"key-{i}"} for i in range(40)]
+        put = self.kinesis.put_records(StreamName=name, Records=entries)
+        expected_bytes = sum(len(e["Data"]) + len(e["PartitionKey"]) for e in entries)
+        shard = put["Records"][0]["ShardId"]
+        time.sleep(0.05)  # the record read below is then older than the read
+        iterator = self.kinesis.get_shard_iterator(StreamName=name, ShardId=shard,
+                                                   ShardIteratorType="TRIM_HORIZON")
+        self.kinesis.get_records(ShardIterator=iterator["ShardIterator"], Limit=1)
+
+        def sampled():
+            status, body = self.console.json("GET", f"/api/streams/{name}/metrics")
+            self.assertEqual(status, 200, body)
+            return body if body["stream"] and sum(body["stream"]["incoming_records"]) else None
+        metrics = wait_for(sampled, 20, interval=0.5, what="an interval with the records")
+        traffic = metrics["stream"]
+        self.assertEqual(sum(traffic["incoming_records"]), 40)
+        self.assertEqual(sum(traffic["incoming_bytes"]), expected_bytes)
+        self.assertEqual(len(traffic["incoming_records"]), metrics["intervals"])
+        self.assertTrue(any(age is not None and age > 0 for age in traffic["iterator_age_ms"]),
+                        traffic["iterator_age_ms"])  # one record read of 40: behind the rest
+        self.assertEqual(sorted(s["shard_id"] for s in metrics["shards"]),
+                         sorted(s["ShardId"] for s in self.kinesis.list_shards(StreamName=name)["Shards"]))
+        self.assertEqual(sum(sum(s["traffic"]["incoming_records"]) for s in metrics["shards"]), 40)
+        self.assertEqual(metrics["consumer_groups"], [])
+
+        status, one = self.console.json("GET", f"/api/streams/{name}/metrics?shards=1")
+        self.assertEqual((status, len(one["shards"]), one["shards_not_shown"]), (200, 1, 1))
+
+        # The stream list carries the sparklines' data.
+        status, listing = self.console.json("GET", "/api/streams")
+        listed = {s["name"]: s for s in listing["streams"]}
+        self.assertEqual(sum(listed[name]["incoming_records_history"]), 40)
+        self.assertEqual(sum(listed[name]["incoming_bytes_history"]), expected_bytes)
+        self.assertEqual(len(listed[name]["incoming_records_history"]),
+                         len(listed[name]["incoming_bytes_history"]))
+        self.assertGreater(listing["history"]["start_ms"], 0)
+        status, listing = self.console.json("GET", "/api/streams?history_minutes=0")
+        self.assertIsNone({s["name"]: s for s in listing["streams"]}[name]["incoming_records_history"])
+
+    def test_metrics_of_an_unknown_stream_or_a_bad_window_are_refused(self):
+        status, body = self.console.json("GET", "/api/streams/no-such-stream/metrics")
+        self.assertEqual((status, body["error"]), (404, "ResourceNotFoundException"))
+        name = self.create(self.unique_name("charts-bad"))
+        for query in ("minutes=0", "minutes=61", "shards=x"):
+            status, body = self.console.json("GET", f"/api/streams/{name}/metrics?{query}")
+            self.assertEqual((status, body["error"]), (400, "InvalidArgumentException"), query)
+
     def test_the_page_and_its_assets_are_served_with_a_content_security_policy(self):
         status, headers, body = self.console.request("GET", "/")
         self.assertEqual(status, 200)
@@ -403,15 +459,20 @@ operations = ["read"]
 """
 
     @classmethod
-    def setUpClass(cls):
+    def start_riffled(cls):
+        """A riffled with the console and KEYS as its credentials file: (work dir, daemon)."""
         from harness import RiffledProcess
-        cls.work = tempfile.mkdtemp(prefix="riffle-console-keys-")
-        path = os.path.join(cls.work, "credentials.toml")
+        work = tempfile.mkdtemp(prefix="riffle-console-keys-")
+        path = os.path.join(work, "credentials.toml")
         with open(path, "w") as f:
             f.write(cls.KEYS)
-        cls.riffled = RiffledProcess(["--credentials-file", path,
-                                      "--console-port", str(free_port())])
-        cls.riffled.start()
+        riffled = RiffledProcess(["--credentials-file", path, "--console-port", str(free_port())])
+        riffled.start()
+        return work, riffled
+
+    @classmethod
+    def setUpClass(cls):
+        cls.work, cls.riffled = cls.start_riffled()
         cls.console = ConsoleClient(cls.riffled.console_host)
 
     @classmethod
@@ -419,6 +480,15 @@ operations = ["read"]
         rc = cls.riffled.stop()
         cls.riffled.cleanup()
         assert rc == 0, f"riffled exited {rc}"
+
+    ADMIN = "AKIACONSOLEADMIN:admin-secret"
+    READER = "AKIACONSOLEREADER:reader-secret"
+
+    def create_as_admin(self, name):
+        status, body = self.as_key("POST", "/api/streams",
+                                   dict(name=name, mode="PROVISIONED", shard_count=1),
+                                   key=self.ADMIN)
+        self.assertEqual(status, 201, body)
 
     def as_key(self, method, path, payload=None, key=None):
         headers = {} if key is None else {"Authorization": f"Bearer {key}"}
@@ -458,6 +528,34 @@ operations = ["read"]
         status, body = self.as_key("POST", "/api/streams/shop-orders/records",
                                    {"partition_key": "k", "data_base64": "eA=="}, key=admin)
         self.assertEqual(status, 201, body)
+
+    def test_the_stream_list_shows_only_the_streams_the_key_may_read(self):
+        admin, reader = self.ADMIN, self.READER
+        for name in ("shop-listed", "private-unlisted"):
+            self.create_as_admin(name)
+        names = lambda key: {s["name"] for s in self.as_key("GET", "/api/streams", key=key)[1]["streams"]}
+        self.assertTrue({"shop-listed", "private-unlisted"} <= names(admin), names(admin))
+        self.assertIn("shop-listed", names(reader))
+        self.assertTrue(all(n.startswith("shop-") for n in names(reader)), names(reader))
+
+    def test_a_record_downloads_with_the_key_in_its_header(self):
+        admin, reader = self.ADMIN, self.READER
+        self.create_as_admin("shop-download")
+        wait_for(lambda: self.as_key("GET", "/api/streams/shop-download", key=reader)[1]
+                 .get("status") == "ACTIVE", 30, what="ACTIVE")
+        data = bytes(range(256)) * 20
+        status, put = self.as_key("POST", "/api/streams/shop-download/records",
+                                  {"partition_key": "k", "data_base64": base64.b64encode(data).decode()},
+                                  key=admin)
+        self.assertEqual(status, 201, put)
+        path = f"/api/streams/shop-download/shards/{put['shard_id']}/records/{put['sequence_number']}"
+        status, _, raw = self.console.request("GET", path)
+        self.assertEqual(status, 401)
+        status, headers, raw = self.console.request("GET", path,
+                                                    headers={"Authorization": f"Bearer {reader}"})
+        self.assertEqual(status, 200)
+        self.assertEqual(raw, data)
+        self.assertEqual(headers["content-type"], "application/octet-stream")
 
 
 if __name__ == "__main__":

@@ -162,7 +162,30 @@ async function main() {
     await waitForText(page, '#tail-state', 'Paused');
     await screenshot(page, 'live-tail');
 
+    log('streams list: the incoming sparklines show the two records');
+    await page.goto(`${CONSOLE_URL}/#/`);
+    await page.waitForFunction((sel) => {
+      const spark = document.querySelector(`${sel} [data-incoming="records"] .sparkline`);
+      return spark && Number(spark.dataset.total) === 2 && spark.querySelector('canvas');
+    }, { timeout: 20000 }, row);
+    await screenshot(page, 'streams-sparklines');
+
+    log('monitoring: charts of the incoming records, per shard');
+    await page.goto(`${CONSOLE_URL}/#/streams/${STREAM}/monitoring`);
+    await page.waitForFunction(() => {
+      const chart = document.querySelector('#stream-charts figure.chart');
+      return chart && Number(chart.dataset.points) > 0 && chart.querySelector('canvas');
+    }, { timeout: 20000 });
+    const captions = await page.$$eval('#stream-charts figcaption', (cs) => cs.map((c) => c.textContent));
+    assert.deepEqual(captions, ['Incoming records (per second)', 'Incoming bytes (per second)',
+      'Iterator age (highest, ms)']);
+    const legend = await page.$eval('#stream-charts figure.chart .u-legend', (l) => l.textContent);
+    assert.match(legend, /stream/);
+    assert.match(legend, /shard \d/);
+    await screenshot(page, 'monitoring');
+
     log('shards: split one and see the lineage');
+    await clickLink(page, 'Shards');
     await clickLink(page, 'Shards');
     await (await page.waitForSelector('::-p-aria(Split shardId-000000000000 in half)')).click();
     // The preview shows the two halves before anything changes.
@@ -179,6 +202,25 @@ async function main() {
       ['shardId-000000000002', true], ['shardId-000000000003', true]]);
     await screenshot(page, 'shards-lineage');
 
+    log('shards: preview UpdateShardCount, then apply it');
+    await fill(page, '#scale-target', '2');
+    await clickButton(page, 'Preview shard count');
+    const scalePreview = '[aria-label="Shard count preview"]';
+    await waitForText(page, scalePreview, '0 – 170141183460469231731687303715884105727');
+    await waitForText(page, scalePreview, 'from shardId-000000000002 and shardId-000000000003');
+    await waitForText(page, scalePreview,
+      '170141183460469231731687303715884105728 – 340282366920938463463374607431768211455');
+    await screenshot(page, 'scale-preview');
+    // Nothing changed yet: three open shards.
+    await waitForText(page, 'main h2', 'Shards (4, 3 open)');
+    await fill(page, '#scale-target', '7');
+    await clickButton(page, 'Preview shard count');
+    await waitForText(page, scalePreview, 'between half and double the 3 open shards');
+    await fill(page, '#scale-target', '2');
+    await clickButton(page, 'Preview shard count');
+    await clickButton(page, 'Apply shard count');
+    await waitForText(page, 'main', 'Shards (6, 2 open)');
+
     log('phone width and dark mode');
     await page.setViewport({ width: 390, height: 844 });
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - innerWidth);
@@ -188,6 +230,13 @@ async function main() {
       { timeout: TIMEOUT_MS });
     assert.equal(await page.evaluate(() => getComputedStyle(document.body).colorScheme), 'dark');
     await screenshot(page, 'shards-phone-dark');
+    await clickLink(page, 'Monitoring');
+    await page.waitForSelector('#stream-charts figure.chart canvas', { timeout: 20000 });
+    const chartOverflow = await page.evaluate(() => document.documentElement.scrollWidth - innerWidth);
+    assert.ok(chartOverflow <= 0, `the charts are ${chartOverflow}px wider than a phone`);
+    const chartWidth = await page.$eval('#stream-charts canvas', (c) => c.getBoundingClientRect().width);
+    assert.ok(chartWidth <= 390, `a chart is ${chartWidth}px wide on a phone`);
+    await screenshot(page, 'monitoring-phone-dark');
     await clickButton(page, '☀ Light');
     await page.setViewport({ width: 1280, height: 900 });
 

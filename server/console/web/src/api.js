@@ -20,7 +20,7 @@ export const credentials = {
 // Raised on window when riffled refuses the key (or wants one): the shell shows the sign-in.
 export const SIGN_IN_NEEDED = 'riffle-sign-in-needed';
 
-async function call(method, path, body) {
+async function send(method, path, body) {
   const init = { method, headers: {} };
   const key = credentials.get();
   if (key) {
@@ -31,26 +31,34 @@ async function call(method, path, body) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body ?? {});
   }
-  let response;
   try {
-    response = await fetch(path, init);
+    return await fetch(path, init);
   } catch (e) {
     throw new ApiError('NetworkError', `riffled did not answer: ${e.message}`, 0);
   }
-  const text = await response.text();
-  let json = {};
+}
+
+function parse(response, text) {
   try {
-    json = text ? JSON.parse(text) : {};
+    return text ? JSON.parse(text) : {};
   } catch {
     throw new ApiError('InternalFailure', `riffled answered ${response.status} with non-JSON`, response.status);
   }
+}
+
+// Throws the ApiError of a refused call (and asks for a sign-in on 401).
+async function failed(response) {
   if (response.status === 401) {
     dispatchEvent(new Event(SIGN_IN_NEEDED));
   }
-  if (!response.ok) {
-    throw new ApiError(json.error ?? 'InternalFailure', json.message ?? response.statusText, response.status);
-  }
-  return json;
+  const json = parse(response, await response.text());
+  throw new ApiError(json.error ?? 'InternalFailure', json.message ?? response.statusText, response.status);
+}
+
+async function call(method, path, body) {
+  const response = await send(method, path, body);
+  if (!response.ok) await failed(response);
+  return parse(response, await response.text());
 }
 
 const streamPath = (name) => `/api/streams/${encodeURIComponent(name)}`;
@@ -76,6 +84,13 @@ export const api = {
     }
     return call('GET', `${streamPath(name)}/records?${query}`);
   },
-  recordDownloadUrl: (name, shardId, sequenceNumber) =>
-    `${streamPath(name)}/shards/${encodeURIComponent(shardId)}/records/${encodeURIComponent(sequenceNumber)}`,
+  streamMetrics: (name, params) => call('GET', `${streamPath(name)}/metrics?${new URLSearchParams(params)}`),
+  // The record's data as a Blob. Fetched with the key in its header (a plain link would carry
+  // none, and the key never goes into a URL).
+  downloadRecord: async (name, shardId, sequenceNumber) => {
+    const path = `${streamPath(name)}/shards/${encodeURIComponent(shardId)}/records/${encodeURIComponent(sequenceNumber)}`;
+    const response = await send('GET', path);
+    if (!response.ok) await failed(response);
+    return response.blob();
+  },
 };

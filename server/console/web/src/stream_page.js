@@ -8,11 +8,13 @@ import { LineageGraph } from './lineage.js';
 import { RecordBrowser } from './records.js';
 import { LiveTail } from './tail.js';
 import { PutRecordForm } from './put_record.js';
+import { Monitoring } from './monitoring.js';
 
 const kShardsPerPage = 100;
 
 const TABS = [
   ['shards', 'Shards'],
+  ['monitoring', 'Monitoring'],
   ['records', 'Record browser'],
   ['tail', 'Live tail'],
   ['put', 'Put record'],
@@ -31,14 +33,72 @@ function adjacentOpen(shard, shards) {
   return shards.find((s) => s.open && s.starting_hash_key === next);
 }
 
+const kMaxHashKey = (1n << 128n) - 1n;
+
+// The hash key ranges of `count` shards that divide the key space evenly, as riffled computes
+// them for UpdateShardCount (the last one takes the remainder).
+export function uniformRanges(count) {
+  const step = (1n << 128n) / BigInt(count);
+  const ranges = [];
+  for (let i = 0n; i < BigInt(count); i++) {
+    ranges.push([step * i, i + 1n === BigInt(count) ? kMaxHashKey : step * (i + 1n) - 1n]);
+  }
+  return ranges;
+}
+
+// What UpdateShardCount to `target` will do: the new shards' ranges, each with the open shards
+// it takes over from; or why riffled will refuse it.
+function scalePlan(shards, target) {
+  const open = shards.filter((s) => s.open);
+  if (!Number.isInteger(target) || target < 1) return { refused: 'The target must be a whole number of at least 1.' };
+  if (target > 2 * open.length || 2 * target < open.length) {
+    return { refused: `The target must be between half and double the ${open.length} open shards.` };
+  }
+  const layout = (count) => uniformRanges(count).map(([start, end]) => ({
+    start, end,
+    parents: open.filter((s) => BigInt(s.starting_hash_key) <= end && start <= BigInt(s.ending_hash_key)),
+  }));
+  const children = layout(target);
+  // A child of more than two parents is reached through a layer of twice the target first.
+  const twoSteps = children.some((c) => c.parents.length > 2);
+  if (twoSteps && layout(2 * target).some((c) => c.parents.length > 2)) {
+    return { refused: `${target} uniform shards cannot be reached from these shards; split and merge instead.` };
+  }
+  const unchanged = target === open.length && children.every((c, i) =>
+    c.start === BigInt(open[i].starting_hash_key) && c.end === BigInt(open[i].ending_hash_key));
+  return { children, twoSteps, unchanged, closing: open.length };
+}
+
+const kScalePreviewRows = 100;
+
+function ScalePreview({ plan, target }) {
+  if (plan.refused) return html`<p class="error" role="alert">${plan.refused}</p>`;
+  if (plan.unchanged) return html`<p>The ${target} open shards already divide the hash keys evenly: nothing changes.</p>`;
+  const range = (start, end) => html`<code>${start.toString()}</code> – <code>${end.toString()}</code>`;
+  const rows = plan.children.slice(0, kScalePreviewRows);
+  return html`<p>Update the shard count to ${target}: the ${plan.closing} open shards close and
+      ${target} new shards divide the hash keys evenly${plan.twoSteps
+        ? html` (by way of ${2 * target} short-lived shards, since a new shard may have two parents at most)` : ''}:</p>
+    <ol class="scale-preview">${rows.map((c) => html`<li>${range(c.start, c.end)}
+      <span class="muted"> from ${c.parents.map((p) => p.shard_id).join(' and ')}</span></li>`)}</ol>
+    ${plan.children.length > rows.length && html`<p class="muted">… and ${plan.children.length - rows.length} more.</p>`}`;
+}
+
 function ScaleForm({ stream, onChanged }) {
   const [target, setTarget] = useState(stream.open_shard_count);
+  const [preview, setPreview] = useState(null);  // the target shown, until Apply or Cancel
   const [error, setError] = useState(null);
-  const submit = async (event) => {
+  const submit = (event) => {
     event.preventDefault();
+    setError(null);
+    setPreview(Number(target));
+  };
+  const plan = preview === null ? null : scalePlan(stream.shards, preview);
+  const apply = async () => {
     try {
-      await api.updateShardCount(stream.name, Number(target));
+      await api.updateShardCount(stream.name, preview);
       setError(null);
+      setPreview(null);
       onChanged();
     } catch (e) {
       setError(e);
@@ -48,9 +108,14 @@ function ScaleForm({ stream, onChanged }) {
     <label>Target shard count
       <input id="scale-target" type="number" min="1" value=${target} onInput=${(e) => setTarget(e.target.value)} />
     </label>
-    <button type="submit">Update shard count</button>
-    <${ErrorBox} error=${error} />
-  </form>`;
+    <button type="submit">Preview shard count</button>
+  </form>
+  ${plan && html`<div class="card preview" role="region" aria-label="Shard count preview">
+    <${ScalePreview} plan=${plan} target=${preview} />
+    ${!plan.refused && !plan.unchanged && html`<button type="button" onClick=${apply}>Apply shard count</button>`}
+    <button type="button" class="secondary" onClick=${() => setPreview(null)}>Cancel</button>
+  </div>`}
+  <${ErrorBox} error=${error} />`;
 }
 
 // What a split or merge will do to the hash key ranges, shown before it is applied.
@@ -155,6 +220,7 @@ export function StreamPage({ name, tab }) {
     if (tab === 'records') body = html`<${RecordBrowser} stream=${stream} />`;
     else if (tab === 'tail') body = html`<${LiveTail} stream=${stream} />`;
     else if (tab === 'put') body = html`<${PutRecordForm} stream=${stream} />`;
+    else if (tab === 'monitoring') body = html`<${Monitoring} stream=${stream} />`;
     else body = html`<${ShardsTab} stream=${stream} reload=${load} />`;
   }
   const tags = stream ? Object.entries(stream.tags) : [];

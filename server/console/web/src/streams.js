@@ -4,6 +4,18 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { html } from './html.js';
 import { api } from './api.js';
 import { ErrorBox, Loading } from './status.js';
+import { Sparkline, formatNumber } from './charts.js';
+import { formatBytes } from './format.js';
+
+// The stream's incoming records or bytes over the last minutes, with the latest interval's rate.
+function Incoming({ stream, values, intervalMs, what }) {
+  if (!values) return html`<span class="muted">—</span>`;
+  const rate = values[values.length - 1] / (intervalMs / 1000);
+  const shown = what === 'bytes' ? `${formatBytes(Math.round(rate))}/s` : `${formatNumber(rate)}/s`;
+  return html`<span class="incoming" data-incoming=${what}>
+    <${Sparkline} values=${values} label=${`Incoming ${what} of ${stream} over the last ${Math.round(values.length * intervalMs / 60000)} minutes`} />
+    <span class="rate">${shown}</span></span>`;
+}
 
 function parseTags(text) {
   const tags = {};
@@ -97,11 +109,14 @@ function DeleteButton({ name, onDeleted }) {
 
 export function StreamList() {
   const [streams, setStreams] = useState(null);
+  const [history, setHistory] = useState(null);
   const [error, setError] = useState(null);
 
   const load = useCallback(async () => {
     try {
-      setStreams((await api.listStreams()).streams);
+      const list = await api.listStreams();
+      setStreams(list.streams);
+      setHistory(list.history);
       setError(null);
     } catch (e) {
       setError(e);
@@ -122,10 +137,11 @@ export function StreamList() {
         <table aria-label="Data streams">
           <thead><tr>
             <th>Name</th><th>Status</th><th>Capacity mode</th><th>Open shards</th>
-            <th>Retention</th><th>Consumers</th><th>Created</th><th><span class="visually-hidden">Actions</span></th>
+            <th>Retention</th><th>Consumers</th><th>Incoming records</th><th>Incoming bytes</th>
+            <th>Created</th><th><span class="visually-hidden">Actions</span></th>
           </tr></thead>
           <tbody>
-            ${streams.length === 0 && html`<tr><td colspan="8" class="muted">No data streams yet.</td></tr>`}
+            ${streams.length === 0 && html`<tr><td colspan="10" class="muted">No data streams yet.</td></tr>`}
             ${streams.map((s) => html`
               <tr key=${s.name} data-stream=${s.name}>
                 <td><a href=${`#/streams/${encodeURIComponent(s.name)}`}>${s.name}</a></td>
@@ -134,6 +150,8 @@ export function StreamList() {
                 <td>${s.open_shard_count}</td>
                 <td>${s.retention_period_hours} h</td>
                 <td>${s.consumer_count}</td>
+                <td><${Incoming} stream=${s.name} values=${s.incoming_records_history} intervalMs=${history.interval_ms} what="records" /></td>
+                <td><${Incoming} stream=${s.name} values=${s.incoming_bytes_history} intervalMs=${history.interval_ms} what="bytes" /></td>
                 <td>${new Date(s.creation_time_ms).toLocaleString()}</td>
                 <td><${DeleteButton} name=${s.name} onDeleted=${load} /></td>
               </tr>`)}
