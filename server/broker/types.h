@@ -22,6 +22,8 @@ struct RequestContext {
   std::string region = "us-east-1";
   std::string account = "000000000000";
   std::shared_ptr<const auth::AccessKey> caller;  // null: no credentials file
+  // In a cluster: how many nodes forwarded this call before it came here (0: from a client).
+  int hops = 0;
 };
 
 // StreamName and/or StreamARN; at least one is required, and both must agree when given.

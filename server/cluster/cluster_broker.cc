@@ -616,17 +616,30 @@ Status ClusterBroker::ReleaseShardLease(const RequestContext& ctx,
 
 // Only a shard's leader knows where the shard ends, and only the controller records
 // checkpoints: a checkpoint goes to the leader first, which refuses one past the end, and from
-// there to the controller. The controller never forwards, so a checkpoint cannot loop.
+// there to the controller; two forwards at most. A node that is not where a forwarded
+// checkpoint should be (views of leadership or control that disagree for a moment) answers
+// ServiceUnavailable rather than forward it again, so a checkpoint never loops between nodes.
 Status ClusterBroker::Checkpoint(const RequestContext& ctx, const broker::CheckpointRequest& req) {
   std::optional<broker::ShardRef> shard = local_.RouteShardId(ctx, req.group.stream, req.shard_id);
-  if (shard) {
+  std::optional<Assignment> assignment =
+      shard ? node_.view().AssignmentOf(shard->stream_id, shard->ordinal) : std::nullopt;
+  const bool leads = assignment && assignment->node_id == node_.node_id();
+  if (shard && leads) {
+    RIFFLE_RETURN_IF_ERROR(CheckWithinShard(*shard, req));
+  }
+  if (node_.membership().IsController()) {
+    return local_.Checkpoint(ctx, req);
+  }
+  if (shard && !leads && ctx.hops == 0) {
     RIFFLE_ASSIGN_OR_RETURN(Target owner, OwnerOf(*shard, Access::kRead));
-    if (owner.peer != nullptr && !node_.membership().IsController()) {
+    if (owner.peer != nullptr) {
       return owner.peer->Checkpoint(ctx, req);
     }
-    if (owner.peer == nullptr) {
-      RIFFLE_RETURN_IF_ERROR(CheckWithinShard(*shard, req));
-    }
+  }
+  if (ctx.hops >= 2 || (ctx.hops == 1 && !leads)) {
+    return Unavailable(fmt::format("node {} is neither the controller nor the leader of {} "
+                                   "any more; retry the checkpoint",
+                                   node_.node_id(), req.shard_id.value_or("the shard")));
   }
   return RIFFLE_CATALOG_WRITE(Status, Checkpoint, ctx, req);
 }

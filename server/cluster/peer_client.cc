@@ -30,6 +30,7 @@ using Stub = v1::Riffle::Stub;
 // Names riffle.proto gives the request metadata and the error trailer.
 constexpr char kAccountMetadata[] = "riffle-account";
 constexpr char kRegionMetadata[] = "riffle-region";
+constexpr char kHopsMetadata[] = "riffle-hops";
 constexpr char kErrorCodeTrailer[] = "riffle-error-code";
 constexpr char kAuthorizationMetadata[] = "authorization";
 
@@ -167,6 +168,7 @@ class PeerClient::Rpc : public std::enable_shared_from_this<Rpc> {
   void Prepare(const RequestContext& ctx, grpc::ClientContext& context) const {
     context.AddMetadata(kAccountMetadata, ctx.account);
     context.AddMetadata(kRegionMetadata, ctx.region);
+    context.AddMetadata(kHopsMetadata, std::to_string(ctx.hops + 1));
     if (ctx.caller != nullptr) {
       // The peer authorizes the call as the caller's own, with the same credentials file.
       context.AddMetadata(kAuthorizationMetadata,

@@ -1,5 +1,8 @@
 #include "server/api/grpc/riffle_service.h"
 
+#include <algorithm>
+#include <charconv>
+
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -21,6 +24,9 @@ using grpc::CallbackServerContext;
 // Request metadata naming the account and region a call acts for (riffle.proto).
 constexpr char kAccountMetadata[] = "riffle-account";
 constexpr char kRegionMetadata[] = "riffle-region";
+constexpr char kHopsMetadata[] = "riffle-hops";
+// More forwards than any cluster path takes: a larger count is a client's, and is capped.
+constexpr int kMaxHops = 4;
 
 // Every call on gRPC's callback API. The writes complete from the commit pipeline, so no thread
 // waits for an fsync; the other unary calls answer inline (they read, or change the catalog,
@@ -550,11 +556,19 @@ class RiffleService final : public v1::Riffle::CallbackService {
       }
     }
     const auto& metadata = context->client_metadata();
-    if (auto it = metadata.find(kAccountMetadata); it != metadata.end() && !ctx.caller) {
+    // A node's own calls carry the cluster key, and the account of the call they make.
+    if (auto it = metadata.find(kAccountMetadata);
+        it != metadata.end() && (!ctx.caller || ctx.caller->cluster)) {
       ctx.account.assign(it->second.data(), it->second.size());
     }
     if (auto it = metadata.find(kRegionMetadata); it != metadata.end()) {
       ctx.region.assign(it->second.data(), it->second.size());
+    }
+    if (auto it = metadata.find(kHopsMetadata); it != metadata.end()) {
+      const std::string_view text(it->second.data(), it->second.size());
+      int hops = 0;
+      std::from_chars(text.data(), text.data() + text.size(), hops);
+      ctx.hops = std::clamp(hops, 0, kMaxHops);
     }
     return ctx;
   }
