@@ -366,7 +366,7 @@ class BrokerImpl final : public Broker {
   // The group of a catalog key group/<stream id>/<name>; nullopt for any other key.
   static std::optional<GroupKey> GroupKeyOf(std::string_view catalog_key);
   // A cluster's group changes, made by the controller: this node's groups follow them.
-  Status MirrorGroups(const storage::CatalogChange& change) ABSL_LOCKS_EXCLUDED(groups_mu_);
+  void MirrorGroups(const storage::CatalogChange& change) ABSL_LOCKS_EXCLUDED(groups_mu_);
   // DeleteStream deletes the catalog keys of the stream's groups with the stream, then forgets
   // the groups.
   std::vector<std::string> GroupCatalogKeysOf(uint64_t stream_id) const

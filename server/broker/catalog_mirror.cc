@@ -9,7 +9,7 @@ namespace riffle::broker {
 
 Status BrokerImpl::ApplyCatalogChange(const storage::CatalogChange& change) {
   RIFFLE_RETURN_IF_ERROR(store_.ApplyCatalog(change));
-  RIFFLE_RETURN_IF_ERROR(MirrorGroups(change));
+  MirrorGroups(change);
   MutexLock create_lock(&create_mu_);
   for (const auto& [key, value] : change.puts) {
     if (key == storage::kCatalogNextStreamIdKey && value.size() == 8) {

@@ -350,9 +350,12 @@ std::vector<GroupLag> BrokerImpl::ConsumerGroupLags() {
 
 std::optional<BrokerImpl::GroupKey> BrokerImpl::GroupKeyOf(std::string_view catalog_key) {
   // group/<16 hex digits>/<name>
+  if (!catalog_key.starts_with(storage::kCatalogGroupPrefix)) {
+    return std::nullopt;
+  }
   const std::string_view id = catalog_key.substr(storage::kCatalogGroupPrefix.size());
   uint64_t stream_id = 0;
-  if (!catalog_key.starts_with(storage::kCatalogGroupPrefix) || id.size() < 18 ||
+  if (id.size() < 18 ||
       std::from_chars(id.data(), id.data() + 16, stream_id, 16).ec != std::errc() ||
       id[16] != '/') {
     return std::nullopt;
@@ -374,7 +377,7 @@ Status BrokerImpl::LoadGroups() {
   return Status();
 }
 
-Status BrokerImpl::MirrorGroups(const storage::CatalogChange& change) {
+void BrokerImpl::MirrorGroups(const storage::CatalogChange& change) {
   MutexLock lock(&groups_mu_);
   for (const auto& [key, value] : change.puts) {
     if (!key.starts_with(storage::kCatalogGroupPrefix)) {
@@ -383,7 +386,9 @@ Status BrokerImpl::MirrorGroups(const storage::CatalogChange& change) {
     std::optional<GroupKey> group_key = GroupKeyOf(key);
     std::optional<storage::GroupMeta> meta = storage::DecodeGroupMeta(value);
     if (!group_key || !meta) {
-      return Status(ErrorCode::kInternalFailure, "corrupt replicated catalog entry " + key);
+      // The rest of the change (its streams) still applies; this group stays as it was.
+      spdlog::error("consumer groups: corrupt replicated catalog entry {}", key);
+      continue;
     }
     groups_[*group_key] = std::move(*meta);
   }
@@ -392,7 +397,6 @@ Status BrokerImpl::MirrorGroups(const storage::CatalogChange& change) {
       groups_.erase(*group_key);
     }
   }
-  return Status();
 }
 
 std::vector<std::string> BrokerImpl::GroupCatalogKeysOf(uint64_t stream_id) const {
