@@ -32,15 +32,17 @@ class PollingFeed final : public RecordFeed {
       RIFFLE_ASSIGN_OR_RETURN(iterator_,
                               client_.GetShardIterator(stream_, shard_id_, After(checkpoint_)));
     }
-    // A full read may be followed sooner: five calls a second, the shard's quota, are allowed.
+    const size_t limit = std::min<size_t>(max, kMaxRecordsPerCall);
     StatusOr<client::GetRecordsResult> read =
-        client_.GetRecords(iterator_, static_cast<int32_t>(std::min<size_t>(max, 10000)));
+        client_.GetRecords(iterator_, static_cast<int32_t>(limit));
     if (!read.ok()) {
       iterator_.clear();
-      next_call_ = steady_clock::now() + kIdlePoll;
+      next_call_ = steady_clock::now() + kPollInterval;
       return read.status();
     }
-    next_call_ = steady_clock::now() + (read->records.size() >= max ? kBusyPoll : kIdlePoll);
+    // A full read means a backlog: the next read goes as soon as these are handled.
+    next_call_ =
+        read->records.size() >= limit ? steady_clock::now() : steady_clock::now() + kPollInterval;
     iterator_ = std::move(read->next_shard_iterator);
     ended_ = iterator_.empty();
     if (!read->records.empty()) {
@@ -58,8 +60,8 @@ class PollingFeed final : public RecordFeed {
   }
 
  private:
-  static constexpr milliseconds kIdlePoll{250};
-  static constexpr milliseconds kBusyPoll{200};
+  static constexpr milliseconds kPollInterval{250};
+  static constexpr size_t kMaxRecordsPerCall = 10000;  // GetRecords' Limit
 
   client::Client& client_;
   const std::string stream_;
@@ -83,14 +85,12 @@ class SubscriptionFeed final : public RecordFeed {
 
   StatusOr<std::vector<client::Record>> Next(size_t max, milliseconds wait) override {
     if (subscription_ == nullptr) {
-      RIFFLE_ASSIGN_OR_RETURN(subscription_,
-                              client_.SubscribeToShard(consumer_arn_, shard_id_,
-                                                       After(checkpoint_)));
+      RIFFLE_ASSIGN_OR_RETURN(
+          subscription_, client_.SubscribeToShard(consumer_arn_, shard_id_, After(checkpoint_)));
       reader_ = std::thread([this] { Read(); });
     }
     std::unique_lock lock(mu_);
-    changed_.wait_for(lock, wait,
-                      [&] { return !buffer_.empty() || shard_ended_ || !error_.ok(); });
+    changed_.wait_for(lock, wait, [&] { return !buffer_.empty() || shard_ended_ || !error_.ok(); });
     if (buffer_.empty() && !error_.ok()) {
       return error_;
     }
@@ -131,8 +131,8 @@ class SubscriptionFeed final : public RecordFeed {
     }
     std::lock_guard lock(mu_);
     error_ = subscription_->status().ok()
-                 ? Status(ErrorCode::kServiceUnavailable, "the subscription to " + shard_id_ +
-                                                              " ended; subscribing again")
+                 ? Status(ErrorCode::kServiceUnavailable,
+                          "the subscription to " + shard_id_ + " ended; subscribing again")
                  : subscription_->status();
     changed_.notify_all();
   }

@@ -25,8 +25,8 @@ class RecordFeed {
   virtual void Restart(const std::string& checkpoint) = 0;
 };
 
-// GetRecords, at most four calls a second: under the five a PROVISIONED shard allows, and a
-// new record waits 250 ms at most.
+// GetRecords: four calls a second while the shard has no backlog (under the five a PROVISIONED
+// shard allows; a new record waits 250 ms at most), and the next call at once after a full one.
 std::unique_ptr<RecordFeed> NewPollingFeed(client::Client& client, std::string stream,
                                            std::string shard_id, std::string checkpoint);
 // SubscribeToShard as `consumer_arn`: records are pushed as they arrive.

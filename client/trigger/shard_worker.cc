@@ -17,6 +17,8 @@ namespace {
 // How long one wait for records lasts before a stop is looked at again.
 constexpr std::chrono::milliseconds kFeedWait{250};
 constexpr std::chrono::milliseconds kMaxBackoff{5000};
+// Failed subscriptions in a row after which a pushed shard is polled instead.
+constexpr int kSubscribeAttempts = 3;
 
 int64_t NowMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -77,6 +79,8 @@ void ShardWorker::DeliverUntilStopped() {
       consumer_arn_.empty()
           ? NewPollingFeed(client_, options_.stream, source_.shard_id, lease_.checkpoint)
           : NewSubscriptionFeed(client_, consumer_arn_, source_.shard_id, lease_.checkpoint);
+  bool pushed = !consumer_arn_.empty();
+  int failures_in_a_row = 0;
   // One read feeds every lane a full batch.
   const size_t wanted =
       static_cast<size_t>(options_.batch_size) * static_cast<size_t>(handlers_.size());
@@ -105,6 +109,7 @@ void ShardWorker::DeliverUntilStopped() {
     if (!records.empty() && !DeliverInLanes(records)) {
       return;  // stopped, or the lease was lost, before the handler acknowledged them all
     }
+    failures_in_a_row = read_failed ? failures_in_a_row + 1 : 0;
     if (read_failed) {
       // Start again after the checkpoint: the iterator may have expired, the subscription
       // ended, or the server restarted.
@@ -113,7 +118,15 @@ void ShardWorker::DeliverUntilStopped() {
         std::lock_guard lock(read_mu_);
         checkpoint = checkpoint_;
       }
-      feed->Restart(checkpoint);
+      // A node that cannot serve the subscription (in a cluster, a shard it holds no copy
+      // of) keeps refusing it: the shard is polled instead, which every node forwards.
+      if (pushed && failures_in_a_row >= kSubscribeAttempts) {
+        log_.Note(source_.shard_id, "SubscribeToShard keeps failing here; polling GetRecords");
+        feed = NewPollingFeed(client_, options_.stream, source_.shard_id, checkpoint);
+        pushed = false;
+      } else {
+        feed->Restart(checkpoint);
+      }
       Pause(std::chrono::seconds(1));
     }
   }
@@ -142,7 +155,8 @@ bool ShardWorker::DeliverInLanes(std::span<const client::Record> records) {
   std::vector<char> delivered(lanes.size(), 1);
   std::vector<std::thread> threads;
   for (size_t lane = 1; lane < lanes.size(); ++lane) {
-    threads.emplace_back([&, lane] { delivered[lane] = DeliverLane(*handlers_[lane], lanes[lane]); });
+    threads.emplace_back(
+        [&, lane] { delivered[lane] = DeliverLane(*handlers_[lane], lanes[lane]); });
   }
   delivered[0] = DeliverLane(*handlers_[0], lanes[0]);
   for (std::thread& thread : threads) {
@@ -153,6 +167,9 @@ bool ShardWorker::DeliverInLanes(std::span<const client::Record> records) {
 
 bool ShardWorker::DeliverLane(Handler& handler, std::span<const client::Record> records) {
   while (!records.empty()) {
+    if (ShouldStop()) {
+      return false;  // the batch in flight is finished; the next ones come to the next holder
+    }
     const size_t batch = std::min(records.size(), static_cast<size_t>(options_.batch_size));
     if (!Deliver(handler, records.first(batch))) {
       return false;
@@ -248,8 +265,8 @@ bool ShardWorker::Deliver(Handler& handler, std::span<const client::Record> reco
         options_.maximum_retry_attempts >= 0 && attempts > options_.maximum_retry_attempts;
     if (too_old || retries_exhausted) {
       const FailedBatch failure{
-          .request_id = fmt::format("{}-{}-{}", source_.shard_id, lease_.lease_counter,
-                                    next_request_.load()),
+          .request_id =
+              fmt::format("{}-{}-{}", source_.shard_id, lease_.lease_counter, next_request_.load()),
           .function_name = options_.group,
           .condition = too_old ? "RecordAgeExceeded" : "RetryAttemptsExhausted",
           .invoke_count = attempts,

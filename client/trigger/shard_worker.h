@@ -67,8 +67,7 @@ class ShardWorker {
   bool DeliverLane(Handler& handler, std::span<const client::Record> records);
   bool Deliver(Handler& handler, std::span<const client::Record> records);
   // Invokes the handler once; the records it acknowledged, from the start of `records`.
-  size_t InvokeOnce(Handler& handler, std::span<const client::Record> records,
-                    std::string& error);
+  size_t InvokeOnce(Handler& handler, std::span<const client::Record> records, std::string& error);
   // Marks `records` finished, and checkpoints the last record before which every record of
   // the read is finished, if that moved. False if the lease was lost meanwhile.
   bool Acknowledge(std::span<const client::Record> records);
@@ -95,10 +94,10 @@ class ShardWorker {
 
   // The records of the read in delivery, in the shard's order, and which are finished.
   std::mutex read_mu_;
-  std::vector<std::string> read_sequence_numbers_;       // guarded by read_mu_
-  std::unordered_map<std::string, size_t> read_index_;   // guarded by read_mu_
-  std::vector<bool> read_finished_;                      // guarded by read_mu_
-  size_t read_finished_prefix_ = 0;                      // guarded by read_mu_
+  std::vector<std::string> read_sequence_numbers_;      // guarded by read_mu_
+  std::unordered_map<std::string, size_t> read_index_;  // guarded by read_mu_
+  std::vector<bool> read_finished_;                     // guarded by read_mu_
+  size_t read_finished_prefix_ = 0;                     // guarded by read_mu_
   std::string checkpoint_;  // guarded by read_mu_: the last one made (or the lease's)
 };
 

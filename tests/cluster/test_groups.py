@@ -23,13 +23,16 @@ HANDLER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "trigge
 SHARDS = 4
 
 
-class ClusterGroupsTest(unittest.TestCase):
+class ClusterGroupsCase(unittest.TestCase):
+    """A 3-node cluster with stream `orders` of SHARDS shards, and helpers to put records, run
+    a runner and describe its group."""
+    node_args = ()
 
     def setUp(self):
         self.cli = kinesis_harness.executable_from_env("RIFFLE_CLI", "/path/to/riffle")
         self.work_dir = tempfile.mkdtemp(prefix="riffle-cluster-groups-")
         self.addCleanup(subprocess.run, ["rm", "-rf", self.work_dir], check=False)
-        self.cluster = Cluster(size=3)
+        self.cluster = Cluster(size=3, node_args=self.node_args)
         self.addCleanup(self.cluster.cleanup)
         self.cluster.start()
         self.runner = None
@@ -89,17 +92,24 @@ class ClusterGroupsTest(unittest.TestCase):
                 sys.stderr.write("\n--- runner\n" + f.read()[-5000:])
             raise
 
-    def test_runner_on_one_node_delivers_and_checkpoints_through_a_controller_kill(self):
-        self.put(1, 40, "before")
-        log = os.path.join(self.work_dir, "handler.log")
+    def start_runner(self, log, *options):
+        """`riffle trigger` on node 2, its handler appending to `log`."""
         self.runner_err = os.path.join(self.work_dir, "runner.err")
         with open(self.runner_err, "w") as err:
             self.runner = subprocess.Popen(
                 [self.cli, "trigger", "--stream", "orders", "--group", "billing",
                  "--exec", f"{sys.executable} {HANDLER} {log} record",
-                 "--starting-position", "TRIM_HORIZON", "--batch-size", "10",
+                 "--starting-position", "TRIM_HORIZON", "--batch-size", "10", *options,
                  "--endpoint", self.endpoint(2)],
                 stdout=subprocess.DEVNULL, stderr=err)
+
+
+class ClusterGroupsTest(ClusterGroupsCase):
+
+    def test_runner_on_one_node_delivers_and_checkpoints_through_a_controller_kill(self):
+        self.put(1, 40, "before")
+        log = os.path.join(self.work_dir, "handler.log")
+        self.start_runner(log)
         self.wait_all_delivered(log)
 
         # Another node sees the runner's checkpoints: each shard's is its last record.
@@ -150,6 +160,24 @@ class ClusterGroupsTest(unittest.TestCase):
         self.assertEqual(done.returncode, 1, done.stderr)
         self.assertIn("ResourceNotFoundException: Consumer group nobody of stream orders",
                       done.stderr)
+
+
+class PushedRunnerWithOneCopyTest(ClusterGroupsCase):
+    """One copy per shard: node 2 holds only some of the shards, and serves SubscribeToShard
+    only for those; the runner polls the others and still delivers everything."""
+    node_args = ("--replication-factor", "1")
+
+    def test_pushed_runner_polls_the_shards_its_node_cannot_push(self):
+        owners = set(self.cluster.owners("orders").values())
+        self.assertGreater(len(owners), 1, "the shards are spread over the nodes")
+        self.put(1, 40, "pushed")
+        log = os.path.join(self.work_dir, "handler.log")
+        self.start_runner(log, "--consumer", "billing-push")
+        self.wait_all_delivered(log, timeout=90)
+        with open(self.runner_err) as f:
+            self.assertIn("polling GetRecords", f.read())
+        self.runner.terminate()
+        self.assertEqual(self.runner.wait(timeout=60), 0)
 
 
 if __name__ == "__main__":
