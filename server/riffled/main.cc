@@ -29,6 +29,7 @@
 #include "server/cluster/replica_service.h"
 #include "server/console/console_auth.h"
 #include "server/console/console_server.h"
+#include "server/broker/observer_pair.h"
 #include "server/console/metrics_history.h"
 #include "server/jobs/periodic_job.h"
 #include "server/metrics/metrics.h"
@@ -37,34 +38,6 @@
 
 namespace riffle {
 namespace {
-
-// Tells two observers of the broker everything, in turn.
-class ObserverPair final : public broker::Observer {
- public:
-  ObserverPair(broker::Observer& first, broker::Observer& second)
-      : first_(first), second_(second) {}
-  void RecordsWritten(const broker::ShardTraffic& traffic) override {
-    first_.RecordsWritten(traffic);
-    second_.RecordsWritten(traffic);
-  }
-  void RecordsRead(const broker::ShardTraffic& traffic, int64_t iterator_age_ms) override {
-    first_.RecordsRead(traffic, iterator_age_ms);
-    second_.RecordsRead(traffic, iterator_age_ms);
-  }
-  void Throttled(const broker::ShardTraffic& traffic, bool write) override {
-    first_.Throttled(traffic, write);
-    second_.Throttled(traffic, write);
-  }
-  void Call(broker::Operation operation, std::string_view stream, double seconds,
-            ErrorCode outcome) override {
-    first_.Call(operation, stream, seconds, outcome);
-    second_.Call(operation, stream, seconds, outcome);
-  }
-
- private:
-  broker::Observer& first_;
-  broker::Observer& second_;
-};
 
 constexpr int kDefaultConsolePort = 8080;
 
@@ -263,11 +236,11 @@ int Run(const Flags& flags) {
   }
   // The console's charts observe the broker's traffic beside the metrics exporter.
   std::unique_ptr<console::MetricsHistory> metrics_history;
-  std::unique_ptr<ObserverPair> observers;
+  std::unique_ptr<broker::ObserverPair> observers;
   broker::Observer* observer = metrics->get();
   if (flags.console_port != 0) {
     metrics_history = std::make_unique<console::MetricsHistory>();
-    observers = std::make_unique<ObserverPair>(*metrics->get(), *metrics_history);
+    observers = std::make_unique<broker::ObserverPair>(*metrics->get(), *metrics_history);
     observer = observers.get();
   }
   StatusOr<std::unique_ptr<broker::Broker>> local_broker =
@@ -411,7 +384,10 @@ int Run(const Flags& flags) {
   });
 
   if (metrics_history) {  // stopped below, before the broker it reads goes
-    metrics_history->StartSampling([broker] { return broker->ConsumerGroupLags(); });
+    // Every shard's lag from this node's copies (the cluster broker reports only the shards
+    // this node leads, so that Prometheus gets one series per shard).
+    metrics_history->StartSampling(
+        [local = local_broker->get()] { return local->ConsumerGroupLags(); });
   }
   int signal = 0;
   while (sigwait(&signals, &signal) == 0 && signal == SIGHUP) {
