@@ -417,7 +417,8 @@ Store::Stats Store::stats() const {
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(options_.data_dir, ec)) {
     if (entry.path().extension() == ".log") {
-      out.wal_bytes += entry.file_size(ec);
+      const uintmax_t size = entry.file_size(ec);
+      out.wal_bytes += ec ? 0 : size;  // a log RocksDB deleted meanwhile counts nothing
     }
   }
   const std::filesystem::space_info space = std::filesystem::space(options_.data_dir, ec);

@@ -15,6 +15,7 @@
 
 #include "server/metrics/group_lag_collectable.h"
 #include "server/metrics/process_collectable.h"
+#include "server/metrics/single_sample.h"
 #include "server/metrics/http_endpoints.h"
 
 namespace riffle::metrics {
@@ -57,14 +58,14 @@ class ClusterCollectable final : public prometheus::Collectable {
     }
     const ClusterGauges gauges = source_();
     std::vector<prometheus::MetricFamily> out;
-    out.push_back(Gauge1("riffle_cluster_nodes", "Live members of the cluster",
-                         static_cast<double>(gauges.nodes)));
-    out.push_back(Gauge1("riffle_cluster_is_controller",
-                         "1 if this node is the cluster's controller, else 0",
-                         gauges.is_controller ? 1 : 0));
-    out.push_back(Gauge1("riffle_cluster_lease_valid",
-                         "1 while this node's etcd lease holds (it may serve), else 0",
-                         gauges.lease_valid ? 1 : 0));
+    out.push_back(SingleSample("riffle_cluster_nodes", "Live members of the cluster",
+                               static_cast<double>(gauges.nodes)));
+    out.push_back(SingleSample("riffle_cluster_is_controller",
+                               "1 if this node is the cluster's controller, else 0",
+                               gauges.is_controller ? 1 : 0));
+    out.push_back(SingleSample("riffle_cluster_lease_valid",
+                               "1 while this node's etcd lease holds (it may serve), else 0",
+                               gauges.lease_valid ? 1 : 0));
     prometheus::MetricFamily owned{.name = "riffle_cluster_shards_owned",
                                    .help = "Shards each node owns, as this node sees etcd",
                                    .type = prometheus::MetricType::Gauge,
@@ -76,9 +77,10 @@ class ClusterCollectable final : public prometheus::Collectable {
       owned.metric.push_back(std::move(metric));
     }
     out.push_back(std::move(owned));
-    out.push_back(Gauge1("riffle_cluster_elections_total",
-                         "Shard leaders this node elected as the controller since it started",
-                         static_cast<double>(gauges.elections), prometheus::MetricType::Counter));
+    out.push_back(SingleSample("riffle_cluster_elections_total",
+                               "Shard leaders this node elected as the controller since it started",
+                               static_cast<double>(gauges.elections),
+                               prometheus::MetricType::Counter));
     prometheus::MetricFamily replicas = ShardFamily(
         "riffle_replication_replicas", "Copies of each replicated shard this node leads");
     prometheus::MetricFamily in_sync = ShardFamily(
@@ -102,21 +104,6 @@ class ClusterCollectable final : public prometheus::Collectable {
   }
 
  private:
-  static prometheus::MetricFamily Gauge1(
-      std::string name, std::string help, double value,
-      prometheus::MetricType type = prometheus::MetricType::Gauge) {
-    prometheus::MetricFamily family{
-        .name = std::move(name), .help = std::move(help), .type = type, .metric = {}};
-    prometheus::ClientMetric metric;
-    if (type == prometheus::MetricType::Counter) {
-      metric.counter.value = value;
-    } else {
-      metric.gauge.value = value;
-    }
-    family.metric.push_back(std::move(metric));
-    return family;
-  }
-
   static prometheus::MetricFamily ShardFamily(std::string name, std::string help) {
     return prometheus::MetricFamily{.name = std::move(name),
                                     .help = std::move(help),

@@ -8,22 +8,10 @@
 #include <sstream>
 #include <string>
 
+#include "server/metrics/single_sample.h"
+
 namespace riffle::metrics {
 namespace {
-
-prometheus::MetricFamily One(std::string name, std::string help, prometheus::MetricType type,
-                             double value) {
-  prometheus::MetricFamily family{
-      .name = std::move(name), .help = std::move(help), .type = type, .metric = {}};
-  prometheus::ClientMetric metric;
-  if (type == prometheus::MetricType::Counter) {
-    metric.counter.value = value;
-  } else {
-    metric.gauge.value = value;
-  }
-  family.metric.push_back(std::move(metric));
-  return family;
-}
 
 // The fields of /proc/self/stat after the command name, so that fields()[0] is field 3 (state).
 std::vector<std::string> StatFields() {
@@ -60,23 +48,22 @@ double Field(const std::vector<std::string>& fields, int number) {
 }  // namespace
 
 std::vector<prometheus::MetricFamily> ProcessCollectable::Collect() const {
-  using Type = prometheus::MetricType;
   std::vector<prometheus::MetricFamily> out;
   const std::vector<std::string> stat = StatFields();
   const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
   const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
   if (stat.size() >= 22 && ticks > 0) {
-    out.push_back(One("process_cpu_seconds_total", "User and system CPU time spent, in seconds",
-                      Type::Counter, (Field(stat, 14) + Field(stat, 15)) / ticks));
-    out.push_back(One("process_threads", "Threads of the process", Type::Gauge,
-                      Field(stat, 20)));
-    out.push_back(One("process_start_time_seconds",
-                      "Start time of the process since the Unix epoch, in seconds", Type::Gauge,
-                      BootTime() + Field(stat, 22) / ticks));
-    out.push_back(One("process_virtual_memory_bytes", "Virtual memory size, in bytes",
-                      Type::Gauge, Field(stat, 23)));
-    out.push_back(One("process_resident_memory_bytes", "Resident memory size, in bytes",
-                      Type::Gauge, Field(stat, 24) * page));
+    out.push_back(
+        SingleSample("process_cpu_seconds_total", "User and system CPU time spent, in seconds",
+                     (Field(stat, 14) + Field(stat, 15)) / ticks, prometheus::MetricType::Counter));
+    out.push_back(SingleSample("process_threads", "Threads of the process", Field(stat, 20)));
+    out.push_back(SingleSample("process_start_time_seconds",
+                               "Start time of the process since the Unix epoch, in seconds",
+                               BootTime() + Field(stat, 22) / ticks));
+    out.push_back(SingleSample("process_virtual_memory_bytes", "Virtual memory size, in bytes",
+                               Field(stat, 23)));
+    out.push_back(SingleSample("process_resident_memory_bytes", "Resident memory size, in bytes",
+                               Field(stat, 24) * page));
   }
   std::error_code ec;
   double open_fds = 0;
@@ -84,15 +71,14 @@ std::vector<prometheus::MetricFamily> ProcessCollectable::Collect() const {
        it.increment(ec)) {
     ++open_fds;
   }
-  out.push_back(One("process_open_fds", "Open file descriptors", Type::Gauge, open_fds));
+  out.push_back(SingleSample("process_open_fds", "Open file descriptors", open_fds));
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) == 0) {
-    out.push_back(One("process_max_fds", "Limit of open file descriptors", Type::Gauge,
-                      static_cast<double>(limit.rlim_cur)));
+    out.push_back(SingleSample("process_max_fds", "Limit of open file descriptors",
+                               static_cast<double>(limit.rlim_cur)));
   }
-  prometheus::MetricFamily build = One("riffle_build_info",
-                                       "1, labelled with the version riffled was built from",
-                                       Type::Gauge, 1);
+  prometheus::MetricFamily build =
+      SingleSample("riffle_build_info", "1, labelled with the version riffled was built from", 1);
   build.metric.front().label = {{.name = "version", .value = RIFFLE_VERSION}};
   out.push_back(std::move(build));
   return out;

@@ -4,21 +4,9 @@
 #include <string>
 #include <utility>
 
+#include "server/metrics/single_sample.h"
+
 namespace riffle::metrics {
-namespace {
-
-prometheus::MetricFamily Gauge(std::string name, std::string help, double value) {
-  prometheus::MetricFamily family{.name = std::move(name),
-                                  .help = std::move(help),
-                                  .type = prometheus::MetricType::Gauge,
-                                  .metric = {}};
-  prometheus::ClientMetric metric;
-  metric.gauge.value = value;
-  family.metric.push_back(std::move(metric));
-  return family;
-}
-
-}  // namespace
 
 void StorageCollectable::SetSource(std::function<StorageGauges()> source) {
   std::lock_guard lock(mu_);
@@ -34,8 +22,9 @@ std::vector<prometheus::MetricFamily> StorageCollectable::Collect() const {
   std::vector<prometheus::MetricFamily> out;
   prometheus::MetricFamily disk{
       .name = "riffle_stream_disk_bytes",
-      .help = "Bytes of each stream's records in table files on this node (records not yet "
-              "flushed from memory are counted in riffle_wal_bytes)",
+      .help =
+          "Bytes of each stream's records in table files on this node (records not yet "
+          "flushed from memory are counted in riffle_wal_bytes)",
       .type = prometheus::MetricType::Gauge,
       .metric = {}};
   for (const broker::StreamDisk& stream : gauges.streams) {
@@ -45,23 +34,25 @@ std::vector<prometheus::MetricFamily> StorageCollectable::Collect() const {
     disk.metric.push_back(std::move(metric));
   }
   out.push_back(std::move(disk));
-  out.push_back(Gauge("riffle_wal_bytes", "Bytes of the write-ahead log files on disk",
-                      static_cast<double>(gauges.wal_bytes)));
-  out.push_back(Gauge("riffle_data_dir_available_bytes",
-                      "Bytes still available to riffled on the data directory's filesystem",
-                      static_cast<double>(gauges.filesystem_available_bytes)));
-  out.push_back(Gauge("riffle_data_dir_size_bytes", "Size of the data directory's filesystem",
-                      static_cast<double>(gauges.filesystem_size_bytes)));
-  out.push_back(Gauge("riffle_rocksdb_pending_compaction_bytes",
-                      "Bytes RocksDB estimates compaction still has to rewrite",
-                      static_cast<double>(gauges.pending_compaction_bytes)));
-  out.push_back(Gauge("riffle_rocksdb_write_stopped",
-                      "1 while RocksDB stops writes (too many level-0 files or memtables)",
-                      gauges.writes_stopped ? 1 : 0));
-  out.push_back(Gauge("riffle_rocksdb_delayed_write_rate_bytes",
-                      "Bytes per second RocksDB slows writes to while compaction is behind; 0 "
-                      "when writes are not slowed",
-                      static_cast<double>(gauges.delayed_write_rate)));
+  out.push_back(SingleSample("riffle_wal_bytes", "Bytes of the write-ahead log files on disk",
+                             static_cast<double>(gauges.wal_bytes)));
+  out.push_back(SingleSample("riffle_data_dir_available_bytes",
+                             "Bytes still available to riffled on the data directory's filesystem",
+                             static_cast<double>(gauges.filesystem_available_bytes)));
+  out.push_back(SingleSample("riffle_data_dir_size_bytes",
+                             "Size of the data directory's filesystem",
+                             static_cast<double>(gauges.filesystem_size_bytes)));
+  out.push_back(SingleSample("riffle_rocksdb_pending_compaction_bytes",
+                             "Bytes RocksDB estimates compaction still has to rewrite",
+                             static_cast<double>(gauges.pending_compaction_bytes)));
+  out.push_back(SingleSample("riffle_rocksdb_write_stopped",
+                             "1 while RocksDB stops writes (too many level-0 files or memtables)",
+                             gauges.writes_stopped ? 1 : 0));
+  out.push_back(
+      SingleSample("riffle_rocksdb_delayed_write_rate_bytes",
+                   "Bytes per second RocksDB slows writes to while compaction is behind; 0 "
+                   "when writes are not slowed",
+                   static_cast<double>(gauges.delayed_write_rate)));
   prometheus::MetricFamily commits{
       .name = "riffle_commit_duration_seconds",
       .help = "Duration of each group commit's write, with its WAL fsync under --fsync=always",
@@ -72,13 +63,11 @@ std::vector<prometheus::MetricFamily> StorageCollectable::Collect() const {
   histogram.histogram.sample_sum = gauges.commit_sum_seconds;
   for (size_t i = 0; i < gauges.commit_bounds_seconds.size() && i < gauges.commit_at_most.size();
        ++i) {
-    histogram.histogram.bucket.push_back(
-        {.cumulative_count = gauges.commit_at_most[i],
-         .upper_bound = gauges.commit_bounds_seconds[i]});
+    histogram.histogram.bucket.push_back({.cumulative_count = gauges.commit_at_most[i],
+                                          .upper_bound = gauges.commit_bounds_seconds[i]});
   }
-  histogram.histogram.bucket.push_back(
-      {.cumulative_count = gauges.commit_count,
-       .upper_bound = std::numeric_limits<double>::infinity()});
+  histogram.histogram.bucket.push_back({.cumulative_count = gauges.commit_count,
+                                        .upper_bound = std::numeric_limits<double>::infinity()});
   commits.metric.push_back(std::move(histogram));
   out.push_back(std::move(commits));
   return out;

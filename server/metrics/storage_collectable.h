@@ -39,7 +39,7 @@ class StorageCollectable final : public prometheus::Collectable {
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:
-  mutable std::mutex mu_;                   // held across the source's call
+  mutable std::mutex mu_;                  // held across the source's call
   std::function<StorageGauges()> source_;  // guarded by mu_
 };
 
