@@ -115,13 +115,28 @@ class DashboardAgainstPrometheusTest(unittest.TestCase):
                 "scrape_configs": [{"job_name": "riffle", "static_configs": [
                     {"targets": [f"127.0.0.1:{self.metrics_port}"]}]}],
             }, f)
-        self.port = free_port()
         self.log = open(os.path.join(self.tmp, "prometheus.log"), "w")
         self.addCleanup(self.log.close)
-        self.proc = subprocess.Popen(
-            [prometheus, f"--config.file={config}", f"--storage.tsdb.path={self.tmp}/data",
-             f"--web.listen-address=127.0.0.1:{self.port}"],
-            stdout=self.log, stderr=subprocess.STDOUT)
+        # The port was free a moment ago; a test running beside this one may take it first,
+        # and then Prometheus exits (or another server answers): try another port.
+        for attempt in range(5):
+            self.port = free_port()
+            self.proc = subprocess.Popen(
+                [prometheus, f"--config.file={config}", f"--storage.tsdb.path={self.tmp}/data",
+                 f"--web.listen-address=127.0.0.1:{self.port}"],
+                stdout=self.log, stderr=subprocess.STDOUT)
+            try:
+                wait_for(lambda: self.proc.poll() is not None
+                         or self.query("up").get("status") == "success", 30, interval=0.2,
+                         what="Prometheus to answer")
+            except AssertionError:
+                pass
+            if self.proc.poll() is None and self.query("up").get("status") == "success":
+                break
+            self.stop_prometheus()
+        else:
+            self.fail("Prometheus did not start; its log:\n"
+                      + open(os.path.join(self.tmp, "prometheus.log")).read()[-3000:])
         self.addCleanup(self.stop_prometheus)
 
     def stop_prometheus(self):
@@ -138,13 +153,14 @@ class DashboardAgainstPrometheusTest(unittest.TestCase):
             with urllib.request.urlopen(url, timeout=10) as r:
                 return json.load(r)
         except urllib.error.HTTPError as e:
-            return json.load(e)
+            try:
+                return json.load(e)
+            except ValueError:  # not Prometheus answering
+                return {"status": "not-prometheus", "error": f"HTTP {e.code}"}
         except urllib.error.URLError as e:  # not listening yet
             return {"status": "unreachable", "error": str(e)}
 
     def test_every_expression_is_valid_and_those_of_a_single_node_return_data(self):
-        wait_for(lambda: self.query("up").get("status") == "success", 30, interval=0.2,
-                 what="Prometheus to answer")
         client = self.riffled.client()
         client.create_stream(StreamName="dash", ShardCount=1)
         wait_for(lambda: client.describe_stream_summary(StreamName="dash")[
