@@ -149,10 +149,10 @@ TEST(CredentialsTest, AFileWithoutAClusterKeyGetsOneDerivedFromItsSecrets) {
             ErrorCode::kUnrecognizedClient);
   // Another node reading the same file derives the same key; a file with another secret not.
   EXPECT_EQ(KeySet::Parse(kTwoKeys, "again").value()->cluster_key()->secret, derived->secret);
-  std::string changed(kTwoKeys);
-  const size_t at = changed.find("secret = \"");
+  const size_t at = kTwoKeys.find("secret = \"");
   ASSERT_NE(at, std::string::npos);
-  changed.insert(at + 10, "x");
+  std::string changed(kTwoKeys.substr(0, at + 10));
+  changed.append("x").append(kTwoKeys.substr(at + 10));
   EXPECT_NE(KeySet::Parse(changed, "test").value()->cluster_key()->secret, derived->secret);
 }
 
