@@ -50,6 +50,17 @@ operations = ["cluster"]
 """
 
 
+def run_probe(test, node, bearer=None, tls=()):
+    """replication_probe's answer ("OK ..." or "<CODE> <message>") from `node`, with the key
+    `bearer` (id, secret) if given and the TLS flags `tls`."""
+    command = [os.environ["RIFFLE_REPLICATION_PROBE"], f"127.0.0.1:{node.grpc_port}", *tls]
+    if bearer is not None:
+        command += ["--bearer", f"{bearer[0]}:{bearer[1]}"]
+    p = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    test.assertEqual(p.returncode, 0, p.stderr)
+    return p.stdout.strip()
+
+
 class SecureClusterTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -120,17 +131,11 @@ class SecureClusterTest(unittest.TestCase):
             wait_for(active, 30, interval=0.1, what=f"{name} ACTIVE on {node.node_id}")
 
     def probe(self, node, bearer=None, client_cert=True):
-        """replication_probe's answer ("OK ..." or "<CODE> <message>") from `node`."""
-        command = [os.environ["RIFFLE_REPLICATION_PROBE"], f"127.0.0.1:{node.grpc_port}",
-                   "--tls-ca", self.ca]
+        tls = ["--tls-ca", self.ca]
         if client_cert:
-            command += ["--tls-cert", os.path.join(self.certs, "client.pem"),
-                        "--tls-key", os.path.join(self.certs, "client-key.pem")]
-        if bearer is not None:
-            command += ["--bearer", f"{bearer[0]}:{bearer[1]}"]
-        p = subprocess.run(command, capture_output=True, text=True, timeout=60)
-        self.assertEqual(p.returncode, 0, p.stderr)
-        return p.stdout.strip()
+            tls += ["--tls-cert", os.path.join(self.certs, "client.pem"),
+                    "--tls-key", os.path.join(self.certs, "client-key.pem")]
+        return run_probe(self, node, bearer, tls)
 
     def test_1_seed_walk_through_a_node_that_forwards_and_replicates(self):
         """describe-stream-summary, put-record, get-shard-iterator, get-records through n1 on a
@@ -203,12 +208,7 @@ class DerivedClusterKeyTest(unittest.TestCase):
         self.cluster.start()
 
     def probe(self, node, bearer=None):
-        command = [os.environ["RIFFLE_REPLICATION_PROBE"], f"127.0.0.1:{node.grpc_port}"]
-        if bearer is not None:
-            command += ["--bearer", f"{bearer[0]}:{bearer[1]}"]
-        p = subprocess.run(command, capture_output=True, text=True, timeout=60)
-        self.assertEqual(p.returncode, 0, p.stderr)
-        return p.stdout.strip()
+        return run_probe(self, node, bearer)
 
     def test_nodes_replicate_with_the_derived_key_and_nobody_else_gets_in(self):
         def client(node):
