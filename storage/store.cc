@@ -85,6 +85,10 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   // Debian's RocksDB is built without NDEBUG, so its default log level is DEBUG.
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   db_options.keep_log_file_num = 4;
+  // A log file is deleted once every column family with records in it has flushed them. With
+  // a column family per shard, one rarely written shard could keep every log since its last
+  // flush; past this total RocksDB flushes the column families that hold the oldest one.
+  db_options.max_total_wal_size = 4 * options.write_buffer_budget_bytes;
   db_options.max_background_jobs = 2;
   db_options.write_buffer_manager =
       std::make_shared<rocksdb::WriteBufferManager>(options.write_buffer_budget_bytes, cache);
@@ -409,7 +413,45 @@ Status Store::DropColumnFamiliesLocked(const std::vector<rocksdb::ColumnFamilyHa
   for (rocksdb::ColumnFamilyHandle* handle : owned) {
     db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
   }
+  if (!handles.empty() && dropped.ok()) {
+    ReleaseWalLocked();
+  }
   return dropped;
+}
+
+void Store::ReleaseWalLocked() {
+  std::vector<rocksdb::ColumnFamilyHandle*> holding;
+  std::vector<std::shared_ptr<ShardLog>> in_use;  // keeps their handles valid across the flush
+  const auto add_if_holding = [&](rocksdb::ColumnFamilyHandle* handle) {
+    uint64_t entries = 0;
+    if (db_->GetIntProperty(handle, rocksdb::DB::Properties::kNumEntriesActiveMemTable,
+                            &entries) &&
+        entries > 0) {
+      holding.push_back(handle);
+    }
+  };
+  add_if_holding(db_->DefaultColumnFamily());
+  add_if_holding(catalog_);
+  for (const auto& [name, handle] : unclaimed_) {
+    add_if_holding(handle);
+  }
+  for (const auto& [name, weak] : shards_) {
+    if (std::shared_ptr<ShardLog> log = weak.lock()) {
+      add_if_holding(log->handle());
+      in_use.push_back(std::move(log));
+    }
+  }
+  if (holding.empty()) {
+    return;
+  }
+  rocksdb::FlushOptions flush;
+  flush.wait = false;  // RocksDB deletes the log files once the flushes are done
+  flush.allow_write_stall = true;
+  const rocksdb::Status flushed = db_->Flush(flush, holding);
+  if (!flushed.ok()) {
+    spdlog::warn("flushing {} column families to release the write-ahead log failed: {}",
+                 holding.size(), flushed.ToString());
+  }
 }
 
 Store::Stats Store::stats() const {

@@ -122,6 +122,11 @@ class Store {
   Status DropColumnFamiliesLocked(const std::vector<rocksdb::ColumnFamilyHandle*>& handles,
                                   const std::vector<rocksdb::ColumnFamilyHandle*>& owned)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(cf_mu_);
+  // A dropped column family's records stay in the write-ahead log files until every other
+  // column family with records in them has flushed, which for a slowly written shard can be
+  // never before a restart. Starts flushes of the column families with unflushed records, so
+  // RocksDB deletes those files (and a deleted stream's disk comes back) within seconds.
+  void ReleaseWalLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(cf_mu_);
 
   const StoreOptions options_;
   std::shared_ptr<rocksdb::Cache> block_cache_;
