@@ -280,11 +280,11 @@ StatusOr<uint64_t> ShardLog::FindOffsetAtTime(int64_t time_ms) const {
   return lo;
 }
 
-Status ShardLog::TrimBefore(int64_t cutoff_ms) {
+StatusOr<uint64_t> ShardLog::TrimBefore(int64_t cutoff_ms) {
   RIFFLE_ASSIGN_OR_RETURN(uint64_t first_kept, FindOffsetAtTime(cutoff_ms));
   uint64_t trim = trim_offset();
   if (first_kept <= trim) {
-    return Status();
+    return 0;
   }
   std::string begin_key = EncodeOffsetKey(0);
   std::string end_key = EncodeOffsetKey(first_kept);
@@ -296,7 +296,9 @@ Status ShardLog::TrimBefore(int64_t cutoff_ms) {
   rocksdb::Slice begin(begin_key);
   rocksdb::Slice end(end_key);
   // Let compaction drop the deleted files now, so the disk space actually comes back.
-  return FromRocks(db_.CompactRange(rocksdb::CompactRangeOptions(), handle_, &begin, &end));
+  RIFFLE_RETURN_IF_ERROR(
+      FromRocks(db_.CompactRange(rocksdb::CompactRangeOptions(), handle_, &begin, &end)));
+  return first_kept - trim;
 }
 
 uint64_t ShardLog::DiskBytes() const {

@@ -124,8 +124,9 @@ class ShardLog {
   StatusOr<ReadResult> Read(uint64_t from_offset, uint32_t max_records, uint64_t max_bytes) const;
   // The offset of the first record that arrived at or after `time_ms`; committed_end() if none.
   StatusOr<uint64_t> FindOffsetAtTime(int64_t time_ms) const;
-  // Deletes every record that arrived before `cutoff_ms` and moves the trim offset past them.
-  Status TrimBefore(int64_t cutoff_ms);
+  // Deletes every record that arrived before `cutoff_ms` and moves the trim offset past them;
+  // how many records that was.
+  StatusOr<uint64_t> TrimBefore(int64_t cutoff_ms);
 
   rocksdb::ColumnFamilyHandle* handle() const { return handle_; }
   // Bytes of the shard's table files on disk (records not yet flushed are in the WAL only).

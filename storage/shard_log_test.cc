@@ -43,13 +43,19 @@ class ShardLogTest : public ::testing::Test {
   // Appends `count` records carrying their own offset as data through the commit pipeline
   // (so the offset must be predicted: `first` is where they will land); returns the
   // reservation the committer made.
-  Reservation Append(uint32_t count, int64_t now_ms) {
-    return AppendAt(log_->committed_end(), count, now_ms);
+  // `padding` random letters follow each record's offset in its data.
+  Reservation Append(uint32_t count, int64_t now_ms, size_t padding = 0) {
+    return AppendAt(log_->committed_end(), count, now_ms, padding);
   }
-  Reservation AppendAt(uint64_t first, uint32_t count, int64_t now_ms) {
+  Reservation AppendAt(uint64_t first, uint32_t count, int64_t now_ms, size_t padding = 0) {
     ShardAppend append{log_, {}};
+    std::mt19937 random(static_cast<unsigned>(first));
     for (uint32_t i = 0; i < count; ++i) {
-      append.values.push_back(EncodeRecord(0, "pk", std::to_string(first + i)));
+      std::string data = std::to_string(first + i);
+      for (size_t k = 0; k < padding; ++k) {
+        data.push_back(static_cast<char>('a' + random() % 26));  // does not compress away
+      }
+      append.values.push_back(EncodeRecord(0, "pk", std::move(data)));
     }
     std::promise<Reservation> landed;
     std::vector<ShardAppend> appends;
@@ -162,7 +168,9 @@ TEST_F(ShardLogTest, FindsFirstRecordAtOrAfterATime) {
 TEST_F(ShardLogTest, TrimDropsOldRecordsAndSurvivesReopen) {
   Append(3, 1000);
   Append(3, 5000);
-  ASSERT_TRUE(log_->TrimBefore(2000).ok());
+  StatusOr<uint64_t> trimmed = log_->TrimBefore(2000);
+  ASSERT_TRUE(trimmed.ok());
+  EXPECT_EQ(*trimmed, 3u);
   EXPECT_EQ(log_->trim_offset(), 3u);
   StatusOr<ReadResult> read = log_->Read(0, 100, 1 << 20);
   ASSERT_TRUE(read.ok());
@@ -171,6 +179,15 @@ TEST_F(ShardLogTest, TrimDropsOldRecordsAndSurvivesReopen) {
   Reopen();
   EXPECT_EQ(log_->trim_offset(), 3u);
   EXPECT_EQ(log_->committed_end(), 6u);
+}
+
+TEST_F(ShardLogTest, TrimGivesTheTableFilesBack) {
+  Append(200, 1000, /*padding=*/32 * 1024);
+  Reopen();  // replaying the log writes the records to a table file
+  Append(1, 5000);
+  ASSERT_GT(log_->DiskBytes(), 1'000'000u);
+  ASSERT_TRUE(log_->TrimBefore(2000).ok());
+  EXPECT_LT(log_->DiskBytes(), 100'000u);
 }
 
 TEST_F(ShardLogTest, ReopenContinuesOffsetsAfterTheLastRecord) {

@@ -228,20 +228,32 @@ StatusOr<std::shared_ptr<const AccessKey>> KeySet::Authenticate(std::string_view
   return key;
 }
 
-StatusOr<std::shared_ptr<const AccessKey>> KeySet::AuthenticateBearer(
-    std::string_view header) const {
+std::optional<BearerToken> ParseBearer(std::string_view header) {
   constexpr std::string_view kScheme = "Bearer ";
   if (!header.starts_with(kScheme)) {
-    return Status(ErrorCode::kUnrecognizedClient,
-                  "This server needs credentials: send `authorization: Bearer <key id>:<secret>` "
-                  "with a key of its credentials file.");
+    return std::nullopt;
   }
   const std::string_view token = header.substr(kScheme.size());
   const size_t colon = token.find(':');
   if (colon == std::string_view::npos) {
+    return BearerToken{.key_id = token, .secret = {}, .well_formed = false};
+  }
+  return BearerToken{
+      .key_id = token.substr(0, colon), .secret = token.substr(colon + 1), .well_formed = true};
+}
+
+StatusOr<std::shared_ptr<const AccessKey>> KeySet::AuthenticateBearer(
+    std::string_view header) const {
+  const std::optional<BearerToken> bearer = ParseBearer(header);
+  if (!bearer) {
+    return Status(ErrorCode::kUnrecognizedClient,
+                  "This server needs credentials: send `authorization: Bearer <key id>:<secret>` "
+                  "with a key of its credentials file.");
+  }
+  if (!bearer->well_formed) {
     return Status(ErrorCode::kUnrecognizedClient, "The bearer token must be <key id>:<secret>.");
   }
-  return Authenticate(token.substr(0, colon), token.substr(colon + 1));
+  return Authenticate(bearer->key_id, bearer->secret);
 }
 
 StatusOr<std::shared_ptr<const AccessKey>> KeySet::AuthenticateCertificate(

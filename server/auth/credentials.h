@@ -16,6 +16,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,6 +47,15 @@ struct AccessKey {
 
 // The id of the cluster key a file without one gets (KeySet::cluster_key()).
 inline constexpr std::string_view kDerivedClusterKeyId = "riffle-derived-cluster-key";
+
+// The parts of an `authorization` value "Bearer <id>:<secret>"; views into that value.
+struct BearerToken {
+  std::string_view key_id;
+  std::string_view secret;
+  bool well_formed = false;  // it had the colon; without it all of the token is in key_id
+};
+// nullopt when the value is not of the Bearer scheme.
+std::optional<BearerToken> ParseBearer(std::string_view header);
 
 // The keys of one credentials file, immutable once loaded (a reload builds a new set).
 class KeySet {

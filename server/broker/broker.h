@@ -170,11 +170,17 @@ class Broker {
   virtual Status Checkpoint(const RequestContext& ctx, const CheckpointRequest& req) = 0;
   // The lag of every group in every shard, for the metrics (read at each scrape).
   virtual std::vector<GroupLag> ConsumerGroupLags() = 0;
+  // How far behind the readers of every shard are (read at each scrape): per shard the
+  // furthest-behind iterator reader, and each registered consumer.
+  virtual std::vector<ReaderLag> ReaderLags() = 0;
   // Every stream's table-file bytes on this node (read at each scrape).
   virtual std::vector<StreamDisk> StreamDiskUsage() = 0;
 
   // Drops records older than each stream's retention period. Called by the trimmer job.
   virtual void TrimExpiredRecords() = 0;
+  // Logs, per stream, the writes and reads its quotas refused since the last call: a summary,
+  // not a line per refusal. Called by riffled every minute.
+  virtual void LogThrottling() = 0;
   // Where a request would go, for a cluster's router: the shard a record is routed to, the
   // shard a ShardId names, the shard an iterator reads. nullopt when the request is invalid in
   // any way: the operation itself then answers with the exact error.

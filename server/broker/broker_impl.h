@@ -20,6 +20,7 @@
 // ABSL_GUARDED_BY annotations, checked by the clang -Wthread-safety build (scripts/test).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -33,6 +34,7 @@
 #include "common/mutex.h"
 #include "server/broker/broker.h"
 #include "server/broker/call_limits.h"
+#include "server/broker/reader_positions.h"
 #include "server/broker/token_bucket.h"
 #include "server/broker/tokens.h"
 #include "server/broker/validation.h"
@@ -78,6 +80,7 @@ struct Shard {
   std::shared_ptr<storage::ShardLog> log;
   Mutex quota_mu;
   ShardQuotas quotas ABSL_GUARDED_BY(quota_mu);
+  ReaderPositions readers;
 };
 
 // The shards of a stream at one moment. Immutable: a reshard publishes a new one.
@@ -110,6 +113,10 @@ struct Stream {
   // When UpdateShardCount scaled the stream within the last 24 hours (AWS allows ten; kept in
   // memory, so a restart forgets them).
   std::vector<int64_t> scalings ABSL_GUARDED_BY(control_mu);
+  // Records and GetRecords calls refused by the stream's quotas since the last throttling
+  // summary in the log.
+  std::atomic<uint64_t> throttled_records{0};
+  std::atomic<uint64_t> throttled_reads{0};
   // ListShards' 1000 calls/s per stream.
   Mutex list_shards_mu;
   TokenBucket list_shards_calls ABSL_GUARDED_BY(list_shards_mu) = CallRate(1000.0);
@@ -219,6 +226,8 @@ class BrokerImpl final : public Broker {
   Status ReleaseShardLease(const RequestContext& ctx, const ReleaseLeaseRequest& req) override;
   Status Checkpoint(const RequestContext& ctx, const CheckpointRequest& req) override;
   std::vector<GroupLag> ConsumerGroupLags() override;
+  std::vector<ReaderLag> ReaderLags() override;
+  void LogThrottling() override;
   std::vector<StreamDisk> StreamDiskUsage() override;
 
  private:
@@ -292,7 +301,11 @@ class BrokerImpl final : public Broker {
                    std::function<void(StatusOr<PutRecordResult>)> done);
   void DoPutRecords(const RequestContext& ctx, const PutRecordsRequest& req,
                     std::function<void(StatusOr<PutRecordsResult>)> done);
-  // Sets `stream_name` as soon as the iterator names the stream, for the metrics.
+  StatusOr<std::string> DoGetShardIterator(const RequestContext& ctx,
+                                           const GetShardIteratorRequest& req);
+  // These two set `stream_name` as soon as the request names the stream, for the metrics.
+  StatusOr<Subscription> DoSubscribe(const RequestContext& ctx, const SubscribeRequest& req,
+                                     std::string& stream_name);
   StatusOr<GetRecordsResult> DoGetRecords(const RequestContext& ctx, const GetRecordsRequest& req,
                                           std::string& stream_name);
   // PutRecord's SequenceNumberForOrdering must be a sequence number of one of the stream's
@@ -373,6 +386,15 @@ class BrokerImpl final : public Broker {
       ABSL_LOCKS_EXCLUDED(groups_mu_);
   void ForgetGroups(uint64_t stream_id) ABSL_LOCKS_EXCLUDED(groups_mu_);
 
+  // The records from `offset` to the shard's end, and the age of the first of them.
+  struct PositionLag {
+    uint64_t records = 0;
+    int64_t ms = 0;
+  };
+  PositionLag LagAt(const Shard& shard, uint64_t offset) const;
+  // `stream` if such a stream exists, else "": metric labels only for streams that exist, so a
+  // request naming made-up streams cannot add series without bound.
+  std::string MetricLabel(std::string_view stream) const;
   void ReportCall(Operation operation, std::string_view stream,
                   std::chrono::steady_clock::time_point start, ErrorCode outcome) const;
 

@@ -70,10 +70,14 @@ Status BrokerImpl::MirrorStream(storage::StreamMeta meta) {
 }
 
 Status BrokerImpl::ForgetStream(const std::shared_ptr<Stream>& stream) {
+  const std::string name = stream->Snapshot().name;
   {
     WriterMutexLock lock(&streams_mu_);
-    streams_.erase(stream->Snapshot().name);
+    streams_.erase(name);
     streams_by_id_.erase(stream->id);
+  }
+  if (observer_ != nullptr) {
+    observer_->StreamDeleted(name);
   }
   return store_.DropShards(stream->id, stream->shards()->Ordinals());
 }

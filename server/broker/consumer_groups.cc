@@ -180,16 +180,10 @@ GroupShardDescription BrokerImpl::DescribeGroupShard(const ShardSet& shards, con
     out.lease_counter = entry->lease_counter;
   }
   // The checkpoint is a position (offset + 1 of the last record processed), so the first
-  // unprocessed record is at offset `checkpoint`; records trimmed since are no longer lag.
-  const uint64_t next = std::max(checkpoint, shard.log->trim_offset());
-  const uint64_t end = shard.log->committed_end();
-  if (end > next) {
-    out.lag_records = end - next;
-    StatusOr<storage::ReadResult> first = shard.log->Read(next, 1, kMaxGetRecordsBytes);
-    if (first.ok() && !first->records.empty()) {
-      out.lag_ms = std::max<int64_t>(0, clock_.NowMillis() - first->records[0].record.arrival_ms);
-    }
-  }
+  // unprocessed record is at offset `checkpoint`.
+  const PositionLag lag = LagAt(shard, checkpoint);
+  out.lag_records = lag.records;
+  out.lag_ms = lag.ms;
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "server/broker/broker_impl.h"
 #include "server/broker/validation.h"
@@ -202,6 +203,16 @@ StatusOr<ListConsumersResult> BrokerImpl::ListStreamConsumers(const RequestConte
 
 StatusOr<Subscription> BrokerImpl::Subscribe(const RequestContext& ctx,
                                              const SubscribeRequest& req) {
+  const auto start = std::chrono::steady_clock::now();
+  std::string stream;
+  StatusOr<Subscription> result = DoSubscribe(ctx, req, stream);
+  ReportCall(Operation::kSubscribeToShard, stream, start, result.status().code());
+  return result;
+}
+
+StatusOr<Subscription> BrokerImpl::DoSubscribe(const RequestContext& ctx,
+                                               const SubscribeRequest& req,
+                                               std::string& stream_name) {
   Validator v;
   v.Required(req.consumer_arn.has_value(), "consumerARN");
   v.Required(req.shard_id.has_value(), "shardId");
@@ -217,6 +228,7 @@ StatusOr<Subscription> BrokerImpl::Subscribe(const RequestContext& ctx,
                           ResolveConsumer(ctx, ConsumerRef{std::nullopt, std::nullopt,
                                                            req.consumer_arn}));
   const storage::StreamMeta meta = resolved.stream->Snapshot();
+  stream_name = meta.name;
   std::optional<uint32_t> ordinal = storage::ParseShardId(*req.shard_id);
   std::shared_ptr<Shard> shard = ordinal ? resolved.stream->shards()->Find(*ordinal) : nullptr;
   if (!shard) {
@@ -253,6 +265,7 @@ StatusOr<Subscription> BrokerImpl::Subscribe(const RequestContext& ctx,
     active.started_ms = now;
     generation = ++active.generation;
   }
+  shard->readers.ConsumerAt(resolved.consumer.name, offset);
   return Subscription{resolved.stream->id, resolved.consumer.name, resolved.consumer.created_ms,
                       shard->meta.ordinal, offset,
                       storage::FormatSequenceNumber(shard->meta.ordinal, offset), generation,
@@ -308,17 +321,18 @@ StatusOr<SubscriptionEvent> BrokerImpl::NextEvent(const RequestContext& ctx,
                                        : std::nullopt});
   }
   subscription.offset = read.next_offset;
+  shard->readers.ConsumerAt(subscription.consumer_name, subscription.offset);
   subscription.continuation_sequence_number =
       storage::FormatSequenceNumber(shard->meta.ordinal, read.next_offset);
   const uint64_t end = shard->log->committed_end();
   if (read.next_offset < end && !event.records.empty()) {
     event.millis_behind_latest = std::max<int64_t>(0, now - event.records.back().arrival_time_ms);
   }
-  if (observer_ != nullptr && !event.records.empty()) {
-    observer_->RecordsRead(ShardTraffic{meta.name, shard->shard_id,
-                                        !meta.shard_level_metrics.empty(), event.records.size(),
-                                        bytes},
-                           event.millis_behind_latest);
+  if (observer_ != nullptr) {
+    observer_->SubscriptionEventSent(ShardTraffic{meta.name, shard->shard_id,
+                                                  !meta.shard_level_metrics.empty(),
+                                                  event.records.size(), bytes},
+                                     event.millis_behind_latest);
   }
   if (shard->meta.ending_position && read.next_offset >= end) {
     event.shard_ended = true;

@@ -21,6 +21,10 @@ class ObserverPair final : public Observer {
     first_.RecordsRead(traffic, iterator_age_ms);
     second_.RecordsRead(traffic, iterator_age_ms);
   }
+  void SubscriptionEventSent(const ShardTraffic& traffic, int64_t millis_behind_latest) override {
+    first_.SubscriptionEventSent(traffic, millis_behind_latest);
+    second_.SubscriptionEventSent(traffic, millis_behind_latest);
+  }
   void Throttled(const ShardTraffic& traffic, bool write) override {
     first_.Throttled(traffic, write);
     second_.Throttled(traffic, write);
@@ -29,6 +33,14 @@ class ObserverPair final : public Observer {
             ErrorCode outcome) override {
     first_.Call(operation, stream, seconds, outcome);
     second_.Call(operation, stream, seconds, outcome);
+  }
+  void PutTallied(Operation operation, std::string_view stream, const PutTally& tally) override {
+    first_.PutTallied(operation, stream, tally);
+    second_.PutTallied(operation, stream, tally);
+  }
+  void StreamDeleted(std::string_view stream) override {
+    first_.StreamDeleted(stream);
+    second_.StreamDeleted(stream);
   }
 
  private:

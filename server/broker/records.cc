@@ -112,6 +112,7 @@ void BrokerImpl::Append(const RequestContext& ctx, Stream& stream,
           !shard->quotas.write_records.TryTake(1, now)) {
         outcomes[i].status = Status(ErrorCode::kProvisionedThroughputExceeded,
                                     ThrottleMessage(shard->shard_id, name, ctx.account));
+        stream.throttled_records.fetch_add(1, std::memory_order_relaxed);
         if (observer_ != nullptr) {
           observer_->Throttled(ShardTraffic{name, shard->shard_id, shard_level, 1, 0}, true);
         }
@@ -203,32 +204,74 @@ std::string_view StreamLabel(const StreamRef& ref) {
 
 }  // namespace
 
+std::string BrokerImpl::MetricLabel(std::string_view stream) const {
+  return FindStream(std::string(stream)) != nullptr ? std::string(stream) : std::string();
+}
+
 void BrokerImpl::ReportCall(Operation operation, std::string_view stream,
                             std::chrono::steady_clock::time_point start, ErrorCode outcome) const {
   if (observer_ != nullptr) {
     std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
-    observer_->Call(operation, stream, elapsed.count(), outcome);
+    observer_->Call(operation, MetricLabel(stream), elapsed.count(), outcome);
   }
 }
 
 void BrokerImpl::PutRecordAsync(const RequestContext& ctx, const PutRecordRequest& req,
                                 std::function<void(StatusOr<PutRecordResult>)> done) {
+  const uint64_t bytes = (req.data ? req.data->size() : 0) +
+                         (req.partition_key ? req.partition_key->size() : 0);
   DoPutRecord(ctx, req,
               [this, start = std::chrono::steady_clock::now(),
-               stream = std::string(StreamLabel(req.stream)),
+               stream = std::string(StreamLabel(req.stream)), bytes,
                done = std::move(done)](StatusOr<PutRecordResult> result) {
                 ReportCall(Operation::kPutRecord, stream, start, result.status().code());
+                if (result.ok() && observer_ != nullptr) {
+                  observer_->PutTallied(Operation::kPutRecord, stream,
+                                        PutTally{.successful = 1, .bytes = bytes});
+                }
                 done(std::move(result));
               });
 }
 
+namespace {
+
+// What happened to each record of an answered PutRecords call; `sizes` are the records' sizes.
+PutTally TallyOf(const PutRecordsResult& result, const std::vector<uint64_t>& sizes) {
+  PutTally tally;
+  for (size_t i = 0; i < result.records.size(); ++i) {
+    const PutRecordsResultEntry& entry = result.records[i];
+    if (!entry.error_code) {
+      ++tally.successful;
+      tally.bytes += i < sizes.size() ? sizes[i] : 0;
+    } else if (*entry.error_code == KinesisName(ErrorCode::kProvisionedThroughputExceeded)) {
+      ++tally.throttled;
+    } else {
+      ++tally.failed;
+    }
+  }
+  return tally;
+}
+
+}  // namespace
+
 void BrokerImpl::PutRecordsAsync(const RequestContext& ctx, const PutRecordsRequest& req,
                                  std::function<void(StatusOr<PutRecordsResult>)> done) {
+  std::vector<uint64_t> sizes;
+  if (req.records) {
+    sizes.reserve(req.records->size());
+    for (const PutRecordsEntry& entry : *req.records) {
+      sizes.push_back((entry.data ? entry.data->size() : 0) +
+                      (entry.partition_key ? entry.partition_key->size() : 0));
+    }
+  }
   DoPutRecords(ctx, req,
                [this, start = std::chrono::steady_clock::now(),
-                stream = std::string(StreamLabel(req.stream)),
+                stream = std::string(StreamLabel(req.stream)), sizes = std::move(sizes),
                 done = std::move(done)](StatusOr<PutRecordsResult> result) {
                  ReportCall(Operation::kPutRecords, stream, start, result.status().code());
+                 if (result.ok() && observer_ != nullptr) {
+                   observer_->PutTallied(Operation::kPutRecords, stream, TallyOf(*result, sizes));
+                 }
                  done(std::move(result));
                });
 }
@@ -462,6 +505,14 @@ std::vector<ChildShard> BrokerImpl::ChildShardsOf(const ShardSet& shards, uint32
 
 StatusOr<std::string> BrokerImpl::GetShardIterator(const RequestContext& ctx,
                                                    const GetShardIteratorRequest& req) {
+  const auto start = std::chrono::steady_clock::now();
+  StatusOr<std::string> result = DoGetShardIterator(ctx, req);
+  ReportCall(Operation::kGetShardIterator, NameOf(req.stream), start, result.status().code());
+  return result;
+}
+
+StatusOr<std::string> BrokerImpl::DoGetShardIterator(const RequestContext& ctx,
+                                                     const GetShardIteratorRequest& req) {
   Validator v;
   ValidateStreamRef(v, req.stream);
   v.Required(req.shard_id.has_value(), "shardId");
@@ -525,6 +576,7 @@ StatusOr<std::string> BrokerImpl::GetShardIterator(const RequestContext& ctx,
                                 shard->shard_id, meta.name, ctx.account));
     }
   }
+  shard->readers.IteratorIssued(offset, now);
   return EncodeIterator(signer_, IteratorPosition{stream->id, shard->meta.ordinal, offset, now});
 }
 
@@ -565,6 +617,7 @@ StatusOr<GetRecordsResult> BrokerImpl::DoGetRecords(const RequestContext& ctx,
   if (throttled) {
     MutexLock lock(&shard->quota_mu);
     if (!shard->quotas.read_bytes.HasCredit(now) || !shard->quotas.read_calls.TryTake(1, now)) {
+      stream->throttled_reads.fetch_add(1, std::memory_order_relaxed);
       if (observer_ != nullptr) {
         observer_->Throttled(ShardTraffic{meta.name, shard->shard_id, shard_level, 0, 0}, false);
       }
@@ -612,9 +665,11 @@ StatusOr<GetRecordsResult> BrokerImpl::DoGetRecords(const RequestContext& ctx,
   }
   if (shard->meta.ending_position && read.next_offset >= end) {
     // The end of a closed shard: no next iterator, and the children to continue with.
+    shard->readers.IteratorAdvanced(position.offset, std::nullopt, now);
     out.child_shards = ChildShardsOf(*shards, shard->meta.ordinal);
     return out;
   }
+  shard->readers.IteratorAdvanced(position.offset, read.next_offset, now);
   out.next_shard_iterator = EncodeIterator(
       signer_, IteratorPosition{stream->id, shard->meta.ordinal, read.next_offset, now});
   return out;

@@ -1,5 +1,6 @@
 // Retention: changing a stream's period, and trimming what has expired.
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "server/broker/broker_impl.h"
 #include "server/broker/validation.h"
@@ -72,11 +73,44 @@ void BrokerImpl::TrimExpiredRecords() {
   }
   const int64_t now = clock_.NowMillis();
   for (const auto& stream : streams) {
-    const int64_t cutoff = now - int64_t{stream->Snapshot().retention_hours} * 3600 * 1000;
+    const StreamMeta meta = stream->Snapshot();
+    const int64_t cutoff = now - int64_t{meta.retention_hours} * 3600 * 1000;
+    uint64_t trimmed = 0;
+    size_t shards = 0;
     for (const auto& shard : stream->shards()->all) {
-      shard->log->TrimBefore(cutoff).IgnoreError();  // retried on the next pass
+      StatusOr<uint64_t> trimmed_here = shard->log->TrimBefore(cutoff);
+      if (!trimmed_here.ok()) {
+        spdlog::warn("stream {} {}: retention trim failed, retried on the next pass: {}",
+                     meta.name, shard->shard_id, trimmed_here.status().message());
+      } else if (*trimmed_here > 0) {
+        trimmed += *trimmed_here;
+        ++shards;
+      }
+    }
+    if (trimmed > 0) {
+      spdlog::info("stream {}: retention ({} h) trimmed {} records from {} shards", meta.name,
+                   meta.retention_hours, trimmed, shards);
     }
     DropExpiredShards(*stream, cutoff).IgnoreError();  // retried on the next pass
+  }
+}
+
+void BrokerImpl::LogThrottling() {
+  std::vector<std::shared_ptr<Stream>> streams;
+  {
+    ReaderMutexLock lock(&streams_mu_);
+    for (const auto& [name, stream] : streams_) {
+      streams.push_back(stream);
+    }
+  }
+  for (const auto& stream : streams) {
+    const uint64_t records = stream->throttled_records.exchange(0, std::memory_order_relaxed);
+    const uint64_t reads = stream->throttled_reads.exchange(0, std::memory_order_relaxed);
+    if (records > 0 || reads > 0) {
+      spdlog::warn("stream {}: its shard quotas refused {} records and {} GetRecords calls since "
+                   "the last summary (ProvisionedThroughputExceeded)",
+                   stream->Snapshot().name, records, reads);
+    }
   }
 }
 

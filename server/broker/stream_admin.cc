@@ -124,13 +124,8 @@ Status BrokerImpl::DeleteStream(const RequestContext& ctx, const DeleteStreamReq
   }
   RIFFLE_RETURN_IF_ERROR(store_.WriteCatalog(change));
   ForgetGroups(stream->id);
-  {
-    WriterMutexLock lock(&streams_mu_);
-    streams_.erase(meta.name);
-    streams_by_id_.erase(stream->id);
-  }
   spdlog::info("stream {} deleted: {} shards dropped", meta.name, stream->shards()->all.size());
-  return store_.DropShards(stream->id, stream->shards()->Ordinals());
+  return ForgetStream(stream);
 }
 
 }  // namespace riffle::broker

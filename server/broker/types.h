@@ -503,4 +503,15 @@ struct GroupLag {
   int64_t ms = 0;
 };
 
+// How far behind one reader of one shard is, for the metrics: the furthest-behind iterator
+// reader (`consumer` empty) or a registered consumer.
+struct ReaderLag {
+  std::string stream_name;
+  std::string shard_id;
+  bool shard_level = false;  // the stream has enhanced (shard-level) monitoring enabled
+  std::string consumer;
+  uint64_t records = 0;  // records from the reader's position to the shard's end
+  int64_t ms = 0;        // age of the first of them (0 without lag)
+};
+
 }  // namespace riffle::broker

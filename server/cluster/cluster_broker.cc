@@ -663,16 +663,28 @@ Status ClusterBroker::CheckWithinShard(const broker::ShardRef& shard,
 
 // Every node reports the lag of the shards it leads, so that each shard has one series in the
 // cluster, from the copy that knows the shard's end.
+bool ClusterBroker::LeadsHere(const std::string& stream_name, const std::string& shard_id) const {
+  const RequestContext any_account;
+  std::optional<broker::ShardRef> shard = local_.RouteShardId(
+      any_account, broker::StreamRef{.name = stream_name, .arn = {}}, shard_id);
+  std::optional<Assignment> assignment =
+      shard ? node_.view().AssignmentOf(shard->stream_id, shard->ordinal) : std::nullopt;
+  return assignment && assignment->node_id == node_.node_id();
+}
+
 std::vector<broker::GroupLag> ClusterBroker::ConsumerGroupLags() {
   std::vector<broker::GroupLag> lags = local_.ConsumerGroupLags();
   std::erase_if(lags, [&](const broker::GroupLag& lag) {
-    const RequestContext any_account;
-    std::optional<broker::ShardRef> shard =
-        local_.RouteShardId(any_account, broker::StreamRef{.name = lag.stream_name, .arn = {}},
-                            lag.shard_id);
-    std::optional<Assignment> assignment =
-        shard ? node_.view().AssignmentOf(shard->stream_id, shard->ordinal) : std::nullopt;
-    return !assignment || assignment->node_id != node_.node_id();
+    return !LeadsHere(lag.stream_name, lag.shard_id);
+  });
+  return lags;
+}
+
+// Readers read from the leader, so only its positions are current.
+std::vector<broker::ReaderLag> ClusterBroker::ReaderLags() {
+  std::vector<broker::ReaderLag> lags = local_.ReaderLags();
+  std::erase_if(lags, [&](const broker::ReaderLag& lag) {
+    return !LeadsHere(lag.stream_name, lag.shard_id);
   });
   return lags;
 }

@@ -124,6 +124,7 @@ class ClusterBroker final : public broker::Broker {
   bool NotifyWhenReadable(const broker::Subscription& subscription,
                           std::function<void()> wake) override;
   void TrimExpiredRecords() override;
+  void LogThrottling() override { local_.LogThrottling(); }
   Status ApplyCatalogChange(const storage::CatalogChange& change) override;
   Status CreateConsumerGroup(const broker::RequestContext& ctx,
                              const broker::CreateGroupRequest& req) override;
@@ -138,6 +139,7 @@ class ClusterBroker final : public broker::Broker {
   Status Checkpoint(const broker::RequestContext& ctx,
                     const broker::CheckpointRequest& req) override;
   std::vector<broker::GroupLag> ConsumerGroupLags() override;
+  std::vector<broker::ReaderLag> ReaderLags() override;
   // This node's copies: leader and follower copies alike take disk.
   std::vector<broker::StreamDisk> StreamDiskUsage() override { return local_.StreamDiskUsage(); }
   std::optional<broker::ShardRef> RouteRecord(
@@ -167,6 +169,8 @@ class ClusterBroker final : public broker::Broker {
     std::shared_ptr<PeerClient> peer;  // shared: a peer's address may change meanwhile
   };
   enum class Access { kRead, kWrite };
+  // This node leads the shard (its metrics report the shard's lags).
+  bool LeadsHere(const std::string& stream_name, const std::string& shard_id) const;
   StatusOr<Target> OwnerOf(const broker::ShardRef& shard, Access access);
   // Runs `write` (which must queue its records before it returns) if this node may write
   // `shard` now, with the mover's gate held so no seal comes in between; else its error.

@@ -87,9 +87,18 @@ class MetricsHistory final : public broker::Observer {
   // broker::Observer
   void RecordsWritten(const broker::ShardTraffic& traffic) override;
   void RecordsRead(const broker::ShardTraffic& traffic, int64_t iterator_age_ms) override;
+  // A subscriber's MillisBehindLatest charts with the readers' iterator age.
+  void SubscriptionEventSent(const broker::ShardTraffic& traffic,
+                             int64_t millis_behind_latest) override {
+    RecordsRead(traffic, millis_behind_latest);
+  }
   void Throttled(const broker::ShardTraffic& /*traffic*/, bool /*write*/) override {}
   void Call(broker::Operation /*operation*/, std::string_view /*stream*/, double /*seconds*/,
             ErrorCode /*outcome*/) override {}
+  void PutTallied(broker::Operation /*operation*/, std::string_view /*stream*/,
+                  const broker::PutTally& /*tally*/) override {}
+  // A deleted stream's history ages out like an idle one's.
+  void StreamDeleted(std::string_view /*stream*/) override {}
 
  private:
   // What one shard did in the open interval.

@@ -1,29 +1,31 @@
-// The riffle_consumer_group_lag_* gauges: each consumer group's lag per shard, read from a
-// source (the broker) at each scrape, so a group whose runners stopped still shows its lag
-// growing as records arrive.
+// The lag series, read from a source (the broker) at each scrape, so a reader that stopped still
+// shows its lag growing as records arrive:
+// - riffle_consumer_group_lag_{records,milliseconds}{stream,group,shard}: each consumer group's
+//   lag per shard;
+// - riffle_get_records_iterator_age_milliseconds{stream}: the age of the first record the
+//   furthest-behind iterator reader has not read, the maximum over the stream's shards (and per
+//   shard, with a shard label, under enhanced monitoring);
+// - riffle_consumer_lag_{records,milliseconds}{stream,consumer}: each registered consumer's lag,
+//   summed (records) and the maximum (milliseconds) over the shards.
 #pragma once
 
-#include <functional>
-#include <mutex>
 #include <vector>
 
-#include <prometheus/collectable.h>
 #include <prometheus/metric_family.h>
 
 #include "server/broker/types.h"
+#include "server/metrics/sourced_collectable.h"
 
 namespace riffle::metrics {
 
-class GroupLagCollectable final : public prometheus::Collectable {
- public:
-  // nullptr: no series. Waits for a collection in progress, so the previous source is not
-  // called again once this returns.
-  void SetSource(std::function<std::vector<broker::GroupLag>()> source);
-  std::vector<prometheus::MetricFamily> Collect() const override;
+struct LagReport {
+  std::vector<broker::GroupLag> groups;
+  std::vector<broker::ReaderLag> readers;
+};
 
- private:
-  mutable std::mutex mu_;                                  // held across the source's call
-  std::function<std::vector<broker::GroupLag>()> source_;  // guarded by mu_
+class LagCollectable final : public SourcedCollectable<LagReport> {
+ protected:
+  std::vector<prometheus::MetricFamily> Families(const LagReport& report) const override;
 };
 
 }  // namespace riffle::metrics

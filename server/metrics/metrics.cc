@@ -13,9 +13,10 @@
 #include <shared_mutex>
 #include <unordered_map>
 
-#include "server/metrics/group_lag_collectable.h"
+#include "server/metrics/lag_collectable.h"
 #include "server/metrics/process_collectable.h"
 #include "server/metrics/single_sample.h"
+#include "server/metrics/sourced_collectable.h"
 #include "server/metrics/http_endpoints.h"
 
 namespace riffle::metrics {
@@ -32,6 +33,7 @@ std::string_view OperationName(broker::Operation op) {
     case broker::Operation::kPutRecords: return "PutRecords";
     case broker::Operation::kGetRecords: return "GetRecords";
     case broker::Operation::kGetShardIterator: return "GetShardIterator";
+    case broker::Operation::kSubscribeToShard: return "SubscribeToShard";
   }
   return "unknown";
 }
@@ -44,19 +46,9 @@ const Histogram::BucketBoundaries& LatencyBuckets() {
 
 // The riffle_cluster_* gauges, built from the source at each collection: they describe the
 // cluster as it is at the scrape, and a node that leaves the cluster leaves them.
-class ClusterCollectable final : public prometheus::Collectable {
- public:
-  void SetSource(std::function<ClusterGauges()> source) {
-    std::lock_guard lock(mu_);
-    source_ = std::move(source);
-  }
-
-  std::vector<prometheus::MetricFamily> Collect() const override {
-    std::lock_guard lock(mu_);  // held across the call: SetSource waits for it
-    if (!source_) {
-      return {};
-    }
-    const ClusterGauges gauges = source_();
+class ClusterCollectable final : public SourcedCollectable<ClusterGauges> {
+ protected:
+  std::vector<prometheus::MetricFamily> Families(const ClusterGauges& gauges) const override {
     std::vector<prometheus::MetricFamily> out;
     out.push_back(SingleSample("riffle_cluster_nodes", "Live members of the cluster",
                                static_cast<double>(gauges.nodes)));
@@ -124,21 +116,30 @@ class ClusterCollectable final : public prometheus::Collectable {
     metric.gauge.value = value;
     family.metric.push_back(std::move(metric));
   }
-
-  mutable std::mutex mu_;
-  std::function<ClusterGauges()> source_;  // guarded by mu_
 };
 
-// The series of one label set, looked up once and then reused: Family::Add takes a lock and
-// hashes the labels, too much for every request.
+// The series of one stream, or of one of its shards, looked up once and then reused:
+// Family::Add takes a lock and hashes the labels, too much for every request.
 struct Series {
   Counter* incoming_bytes;
   Counter* incoming_records;
   Counter* outgoing_bytes;
   Counter* outgoing_records;
-  Gauge* iterator_age;
   Counter* write_throttled;
   Counter* read_throttled;
+  Counter* event_bytes;
+  Counter* event_records;
+};
+
+// The series AWS has per stream only.
+struct StreamSeries {
+  Counter* put_record_bytes;
+  Counter* put_records_bytes;
+  Counter* put_records_successful;
+  Counter* put_records_throttled;
+  Counter* put_records_failed;
+  Counter* events;
+  Gauge* event_millis_behind;
 };
 
 class MetricsImpl final : public MetricsServer {
@@ -146,7 +147,7 @@ class MetricsImpl final : public MetricsServer {
   MetricsImpl()
       : registry_(std::make_shared<prometheus::Registry>()),
         cluster_(std::make_shared<ClusterCollectable>()),
-        group_lag_(std::make_shared<GroupLagCollectable>()),
+        lag_(std::make_shared<LagCollectable>()),
         storage_(std::make_shared<StorageCollectable>()),
         process_(std::make_shared<ProcessCollectable>()),
         incoming_bytes_(prometheus::BuildCounter()
@@ -165,11 +166,39 @@ class MetricsImpl final : public MetricsServer {
                               .Name("riffle_get_records_records_total")
                               .Help("Records returned by GetRecords (GetRecords.Records)")
                               .Register(*registry_)),
-        iterator_age_(prometheus::BuildGauge()
-                          .Name("riffle_get_records_iterator_age_milliseconds")
-                          .Help("MillisBehindLatest of the latest GetRecords call "
-                                "(GetRecords.IteratorAgeMilliseconds)")
-                          .Register(*registry_)),
+        put_record_bytes_(prometheus::BuildCounter()
+                              .Name("riffle_put_record_bytes_total")
+                              .Help("Bytes put by PutRecord calls (PutRecord.Bytes)")
+                              .Register(*registry_)),
+        put_records_bytes_(prometheus::BuildCounter()
+                               .Name("riffle_put_records_bytes_total")
+                               .Help("Bytes of the records PutRecords calls put "
+                                     "(PutRecords.Bytes)")
+                               .Register(*registry_)),
+        put_records_records_(prometheus::BuildCounter()
+                                 .Name("riffle_put_records_records_total")
+                                 .Help("Records of answered PutRecords calls by outcome: "
+                                       "successful, throttled, failed (PutRecords.TotalRecords, "
+                                       ".SuccessfulRecords, .ThrottledRecords, .FailedRecords)")
+                                 .Register(*registry_)),
+        event_bytes_(prometheus::BuildCounter()
+                         .Name("riffle_subscribe_to_shard_event_bytes_total")
+                         .Help("Bytes sent to subscribers (SubscribeToShardEvent.Bytes)")
+                         .Register(*registry_)),
+        event_records_(prometheus::BuildCounter()
+                           .Name("riffle_subscribe_to_shard_event_records_total")
+                           .Help("Records sent to subscribers (SubscribeToShardEvent.Records)")
+                           .Register(*registry_)),
+        events_(prometheus::BuildCounter()
+                    .Name("riffle_subscribe_to_shard_events_total")
+                    .Help("Events sent to subscribers, heartbeats included "
+                          "(SubscribeToShardEvent.Success)")
+                    .Register(*registry_)),
+        event_millis_behind_(prometheus::BuildGauge()
+                                 .Name("riffle_subscribe_to_shard_event_millis_behind_latest")
+                                 .Help("MillisBehindLatest of the latest event sent to a "
+                                       "subscriber (SubscribeToShardEvent.MillisBehindLatest)")
+                                 .Register(*registry_)),
         write_throttled_(prometheus::BuildCounter()
                              .Name("riffle_write_provisioned_throughput_exceeded_total")
                              .Help("Records refused by the write quota "
@@ -219,7 +248,7 @@ class MetricsImpl final : public MetricsServer {
     std::vector<prometheus::MetricFamily> families = registry_->Collect();
     for (const prometheus::Collectable* collectable :
          std::initializer_list<const prometheus::Collectable*>{
-             cluster_.get(), group_lag_.get(), storage_.get(), process_.get()}) {
+             cluster_.get(), lag_.get(), storage_.get(), process_.get()}) {
       for (prometheus::MetricFamily& family : collectable->Collect()) {
         families.push_back(std::move(family));
       }
@@ -231,8 +260,8 @@ class MetricsImpl final : public MetricsServer {
     cluster_->SetSource(std::move(source));
   }
 
-  void SetGroupLagSource(std::function<std::vector<broker::GroupLag>()> source) override {
-    group_lag_->SetSource(std::move(source));
+  void SetLagSource(std::function<LagReport()> source) override {
+    lag_->SetSource(std::move(source));
   }
 
   void SetStorageSource(std::function<StorageGauges()> source) override {
@@ -246,12 +275,77 @@ class MetricsImpl final : public MetricsServer {
     }
   }
 
-  void RecordsRead(const broker::ShardTraffic& t, int64_t iterator_age_ms) override {
+  // The iterator age comes from the broker's reader positions at each scrape (LagCollectable),
+  // not from the last call: it must keep growing when nobody reads.
+  void RecordsRead(const broker::ShardTraffic& t, int64_t /*iterator_age_ms*/) override {
     for (Series* s : SeriesFor(t)) {
       s->outgoing_bytes->Increment(static_cast<double>(t.bytes));
       s->outgoing_records->Increment(static_cast<double>(t.records));
-      s->iterator_age->Set(static_cast<double>(iterator_age_ms));
     }
+  }
+
+  void SubscriptionEventSent(const broker::ShardTraffic& t, int64_t millis_behind_latest) override {
+    for (Series* s : SeriesFor(t)) {
+      s->event_bytes->Increment(static_cast<double>(t.bytes));
+      s->event_records->Increment(static_cast<double>(t.records));
+    }
+    StreamSeries& stream = LookupStream(t.stream);
+    stream.events->Increment();
+    stream.event_millis_behind->Set(static_cast<double>(millis_behind_latest));
+  }
+
+  void PutTallied(broker::Operation op, std::string_view stream,
+                  const broker::PutTally& tally) override {
+    StreamSeries& series = LookupStream(stream);
+    if (op == broker::Operation::kPutRecord) {
+      series.put_record_bytes->Increment(static_cast<double>(tally.bytes));
+      return;
+    }
+    series.put_records_bytes->Increment(static_cast<double>(tally.bytes));
+    series.put_records_successful->Increment(static_cast<double>(tally.successful));
+    series.put_records_throttled->Increment(static_cast<double>(tally.throttled));
+    series.put_records_failed->Increment(static_cast<double>(tally.failed));
+  }
+
+  void StreamDeleted(std::string_view stream) override {
+    std::unique_lock lock(mu_);
+    const std::string prefix = std::string(stream) + '\0';
+    std::erase_if(series_, [&](const auto& entry) {
+      if (!entry.first.starts_with(prefix)) {
+        return false;
+      }
+      const Series& s = entry.second;
+      incoming_bytes_.Remove(s.incoming_bytes);
+      incoming_records_.Remove(s.incoming_records);
+      outgoing_bytes_.Remove(s.outgoing_bytes);
+      outgoing_records_.Remove(s.outgoing_records);
+      write_throttled_.Remove(s.write_throttled);
+      read_throttled_.Remove(s.read_throttled);
+      event_bytes_.Remove(s.event_bytes);
+      event_records_.Remove(s.event_records);
+      return true;
+    });
+    if (auto it = stream_series_.find(std::string(stream)); it != stream_series_.end()) {
+      const StreamSeries& s = it->second;
+      put_record_bytes_.Remove(s.put_record_bytes);
+      put_records_bytes_.Remove(s.put_records_bytes);
+      put_records_records_.Remove(s.put_records_successful);
+      put_records_records_.Remove(s.put_records_throttled);
+      put_records_records_.Remove(s.put_records_failed);
+      events_.Remove(s.events);
+      event_millis_behind_.Remove(s.event_millis_behind);
+      stream_series_.erase(it);
+    }
+    // Call keys are operation \0 stream \0 outcome.
+    std::erase_if(calls_by_key_, [&](const auto& entry) {
+      const size_t first = entry.first.find('\0');
+      if (entry.first.compare(first + 1, prefix.size(), prefix) != 0) {
+        return false;
+      }
+      latency_.Remove(entry.second.first);
+      calls_.Remove(entry.second.second);
+      return true;
+    });
   }
 
   void Throttled(const broker::ShardTraffic& t, bool write) override {
@@ -315,21 +409,54 @@ class MetricsImpl final : public MetricsServer {
     }
     Series s{&incoming_bytes_.Add(labels),  &incoming_records_.Add(labels),
              &outgoing_bytes_.Add(labels),  &outgoing_records_.Add(labels),
-             &iterator_age_.Add(labels),    &write_throttled_.Add(labels),
-             &read_throttled_.Add(labels)};
+             &write_throttled_.Add(labels), &read_throttled_.Add(labels),
+             &event_bytes_.Add(labels),     &event_records_.Add(labels)};
     return &series_.emplace(std::move(key), s).first->second;
+  }
+
+  StreamSeries& LookupStream(std::string_view stream) {
+    {
+      std::shared_lock lock(mu_);
+      if (auto it = stream_series_.find(std::string(stream)); it != stream_series_.end()) {
+        return it->second;
+      }
+    }
+    std::unique_lock lock(mu_);
+    if (auto it = stream_series_.find(std::string(stream)); it != stream_series_.end()) {
+      return it->second;
+    }
+    const prometheus::Labels labels{{"stream", std::string(stream)}};
+    const auto with_outcome = [&](const char* outcome) {
+      prometheus::Labels out = labels;
+      out["outcome"] = outcome;
+      return out;
+    };
+    StreamSeries s{&put_record_bytes_.Add(labels),
+                   &put_records_bytes_.Add(labels),
+                   &put_records_records_.Add(with_outcome("successful")),
+                   &put_records_records_.Add(with_outcome("throttled")),
+                   &put_records_records_.Add(with_outcome("failed")),
+                   &events_.Add(labels),
+                   &event_millis_behind_.Add(labels)};
+    return stream_series_.emplace(std::string(stream), s).first->second;
   }
 
   std::shared_ptr<prometheus::Registry> registry_;
   std::shared_ptr<ClusterCollectable> cluster_;
-  std::shared_ptr<GroupLagCollectable> group_lag_;
+  std::shared_ptr<LagCollectable> lag_;
   std::shared_ptr<StorageCollectable> storage_;
   std::shared_ptr<ProcessCollectable> process_;
   Family<Counter>& incoming_bytes_;
   Family<Counter>& incoming_records_;
   Family<Counter>& outgoing_bytes_;
   Family<Counter>& outgoing_records_;
-  Family<Gauge>& iterator_age_;
+  Family<Counter>& put_record_bytes_;
+  Family<Counter>& put_records_bytes_;
+  Family<Counter>& put_records_records_;
+  Family<Counter>& event_bytes_;
+  Family<Counter>& event_records_;
+  Family<Counter>& events_;
+  Family<Gauge>& event_millis_behind_;
   Family<Counter>& write_throttled_;
   Family<Counter>& read_throttled_;
   Family<Histogram>& latency_;
@@ -337,6 +464,7 @@ class MetricsImpl final : public MetricsServer {
 
   std::shared_mutex mu_;
   std::unordered_map<std::string, Series> series_;  // guarded by mu_
+  std::unordered_map<std::string, StreamSeries> stream_series_;  // guarded by mu_
   std::unordered_map<std::string, std::pair<Histogram*, Counter*>> calls_by_key_;  // mu_
   std::mutex readiness_mu_;
   std::function<Status()> readiness_;  // guarded by readiness_mu_

@@ -21,6 +21,7 @@
 #include "server/auth/tls_files.h"
 #include "server/broker/observer.h"
 #include "server/broker/types.h"
+#include "server/metrics/lag_collectable.h"
 #include "server/metrics/storage_collectable.h"
 
 namespace riffle::metrics {
@@ -62,9 +63,10 @@ class MetricsServer : public broker::Observer {
   // cluster series). Waits for a scrape in progress, so the previous source is not called again
   // once this returns.
   virtual void SetClusterSource(std::function<ClusterGauges()> source) = 0;
-  // The source of riffle_consumer_group_lag_records and _milliseconds{stream,group,shard},
-  // called at each scrape (nullptr, the default: none); waits like SetClusterSource.
-  virtual void SetGroupLagSource(std::function<std::vector<broker::GroupLag>()> source) = 0;
+  // The source of the lag series (lag_collectable.h): consumer groups, the furthest-behind
+  // GetRecords readers and registered consumers, called at each scrape (nullptr, the default:
+  // none); waits like SetClusterSource.
+  virtual void SetLagSource(std::function<LagReport()> source) = 0;
   // The source of the storage health series (riffle_stream_disk_bytes, riffle_wal_bytes,
   // riffle_rocksdb_*, riffle_commit_duration_seconds), called at each scrape (nullptr, the
   // default: none); waits like SetClusterSource. The process_* series are always there.

@@ -8,17 +8,8 @@
 
 namespace riffle::metrics {
 
-void StorageCollectable::SetSource(std::function<StorageGauges()> source) {
-  std::lock_guard lock(mu_);
-  source_ = std::move(source);
-}
-
-std::vector<prometheus::MetricFamily> StorageCollectable::Collect() const {
-  std::lock_guard lock(mu_);
-  if (!source_) {
-    return {};
-  }
-  const StorageGauges gauges = source_();
+std::vector<prometheus::MetricFamily> StorageCollectable::Families(
+    const StorageGauges& gauges) const {
   std::vector<prometheus::MetricFamily> out;
   prometheus::MetricFamily disk{
       .name = "riffle_stream_disk_bytes",

@@ -5,14 +5,12 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
-#include <mutex>
 #include <vector>
 
-#include <prometheus/collectable.h>
 #include <prometheus/metric_family.h>
 
 #include "server/broker/types.h"
+#include "server/metrics/sourced_collectable.h"
 
 namespace riffle::metrics {
 
@@ -32,15 +30,9 @@ struct StorageGauges {
   double commit_sum_seconds = 0;
 };
 
-class StorageCollectable final : public prometheus::Collectable {
- public:
-  // nullptr: no series. Waits for a collection in progress.
-  void SetSource(std::function<StorageGauges()> source);
-  std::vector<prometheus::MetricFamily> Collect() const override;
-
- private:
-  mutable std::mutex mu_;                  // held across the source's call
-  std::function<StorageGauges()> source_;  // guarded by mu_
+class StorageCollectable final : public SourcedCollectable<StorageGauges> {
+ protected:
+  std::vector<prometheus::MetricFamily> Families(const StorageGauges& gauges) const override;
 };
 
 }  // namespace riffle::metrics

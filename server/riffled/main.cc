@@ -53,6 +53,8 @@ struct Flags {
   std::string ports_file;
   std::string log_level = "info";
   std::string log_format = "text";
+  bool access_log = false;
+  int slow_call_ms = 1000;
   bool print_config = false;
   int64_t iterator_ttl_ms = 300'000;
   int http_threads = 4;
@@ -60,6 +62,7 @@ struct Flags {
   int min_free_disk_mb = 256;
   bool accept_wal_damage = false;
   int retention_check_s = 60;
+  int throttle_summary_s = 60;
   // Cluster mode (docs/cluster.md): on when etcd endpoints are given.
   std::string etcd_endpoints;
   std::string node_id;
@@ -294,7 +297,10 @@ int Run(const Flags& flags) {
     });
   }
   broker::Broker* broker = cluster_broker ? cluster_broker.get() : local_broker->get();
-  (*metrics)->SetGroupLagSource([broker] { return broker->ConsumerGroupLags(); });
+  (*metrics)->SetLagSource([broker] {
+    return metrics::LagReport{.groups = broker->ConsumerGroupLags(),
+                              .readers = broker->ReaderLags()};
+  });
   (*metrics)->SetStorageSource([broker, &store = **store] {
     const storage::Store::Stats stats = store.stats();
     const storage::CommitTimes& commits = stats.commit_times;
@@ -320,6 +326,9 @@ int Run(const Flags& flags) {
   http_options.cors_origins = SplitList(flags.cors_origins);
   http_options.tls_cert_file = flags.tls.cert_file;
   http_options.tls_key_file = flags.tls.key_file;
+  const call_log::CallLogOptions call_log_options{
+      .access_log = flags.access_log, .slow_call = std::chrono::milliseconds(flags.slow_call_ms)};
+  http_options.call_log = call_log_options;
   StatusOr<std::unique_ptr<kinesis_http::HttpServer>> http =
       kinesis_http::HttpServer::Start(*broker, http_options);
   if (!http.ok()) {
@@ -328,7 +337,8 @@ int Run(const Flags& flags) {
   }
   StatusOr<std::unique_ptr<grpc_api::GrpcServer>> grpc =
       grpc_api::GrpcServer::Start(*broker, flags.bind, flags.grpc_port, {}, &clock,
-                                  internal_services, credentials.get(), flags.tls);
+                                  internal_services, credentials.get(), flags.tls,
+                                  call_log_options);
   if (!grpc.ok()) {
     spdlog::error("{}", grpc.status().message());
     return 1;
@@ -359,6 +369,9 @@ int Run(const Flags& flags) {
   const int console_port = web_console ? web_console->port() : 0;
   jobs::PeriodicJob trimmer("retention", std::chrono::seconds(flags.retention_check_s),
                             [broker] { broker->TrimExpiredRecords(); });
+  jobs::PeriodicJob throttle_log("throttling summary",
+                                 std::chrono::seconds(flags.throttle_summary_s),
+                                 [broker] { broker->LogThrottling(); });
   if (!flags.ports_file.empty() &&
       !WritePortsFile(flags.ports_file, (*http)->port(), (*grpc)->port(), (*metrics)->port(),
                       console_port)) {
@@ -411,8 +424,9 @@ int Run(const Flags& flags) {
   (*http)->Shutdown();
   (*grpc)->Shutdown();
   trimmer.Stop();
+  throttle_log.Stop();
   (*metrics)->SetClusterSource(nullptr);  // before the node and the broker it reads go
-  (*metrics)->SetGroupLagSource(nullptr);
+  (*metrics)->SetLagSource(nullptr);
   (*metrics)->SetStorageSource(nullptr);
   if (metrics_history) {
     metrics_history->StopSampling();
@@ -488,6 +502,12 @@ int main(int argc, char** argv) {
                  "text: time, level=, message; json: one JSON object per line")
       ->capture_default_str()
       ->check(CLI::IsMember({"text", "json"}));
+  app.add_flag("--access-log", flags.access_log,
+               "log every call of the Kinesis and gRPC ports at info level (else at debug)");
+  app.add_option("--slow-call-ms", flags.slow_call_ms,
+                 "warn about calls that take longer (0: never); subscriptions are not judged")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 3600000));
   app.add_option("--http-threads", flags.http_threads, "Kinesis API worker threads")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
@@ -505,6 +525,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000000));
   app.add_option("--retention-check-s", flags.retention_check_s,
                  "how often expired records are trimmed")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
+  app.add_option("--throttle-summary-s", flags.throttle_summary_s,
+                 "how often the records and reads refused by shard quotas are summed up in the log")
       ->capture_default_str()
       ->check(CLI::Range(1, 86400));
   // For tests of iterator expiry; Kinesis fixes it at 300 s.

@@ -188,7 +188,7 @@ class PrometheusMetricsTest(MetricsTestCase):
         self.assertMetric(m, "riffle_read_provisioned_throughput_exceeded_total", 0,
                           stream=stream)
         for op, calls in [("PutRecord", put_record_calls), ("PutRecords", put_records_calls),
-                          ("GetRecords", get_calls)]:
+                          ("GetRecords", get_calls), ("GetShardIterator", len(shards))]:
             self.assertMetric(m, "riffle_operation_calls_total", calls, operation=op,
                               stream=stream, outcome="success")
             self.assertMetric(m, "riffle_operation_latency_seconds_count", calls, operation=op,
@@ -199,10 +199,22 @@ class PrometheusMetricsTest(MetricsTestCase):
             outcomes = {lbl["outcome"] for lbl, _ in m.series("riffle_operation_calls_total",
                                                                 operation=op, stream=stream)}
             self.assertEqual(outcomes, {"success"})
+        # Every record of the PutRecords calls succeeded; each call's bytes are counted once.
+        batch_bytes = sum(len(key.encode()) + len(data) for key, data in written[13:])
+        self.assertMetric(m, "riffle_put_records_records_total", 27, stream=stream,
+                          outcome="successful")
+        for outcome in ("throttled", "failed"):
+            self.assertMetric(m, "riffle_put_records_records_total", 0, stream=stream,
+                              outcome=outcome)
+        self.assertMetric(m, "riffle_put_records_bytes_total", batch_bytes, stream=stream)
+        self.assertMetric(m, "riffle_put_record_bytes_total", n_bytes - batch_bytes,
+                          stream=stream)
+        self.assertMetric(m, "riffle_operation_calls_total", len(shards),
+                          operation="GetShardIterator", stream=stream, outcome="success")
+        # A made-up stream name adds no series: its calls count under stream="".
         self.assertMetric(m, "riffle_operation_calls_total", 1, operation="PutRecord",
-                          stream=missing, outcome="ResourceNotFoundException")
-        self.assertEqual(m.series("riffle_operation_calls_total", stream=missing,
-                                  outcome="success"), [])
+                          stream="", outcome="ResourceNotFoundException")
+        self.assertEqual([key for key in m.samples if ("stream", missing) in key[1]], [])
         # Without enhanced monitoring there is no shard label anywhere.
         for (name, labels), _ in m.samples.items():
             if name.startswith("riffle_"):
@@ -327,6 +339,107 @@ class PrometheusMetricsTest(MetricsTestCase):
         # A partly throttled PutRecords call is still a successful call.
         self.assertMetric(m, "riffle_operation_calls_total", 3, operation="PutRecords",
                           stream=stream, outcome="success")
+
+    def test_iterator_age_grows_while_a_reader_is_stopped(self):
+        stream = self.create_stream(shards=2)
+        k = self.kinesis1
+        first = k.put_record(StreamName=stream, PartitionKey="a", Data=b"1", ExplicitHashKey="0")
+        k.put_record(StreamName=stream, PartitionKey="a", Data=b"2", ExplicitHashKey="0")
+        put_at = time.time()
+        # A reader of shard 0 reads one record and stops; the reader of shard 1 is current.
+        it0 = k.get_shard_iterator(StreamName=stream, ShardId=shard_id(0),
+                                   ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        out = k.get_records(ShardIterator=it0, Limit=1)
+        self.assertEqual(out["Records"][0]["SequenceNumber"], first["SequenceNumber"])
+        self.get_records_counted(stream, shard_id(1))
+        time.sleep(1.5)
+        age = self.scrape().get("riffle_get_records_iterator_age_milliseconds", stream=stream)
+        self.assertIsNotNone(age)
+        self.assertGreaterEqual(age, 1400)
+        self.assertLessEqual(age, (time.time() - put_at) * 1000 + 1000)
+        # Nobody reads, and the age keeps growing.
+        time.sleep(1.0)
+        later = self.scrape().get("riffle_get_records_iterator_age_milliseconds", stream=stream)
+        self.assertGreaterEqual(later, age + 900)
+        # Once the reader reads on to the end, the stream has no lag.
+        k.get_records(ShardIterator=out["NextShardIterator"])
+        self.assertMetric(self.scrape(), "riffle_get_records_iterator_age_milliseconds", 0,
+                          stream=stream)
+
+    def test_registered_consumer_lag_and_subscription_series(self):
+        stream = self.create_stream()
+        arn = self.kinesis.describe_stream_summary(
+            StreamName=stream)["StreamDescriptionSummary"]["StreamARN"]
+        consumer = self.kinesis.register_stream_consumer(
+            StreamARN=arn, ConsumerName="lagging")["Consumer"]
+        for _ in range(50):
+            status = self.kinesis.describe_stream_consumer(
+                ConsumerARN=consumer["ConsumerARN"])["ConsumerDescription"]["ConsumerStatus"]
+            if status == "ACTIVE":
+                break
+            time.sleep(0.1)
+        sent = [self.kinesis1.put_record(StreamName=stream, PartitionKey="k", Data=b"x" * 10)
+                for _ in range(3)]
+        response = self.riffled.client(read_timeout=20).subscribe_to_shard(
+            ConsumerARN=consumer["ConsumerARN"], ShardId=shard_id(0),
+            StartingPosition={"Type": "TRIM_HORIZON"})
+        events = response["EventStream"]
+        got = []
+        for event in events:
+            got.extend(event["SubscribeToShardEvent"]["Records"])
+            if len(got) >= len(sent):
+                break
+        events.close()
+        self.assertEqual(len(got), 3)
+        # The server learns of the close only when a later event fails to go out: put records
+        # one at a time until one is no longer sent.
+        put = len(sent)
+        for _ in range(20):
+            before = self.scrape().get("riffle_subscribe_to_shard_event_records_total",
+                                       stream=stream)
+            self.kinesis1.put_record(StreamName=stream, PartitionKey="k", Data=b"y")
+            put += 1
+            time.sleep(0.3)
+            if self.scrape().get("riffle_subscribe_to_shard_event_records_total",
+                                 stream=stream) == before:
+                break
+        # Four more that nobody sends.
+        for _ in range(4):
+            self.kinesis1.put_record(StreamName=stream, PartitionKey="k", Data=b"y")
+            put += 1
+        time.sleep(0.5)
+        m = self.scrape()
+        sent_count = m.get("riffle_subscribe_to_shard_event_records_total", stream=stream)
+        self.assertGreaterEqual(sent_count, 3)
+        self.assertMetric(m, "riffle_consumer_lag_records", put - sent_count, stream=stream,
+                          consumer="lagging")
+        self.assertGreaterEqual(put - sent_count, 5)
+        self.assertGreaterEqual(m.get("riffle_consumer_lag_milliseconds", stream=stream,
+                                      consumer="lagging"), 400)
+        self.assertMetric(m, "riffle_subscribe_to_shard_event_bytes_total",
+                          3 * 11 + (sent_count - 3) * 2, stream=stream)
+        self.assertGreaterEqual(m.get("riffle_subscribe_to_shard_events_total", stream=stream), 1)
+        self.assertMetric(m, "riffle_operation_calls_total", 1, operation="SubscribeToShard",
+                          stream=stream, outcome="success")
+        # Subscription reads are not GetRecords reads.
+        self.assertMetric(m, "riffle_get_records_records_total", 0, stream=stream)
+        self.kinesis.deregister_stream_consumer(ConsumerARN=consumer["ConsumerARN"])
+        self.assertIsNone(self.scrape().get("riffle_consumer_lag_records", stream=stream,
+                                            consumer="lagging"))
+
+    def test_a_deleted_stream_leaves_no_series(self):
+        stream = self.create_stream()
+        self.kinesis1.put_record(StreamName=stream, PartitionKey="k", Data=b"x")
+        self.get_records_counted(stream, shard_id(0))
+        self.assertMetric(self.scrape(), "riffle_incoming_records_total", 1, stream=stream)
+        self.kinesis.delete_stream(StreamName=stream)
+        deadline = time.monotonic() + 10
+        while True:
+            left = [key for key in self.scrape().samples if ("stream", stream) in key[1]]
+            if not left or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        self.assertEqual(left, [])
 
     def test_healthz_and_readyz_answer_on_the_metrics_port(self):
         """/healthz is 200 while the process answers; /readyz is 200 once riffled takes

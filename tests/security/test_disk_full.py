@@ -70,6 +70,14 @@ class DiskFullTest(unittest.TestCase):
             if errors and not more:
                 break
         self.assertTrue(any("disk of the data directory is full" in e for e in refused), refused)
+        # A whole call refused for it is a server error, and the log says so with the reason.
+        with self.assertRaises(self.kinesis.exceptions.ClientError) as refused_put:
+            self.kinesis.put_record(StreamName="s", Data=b"x", PartitionKey="k")
+        self.assertGreaterEqual(refused_put.exception.response["ResponseMetadata"]["HTTPStatusCode"],
+                                500)
+        self.assertRegex(self.riffled.log_tail(),
+                         r"kinesis PutRecord from 127\.0\.0\.1:\d+ \(key -\) failed after "
+                         r"[0-9.]+ ms: \w+: The disk of the data directory is full")
         # Reads go on, and every acknowledged record is there, once, in order.
         self.assertEqual(self.read_all(), acked)
         self.assertTrue(self.riffled.alive())

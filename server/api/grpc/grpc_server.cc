@@ -11,6 +11,7 @@
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
 
+#include "server/api/grpc/call_logger.h"
 #include "server/api/grpc/riffle_service.h"
 
 namespace riffle::grpc_api {
@@ -59,7 +60,8 @@ std::shared_ptr<grpc::ServerCredentials> ServerCredentialsFor(const auth::TlsFil
 StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
     broker::Broker& broker, const std::string& host, int port, broker::RequestContext context,
     const Clock* clock, const std::vector<grpc::Service*>& internal_services,
-    const auth::Credentials* credentials, const auth::TlsFiles& tls) {
+    const auth::Credentials* credentials, const auth::TlsFiles& tls,
+    call_log::CallLogOptions call_log) {
   static const SystemClock system_clock;
   std::unique_ptr<GrpcServer> self(new GrpcServer());
   self->service_ = NewRiffleService(broker, std::move(context),
@@ -76,9 +78,11 @@ StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   for (grpc::Service* service : internal_services) {
     builder.RegisterService(service);
   }
-  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> counters;
-  counters.push_back(self->calls_in_flight_.NewCounter());
-  builder.experimental().SetInterceptorCreators(std::move(counters));
+  self->call_log_ = std::make_unique<call_log::CallLog>(call_log);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(self->calls_in_flight_.NewCounter());
+  interceptors.push_back(NewCallLogger(*self->call_log_));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   self->server_ = builder.BuildAndStart();
   if (self->server_ == nullptr || self->port_ == 0) {
     self->shut_down_ = true;  // nothing to drain

@@ -16,6 +16,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "server/api/call_log/call_log.h"
 #include "server/api/grpc/calls_in_flight.h"
 #include "server/auth/credentials.h"
 #include "server/auth/tls_files.h"
@@ -39,12 +40,14 @@ class GrpcServer {
   // services) are served on the same port; they must outlive the server. With `credentials`
   // (which must outlive the server), riffle.v1.Riffle calls need a bearer token of their keys.
   // With `tls`, the port speaks TLS only (mutual with a client CA); gRPC reads the files again
-  // every few seconds, so a renewed certificate is used without a restart.
+  // every few seconds, so a renewed certificate is used without a restart. Every call of the
+  // port is logged by `call_log`'s rules (call_log.h).
   static StatusOr<std::unique_ptr<GrpcServer>> Start(
       broker::Broker& broker, const std::string& host, int port,
       broker::RequestContext context = {}, const Clock* clock = nullptr,
       const std::vector<grpc::Service*>& internal_services = {},
-      const auth::Credentials* credentials = nullptr, const auth::TlsFiles& tls = {});
+      const auth::Credentials* credentials = nullptr, const auth::TlsFiles& tls = {},
+      call_log::CallLogOptions call_log = {});
 
   GrpcServer(const GrpcServer&) = delete;
   GrpcServer& operator=(const GrpcServer&) = delete;
@@ -65,6 +68,7 @@ class GrpcServer {
   // so that each is destroyed after its users.
   std::atomic<bool> stopping_{false};
   CallsInFlight calls_in_flight_;  // outlives server_, whose calls it counts
+  std::unique_ptr<call_log::CallLog> call_log_;  // outlives server_, whose calls it logs
   std::unique_ptr<grpc::Service> service_;
   std::function<void()> wake_subscriptions_;
   std::unique_ptr<grpc::Server> server_;

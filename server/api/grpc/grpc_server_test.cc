@@ -249,8 +249,10 @@ class FakeBroker final : public broker::Broker {
     return Unused<broker::ShardLease>().status();
   }
   std::vector<broker::GroupLag> ConsumerGroupLags() override { return {}; }
+  std::vector<broker::ReaderLag> ReaderLags() override { return {}; }
   std::vector<broker::StreamDisk> StreamDiskUsage() override { return {}; }
   void TrimExpiredRecords() override {}
+  void LogThrottling() override {}
   Status ApplyCatalogChange(const storage::CatalogChange&) override { return Status(); }
   std::optional<broker::ShardRef> RouteRecord(const broker::RequestContext&,
                                               const broker::StreamRef&,

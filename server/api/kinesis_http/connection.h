@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <string>
 #include <utility>
 
 #include <boost/asio.hpp>
@@ -49,6 +50,13 @@ class Connection {
   // The TCP stream underneath: its timeouts cover reads and writes at any layer.
   boost::beast::tcp_stream& tcp() { return tls_ ? tls_->next_layer() : *plain_; }
   bool is_tls() const { return tls_ != nullptr; }
+  // The client's address (ip:port), for the logs; "unknown" once the socket is gone.
+  std::string PeerAddress() {
+    boost::system::error_code ec;
+    const boost::asio::ip::tcp::endpoint peer = tcp().socket().remote_endpoint(ec);
+    return ec ? std::string("unknown")
+              : peer.address().to_string() + ":" + std::to_string(peer.port());
+  }
 
   template <typename MutableBuffers, typename Handler>
   void async_read_some(const MutableBuffers& buffers, Handler&& handler) {

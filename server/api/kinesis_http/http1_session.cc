@@ -73,7 +73,7 @@ http::response<http::string_body> MakeResponse(Reply reply, unsigned version, bo
 // One HTTP/1.1 request, answered by `server` (or at once, for a CORS preflight). A page from an
 // origin that --cors-origins does not list gets no CORS headers, so the browser keeps the
 // answer from it; its preflight is refused outright.
-void Handle(SessionHost& server, http::request<http::string_body>& request,
+void Handle(SessionHost& server, std::string_view peer, http::request<http::string_body>& request,
             const Executor& executor, std::function<void(http::response<http::string_body>)> done) {
   const std::string_view origin = View(request[http::field::origin]);
   const std::optional<std::string> allowed_origin =
@@ -90,7 +90,7 @@ void Handle(SessionHost& server, http::request<http::string_body>& request,
     }
     return;
   }
-  server.Handle(server.Authenticate(SignedView(request)), View(request["X-Amz-Target"]),
+  server.Handle(server.Authenticate(SignedView(request)), peer, View(request["X-Amz-Target"]),
                 View(request[http::field::content_type]), request.body(), executor,
                 [allowed_origin, version = request.version(), keep_alive = request.keep_alive(),
                  done = std::move(done)](Reply reply) {
@@ -109,7 +109,7 @@ void Handle(SessionHost& server, http::request<http::string_body>& request,
 }  // namespace
 
 Http1Session::Http1Session(Connection connection, SessionHost& server)
-    : stream_(std::move(connection)), server_(server) {}
+    : stream_(std::move(connection)), peer_(stream_.PeerAddress()), server_(server) {}
 
 void Http1Session::Sniff() {
   const auto data = buffer_.data();
@@ -170,7 +170,7 @@ void Http1Session::OnRead(beast::error_code ec) {
     Subscribe(request);
     return;
   }
-  Handle(server_, request, PostTo(stream_.get_executor()),
+  Handle(server_, peer_, request, PostTo(stream_.get_executor()),
          [self = shared_from_this()](http::response<http::string_body> response) {
            self->Answer(std::move(response));
          });

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <optional>
+#include <string>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -39,6 +40,7 @@ class Http1Session : public std::enable_shared_from_this<Http1Session> {
   void EndSubscription();
 
   Connection stream_;
+  const std::string peer_;  // the client's address, for the logs
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   SessionHost& server_;

@@ -17,6 +17,7 @@ using tcp = asio::ip::tcp;
 Http2Session::Http2Session(Connection connection, SessionHost& server,
                            beast::flat_buffer preread)
     : socket_(std::move(connection)),
+      peer_(socket_.PeerAddress()),
       server_(server),
       preread_(std::move(preread)),
       push_timer_(socket_.get_executor()) {
@@ -324,7 +325,8 @@ void Http2Session::Respond(int32_t stream_id, Stream& stream) {
     }
     reply = ErrorReply(pump.status(), stream.content_type);
   } else {
-    server_.Handle(server_.Authenticate(SignedView(stream)), stream.target, stream.content_type,
+    server_.Handle(server_.Authenticate(SignedView(stream)), peer_, stream.target,
+                   stream.content_type,
                    stream.body,
                    PostTo(socket_.get_executor()),
                    [self = shared_from_this(), stream_id](Reply reply) {

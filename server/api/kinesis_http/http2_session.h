@@ -75,6 +75,7 @@ class Http2Session : public std::enable_shared_from_this<Http2Session> {
   void Close();
 
   Connection socket_;
+  const std::string peer_;  // the client's address, for the logs
   SessionHost& server_;
   boost::beast::flat_buffer preread_;
   nghttp2_session* session_ = nullptr;

@@ -18,8 +18,6 @@ namespace {
 using broker::Broker;
 using broker::RequestContext;
 
-constexpr std::string_view kTargetPrefix = "Kinesis_20131202.";
-
 const HandlerMap& Handlers() {
   static const HandlerMap* handlers = [] {
     auto* all = new HandlerMap;
@@ -37,6 +35,7 @@ Reply ErrorReply(const Status& status, std::string_view content_type) {
   Reply reply;
   reply.http_status = HttpStatusFor(status.code());
   reply.error_type = std::string(KinesisName(status.code()));
+  reply.error_message = status.message();
   JsonWriter out;
   // AWS's deserializer capitalises the member of the errors it raises itself; every other
   // error carries "message". Clients read either.
@@ -154,7 +153,8 @@ void DispatchJson(Broker& broker, const StatusOr<RequestContext>& caller,
     return;
   }
   auto respond = [done = std::move(done)](StatusOr<std::string> result) {
-    done(result.ok() ? Reply{200, std::move(result).value(), ""} : ErrorReply(result.status()));
+    done(result.ok() ? Reply{.http_status = 200, .body = std::move(result).value()}
+                     : ErrorReply(result.status()));
   };
   if (async_it != async_handlers.end()) {
     async_it->second(broker, ctx, root, doc.error(), executor, std::move(respond));

@@ -19,7 +19,8 @@ inline constexpr std::string_view kJsonContentType = "application/x-amz-json-1.1
 struct Reply {
   int http_status = 200;
   std::string body;        // JSON or CBOR, possibly empty
-  std::string error_type;  // the bare Kinesis code for x-amzn-ErrorType; empty on success
+  std::string error_type{};  // the bare Kinesis code for x-amzn-ErrorType; empty on success
+  std::string error_message{};  // for the logs; the body carries it to the client
   std::string_view content_type = kJsonContentType;
 };
 
@@ -55,6 +56,7 @@ Status AuthorizeOperation(const broker::RequestContext& ctx, std::string_view op
 // The error reply for `status`: HTTP status, `__type` and `message`, in the request's format.
 Reply ErrorReply(const Status& status, std::string_view content_type = kJsonContentType);
 
+inline constexpr std::string_view kTargetPrefix = "Kinesis_20131202.";
 inline constexpr std::string_view kSubscribeToShardTarget = "Kinesis_20131202.SubscribeToShard";
 
 // SubscribeToShard streams its answer, so the transport runs it: this decodes and validates the

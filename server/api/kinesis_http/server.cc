@@ -117,12 +117,27 @@ class ServerImpl final : public HttpServer, public SessionHost {
                                       options_.clock->NowMillis() / 1000);
   }
 
-  void Handle(const StatusOr<broker::RequestContext>& caller, std::string_view target,
-              std::string_view content_type, std::string& body, const Executor& executor,
-              std::function<void(Reply)> done) override {
+  void Handle(const StatusOr<broker::RequestContext>& caller, std::string_view peer,
+              std::string_view target, std::string_view content_type, std::string& body,
+              const Executor& executor, std::function<void(Reply)> done) override {
     in_flight_.fetch_add(1);
+    std::string operation(target.starts_with(kTargetPrefix) ? target.substr(kTargetPrefix.size())
+                                                            : target);
+    std::string key_id = caller.ok() && caller->caller ? caller->caller->id : std::string();
     Dispatch(broker_, caller, target, content_type, body, executor,
-             [this, done = std::move(done)](Reply reply) {
+             [this, start = std::chrono::steady_clock::now(), operation = std::move(operation),
+              peer = std::string(peer), key_id = std::move(key_id),
+              done = std::move(done)](Reply reply) {
+               call_log_.Record(call_log::CallRecord{
+                   .api = "kinesis",
+                   .operation = operation,
+                   .peer = peer,
+                   .key_id = key_id,
+                   .outcome = reply.error_type.empty() ? "ok" : reply.error_type,
+                   .message = reply.error_message,
+                   .server_error = reply.http_status >= 500,
+                   .streaming = false,
+                   .elapsed = std::chrono::steady_clock::now() - start});
                in_flight_.fetch_sub(1);
                done(std::move(reply));
              });
@@ -204,6 +219,7 @@ class ServerImpl final : public HttpServer, public SessionHost {
 
   broker::Broker& broker_;
   const HttpServerOptions options_;
+  const call_log::CallLog call_log_{options_.call_log};
   struct Worker {
     asio::io_context io{1};  // concurrency hint 1: run by one thread (posts from others lock)
     asio::executor_work_guard<asio::io_context::executor_type> guard = asio::make_work_guard(io);

@@ -16,6 +16,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "server/api/call_log/call_log.h"
 #include "server/auth/credentials.h"
 #include "server/broker/broker.h"
 
@@ -44,6 +45,8 @@ struct HttpServerOptions {
   // PEM files: with both, the port speaks TLS only (ALPN h2 and http/1.1).
   std::string tls_cert_file;
   std::string tls_key_file;
+  // The access log, slow calls, server errors.
+  call_log::CallLogOptions call_log;
 };
 
 class HttpServer {

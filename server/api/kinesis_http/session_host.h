@@ -31,11 +31,12 @@ class SessionHost {
   // Who sent `request` (authentication.h), by this server's credentials and clock.
   virtual StatusOr<broker::RequestContext> Authenticate(
       const auth::SignedRequest& request) const = 0;
-  // One request, whichever HTTP version carried it; counted until it is answered, so
-  // Shutdown() can let it finish. `done` runs on `executor`'s thread.
-  virtual void Handle(const StatusOr<broker::RequestContext>& caller, std::string_view target,
-                      std::string_view content_type, std::string& body, const Executor& executor,
-                      std::function<void(Reply)> done) = 0;
+  // One request from `peer` (the client's address), whichever HTTP version carried it; counted
+  // until it is answered, so Shutdown() can let it finish, and logged (call_log.h). `done` runs
+  // on `executor`'s thread.
+  virtual void Handle(const StatusOr<broker::RequestContext>& caller, std::string_view peer,
+                      std::string_view target, std::string_view content_type, std::string& body,
+                      const Executor& executor, std::function<void(Reply)> done) = 0;
 };
 
 // Runs closures on a connection's own thread.
