@@ -36,22 +36,24 @@ std::vector<ReaderLag> BrokerImpl::ReaderLags() {
     for (const auto& consumer : meta.consumers) {
       registered.push_back(consumer.name);
     }
-    const auto add = [&](const Shard& shard, std::string consumer, uint64_t offset) {
+    const auto add = [&](const Shard& shard, std::string consumer, uint64_t readers,
+                         uint64_t offset) {
       const PositionLag lag = LagAt(shard, offset);
       out.push_back(ReaderLag{.stream_name = meta.name,
                               .shard_id = shard.shard_id,
                               .shard_level = !meta.shard_level_metrics.empty(),
                               .consumer = std::move(consumer),
+                              .readers = readers,
                               .records = lag.records,
                               .ms = lag.ms});
     };
     for (const std::shared_ptr<Shard>& shard : stream->shards()->all) {
       if (std::optional<uint64_t> furthest =
               shard->readers.FurthestBehindIterator(now, options_.iterator_ttl_ms)) {
-        add(*shard, "", *furthest);
+        add(*shard, "", shard->readers.IteratorReaders(), *furthest);
       }
       for (auto& [consumer, offset] : shard->readers.Consumers(registered)) {
-        add(*shard, std::move(consumer), offset);
+        add(*shard, std::move(consumer), 0, offset);
       }
     }
   }

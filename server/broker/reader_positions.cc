@@ -46,6 +46,15 @@ std::optional<uint64_t> ReaderPositions::FurthestBehindIterator(int64_t now_ms,
   return iterators_.begin()->first;
 }
 
+uint64_t ReaderPositions::IteratorReaders() {
+  MutexLock lock(&mu_);
+  uint64_t readers = 0;
+  for (const auto& [offset, at] : iterators_) {
+    readers += at.count;
+  }
+  return readers;
+}
+
 void ReaderPositions::ConsumerAt(std::string_view consumer, uint64_t offset) {
   MutexLock lock(&mu_);
   auto it = consumers_.find(consumer);

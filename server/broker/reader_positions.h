@@ -32,6 +32,9 @@ class ReaderPositions {
   // The lowest position of an iterator used or handed out less than `lifetime_ms` ago; nullopt
   // when there is none. Forgets the expired ones.
   std::optional<uint64_t> FurthestBehindIterator(int64_t now_ms, int64_t lifetime_ms);
+  // The readers FurthestBehindIterator() last counted (iterators used or handed out within
+  // their lifetime).
+  uint64_t IteratorReaders();
 
   // A registered consumer's subscription will next send the record at `offset`.
   void ConsumerAt(std::string_view consumer, uint64_t offset);

@@ -510,6 +510,7 @@ struct ReaderLag {
   std::string shard_id;
   bool shard_level = false;  // the stream has enhanced (shard-level) monitoring enabled
   std::string consumer;
+  uint64_t readers = 0;  // iterator readers of the shard (with `consumer` empty)
   uint64_t records = 0;  // records from the reader's position to the shard's end
   int64_t ms = 0;        // age of the first of them (0 without lag)
 };

@@ -56,7 +56,12 @@ void AddReaderLags(const std::vector<broker::ReaderLag>& lags,
       "riffle_consumer_lag_milliseconds",
       "Age of the oldest record a registered consumer's subscriptions have not sent yet, the "
       "maximum over the shards (0 without lag)");
+  prometheus::MetricFamily open_iterators = GaugeFamily(
+      "riffle_open_iterators",
+      "GetRecords readers of the stream whose iterator is still valid (used or handed out "
+      "within the last 5 minutes)");
   std::map<std::string, int64_t> stream_age;
+  std::map<std::string, uint64_t> stream_readers;
   std::map<std::pair<std::string, std::string>, std::pair<uint64_t, int64_t>> by_consumer;
   for (const broker::ReaderLag& lag : lags) {
     if (!lag.consumer.empty()) {
@@ -67,6 +72,7 @@ void AddReaderLags(const std::vector<broker::ReaderLag>& lags,
     }
     int64_t& age = stream_age[lag.stream_name];
     age = std::max(age, lag.ms);
+    stream_readers[lag.stream_name] += lag.readers;
     if (lag.shard_level) {
       iterator_age.metric.push_back(Sample(
           {{.name = "stream", .value = lag.stream_name}, {.name = "shard", .value = lag.shard_id}},
@@ -76,6 +82,8 @@ void AddReaderLags(const std::vector<broker::ReaderLag>& lags,
   for (const auto& [stream, age] : stream_age) {
     iterator_age.metric.push_back(
         Sample({{.name = "stream", .value = stream}}, static_cast<double>(age)));
+    open_iterators.metric.push_back(Sample({{.name = "stream", .value = stream}},
+                                           static_cast<double>(stream_readers[stream])));
   }
   for (const auto& [key, lag] : by_consumer) {
     std::vector<prometheus::ClientMetric::Label> labels{{.name = "stream", .value = key.first},
@@ -84,6 +92,7 @@ void AddReaderLags(const std::vector<broker::ReaderLag>& lags,
     consumer_millis.metric.push_back(Sample(std::move(labels), static_cast<double>(lag.second)));
   }
   out.push_back(std::move(iterator_age));
+  out.push_back(std::move(open_iterators));
   out.push_back(std::move(consumer_records));
   out.push_back(std::move(consumer_millis));
 }

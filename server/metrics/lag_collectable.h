@@ -4,7 +4,8 @@
 //   lag per shard;
 // - riffle_get_records_iterator_age_milliseconds{stream}: the age of the first record the
 //   furthest-behind iterator reader has not read, the maximum over the stream's shards (and per
-//   shard, with a shard label, under enhanced monitoring);
+//   shard, with a shard label, under enhanced monitoring), and riffle_open_iterators{stream}, how
+//   many such readers there are;
 // - riffle_consumer_lag_{records,milliseconds}{stream,consumer}: each registered consumer's lag,
 //   summed (records) and the maximum (milliseconds) over the shards.
 #pragma once

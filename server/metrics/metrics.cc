@@ -149,6 +149,7 @@ class MetricsImpl final : public MetricsServer {
         cluster_(std::make_shared<ClusterCollectable>()),
         lag_(std::make_shared<LagCollectable>()),
         storage_(std::make_shared<StorageCollectable>()),
+        front_end_(std::make_shared<FrontEndCollectable>()),
         process_(std::make_shared<ProcessCollectable>()),
         incoming_bytes_(prometheus::BuildCounter()
                             .Name("riffle_incoming_bytes_total")
@@ -248,7 +249,7 @@ class MetricsImpl final : public MetricsServer {
     std::vector<prometheus::MetricFamily> families = registry_->Collect();
     for (const prometheus::Collectable* collectable :
          std::initializer_list<const prometheus::Collectable*>{
-             cluster_.get(), lag_.get(), storage_.get(), process_.get()}) {
+             cluster_.get(), lag_.get(), storage_.get(), front_end_.get(), process_.get()}) {
       for (prometheus::MetricFamily& family : collectable->Collect()) {
         families.push_back(std::move(family));
       }
@@ -266,6 +267,10 @@ class MetricsImpl final : public MetricsServer {
 
   void SetStorageSource(std::function<StorageGauges()> source) override {
     storage_->SetSource(std::move(source));
+  }
+
+  void SetFrontEndSource(std::function<FrontEndGauges()> source) override {
+    front_end_->SetSource(std::move(source));
   }
 
   void RecordsWritten(const broker::ShardTraffic& t) override {
@@ -445,6 +450,7 @@ class MetricsImpl final : public MetricsServer {
   std::shared_ptr<ClusterCollectable> cluster_;
   std::shared_ptr<LagCollectable> lag_;
   std::shared_ptr<StorageCollectable> storage_;
+  std::shared_ptr<FrontEndCollectable> front_end_;
   std::shared_ptr<ProcessCollectable> process_;
   Family<Counter>& incoming_bytes_;
   Family<Counter>& incoming_records_;

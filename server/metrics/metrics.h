@@ -21,6 +21,7 @@
 #include "server/auth/tls_files.h"
 #include "server/broker/observer.h"
 #include "server/broker/types.h"
+#include "server/metrics/front_end_collectable.h"
 #include "server/metrics/lag_collectable.h"
 #include "server/metrics/storage_collectable.h"
 
@@ -71,6 +72,9 @@ class MetricsServer : public broker::Observer {
   // riffle_rocksdb_*, riffle_commit_duration_seconds), called at each scrape (nullptr, the
   // default: none); waits like SetClusterSource. The process_* series are always there.
   virtual void SetStorageSource(std::function<StorageGauges()> source) = 0;
+  // The source of riffle_open_connections and riffle_grpc_calls_in_flight (front_end_
+  // collectable.h), called at each scrape (nullptr, the default: none); waits likewise.
+  virtual void SetFrontEndSource(std::function<FrontEndGauges()> source) = 0;
 };
 
 }  // namespace riffle::metrics

@@ -343,6 +343,11 @@ int Run(const Flags& flags) {
     spdlog::error("{}", grpc.status().message());
     return 1;
   }
+  (*metrics)->SetFrontEndSource([&http = **http, &grpc = **grpc] {
+    return metrics::FrontEndGauges{
+        .kinesis_connections = http.open_connections(),
+        .grpc_calls_in_flight = static_cast<uint64_t>(grpc.calls_in_flight())};
+  });
   std::unique_ptr<console::ConsoleServer> web_console;
   if (flags.console_port != 0) {
     console::ConsoleServerOptions console_options;
@@ -421,6 +426,7 @@ int Run(const Flags& flags) {
     cluster_node->Drain(std::chrono::seconds(flags.drain_s));
   }
   web_console.reset();  // its requests call the broker, which goes below
+  (*metrics)->SetFrontEndSource(nullptr);  // before the servers it reads go
   (*http)->Shutdown();
   (*grpc)->Shutdown();
   trimmer.Stop();

@@ -359,8 +359,13 @@ class PrometheusMetricsTest(MetricsTestCase):
         self.assertLessEqual(age, (time.time() - put_at) * 1000 + 1000)
         # Nobody reads, and the age keeps growing.
         time.sleep(1.0)
-        later = self.scrape().get("riffle_get_records_iterator_age_milliseconds", stream=stream)
+        m = self.scrape()
+        later = m.get("riffle_get_records_iterator_age_milliseconds", stream=stream)
         self.assertGreaterEqual(later, age + 900)
+        # The two readers (one per shard) hold valid iterators; the client holds a connection.
+        self.assertMetric(m, "riffle_open_iterators", 2, stream=stream)
+        self.assertGreaterEqual(m.get("riffle_open_connections", api="kinesis"), 1)
+        self.assertIsNotNone(m.get("riffle_grpc_calls_in_flight"))
         # Once the reader reads on to the end, the stream has no lag.
         k.get_records(ShardIterator=out["NextShardIterator"])
         self.assertMetric(self.scrape(), "riffle_get_records_iterator_age_milliseconds", 0,

@@ -33,6 +33,11 @@ std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> CallsInFl
   return std::make_unique<CounterFactory>(*this);
 }
 
+int CallsInFlight::count() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return count_;
+}
+
 bool CallsInFlight::WaitForNone(std::chrono::steady_clock::time_point deadline) {
   std::unique_lock<std::mutex> lock(mu_);
   return none_.wait_until(lock, deadline, [this] { return count_ == 0; });

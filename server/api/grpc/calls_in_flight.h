@@ -19,6 +19,8 @@ class CallsInFlight {
   // One interceptor per call, alive from the call's start until gRPC has finished with it.
   std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> NewCounter();
 
+  // How many are in flight now, for the metrics.
+  int count();
   // Waits until no call is in flight or `deadline` passes; true if none is.
   bool WaitForNone(std::chrono::steady_clock::time_point deadline);
 

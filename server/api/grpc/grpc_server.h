@@ -55,6 +55,8 @@ class GrpcServer {
 
   // The port actually bound.
   int port() const { return port_; }
+  // Calls started and not yet finished (open subscriptions included), for the metrics.
+  int calls_in_flight() { return calls_in_flight_.count(); }
 
   // Waits for the calls in flight, then stops accepting calls and closes every connection;
   // calls still running after 5 s are cancelled. Open SubscribeToShard calls end at once with UNAVAILABLE. Idempotent.

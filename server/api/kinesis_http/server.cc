@@ -71,6 +71,7 @@ class ServerImpl final : public HttpServer, public SessionHost {
   }
 
   int port() const override { return port_; }
+  size_t open_connections() const override { return open_connections_->load(); }
 
   Status ReloadTls() override {
     if (options_.tls_cert_file.empty()) {

@@ -55,6 +55,8 @@ class HttpServer {
                                                      const HttpServerOptions& options);
   virtual ~HttpServer() = default;
   virtual int port() const = 0;
+  // Connections open now, for the metrics.
+  virtual size_t open_connections() const = 0;
   // Reads the TLS files again (SIGHUP); new connections use them, open ones keep theirs. On
   // an error the files in force stay. OK and nothing done without TLS.
   virtual Status ReloadTls() = 0;
