@@ -6,10 +6,8 @@ namespace riffle::metrics {
 
 std::vector<prometheus::MetricFamily> FrontEndCollectable::Families(
     const FrontEndGauges& gauges) const {
-  prometheus::MetricFamily connections{.name = "riffle_open_connections",
-                                       .help = "Connections open on a port of riffled",
-                                       .type = prometheus::MetricType::Gauge,
-                                       .metric = {}};
+  prometheus::MetricFamily connections =
+      GaugeFamily("riffle_open_connections", "Connections open on a port of riffled");
   prometheus::ClientMetric kinesis;
   kinesis.label = {{.name = "api", .value = "kinesis"}};
   kinesis.gauge.value = static_cast<double>(gauges.kinesis_connections);

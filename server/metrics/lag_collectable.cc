@@ -5,15 +5,10 @@
 #include <string>
 #include <utility>
 
+#include "server/metrics/single_sample.h"
+
 namespace riffle::metrics {
 namespace {
-
-prometheus::MetricFamily GaugeFamily(std::string name, std::string help) {
-  return prometheus::MetricFamily{.name = std::move(name),
-                                  .help = std::move(help),
-                                  .type = prometheus::MetricType::Gauge,
-                                  .metric = {}};
-}
 
 prometheus::ClientMetric Sample(std::vector<prometheus::ClientMetric::Label> labels, double value) {
   prometheus::ClientMetric metric;

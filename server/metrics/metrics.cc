@@ -73,13 +73,13 @@ class ClusterCollectable final : public SourcedCollectable<ClusterGauges> {
                                "Shard leaders this node elected as the controller since it started",
                                static_cast<double>(gauges.elections),
                                prometheus::MetricType::Counter));
-    prometheus::MetricFamily replicas = ShardFamily(
+    prometheus::MetricFamily replicas = GaugeFamily(
         "riffle_replication_replicas", "Copies of each replicated shard this node leads");
-    prometheus::MetricFamily in_sync = ShardFamily(
+    prometheus::MetricFamily in_sync = GaugeFamily(
         "riffle_replication_in_sync_replicas",
         "Copies in sync with the leader (itself included) of each shard this node leads; "
         "writes need a majority");
-    prometheus::MetricFamily lag = ShardFamily(
+    prometheus::MetricFamily lag = GaugeFamily(
         "riffle_replication_follower_lag_records",
         "Records each follower lacks of what its leader (this node) holds durably");
     for (const ClusterGauges::LedShard& shard : gauges.led_shards) {
@@ -96,13 +96,6 @@ class ClusterCollectable final : public SourcedCollectable<ClusterGauges> {
   }
 
  private:
-  static prometheus::MetricFamily ShardFamily(std::string name, std::string help) {
-    return prometheus::MetricFamily{.name = std::move(name),
-                                    .help = std::move(help),
-                                    .type = prometheus::MetricType::Gauge,
-                                    .metric = {}};
-  }
-
   // A sample labelled with the shard's stream and shard id, and `follower` unless empty.
   static void AddShardSample(prometheus::MetricFamily& family,
                              const ClusterGauges::LedShard& shard, const std::string& follower,

@@ -1,5 +1,5 @@
-// A metric family of one sample without labels: the shape of most gauges and counters read at a
-// scrape (cluster state, storage health, the process).
+// Metric families built at a scrape (cluster state, lags, storage health, the process): most are
+// one sample without labels.
 #pragma once
 
 #include <string>
@@ -9,6 +9,14 @@
 #include <prometheus/metric_family.h>
 
 namespace riffle::metrics {
+
+// A gauge family without samples yet, for series read at a scrape with labels.
+inline prometheus::MetricFamily GaugeFamily(std::string name, std::string help) {
+  return prometheus::MetricFamily{.name = std::move(name),
+                                  .help = std::move(help),
+                                  .type = prometheus::MetricType::Gauge,
+                                  .metric = {}};
+}
 
 inline prometheus::MetricFamily SingleSample(
     std::string name, std::string help, double value,
