@@ -370,6 +370,14 @@ StatusOr<std::vector<std::shared_ptr<ShardLog>>> Store::OpenShards(
 }
 
 Status Store::DropShards(uint64_t stream_id, const std::vector<uint32_t>& shard_ordinals) {
+  Status dropped = DropShardsLocked(stream_id, shard_ordinals);
+  if (dropped.ok() && !shard_ordinals.empty()) {
+    ReleaseWal();
+  }
+  return dropped;
+}
+
+Status Store::DropShardsLocked(uint64_t stream_id, const std::vector<uint32_t>& shard_ordinals) {
   MutexLock lock(&cf_mu_);
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   std::vector<rocksdb::ColumnFamilyHandle*> unclaimed;  // destroyed here, after the drop
@@ -413,15 +421,22 @@ Status Store::DropColumnFamiliesLocked(const std::vector<rocksdb::ColumnFamilyHa
   for (rocksdb::ColumnFamilyHandle* handle : owned) {
     db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
   }
-  if (!handles.empty() && dropped.ok()) {
-    ReleaseWalLocked();
-  }
   return dropped;
 }
 
-void Store::ReleaseWalLocked() {
-  std::vector<rocksdb::ColumnFamilyHandle*> holding;
+void Store::ReleaseWal() {
   std::vector<std::shared_ptr<ShardLog>> in_use;  // keeps their handles valid across the flush
+  {
+    MutexLock lock(&cf_mu_);
+    for (const auto& [name, weak] : shards_) {
+      if (std::shared_ptr<ShardLog> log = weak.lock()) {
+        in_use.push_back(std::move(log));
+      }
+    }
+  }
+  // Column families opened at start and not claimed hold nothing unflushed: RocksDB flushes
+  // what it replays from the log when it opens.
+  std::vector<rocksdb::ColumnFamilyHandle*> holding;
   const auto add_if_holding = [&](rocksdb::ColumnFamilyHandle* handle) {
     uint64_t entries = 0;
     if (db_->GetIntProperty(handle, rocksdb::DB::Properties::kNumEntriesActiveMemTable,
@@ -432,14 +447,8 @@ void Store::ReleaseWalLocked() {
   };
   add_if_holding(db_->DefaultColumnFamily());
   add_if_holding(catalog_);
-  for (const auto& [name, handle] : unclaimed_) {
-    add_if_holding(handle);
-  }
-  for (const auto& [name, weak] : shards_) {
-    if (std::shared_ptr<ShardLog> log = weak.lock()) {
-      add_if_holding(log->handle());
-      in_use.push_back(std::move(log));
-    }
+  for (const std::shared_ptr<ShardLog>& log : in_use) {
+    add_if_holding(log->handle());
   }
   if (holding.empty()) {
     return;

@@ -122,11 +122,14 @@ class Store {
   Status DropColumnFamiliesLocked(const std::vector<rocksdb::ColumnFamilyHandle*>& handles,
                                   const std::vector<rocksdb::ColumnFamilyHandle*>& owned)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(cf_mu_);
+  Status DropShardsLocked(uint64_t stream_id, const std::vector<uint32_t>& shard_ordinals)
+      ABSL_LOCKS_EXCLUDED(cf_mu_);
   // A dropped column family's records stay in the write-ahead log files until every other
   // column family with records in them has flushed, which for a slowly written shard can be
   // never before a restart. Starts flushes of the column families with unflushed records, so
-  // RocksDB deletes those files (and a deleted stream's disk comes back) within seconds.
-  void ReleaseWalLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(cf_mu_);
+  // RocksDB deletes those files (and a deleted stream's disk comes back) within seconds. Runs
+  // without cf_mu_: switching thousands of memtables must not hold up shard opening.
+  void ReleaseWal() ABSL_LOCKS_EXCLUDED(cf_mu_);
 
   const StoreOptions options_;
   std::shared_ptr<rocksdb::Cache> block_cache_;

@@ -38,6 +38,10 @@ struct BrokerOptions {
   // In a cluster only a shard's leader does: the cluster broker checks checkpoints there, and
   // the controller, which records them, checks their shard and order only.
   bool shard_ends_known = true;
+  // A registered consumer's position counts in the metrics for this long after its last event
+  // (0: while the consumer is registered). In a cluster any replica may serve a subscription, so
+  // the node it left must stop reporting a position that no longer moves.
+  int64_t consumer_position_ttl_ms = 0;
 };
 
 // The answer to a checkpoint at a sequence number the shard has not given out.

@@ -80,7 +80,9 @@ struct Shard {
   std::shared_ptr<storage::ShardLog> log;
   Mutex quota_mu;
   ShardQuotas quotas ABSL_GUARDED_BY(quota_mu);
-  ReaderPositions readers;
+  // Shared by the Shard objects of one shard across shard set rebuilds (reshards, catalog
+  // changes), like `log`, so readers are not forgotten when the stream's meta changes.
+  std::shared_ptr<ReaderPositions> readers = std::make_shared<ReaderPositions>();
 };
 
 // The shards of a stream at one moment. Immutable: a reshard publishes a new one.

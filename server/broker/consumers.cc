@@ -265,7 +265,7 @@ StatusOr<Subscription> BrokerImpl::DoSubscribe(const RequestContext& ctx,
     active.started_ms = now;
     generation = ++active.generation;
   }
-  shard->readers.ConsumerAt(resolved.consumer.name, offset);
+  shard->readers->ConsumerAt(resolved.consumer.name, offset, now);
   return Subscription{resolved.stream->id, resolved.consumer.name, resolved.consumer.created_ms,
                       shard->meta.ordinal, offset,
                       storage::FormatSequenceNumber(shard->meta.ordinal, offset), generation,
@@ -321,7 +321,7 @@ StatusOr<SubscriptionEvent> BrokerImpl::NextEvent(const RequestContext& ctx,
                                        : std::nullopt});
   }
   subscription.offset = read.next_offset;
-  shard->readers.ConsumerAt(subscription.consumer_name, subscription.offset);
+  shard->readers->ConsumerAt(subscription.consumer_name, subscription.offset, now);
   subscription.continuation_sequence_number =
       storage::FormatSequenceNumber(shard->meta.ordinal, read.next_offset);
   const uint64_t end = shard->log->committed_end();

@@ -49,10 +49,11 @@ std::vector<ReaderLag> BrokerImpl::ReaderLags() {
     };
     for (const std::shared_ptr<Shard>& shard : stream->shards()->all) {
       if (std::optional<uint64_t> furthest =
-              shard->readers.FurthestBehindIterator(now, options_.iterator_ttl_ms)) {
-        add(*shard, "", shard->readers.IteratorReaders(), *furthest);
+              shard->readers->FurthestBehindIterator(now, options_.iterator_ttl_ms)) {
+        add(*shard, "", shard->readers->IteratorReaders(), *furthest);
       }
-      for (auto& [consumer, offset] : shard->readers.Consumers(registered)) {
+      for (auto& [consumer, offset] :
+           shard->readers->Consumers(registered, now, options_.consumer_position_ttl_ms)) {
         add(*shard, std::move(consumer), 0, offset);
       }
     }

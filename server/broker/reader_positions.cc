@@ -1,6 +1,7 @@
 #include "server/broker/reader_positions.h"
 
 #include <algorithm>
+#include <iterator>
 
 namespace riffle::broker {
 
@@ -9,10 +10,7 @@ void ReaderPositions::AddLocked(uint64_t offset, int64_t now_ms) {
   ++readers.count;
   readers.last_used_ms = std::max(readers.last_used_ms, now_ms);
   if (iterators_.size() > kMaxIteratorPositions) {
-    auto least_recent = std::min_element(
-        iterators_.begin(), iterators_.end(),
-        [](const auto& a, const auto& b) { return a.second.last_used_ms < b.second.last_used_ms; });
-    iterators_.erase(least_recent);
+    iterators_.erase(std::prev(iterators_.end()));
   }
 }
 
@@ -55,23 +53,28 @@ uint64_t ReaderPositions::IteratorReaders() {
   return readers;
 }
 
-void ReaderPositions::ConsumerAt(std::string_view consumer, uint64_t offset) {
+void ReaderPositions::ConsumerAt(std::string_view consumer, uint64_t offset, int64_t now_ms) {
   MutexLock lock(&mu_);
   auto it = consumers_.find(consumer);
   if (it == consumers_.end()) {
-    consumers_.emplace(std::string(consumer), offset);
+    consumers_.emplace(std::string(consumer), Consumer{offset, now_ms});
   } else {
-    it->second = offset;
+    it->second = Consumer{offset, now_ms};
   }
 }
 
 std::vector<std::pair<std::string, uint64_t>> ReaderPositions::Consumers(
-    const std::vector<std::string>& registered) {
+    const std::vector<std::string>& registered, int64_t now_ms, int64_t ttl_ms) {
   MutexLock lock(&mu_);
   std::erase_if(consumers_, [&](const auto& entry) {
-    return std::find(registered.begin(), registered.end(), entry.first) == registered.end();
+    return std::find(registered.begin(), registered.end(), entry.first) == registered.end() ||
+           (ttl_ms > 0 && entry.second.seen_ms <= now_ms - ttl_ms);
   });
-  return {consumers_.begin(), consumers_.end()};
+  std::vector<std::pair<std::string, uint64_t>> out;
+  for (const auto& [name, consumer] : consumers_) {
+    out.emplace_back(name, consumer.offset);
+  }
+  return out;
 }
 
 }  // namespace riffle::broker

@@ -36,12 +36,12 @@ class ReaderPositions {
   // their lifetime).
   uint64_t IteratorReaders();
 
-  // A registered consumer's subscription will next send the record at `offset`.
-  void ConsumerAt(std::string_view consumer, uint64_t offset);
+  // A registered consumer's subscription will next send the record at `offset` (at `now_ms`).
+  void ConsumerAt(std::string_view consumer, uint64_t offset, int64_t now_ms);
   // Each consumer's position. `registered` lists the consumers the stream still has; the others
-  // are forgotten.
+  // are forgotten, and so are those not seen for `ttl_ms` (0: no limit).
   std::vector<std::pair<std::string, uint64_t>> Consumers(
-      const std::vector<std::string>& registered);
+      const std::vector<std::string>& registered, int64_t now_ms, int64_t ttl_ms);
 
  private:
   struct Readers {
@@ -49,14 +49,18 @@ class ReaderPositions {
     int64_t last_used_ms = 0;
   };
   // A bound, so clients that take many iterators and never read cannot grow it without limit:
-  // past it the least recently used position is forgotten.
+  // past it the highest position is forgotten, never the furthest behind.
   static constexpr size_t kMaxIteratorPositions = 64;
 
   void AddLocked(uint64_t offset, int64_t now_ms) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Mutex mu_;
   std::map<uint64_t, Readers> iterators_ ABSL_GUARDED_BY(mu_);  // by position
-  std::map<std::string, uint64_t, std::less<>> consumers_ ABSL_GUARDED_BY(mu_);
+  struct Consumer {
+    uint64_t offset = 0;
+    int64_t seen_ms = 0;
+  };
+  std::map<std::string, Consumer, std::less<>> consumers_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace riffle::broker

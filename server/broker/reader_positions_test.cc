@@ -44,18 +44,30 @@ TEST(ReaderPositionsTest, IteratorsTakenAndNeverUsedAreBounded) {
   for (uint64_t i = 0; i < 1000; ++i) {
     readers.IteratorIssued(i, static_cast<int64_t>(i));
   }
-  // The least recently used positions went first.
-  EXPECT_GT(*readers.FurthestBehindIterator(1000, kLifetime), 900u);
+  // The highest positions went first: the furthest behind is never forgotten for room.
+  EXPECT_EQ(readers.FurthestBehindIterator(1000, kLifetime), 0u);
+  EXPECT_LE(readers.IteratorReaders(), 64u);
+  EXPECT_GT(readers.IteratorReaders(), 0u);
 }
 
 TEST(ReaderPositionsTest, ConsumersCountWhileRegistered) {
   ReaderPositions readers;
-  readers.ConsumerAt("a", 3);
-  readers.ConsumerAt("b", 7);
-  readers.ConsumerAt("a", 4);
-  EXPECT_THAT(readers.Consumers({"a", "b"}), ElementsAre(Pair("a", 4u), Pair("b", 7u)));
-  EXPECT_THAT(readers.Consumers({"b"}), ElementsAre(Pair("b", 7u)));
-  EXPECT_THAT(readers.Consumers({"a", "b"}), ElementsAre(Pair("b", 7u)));
+  readers.ConsumerAt("a", 3, 0);
+  readers.ConsumerAt("b", 7, 0);
+  readers.ConsumerAt("a", 4, 0);
+  EXPECT_THAT(readers.Consumers({"a", "b"}, 1, 0), ElementsAre(Pair("a", 4u), Pair("b", 7u)));
+  EXPECT_THAT(readers.Consumers({"b"}, 1, 0), ElementsAre(Pair("b", 7u)));
+  EXPECT_THAT(readers.Consumers({"a", "b"}, 1, 0), ElementsAre(Pair("b", 7u)));
+  // Without a time limit a stopped consumer stays.
+  EXPECT_THAT(readers.Consumers({"b"}, 10'000'000, 0), ElementsAre(Pair("b", 7u)));
+}
+
+TEST(ReaderPositionsTest, WithATimeLimitAConsumerThatWentElsewhereIsForgotten) {
+  ReaderPositions readers;
+  readers.ConsumerAt("moved", 3, 1'000);
+  readers.ConsumerAt("here", 5, 1'000);
+  readers.ConsumerAt("here", 6, 50'000);
+  EXPECT_THAT(readers.Consumers({"moved", "here"}, 60'000, 59'000), ElementsAre(Pair("here", 6u)));
 }
 
 }  // namespace

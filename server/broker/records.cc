@@ -576,7 +576,7 @@ StatusOr<std::string> BrokerImpl::DoGetShardIterator(const RequestContext& ctx,
                                 shard->shard_id, meta.name, ctx.account));
     }
   }
-  shard->readers.IteratorIssued(offset, now);
+  shard->readers->IteratorIssued(offset, now);
   return EncodeIterator(signer_, IteratorPosition{stream->id, shard->meta.ordinal, offset, now});
 }
 
@@ -665,11 +665,11 @@ StatusOr<GetRecordsResult> BrokerImpl::DoGetRecords(const RequestContext& ctx,
   }
   if (shard->meta.ending_position && read.next_offset >= end) {
     // The end of a closed shard: no next iterator, and the children to continue with.
-    shard->readers.IteratorAdvanced(position.offset, std::nullopt, now);
+    shard->readers->IteratorAdvanced(position.offset, std::nullopt, now);
     out.child_shards = ChildShardsOf(*shards, shard->meta.ordinal);
     return out;
   }
-  shard->readers.IteratorAdvanced(position.offset, read.next_offset, now);
+  shard->readers->IteratorAdvanced(position.offset, read.next_offset, now);
   out.next_shard_iterator = EncodeIterator(
       signer_, IteratorPosition{stream->id, shard->meta.ordinal, read.next_offset, now});
   return out;

@@ -184,6 +184,7 @@ StatusOr<std::shared_ptr<const ShardSet>> BrokerImpl::BuildShardSet(const Stream
       // Keep the shard's log and quota buckets; only its metadata may have changed.
       shard->shard_id = existing->shard_id;
       shard->log = existing->log;
+      shard->readers = existing->readers;
       MutexLock lock(&existing->quota_mu);
       MutexLock fresh(&shard->quota_mu);  // not shared yet: uncontended
       shard->quotas = existing->quotas;

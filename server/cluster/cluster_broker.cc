@@ -680,11 +680,13 @@ std::vector<broker::GroupLag> ClusterBroker::ConsumerGroupLags() {
   return lags;
 }
 
-// Readers read from the leader, so only its positions are current.
+// GetRecords is served by the leader, so only its iterator readers are current. A subscription
+// may be served by any replica, which reports its consumer's position (and forgets it once the
+// consumer has gone on elsewhere: BrokerOptions::consumer_position_ttl_ms).
 std::vector<broker::ReaderLag> ClusterBroker::ReaderLags() {
   std::vector<broker::ReaderLag> lags = local_.ReaderLags();
   std::erase_if(lags, [&](const broker::ReaderLag& lag) {
-    return !LeadsHere(lag.stream_name, lag.shard_id);
+    return lag.consumer.empty() && !LeadsHere(lag.stream_name, lag.shard_id);
   });
   return lags;
 }

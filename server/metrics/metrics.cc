@@ -267,42 +267,44 @@ class MetricsImpl final : public MetricsServer {
   }
 
   void RecordsWritten(const broker::ShardTraffic& t) override {
-    for (Series* s : SeriesFor(t)) {
-      s->incoming_bytes->Increment(static_cast<double>(t.bytes));
-      s->incoming_records->Increment(static_cast<double>(t.records));
-    }
+    UpdateSeries(t, [&](Series& s) {
+      s.incoming_bytes->Increment(static_cast<double>(t.bytes));
+      s.incoming_records->Increment(static_cast<double>(t.records));
+    });
   }
 
   // The iterator age comes from the broker's reader positions at each scrape (LagCollectable),
   // not from the last call: it must keep growing when nobody reads.
   void RecordsRead(const broker::ShardTraffic& t, int64_t /*iterator_age_ms*/) override {
-    for (Series* s : SeriesFor(t)) {
-      s->outgoing_bytes->Increment(static_cast<double>(t.bytes));
-      s->outgoing_records->Increment(static_cast<double>(t.records));
-    }
+    UpdateSeries(t, [&](Series& s) {
+      s.outgoing_bytes->Increment(static_cast<double>(t.bytes));
+      s.outgoing_records->Increment(static_cast<double>(t.records));
+    });
   }
 
   void SubscriptionEventSent(const broker::ShardTraffic& t, int64_t millis_behind_latest) override {
-    for (Series* s : SeriesFor(t)) {
-      s->event_bytes->Increment(static_cast<double>(t.bytes));
-      s->event_records->Increment(static_cast<double>(t.records));
-    }
-    StreamSeries& stream = LookupStream(t.stream);
-    stream.events->Increment();
-    stream.event_millis_behind->Set(static_cast<double>(millis_behind_latest));
+    UpdateSeries(t, [&](Series& s) {
+      s.event_bytes->Increment(static_cast<double>(t.bytes));
+      s.event_records->Increment(static_cast<double>(t.records));
+    });
+    UpdateStreamSeries(t.stream, [&](StreamSeries& s) {
+      s.events->Increment();
+      s.event_millis_behind->Set(static_cast<double>(millis_behind_latest));
+    });
   }
 
   void PutTallied(broker::Operation op, std::string_view stream,
                   const broker::PutTally& tally) override {
-    StreamSeries& series = LookupStream(stream);
-    if (op == broker::Operation::kPutRecord) {
-      series.put_record_bytes->Increment(static_cast<double>(tally.bytes));
-      return;
-    }
-    series.put_records_bytes->Increment(static_cast<double>(tally.bytes));
-    series.put_records_successful->Increment(static_cast<double>(tally.successful));
-    series.put_records_throttled->Increment(static_cast<double>(tally.throttled));
-    series.put_records_failed->Increment(static_cast<double>(tally.failed));
+    UpdateStreamSeries(stream, [&](StreamSeries& s) {
+      if (op == broker::Operation::kPutRecord) {
+        s.put_record_bytes->Increment(static_cast<double>(tally.bytes));
+        return;
+      }
+      s.put_records_bytes->Increment(static_cast<double>(tally.bytes));
+      s.put_records_successful->Increment(static_cast<double>(tally.successful));
+      s.put_records_throttled->Increment(static_cast<double>(tally.throttled));
+      s.put_records_failed->Increment(static_cast<double>(tally.failed));
+    });
   }
 
   void StreamDeleted(std::string_view stream) override {
@@ -347,9 +349,7 @@ class MetricsImpl final : public MetricsServer {
   }
 
   void Throttled(const broker::ShardTraffic& t, bool write) override {
-    for (Series* s : SeriesFor(t)) {
-      (write ? s->write_throttled : s->read_throttled)->Increment();
-    }
+    UpdateSeries(t, [&](Series& s) { (write ? s.write_throttled : s.read_throttled)->Increment(); });
   }
 
   void Call(broker::Operation op, std::string_view stream, double seconds,
@@ -380,26 +380,34 @@ class MetricsImpl final : public MetricsServer {
   }
 
  private:
-  // The stream's series, plus the shard's when shard-level metrics are on.
-  std::vector<Series*> SeriesFor(const broker::ShardTraffic& t) {
-    std::vector<Series*> out{Lookup(t.stream, {})};
-    if (t.shard_level) {
-      out.push_back(Lookup(t.stream, t.shard_id));
-    }
-    return out;
-  }
-
-  Series* Lookup(std::string_view stream, std::string_view shard) {
-    std::string key = std::string(stream) + '\0' + std::string(shard);
+  // Runs `update` on the stream's series, and on the shard's when shard-level metrics are on,
+  // with mu_ held: StreamDeleted() removes series under it, so none goes while it is updated.
+  template <typename Update>
+  void UpdateSeries(const broker::ShardTraffic& t, Update&& update) {
+    const std::string stream_key = std::string(t.stream) + '\0';
+    const std::string shard_key = t.shard_level ? stream_key + std::string(t.shard_id) : "";
     {
       std::shared_lock lock(mu_);
-      if (auto it = series_.find(key); it != series_.end()) {
-        return &it->second;
+      auto stream = series_.find(stream_key);
+      auto shard = t.shard_level ? series_.find(shard_key) : series_.end();
+      if (stream != series_.end() && (!t.shard_level || shard != series_.end())) {
+        update(stream->second);
+        if (t.shard_level) {
+          update(shard->second);
+        }
+        return;
       }
     }
     std::unique_lock lock(mu_);
+    update(SeriesLocked(stream_key, t.stream, {}));
+    if (t.shard_level) {
+      update(SeriesLocked(shard_key, t.stream, t.shard_id));
+    }
+  }
+
+  Series& SeriesLocked(const std::string& key, std::string_view stream, std::string_view shard) {
     if (auto it = series_.find(key); it != series_.end()) {
-      return &it->second;
+      return it->second;
     }
     prometheus::Labels labels{{"stream", std::string(stream)}};
     if (!shard.empty()) {
@@ -409,34 +417,39 @@ class MetricsImpl final : public MetricsServer {
              &outgoing_bytes_.Add(labels),  &outgoing_records_.Add(labels),
              &write_throttled_.Add(labels), &read_throttled_.Add(labels),
              &event_bytes_.Add(labels),     &event_records_.Add(labels)};
-    return &series_.emplace(std::move(key), s).first->second;
+    return series_.emplace(key, s).first->second;
   }
 
-  StreamSeries& LookupStream(std::string_view stream) {
+  // The same for the series AWS has per stream only.
+  template <typename Update>
+  void UpdateStreamSeries(std::string_view stream, Update&& update) {
+    const std::string key(stream);
     {
       std::shared_lock lock(mu_);
-      if (auto it = stream_series_.find(std::string(stream)); it != stream_series_.end()) {
-        return it->second;
+      if (auto it = stream_series_.find(key); it != stream_series_.end()) {
+        update(it->second);
+        return;
       }
     }
     std::unique_lock lock(mu_);
-    if (auto it = stream_series_.find(std::string(stream)); it != stream_series_.end()) {
-      return it->second;
+    auto it = stream_series_.find(key);
+    if (it == stream_series_.end()) {
+      const prometheus::Labels labels{{"stream", key}};
+      const auto with_outcome = [&](const char* outcome) {
+        prometheus::Labels out = labels;
+        out["outcome"] = outcome;
+        return out;
+      };
+      it = stream_series_
+               .emplace(key, StreamSeries{&put_record_bytes_.Add(labels),
+                                          &put_records_bytes_.Add(labels),
+                                          &put_records_records_.Add(with_outcome("successful")),
+                                          &put_records_records_.Add(with_outcome("throttled")),
+                                          &put_records_records_.Add(with_outcome("failed")),
+                                          &events_.Add(labels), &event_millis_behind_.Add(labels)})
+               .first;
     }
-    const prometheus::Labels labels{{"stream", std::string(stream)}};
-    const auto with_outcome = [&](const char* outcome) {
-      prometheus::Labels out = labels;
-      out["outcome"] = outcome;
-      return out;
-    };
-    StreamSeries s{&put_record_bytes_.Add(labels),
-                   &put_records_bytes_.Add(labels),
-                   &put_records_records_.Add(with_outcome("successful")),
-                   &put_records_records_.Add(with_outcome("throttled")),
-                   &put_records_records_.Add(with_outcome("failed")),
-                   &events_.Add(labels),
-                   &event_millis_behind_.Add(labels)};
-    return stream_series_.emplace(std::string(stream), s).first->second;
+    update(it->second);
   }
 
   std::shared_ptr<prometheus::Registry> registry_;

@@ -236,6 +236,8 @@ int Run(const Flags& flags) {
     }
     cluster_node = std::move(joined).value();
     broker_options.shard_ends_known = false;  // only a shard's leader knows its end
+    // Twice a subscription's 5 minutes: a consumer that went on elsewhere is forgotten here.
+    broker_options.consumer_position_ttl_ms = 10 * 60 * 1000;
   }
   // The console's charts observe the broker's traffic beside the metrics exporter.
   std::unique_ptr<console::MetricsHistory> metrics_history;
@@ -343,11 +345,6 @@ int Run(const Flags& flags) {
     spdlog::error("{}", grpc.status().message());
     return 1;
   }
-  (*metrics)->SetFrontEndSource([&http = **http, &grpc = **grpc] {
-    return metrics::FrontEndGauges{
-        .kinesis_connections = http.open_connections(),
-        .grpc_calls_in_flight = static_cast<uint64_t>(grpc.calls_in_flight())};
-  });
   std::unique_ptr<console::ConsoleServer> web_console;
   if (flags.console_port != 0) {
     console::ConsoleServerOptions console_options;
@@ -383,6 +380,12 @@ int Run(const Flags& flags) {
     spdlog::error("cannot write the ports file {}", flags.ports_file);
     return 1;
   }
+  // After the last early return: the servers it reads are cleared from it before they go.
+  (*metrics)->SetFrontEndSource([&http = **http, &grpc = **grpc] {
+    return metrics::FrontEndGauges{
+        .kinesis_connections = http.open_connections(),
+        .grpc_calls_in_flight = static_cast<uint64_t>(grpc.calls_in_flight())};
+  });
   spdlog::info(
       "riffled ready data_dir={} kinesis={}:{} grpc={}:{} metrics={}:{} console={}:{} fsync={} "
       "shard_quotas={}",

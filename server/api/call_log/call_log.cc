@@ -10,6 +10,9 @@ void CallLog::Record(const CallRecord& call) const {
   if (call.server_error) {
     spdlog::error("{} {} from {} (key {}) failed after {:.1f} ms: {}: {}", call.api, call.operation,
                   call.peer, key, ms, call.outcome, call.message);
+  } else if (call.unavailable) {
+    spdlog::warn("{} {} from {} (key {}) answered {} after {:.1f} ms: {}", call.api, call.operation,
+                 call.peer, key, call.outcome, ms, call.message);
   } else if (!call.streaming && options_.slow_call.count() > 0 &&
              call.elapsed >= options_.slow_call) {
     spdlog::warn("slow call: {} {} from {} (key {}) took {:.1f} ms, answered {}", call.api,

@@ -68,6 +68,16 @@ TEST_F(CallLogTest, SlowCallsAreWarnedAboutButNotSubscriptions) {
                                     "(key AKIA1) took 250.0 ms, answered ok"));
 }
 
+TEST_F(CallLogTest, UnavailableAnswersAreWarnings) {
+  CallRecord refused = Call(std::chrono::milliseconds(1));
+  refused.outcome = "ServiceUnavailable";
+  refused.message = "shutting down";
+  refused.unavailable = true;
+  CallLog({.access_log = false, .slow_call = std::chrono::milliseconds(1000)}).Record(refused);
+  EXPECT_THAT(out_.str(), HasSubstr("warning kinesis PutRecord from 127.0.0.1:5000 (key AKIA1) "
+                                    "answered ServiceUnavailable after 1.0 ms: shutting down"));
+}
+
 TEST_F(CallLogTest, ServerErrorsAreLoggedWithTheirMessage) {
   CallRecord failed = Call(std::chrono::milliseconds(2));
   failed.outcome = "InternalFailure";

@@ -52,10 +52,11 @@ std::string_view CodeName(grpc::StatusCode code) {
   }
 }
 
-// The codes that blame the server, as HTTP's 5xx do.
+// The codes that blame the server, as HTTP's 500 does (UNAVAILABLE, HTTP's 503, asks for a
+// retry instead).
 bool IsServerError(grpc::StatusCode code) {
-  return code == grpc::StatusCode::INTERNAL || code == grpc::StatusCode::UNAVAILABLE ||
-         code == grpc::StatusCode::UNKNOWN || code == grpc::StatusCode::DATA_LOSS;
+  return code == grpc::StatusCode::INTERNAL || code == grpc::StatusCode::UNKNOWN ||
+         code == grpc::StatusCode::DATA_LOSS;
 }
 
 // The access key id of an `authorization: Bearer <id>:<secret>` header; never the secret.
@@ -66,7 +67,11 @@ std::string KeyIdOf(const std::multimap<grpc::string_ref, grpc::string_ref>& met
   }
   const std::optional<auth::BearerToken> bearer =
       auth::ParseBearer(std::string_view(it->second.data(), it->second.size()));
-  return bearer ? std::string(bearer->key_id) : std::string();
+  if (!bearer) {
+    return {};
+  }
+  // Without its colon the token may be all secret: it is not logged.
+  return bearer->well_formed ? std::string(bearer->key_id) : std::string("(malformed)");
 }
 
 class CallLogger final : public grpc::experimental::Interceptor {
@@ -86,15 +91,17 @@ class CallLogger final : public grpc::experimental::Interceptor {
       const grpc::Status status = methods->GetSendStatus();
       const std::string peer =
           info_->server_context() != nullptr ? info_->server_context()->peer() : "unknown";
-      log_.Record(call_log::CallRecord{.api = "grpc",
-                                       .operation = info_->method(),
-                                       .peer = peer,
-                                       .key_id = key_id_,
-                                       .outcome = CodeName(status.error_code()),
-                                       .message = status.error_message(),
-                                       .server_error = IsServerError(status.error_code()),
-                                       .streaming = streaming_,
-                                       .elapsed = std::chrono::steady_clock::now() - start_});
+      log_.Record(
+          call_log::CallRecord{.api = "grpc",
+                               .operation = info_->method(),
+                               .peer = peer,
+                               .key_id = key_id_,
+                               .outcome = CodeName(status.error_code()),
+                               .message = status.error_message(),
+                               .server_error = IsServerError(status.error_code()),
+                               .unavailable = status.error_code() == grpc::StatusCode::UNAVAILABLE,
+                               .streaming = streaming_,
+                               .elapsed = std::chrono::steady_clock::now() - start_});
     }
     methods->Proceed();
   }

@@ -136,7 +136,8 @@ class ServerImpl final : public HttpServer, public SessionHost {
                    .key_id = key_id,
                    .outcome = reply.error_type.empty() ? "ok" : reply.error_type,
                    .message = reply.error_message,
-                   .server_error = reply.http_status >= 500,
+                   .server_error = reply.http_status >= 500 && reply.http_status != 503,
+                   .unavailable = reply.http_status == 503,
                    .streaming = false,
                    .elapsed = std::chrono::steady_clock::now() - start});
                in_flight_.fetch_sub(1);
