@@ -251,6 +251,8 @@ class BrokerImpl final : public Broker {
   std::shared_ptr<Stream> FindStream(const std::string& name) const
       ABSL_LOCKS_EXCLUDED(streams_mu_);
   std::shared_ptr<Stream> FindStreamById(uint64_t id) const ABSL_LOCKS_EXCLUDED(streams_mu_);
+  // Every live stream, by name, copied so the caller can work on them without streams_mu_.
+  std::vector<std::shared_ptr<Stream>> LiveStreams() const ABSL_LOCKS_EXCLUDED(streams_mu_);
   // Writes the stream's new meta to the catalog, then publishes it. Caller holds control_mu.
   // With `shards`, publishes that shard set together with the meta it was built from.
   Status CommitMeta(Stream& stream, storage::StreamMeta meta,

@@ -13,13 +13,7 @@ StatusOr<ClusterDescription> BrokerImpl::DescribeCluster(const RequestContext&) 
   ClusterNodeInfo& node = out.nodes.emplace_back();
   node.node_id = "local";
   node.is_controller = true;
-  std::vector<std::shared_ptr<Stream>> streams;
-  {
-    ReaderMutexLock lock(&streams_mu_);
-    for (const auto& [name, stream] : streams_) {
-      streams.push_back(stream);
-    }
-  }
+  const std::vector<std::shared_ptr<Stream>> streams = LiveStreams();
   for (const std::shared_ptr<Stream>& stream : streams) {  // streams_ is by name
     const storage::StreamMeta meta = stream->Snapshot();
     for (const std::shared_ptr<Shard>& shard : stream->shards()->all) {  // by ordinal

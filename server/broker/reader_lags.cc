@@ -21,13 +21,7 @@ BrokerImpl::PositionLag BrokerImpl::LagAt(const Shard& shard, uint64_t offset) c
 }
 
 std::vector<ReaderLag> BrokerImpl::ReaderLags() {
-  std::vector<std::shared_ptr<Stream>> streams;
-  {
-    ReaderMutexLock lock(&streams_mu_);
-    for (const auto& [name, stream] : streams_) {
-      streams.push_back(stream);
-    }
-  }
+  const std::vector<std::shared_ptr<Stream>> streams = LiveStreams();
   const int64_t now = clock_.NowMillis();
   std::vector<ReaderLag> out;
   for (const std::shared_ptr<Stream>& stream : streams) {

@@ -64,13 +64,7 @@ Status BrokerImpl::DecreaseStreamRetentionPeriod(const RequestContext& ctx,
 }
 
 void BrokerImpl::TrimExpiredRecords() {
-  std::vector<std::shared_ptr<Stream>> streams;
-  {
-    ReaderMutexLock lock(&streams_mu_);
-    for (const auto& [name, stream] : streams_) {
-      streams.push_back(stream);
-    }
-  }
+  const std::vector<std::shared_ptr<Stream>> streams = LiveStreams();
   const int64_t now = clock_.NowMillis();
   for (const auto& stream : streams) {
     const StreamMeta meta = stream->Snapshot();
@@ -96,13 +90,7 @@ void BrokerImpl::TrimExpiredRecords() {
 }
 
 void BrokerImpl::LogThrottling() {
-  std::vector<std::shared_ptr<Stream>> streams;
-  {
-    ReaderMutexLock lock(&streams_mu_);
-    for (const auto& [name, stream] : streams_) {
-      streams.push_back(stream);
-    }
-  }
+  const std::vector<std::shared_ptr<Stream>> streams = LiveStreams();
   for (const auto& stream : streams) {
     const uint64_t records = stream->throttled_records.exchange(0, std::memory_order_relaxed);
     const uint64_t reads = stream->throttled_reads.exchange(0, std::memory_order_relaxed);

@@ -232,6 +232,16 @@ std::shared_ptr<Stream> BrokerImpl::FindStream(const std::string& name) const {
   return it == streams_.end() ? nullptr : it->second;
 }
 
+std::vector<std::shared_ptr<Stream>> BrokerImpl::LiveStreams() const {
+  std::vector<std::shared_ptr<Stream>> streams;
+  ReaderMutexLock lock(&streams_mu_);
+  streams.reserve(streams_.size());
+  for (const auto& [name, stream] : streams_) {
+    streams.push_back(stream);
+  }
+  return streams;
+}
+
 std::shared_ptr<Stream> BrokerImpl::FindStreamById(uint64_t id) const {
   ReaderMutexLock lock(&streams_mu_);
   auto it = streams_by_id_.find(id);
