@@ -13,6 +13,7 @@
 #include <rocksdb/write_buffer_manager.h>
 #include <spdlog/spdlog.h>
 
+#include "storage/table_check.h"
 #include "storage/wal_check.h"
 
 namespace riffle::storage {
@@ -132,9 +133,10 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
                               damage->file, path, damage->offset, damage->intact_after));
   }
   if (damage) {
-    spdlog::error("the write-ahead log {} in {} is damaged at byte {}; --accept-wal-damage: the "
-                  "{} records after it are dropped",
-                  damage->file, path, damage->offset, damage->intact_after);
+    spdlog::error(
+        "the write-ahead log {} in {} is damaged at byte {}; --accept-wal-damage: the "
+        "{} records after it are dropped",
+        damage->file, path, damage->offset, damage->intact_after);
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
@@ -162,6 +164,10 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   if (options.fsync == FsyncMode::kInterval) {
     store->sync_thread_ = std::thread([s = store.get()] { s->SyncLoop(); });
   }
+  store->drop_thread_ = std::thread([s = store.get()] { s->DropLoop(); });
+  if (options.check_tables_at_start) {
+    store->table_check_thread_ = std::thread([s = store.get()] { s->CheckTablesAtStart(); });
+  }
   return store;
 }
 
@@ -175,6 +181,33 @@ Store::Store(const StoreOptions& options, std::unique_ptr<rocksdb::DB> db,
           DiskSpaceGuard(options.data_dir, options.min_free_disk_bytes))) {}
 
 Store::~Store() {
+  stop_table_check_ = true;
+  if (table_check_thread_.joinable()) {
+    table_check_thread_.join();
+  }
+  {
+    MutexLock lock(&drop_mu_);
+    stop_drops_ = true;  // the drop under way finishes; the queued ones wait for the next start
+  }
+  drop_cv_.SignalAll();
+  if (drop_thread_.joinable()) {
+    drop_thread_.join();
+  }
+  // Drops that did not start: their handles close with the others, before the database.
+  std::deque<ClaimedShards> not_started;
+  {
+    MutexLock lock(&drop_mu_);
+    not_started.swap(pending_drops_);
+  }
+  {
+    MutexLock lock(&cf_mu_);
+    for (ClaimedShards& drop : not_started) {
+      for (rocksdb::ColumnFamilyHandle* handle : drop.unclaimed) {
+        unclaimed_[handle->GetName()] = handle;
+      }
+    }
+  }
+  not_started.clear();
   pipeline_.reset();
   {
     MutexLock lock(&sync_mu_);
@@ -207,6 +240,27 @@ void Store::SyncLoop() {
     db_->SyncWAL().PermitUncheckedError();  // a failure shows up on the next write
     sync_mu_.Lock();
   }
+}
+
+void Store::CheckTablesAtStart() {
+  const auto start = std::chrono::steady_clock::now();
+  const TableCheckResult result = CheckTables(*db_, stop_table_check_);
+  damaged_table_files_ = result.damaged.size();
+  for (const DamagedTable& table : result.damaged) {
+    spdlog::error(
+        "the table file {} ({}) is damaged: {}. Reads of the records it holds fail "
+        "and it is never served as data; restore the data directory (in a cluster: "
+        "empty it, and the node is filled again from its peers).",
+        table.file, table.column_family, table.message);
+  }
+  if (result.stopped) {
+    return;  // shutting down
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  spdlog::info("checked the block checksums of {} table files ({} MiB) in {:.1f} s: {} damaged",
+               result.files_checked + result.damaged.size(), result.bytes_checked / kMiB, seconds,
+               result.damaged.size());
 }
 
 StatusOr<std::vector<std::pair<std::string, std::string>>> Store::ScanCatalog(
@@ -369,34 +423,99 @@ StatusOr<std::vector<std::shared_ptr<ShardLog>>> Store::OpenShards(
   return logs;
 }
 
-Status Store::DropShards(uint64_t stream_id, const std::vector<uint32_t>& shard_ordinals) {
-  Status dropped = DropShardsLocked(stream_id, shard_ordinals);
-  if (dropped.ok() && !shard_ordinals.empty()) {
+Store::ClaimedShards Store::ClaimShardsLocked(uint64_t stream_id,
+                                              const std::vector<uint32_t>& shard_ordinals) {
+  ClaimedShards claimed;
+  claimed.stream_id = stream_id;
+  for (uint32_t ordinal : shard_ordinals) {
+    const std::string name = ShardColumnFamilyName(stream_id, ordinal);
+    if (auto it = unclaimed_.find(name); it != unclaimed_.end()) {
+      claimed.handles.push_back(it->second);
+      claimed.unclaimed.push_back(it->second);
+      unclaimed_.erase(it);
+    } else if (auto it = shards_.find(name); it != shards_.end()) {
+      if (std::shared_ptr<ShardLog> log = it->second.lock()) {
+        claimed.handles.push_back(log->handle());
+        claimed.live.push_back(std::move(log));
+      }
+      shards_.erase(it);
+    }
+  }
+  return claimed;
+}
+
+Status Store::DropClaimed(ClaimedShards claimed) {
+  Status dropped;
+  {
+    MutexLock lock(&cf_mu_);
+    dropped = DropColumnFamiliesLocked(claimed.handles, claimed.unclaimed);
+  }
+  // A dropped column family's table files are deleted when its last handle goes: here, unless
+  // a reader still holds the ShardLog.
+  const bool any = !claimed.handles.empty();
+  claimed.live.clear();
+  if (dropped.ok() && any) {
     ReleaseWal();
   }
   return dropped;
 }
 
-Status Store::DropShardsLocked(uint64_t stream_id, const std::vector<uint32_t>& shard_ordinals) {
-  MutexLock lock(&cf_mu_);
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  std::vector<rocksdb::ColumnFamilyHandle*> unclaimed;  // destroyed here, after the drop
-  std::vector<std::shared_ptr<ShardLog>> live;          // destroyed by their last holder
-  for (uint32_t ordinal : shard_ordinals) {
-    const std::string name = ShardColumnFamilyName(stream_id, ordinal);
-    if (auto it = unclaimed_.find(name); it != unclaimed_.end()) {
-      handles.push_back(it->second);
-      unclaimed.push_back(it->second);
-      unclaimed_.erase(it);
-    } else if (auto it = shards_.find(name); it != shards_.end()) {
-      if (std::shared_ptr<ShardLog> log = it->second.lock()) {
-        handles.push_back(log->handle());
-        live.push_back(std::move(log));
-      }
-      shards_.erase(it);
-    }
+Status Store::DropShards(uint64_t stream_id, const std::vector<uint32_t>& shard_ordinals) {
+  ClaimedShards claimed;
+  {
+    MutexLock lock(&cf_mu_);
+    claimed = ClaimShardsLocked(stream_id, shard_ordinals);
   }
-  return DropColumnFamiliesLocked(handles, unclaimed);
+  return DropClaimed(std::move(claimed));
+}
+
+void Store::DropShardsInBackground(uint64_t stream_id, std::vector<uint32_t> shard_ordinals) {
+  // Claimed now, while the stream's ShardLogs are surely alive: a ShardLog that went first
+  // would take its column family's handle with it, undropped.
+  ClaimedShards claimed;
+  {
+    MutexLock lock(&cf_mu_);
+    claimed = ClaimShardsLocked(stream_id, shard_ordinals);
+  }
+  shards_to_drop_ += claimed.handles.size();
+  {
+    MutexLock lock(&drop_mu_);
+    pending_drops_.push_back(std::move(claimed));
+  }
+  drop_cv_.Signal();
+}
+
+void Store::DropLoop() {
+  MutexLock lock(&drop_mu_);
+  for (;;) {
+    while (!stop_drops_ && pending_drops_.empty()) {
+      drop_cv_.Wait(&drop_mu_);
+    }
+    if (stop_drops_) {
+      return;
+    }
+    ClaimedShards drop = std::move(pending_drops_.front());
+    pending_drops_.pop_front();
+    drop_mu_.Unlock();
+    const auto start = std::chrono::steady_clock::now();
+    const uint64_t stream_id = drop.stream_id;
+    const size_t count = drop.handles.size();
+    const Status dropped = DropClaimed(std::move(drop));
+    shards_to_drop_ -= count;
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (dropped.ok()) {
+      spdlog::info("dropped the {} shard column families of deleted stream id {} in {:.2f} s",
+                   count, stream_id, seconds);
+    } else {
+      // The catalog no longer names them: the next start drops them.
+      spdlog::error(
+          "dropping the {} shard column families of deleted stream id {} failed ({}); "
+          "the next start drops them",
+          count, stream_id, dropped.message());
+    }
+    drop_mu_.Lock();
+  }
 }
 
 Status Store::DropShardsExcept(const std::set<std::string>& live) {
@@ -439,8 +558,7 @@ void Store::ReleaseWal() {
   std::vector<rocksdb::ColumnFamilyHandle*> holding;
   const auto add_if_holding = [&](rocksdb::ColumnFamilyHandle* handle) {
     uint64_t entries = 0;
-    if (db_->GetIntProperty(handle, rocksdb::DB::Properties::kNumEntriesActiveMemTable,
-                            &entries) &&
+    if (db_->GetIntProperty(handle, rocksdb::DB::Properties::kNumEntriesActiveMemTable, &entries) &&
         entries > 0) {
       holding.push_back(handle);
     }
@@ -488,6 +606,8 @@ Store::Stats Store::stats() const {
   if (db_->GetIntProperty(rocksdb::DB::Properties::kActualDelayedWriteRate, &value)) {
     out.delayed_write_rate = value;
   }
+  out.damaged_table_files = damaged_table_files_.load();
+  out.shards_to_drop = shards_to_drop_.load();
   out.commit_times = pipeline_->commit_times();
   return out;
 }

@@ -7,9 +7,10 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -94,6 +95,12 @@ class Store {
   // done with it. All of them cost one RocksDB metadata update, not one per shard.
   Status DropShards(uint64_t stream_id, const std::vector<uint32_t>& shard_ordinals)
       ABSL_LOCKS_EXCLUDED(cf_mu_);
+  // The same on the store's drop thread, returning at once: a DeleteStream answers in
+  // milliseconds however many column families the node holds (each drop rewrites RocksDB's
+  // OPTIONS file, which lists all of them). A drop still queued when the store closes is
+  // finished by the next start, which drops every column family no catalog entry names.
+  void DropShardsInBackground(uint64_t stream_id, std::vector<uint32_t> shard_ordinals)
+      ABSL_LOCKS_EXCLUDED(drop_mu_);
   // Drops every shard column family not named in `live` (left by a crash in the middle of a
   // CreateStream or DeleteStream).
   Status DropShardsExcept(const std::set<std::string>& live) ABSL_LOCKS_EXCLUDED(cf_mu_);
@@ -107,8 +114,10 @@ class Store {
     uint64_t filesystem_available_bytes = 0;
     uint64_t filesystem_size_bytes = 0;
     uint64_t pending_compaction_bytes = 0;
-    bool writes_stopped = false;      // RocksDB stopped writes (too many files or memtables)
-    uint64_t delayed_write_rate = 0;  // bytes/s RocksDB slows writes to; 0 when not slowed
+    bool writes_stopped = false;       // RocksDB stopped writes (too many files or memtables)
+    uint64_t delayed_write_rate = 0;   // bytes/s RocksDB slows writes to; 0 when not slowed
+    uint64_t damaged_table_files = 0;  // found by the check at start (storage/table_check.h)
+    uint64_t shards_to_drop = 0;       // queued by DropShardsInBackground, not dropped yet
     CommitTimes commit_times;
   };
   Stats stats() const;
@@ -117,13 +126,25 @@ class Store {
   Store(const StoreOptions& options, std::unique_ptr<rocksdb::DB> db,
         std::shared_ptr<rocksdb::Cache> cache);
   void SyncLoop() ABSL_LOCKS_EXCLUDED(sync_mu_);
+  void DropLoop() ABSL_LOCKS_EXCLUDED(drop_mu_);
+  // Reads every table file once and logs the damaged ones (storage/table_check.h).
+  void CheckTablesAtStart();
   // Drops `handles` in one RocksDB call, then destroys those of them in `owned` (handles no
   // ShardLog holds).
   Status DropColumnFamiliesLocked(const std::vector<rocksdb::ColumnFamilyHandle*>& handles,
                                   const std::vector<rocksdb::ColumnFamilyHandle*>& owned)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(cf_mu_);
-  Status DropShardsLocked(uint64_t stream_id, const std::vector<uint32_t>& shard_ordinals)
-      ABSL_LOCKS_EXCLUDED(cf_mu_);
+  // The handles of the shards' column families, taken out of the maps that open shards: from
+  // then on no OpenShards hands them out.
+  struct ClaimedShards {
+    uint64_t stream_id = 0;
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;    // all of them, to drop
+    std::vector<rocksdb::ColumnFamilyHandle*> unclaimed;  // those no ShardLog holds
+    std::vector<std::shared_ptr<ShardLog>> live;          // keep the others' handles valid
+  };
+  ClaimedShards ClaimShardsLocked(uint64_t stream_id, const std::vector<uint32_t>& shard_ordinals)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(cf_mu_);
+  Status DropClaimed(ClaimedShards claimed) ABSL_LOCKS_EXCLUDED(cf_mu_);
   // A dropped column family's records stay in the write-ahead log files until every other
   // column family with records in them has flushed, which for a slowly written shard can be
   // never before a restart. Starts flushes of the column families with unflushed records, so
@@ -150,6 +171,17 @@ class Store {
   CondVar sync_cv_;
   bool stopping_ ABSL_GUARDED_BY(sync_mu_) = false;
   std::thread sync_thread_;
+
+  Mutex drop_mu_;
+  CondVar drop_cv_;
+  std::deque<ClaimedShards> pending_drops_ ABSL_GUARDED_BY(drop_mu_);
+  bool stop_drops_ ABSL_GUARDED_BY(drop_mu_) = false;
+  std::atomic<uint64_t> shards_to_drop_{0};
+  std::thread drop_thread_;
+
+  std::thread table_check_thread_;
+  std::atomic<bool> stop_table_check_{false};
+  std::atomic<uint64_t> damaged_table_files_{0};
 };
 
 }  // namespace riffle::storage

@@ -31,6 +31,9 @@ struct StoreOptions {
   // Open even when a write-ahead log is damaged before its end (storage/wal_check.h), dropping
   // the records after the damage as RocksDB's replay does. Off: such a store does not open.
   bool accept_wal_damage = false;
+  // Read every table file once after opening, in the background, and report damaged ones
+  // (storage/table_check.h).
+  bool check_tables_at_start = true;
 
   Status Validate() const;
 };

@@ -261,8 +261,9 @@ class BrokerImpl final : public Broker {
   StatusOr<std::shared_ptr<Stream>> BuildStream(storage::StreamMeta meta);
   // Makes the in-memory stream of `meta` match it (catalog_mirror.cc). Caller holds create_mu_.
   Status MirrorStream(storage::StreamMeta meta) ABSL_EXCLUSIVE_LOCKS_REQUIRED(create_mu_);
-  // Forgets a stream and drops its shards' column families. Caller holds create_mu_.
-  Status ForgetStream(const std::shared_ptr<Stream>& stream)
+  // Forgets a stream and has its shards' column families dropped in the background. Caller
+  // holds create_mu_.
+  void ForgetStream(const std::shared_ptr<Stream>& stream)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(create_mu_);
   // The ShardSet of `meta`, reusing the Shards of `previous` (may be null) where they exist.
   StatusOr<std::shared_ptr<const ShardSet>> BuildShardSet(const storage::StreamMeta& meta,

@@ -29,7 +29,7 @@ Status BrokerImpl::ApplyCatalogChange(const storage::CatalogChange& change) {
     }
     if (std::shared_ptr<Stream> stream =
             FindStream(key.substr(storage::kCatalogStreamPrefix.size()))) {
-      RIFFLE_RETURN_IF_ERROR(ForgetStream(stream));
+      ForgetStream(stream);
     }
   }
   return Status();
@@ -38,7 +38,7 @@ Status BrokerImpl::ApplyCatalogChange(const storage::CatalogChange& change) {
 Status BrokerImpl::MirrorStream(storage::StreamMeta meta) {
   std::shared_ptr<Stream> existing = FindStream(meta.name);
   if (existing && existing->id != meta.id) {
-    RIFFLE_RETURN_IF_ERROR(ForgetStream(existing));  // deleted and created again meanwhile
+    ForgetStream(existing);  // deleted and created again meanwhile
     existing = nullptr;
   }
   if (!existing) {
@@ -69,7 +69,7 @@ Status BrokerImpl::MirrorStream(storage::StreamMeta meta) {
   return Status();
 }
 
-Status BrokerImpl::ForgetStream(const std::shared_ptr<Stream>& stream) {
+void BrokerImpl::ForgetStream(const std::shared_ptr<Stream>& stream) {
   const std::string name = stream->Snapshot().name;
   {
     WriterMutexLock lock(&streams_mu_);
@@ -79,7 +79,7 @@ Status BrokerImpl::ForgetStream(const std::shared_ptr<Stream>& stream) {
   if (observer_ != nullptr) {
     observer_->StreamDeleted(name);
   }
-  return store_.DropShards(stream->id, stream->shards()->Ordinals());
+  store_.DropShardsInBackground(stream->id, stream->shards()->Ordinals());
 }
 
 }  // namespace riffle::broker

@@ -124,8 +124,10 @@ Status BrokerImpl::DeleteStream(const RequestContext& ctx, const DeleteStreamReq
   }
   RIFFLE_RETURN_IF_ERROR(store_.WriteCatalog(change));
   ForgetGroups(stream->id);
-  spdlog::info("stream {} deleted: {} shards dropped", meta.name, stream->shards()->all.size());
-  return ForgetStream(stream);
+  spdlog::info("stream {} deleted; its {} shards are dropped in the background", meta.name,
+               stream->shards()->all.size());
+  ForgetStream(stream);
+  return Status();
 }
 
 }  // namespace riffle::broker

@@ -44,6 +44,14 @@ std::vector<prometheus::MetricFamily> StorageCollectable::Families(
                    "Bytes per second RocksDB slows writes to while compaction is behind; 0 "
                    "when writes are not slowed",
                    static_cast<double>(gauges.delayed_write_rate)));
+  out.push_back(SingleSample("riffle_damaged_table_files",
+                             "Table files whose block checksums failed the check at start; reads "
+                             "of the records they hold fail",
+                             static_cast<double>(gauges.damaged_table_files)));
+  out.push_back(SingleSample("riffle_shards_to_drop",
+                             "Shards of deleted streams whose column families are not dropped yet "
+                             "(their disk is given back once they are)",
+                             static_cast<double>(gauges.shards_to_drop)));
   prometheus::MetricFamily commits{
       .name = "riffle_commit_duration_seconds",
       .help = "Duration of each group commit's write, with its WAL fsync under --fsync=always",

@@ -24,6 +24,8 @@ struct StorageGauges {
   uint64_t pending_compaction_bytes = 0;
   bool writes_stopped = false;
   uint64_t delayed_write_rate = 0;
+  uint64_t damaged_table_files = 0;
+  uint64_t shards_to_drop = 0;
   std::vector<double> commit_bounds_seconds;
   std::vector<uint64_t> commit_at_most;
   uint64_t commit_count = 0;

@@ -61,6 +61,7 @@ struct Flags {
   int max_connections = 10000;
   int min_free_disk_mb = 256;
   bool accept_wal_damage = false;
+  std::string table_check = "on";
   int retention_check_s = 60;
   int throttle_summary_s = 60;
   // Cluster mode (docs/cluster.md): on when etcd endpoints are given.
@@ -172,6 +173,7 @@ int Run(const Flags& flags) {
   store_options.fsync_interval = std::chrono::milliseconds(flags.fsync_interval_ms);
   store_options.min_free_disk_bytes = static_cast<uint64_t>(flags.min_free_disk_mb) << 20;
   store_options.accept_wal_damage = flags.accept_wal_damage;
+  store_options.check_tables_at_start = flags.table_check == "on";
 
   // Signals are taken by sigwait below, so block them before any thread starts.
   sigset_t signals;
@@ -314,6 +316,8 @@ int Run(const Flags& flags) {
         .pending_compaction_bytes = stats.pending_compaction_bytes,
         .writes_stopped = stats.writes_stopped,
         .delayed_write_rate = stats.delayed_write_rate,
+        .damaged_table_files = stats.damaged_table_files,
+        .shards_to_drop = stats.shards_to_drop,
         .commit_bounds_seconds = {commits.kBoundsSeconds.begin(), commits.kBoundsSeconds.end()},
         .commit_at_most = {commits.at_most.begin(), commits.at_most.end()},
         .commit_count = commits.count,
@@ -528,6 +532,11 @@ int main(int argc, char** argv) {
   app.add_flag("--accept-wal-damage", flags.accept_wal_damage,
                "start even when a write-ahead log is damaged before its end, dropping the "
                "records after the damage (without it riffled refuses to start, naming the file)");
+  app.add_option("--table-check", flags.table_check,
+                 "after the start, read every table file once in the background and report "
+                 "damaged ones (log and riffle_damaged_table_files)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"on", "off"}));
   app.add_option("--max-connections", flags.max_connections,
                  "Kinesis API connections open at once; more are answered 503 and closed")
       ->capture_default_str()

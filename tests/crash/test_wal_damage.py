@@ -4,8 +4,9 @@ A byte flipped in the middle of the log, with acknowledged records after it, mus
 at start with the file named (RocksDB alone would replay up to the damage and drop the rest
 without a word); --accept-wal-damage starts it with what precedes the damage. A log whose last
 record is cut short, as a crash leaves it, starts as always. A damaged table file is never
-served as data: riffled reads each shard's last record at start, and stops there with the
-file named.
+served as data: riffled reads each shard's first and last records at start, and stops there
+with the file named; damage elsewhere in a table is reported by the check of every table file
+that runs in the background after the start.
 """
 
 import os
@@ -15,7 +16,8 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
                                 "kinesis_http"))
 
-from harness import RiffledProcess, read_all_records, shard_id  # noqa: E402
+import botocore.exceptions  # noqa: E402
+from harness import RiffledProcess, read_all_records, shard_id, wait_for  # noqa: E402
 
 RECORDS = 200
 
@@ -96,6 +98,38 @@ class WalDamageTest(unittest.TestCase):
         log = self.riffled.log_tail()
         self.assertIn("Corruption", log)
         self.assertIn(os.path.basename(table), log)
+
+    def test_a_table_damaged_between_first_and_last_record_is_reported_at_start(self):
+        # 16 KiB blocks: the shard's ~45 KiB table holds its first record in the first block,
+        # its last in the last, and damage in a middle block is met by no read at start. The
+        # check of every table at start finds it; riffled serves what is intact meanwhile.
+        self.riffled.start()
+        self.assertEqual(self.riffled.stop(), 0)
+        tables = [os.path.join(self.riffled.data_dir, name)
+                  for name in os.listdir(self.riffled.data_dir) if name.endswith(".sst")]
+        table = max(tables, key=os.path.getsize)
+        self.assertGreater(os.path.getsize(table), 40 * 1024)
+        flip_byte(table, 24 * 1024)
+        self.riffled.start()
+        wait_for(lambda: "1 damaged" in self.riffled.log_text(), timeout=30,
+                 what="the table check's report")
+        self.assertRegex(self.riffled.log_text(),
+                         f"the table file \\S*{os.path.basename(table)} .* is damaged")
+        kinesis = self.riffled.client(retries=False)
+        # The intact last block reads as written; a read that meets the damage fails, never
+        # returning its bytes as records.
+        last = kinesis.get_shard_iterator(StreamName="kept", ShardId=shard_id(0),
+                                          ShardIteratorType="AT_SEQUENCE_NUMBER",
+                                          StartingSequenceNumber=self.acked[-1])["ShardIterator"]
+        self.assertEqual([r["SequenceNumber"] for r in kinesis.get_records(
+            ShardIterator=last, Limit=10)["Records"]], self.acked[-1:])
+        with self.assertRaises(botocore.exceptions.ClientError) as failed:
+            first = kinesis.get_shard_iterator(StreamName="kept", ShardId=shard_id(0),
+                                               ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+            kinesis.get_records(ShardIterator=first, Limit=RECORDS)
+        self.assertIn("Corruption", str(failed.exception))
+        self.assertEqual(failed.exception.response["Error"]["Code"], "InternalFailureException")
+        self.assertEqual(self.riffled.stop(), 0)
 
 if __name__ == "__main__":
     unittest.main()

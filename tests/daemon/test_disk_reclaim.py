@@ -1,6 +1,8 @@
 """Disk comes back without a restart: `du` of a real riffled's data directory falls after
 DeleteStream while another stream keeps being written (the case where a deleted stream's
-records stayed in the write-ahead log until a restart). A retention trim's table files are
+records stayed in the write-ahead log until a restart), also when riffled is killed right after
+the DeleteStream answered (the column families are dropped in the background, and the next start
+drops what is left); and a deleted stream's name can be used again at once. A retention trim's table files are
 checked by storage/shard_log_test (TrimGivesTheTableFilesBack): retention is at least 24 hours,
 too long to wait for here.
 """
@@ -13,7 +15,7 @@ import unittest
 
 import botocore.exceptions
 
-from harness import RiffledTestCase, wait_for
+from harness import RiffledTestCase, read_all_records, wait_for
 
 MIB = 1024 * 1024
 
@@ -67,6 +69,35 @@ class DiskReclaimTest(RiffledTestCase):
         # Within a bounded time the data directory is back near where it started.
         wait_for(lambda: du_bytes(data_dir) < baseline + 16 * MIB, 30, interval=0.5,
                  what=f"du of {data_dir} to fall (baseline {baseline}, filled {filled})")
+
+    def test_a_deleted_name_can_be_created_again_at_once(self):
+        name = self.create_stream(shards=2)
+        self.fill(name, 4)
+        self.kinesis.delete_stream(StreamName=name)
+        # No wait: the old stream's column families may still be dropping in the background.
+        self.create_stream(name, shards=2)
+        put = self.kinesis.put_record(StreamName=name, PartitionKey="new", Data=b"fresh")
+        records = read_all_records(self.kinesis, name, put["ShardId"])
+        self.assertEqual([(r["SequenceNumber"], r["Data"]) for r in records],
+                         [(put["SequenceNumber"], b"fresh")],
+                         "the new stream holds only its own record")
+
+    def test_a_kill_right_after_delete_stream_is_finished_by_the_next_start(self):
+        data_dir = self.riffled.data_dir
+        kept = self.create_stream()
+        acked = self.kinesis.put_record(StreamName=kept, PartitionKey="k", Data=b"kept")
+        baseline = du_bytes(data_dir)
+        big = self.create_stream(shards=2)
+        self.fill(big, 48)
+        self.kinesis.delete_stream(StreamName=big)
+        self.riffled.kill9()  # the drop may not have begun
+        self.riffled.start()
+        names = self.kinesis.list_streams()["StreamNames"]
+        self.assertNotIn(big, names)
+        wait_for(lambda: du_bytes(data_dir) < baseline + 16 * MIB, 30, interval=0.5,
+                 what=f"du of {data_dir} to fall after the restart (baseline {baseline})")
+        self.assertEqual([r["SequenceNumber"] for r in read_all_records(
+            self.kinesis, kept, acked["ShardId"])], [acked["SequenceNumber"]])
 
 
 if __name__ == "__main__":
