@@ -123,6 +123,8 @@ void Http2Session::Close() {
   }
   closed_ = true;
   socket_.Close(tcp::socket::shutdown_both);
+  // An armed subscription timer holds the session; its handler sees closed_ and lets go.
+  push_timer_.cancel();
 }
 
 int Http2Session::OnBeginHeaders(nghttp2_session*, const nghttp2_frame* frame, void* self) {
