@@ -1,12 +1,13 @@
 #include "storage/shard_log.h"
 
-#include <gtest/gtest.h>
-
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <future>
 #include <random>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "storage/store.h"
 
@@ -121,10 +122,9 @@ TEST_F(ShardLogTest, DrainWaitsForQueuedAppends) {
     done.push_back(landed->get_future());
     std::vector<ShardAppend> appends;
     appends.push_back(ShardAppend{log_, {EncodeRecord(0, "pk", "x")}});
-    store_->pipeline().Submit(std::move(appends), 1000,
-                              [landed](const Status&, const std::vector<Reservation>&) {
-                                landed->set_value();
-                              });
+    store_->pipeline().Submit(
+        std::move(appends), 1000,
+        [landed](const Status&, const std::vector<Reservation>&) { landed->set_value(); });
   }
   store_->pipeline().Drain();
   EXPECT_EQ(log_->committed_end(), 20u);
@@ -182,9 +182,12 @@ TEST_F(ShardLogTest, TrimDropsOldRecordsAndSurvivesReopen) {
 }
 
 TEST_F(ShardLogTest, TrimGivesTheTableFilesBack) {
-  Append(200, 1000, /*padding=*/32 * 1024);
-  Reopen();  // replaying the log writes the records to a table file
+  // 9.6 MiB: past the shard's 8 MiB memtable, which RocksDB then flushes to a table file.
+  Append(300, 1000, /*padding=*/32 * 1024);
   Append(1, 5000);
+  for (int i = 0; i < 1000 && log_->DiskBytes() <= 1'000'000u; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   ASSERT_GT(log_->DiskBytes(), 1'000'000u);
   ASSERT_TRUE(log_->TrimBefore(2000).ok());
   EXPECT_LT(log_->DiskBytes(), 100'000u);
@@ -280,10 +283,9 @@ TEST_F(ShardLogTest, AReplicatedWriteIsAnsweredAndReadableOnlyBelowTheHighWaterm
   std::promise<Status> answered;
   std::vector<ShardAppend> appends;
   appends.push_back(ShardAppend{log_, {EncodeRecord(0, "pk", "a"), EncodeRecord(0, "pk", "b")}});
-  store_->pipeline().Submit(std::move(appends), 1000,
-                            [&](const Status& s, const std::vector<Reservation>&) {
-                              answered.set_value(s);
-                            });
+  store_->pipeline().Submit(
+      std::move(appends), 1000,
+      [&](const Status& s, const std::vector<Reservation>&) { answered.set_value(s); });
   std::future<Status> answer = answered.get_future();
   // Durable here, but not yet on a majority: neither answered nor readable.
   for (int i = 0; i < 200 && log_->durable_end() < 2; ++i) {
@@ -308,10 +310,9 @@ TEST_F(ShardLogTest, AReplicatedWriteFailsWhenItsWaitIsEnded) {
   std::promise<Status> answered;
   std::vector<ShardAppend> appends;
   appends.push_back(ShardAppend{log_, {EncodeRecord(0, "pk", "a")}});
-  store_->pipeline().Submit(std::move(appends), 1000,
-                            [&](const Status& s, const std::vector<Reservation>&) {
-                              answered.set_value(s);
-                            });
+  store_->pipeline().Submit(
+      std::move(appends), 1000,
+      [&](const Status& s, const std::vector<Reservation>&) { answered.set_value(s); });
   for (int i = 0; i < 200 && log_->durable_end() < 1; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
@@ -324,7 +325,6 @@ TEST_F(ShardLogTest, AReplicatedWriteFailsWhenItsWaitIsEnded) {
   EXPECT_EQ(answer.get().code(), ErrorCode::kInternalFailure);
   EXPECT_EQ(log_->committed_end(), 0u);
 }
-
 
 }  // namespace
 }  // namespace riffle::storage

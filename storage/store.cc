@@ -25,6 +25,12 @@ rocksdb::ColumnFamilyOptions ShardColumnFamilyOptions(
     const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::ColumnFamilyOptions options;
   options.write_buffer_size = 8 * kMiB;  // per shard; the shared WriteBufferManager caps the sum
+  // A memtable's memory grows by arena blocks, and the WriteBufferManager counts whole blocks.
+  // RocksDB's default block (an eighth of the write buffer, 1 MiB) charged 1 MiB to the 32 MiB
+  // budget for every shard written, so writes spread over many shards flushed tiny memtables
+  // continuously (thousands of small table files, a third of the throughput). With the
+  // smallest block a shard's first records fit the memtable's 2 KiB inline block.
+  options.arena_block_size = 4 * 1024;
   options.compression = rocksdb::kLZ4Compression;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
@@ -91,6 +97,11 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   // flush; past this total RocksDB flushes the column families that hold the oldest one.
   db_options.max_total_wal_size = 4 * options.write_buffer_budget_bytes;
   db_options.max_background_jobs = 2;
+  db_options.max_open_files = options.max_open_table_files;
+  // Recovered records stay in their memtables (and their logs on disk) until flushed as any
+  // others: flushing every written shard's memtable at start wrote a table file per shard and
+  // took half of a restart at 10,000 shards.
+  db_options.avoid_flush_during_recovery = true;
   db_options.write_buffer_manager =
       std::make_shared<rocksdb::WriteBufferManager>(options.write_buffer_budget_bytes, cache);
   // Concurrent writers with sync=true form one write group: one WAL write, one fsync. Followers
@@ -519,17 +530,27 @@ void Store::DropLoop() {
 }
 
 Status Store::DropShardsExcept(const std::set<std::string>& live) {
-  MutexLock lock(&cf_mu_);
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  for (auto it = unclaimed_.begin(); it != unclaimed_.end();) {
-    if (live.count(it->first) != 0) {
-      ++it;
-      continue;
+  Status dropped;
+  bool any = false;
+  {
+    MutexLock lock(&cf_mu_);
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    for (auto it = unclaimed_.begin(); it != unclaimed_.end();) {
+      if (live.count(it->first) != 0) {
+        ++it;
+        continue;
+      }
+      handles.push_back(it->second);
+      it = unclaimed_.erase(it);
     }
-    handles.push_back(it->second);
-    it = unclaimed_.erase(it);
+    any = !handles.empty();
+    dropped = DropColumnFamiliesLocked(handles, handles);
   }
-  return DropColumnFamiliesLocked(handles, handles);
+  // Their recovered records keep log files that the live shards' records share.
+  if (dropped.ok() && any) {
+    ReleaseWal();
+  }
+  return dropped;
 }
 
 Status Store::DropColumnFamiliesLocked(const std::vector<rocksdb::ColumnFamilyHandle*>& handles,
@@ -553,8 +574,8 @@ void Store::ReleaseWal() {
       }
     }
   }
-  // Column families opened at start and not claimed hold nothing unflushed: RocksDB flushes
-  // what it replays from the log when it opens.
+  // Column families not claimed by a ShardLog are those no stream names, which the store
+  // drops at start: what they recovered from the logs goes with them.
   std::vector<rocksdb::ColumnFamilyHandle*> holding;
   const auto add_if_holding = [&](rocksdb::ColumnFamilyHandle* handle) {
     uint64_t entries = 0;

@@ -31,6 +31,10 @@ struct StoreOptions {
   // Open even when a write-ahead log is damaged before its end (storage/wal_check.h), dropping
   // the records after the damage as RocksDB's replay does. Off: such a store does not open.
   bool accept_wal_damage = false;
+  // Table files kept open at once (RocksDB's table cache); others are opened when read. Each
+  // open one holds a file descriptor and its index in memory, and RocksDB's default (all of
+  // them, opened at start) ran a node with thousands of shards out of descriptors.
+  int max_open_table_files = 5000;
   // Read every table file once after opening, in the background, and report damaged ones
   // (storage/table_check.h).
   bool check_tables_at_start = true;

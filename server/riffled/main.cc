@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -153,20 +154,28 @@ void ReloadCredentials(const Flags& flags, auth::Credentials* credentials) {
   credentials->Replace(std::move(keys).value());
 }
 
-// Each connection takes a file descriptor: raise the soft limit to the hard one, so that
-// --max-connections, not the default of 1024, bounds them.
-void RaiseFileLimit() {
+// Each connection and each open table file takes a file descriptor: raise the soft limit to
+// the hard one, so that --max-connections, not the default of 1024, bounds them. Returns the
+// limit in force.
+rlim_t RaiseFileLimit() {
   struct rlimit limit {};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    return 1024;
+  }
+  if (limit.rlim_cur < limit.rlim_max) {
     limit.rlim_cur = limit.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &limit);
   }
+  return limit.rlim_cur;
 }
 
 int Run(const Flags& flags) {
-  RaiseFileLimit();
+  const rlim_t file_limit = RaiseFileLimit();
   storage::StoreOptions store_options;
   store_options.data_dir = flags.data_dir;
+  // Table files get at most half the descriptors; connections and logs the rest.
+  store_options.max_open_table_files = static_cast<int>(std::clamp<rlim_t>(
+      file_limit / 2, 64, static_cast<rlim_t>(store_options.max_open_table_files)));
   store_options.fsync = flags.fsync == "always"     ? storage::FsyncMode::kAlways
                         : flags.fsync == "interval" ? storage::FsyncMode::kInterval
                                                     : storage::FsyncMode::kNever;
