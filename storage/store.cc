@@ -98,10 +98,6 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   db_options.max_total_wal_size = 4 * options.write_buffer_budget_bytes;
   db_options.max_background_jobs = 2;
   db_options.max_open_files = options.max_open_table_files;
-  // Recovered records stay in their memtables (and their logs on disk) until flushed as any
-  // others: flushing every written shard's memtable at start wrote a table file per shard and
-  // took half of a restart at 10,000 shards.
-  db_options.avoid_flush_during_recovery = true;
   db_options.write_buffer_manager =
       std::make_shared<rocksdb::WriteBufferManager>(options.write_buffer_budget_bytes, cache);
   // Concurrent writers with sync=true form one write group: one WAL write, one fsync. Followers
@@ -133,7 +129,13 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
                   ? rocksdb::ColumnFamilyOptions()
                   : ShardColumnFamilyOptions(cache));
   }
-  RIFFLE_ASSIGN_OR_RETURN(std::optional<WalDamage> damage, FindWalDamage(options.data_dir));
+  RIFFLE_ASSIGN_OR_RETURN(const WalScan wal, ScanWal(options.data_dir));
+  const std::optional<WalDamage>& damage = wal.damage;
+  // Recovered records stay in their memtables (and their logs on disk) until flushed as any
+  // others: flushing every written shard's memtable at start wrote a table file per shard and
+  // took half of a restart at 10,000 shards. Not after a crash that left a log damaged at its
+  // end: flushing what is replayed retires that log at open (WalScan).
+  db_options.avoid_flush_during_recovery = !wal.damaged_anywhere;
   if (damage && !options.accept_wal_damage) {
     return Status(ErrorCode::kInternalFailure,
                   fmt::format("the write-ahead log {} in {} is damaged at byte {}, and {} intact "
@@ -213,7 +215,7 @@ Store::~Store() {
   {
     MutexLock lock(&cf_mu_);
     for (ClaimedShards& drop : not_started) {
-      for (rocksdb::ColumnFamilyHandle* handle : drop.unclaimed) {
+      for (rocksdb::ColumnFamilyHandle* handle : drop.owned) {
         unclaimed_[handle->GetName()] = handle;
       }
     }
@@ -255,15 +257,16 @@ void Store::SyncLoop() {
 
 void Store::CheckTablesAtStart() {
   const auto start = std::chrono::steady_clock::now();
-  const TableCheckResult result = CheckTables(*db_, stop_table_check_);
-  damaged_table_files_ = result.damaged.size();
-  for (const DamagedTable& table : result.damaged) {
-    spdlog::error(
-        "the table file {} ({}) is damaged: {}. Reads of the records it holds fail "
-        "and it is never served as data; restore the data directory (in a cluster: "
-        "empty it, and the node is filled again from its peers).",
-        table.file, table.column_family, table.message);
-  }
+  // Reported as found: on a large data directory the check takes long, the alert should not.
+  const TableCheckResult result =
+      CheckTables(*db_, stop_table_check_, [this](const DamagedTable& table) {
+        ++damaged_table_files_;
+        spdlog::error(
+            "the table file {} ({}) is damaged: {}. Reads of the records it holds fail "
+            "and it is never served as data; restore the data directory (in a cluster: "
+            "empty it, and the node is filled again from its peers).",
+            table.file, table.column_family, table.message);
+      });
   if (result.stopped) {
     return;  // shutting down
   }
@@ -377,6 +380,13 @@ StatusOr<std::vector<std::shared_ptr<ShardLog>>> Store::OpenShards(
   std::vector<size_t> created_at;
   for (size_t i = 0; i < shard_ordinals.size(); ++i) {
     names.push_back(ShardColumnFamilyName(stream_id, shard_ordinals[i]));
+    if (dropping_.count(names[i]) != 0) {
+      // A deleted stream's shard (a late copy from a peer, say): creating it again would leave
+      // a column family no catalog entry names.
+      return Status(ErrorCode::kServiceUnavailable, "shard column family " + names[i] +
+                                                        " belongs to a deleted stream and is "
+                                                        "being dropped");
+    }
     if (auto it = shards_.find(names[i]); it != shards_.end()) {
       if ((logs[i] = it->second.lock())) {
         continue;
@@ -439,10 +449,10 @@ Store::ClaimedShards Store::ClaimShardsLocked(uint64_t stream_id,
   ClaimedShards claimed;
   claimed.stream_id = stream_id;
   for (uint32_t ordinal : shard_ordinals) {
-    const std::string name = ShardColumnFamilyName(stream_id, ordinal);
+    std::string name = ShardColumnFamilyName(stream_id, ordinal);
     if (auto it = unclaimed_.find(name); it != unclaimed_.end()) {
       claimed.handles.push_back(it->second);
-      claimed.unclaimed.push_back(it->second);
+      claimed.owned.push_back(it->second);
       unclaimed_.erase(it);
     } else if (auto it = shards_.find(name); it != shards_.end()) {
       if (std::shared_ptr<ShardLog> log = it->second.lock()) {
@@ -450,17 +460,24 @@ Store::ClaimedShards Store::ClaimShardsLocked(uint64_t stream_id,
         claimed.live.push_back(std::move(log));
       }
       shards_.erase(it);
+    } else {
+      continue;
     }
+    dropping_.insert(name);
+    claimed.names.push_back(std::move(name));
   }
   return claimed;
 }
 
-Status Store::DropClaimed(ClaimedShards claimed) {
-  Status dropped;
-  {
-    MutexLock lock(&cf_mu_);
-    dropped = DropColumnFamiliesLocked(claimed.handles, claimed.unclaimed);
+Status Store::DropClaimedLocked(const ClaimedShards& claimed) {
+  const Status dropped = DropColumnFamiliesLocked(claimed.handles, claimed.owned);
+  for (const std::string& name : claimed.names) {
+    dropping_.erase(name);
   }
+  return dropped;
+}
+
+Status Store::FinishDrop(ClaimedShards claimed, const Status& dropped) {
   // A dropped column family's table files are deleted when its last handle goes: here, unless
   // a reader still holds the ShardLog.
   const bool any = !claimed.handles.empty();
@@ -473,14 +490,17 @@ Status Store::DropClaimed(ClaimedShards claimed) {
 
 Status Store::DropShards(uint64_t stream_id, const std::vector<uint32_t>& shard_ordinals) {
   ClaimedShards claimed;
+  Status dropped;
   {
     MutexLock lock(&cf_mu_);
     claimed = ClaimShardsLocked(stream_id, shard_ordinals);
+    dropped = DropClaimedLocked(claimed);
   }
-  return DropClaimed(std::move(claimed));
+  return FinishDrop(std::move(claimed), dropped);
 }
 
-void Store::DropShardsInBackground(uint64_t stream_id, std::vector<uint32_t> shard_ordinals) {
+void Store::DropShardsInBackground(uint64_t stream_id,
+                                   const std::vector<uint32_t>& shard_ordinals) {
   // Claimed now, while the stream's ShardLogs are surely alive: a ShardLog that went first
   // would take its column family's handle with it, undropped.
   ClaimedShards claimed;
@@ -511,15 +531,21 @@ void Store::DropLoop() {
     const auto start = std::chrono::steady_clock::now();
     const uint64_t stream_id = drop.stream_id;
     const size_t count = drop.handles.size();
-    const Status dropped = DropClaimed(std::move(drop));
-    shards_to_drop_ -= count;
+    Status dropped;
+    {
+      MutexLock cf_lock(&cf_mu_);
+      dropped = DropClaimedLocked(drop);
+    }
+    dropped = FinishDrop(std::move(drop), dropped);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (dropped.ok()) {
+      shards_to_drop_ -= count;
       spdlog::info("dropped the {} shard column families of deleted stream id {} in {:.2f} s",
                    count, stream_id, seconds);
     } else {
-      // The catalog no longer names them: the next start drops them.
+      // The catalog no longer names them: the next start drops them. Until then they still
+      // hold their disk, and riffle_shards_to_drop says so.
       spdlog::error(
           "dropping the {} shard column families of deleted stream id {} failed ({}); "
           "the next start drops them",

@@ -95,12 +95,13 @@ class Store {
   // done with it. All of them cost one RocksDB metadata update, not one per shard.
   Status DropShards(uint64_t stream_id, const std::vector<uint32_t>& shard_ordinals)
       ABSL_LOCKS_EXCLUDED(cf_mu_);
-  // The same on the store's drop thread, returning at once: a DeleteStream answers in
-  // milliseconds however many column families the node holds (each drop rewrites RocksDB's
-  // OPTIONS file, which lists all of them). A drop still queued when the store closes is
-  // finished by the next start, which drops every column family no catalog entry names.
-  void DropShardsInBackground(uint64_t stream_id, std::vector<uint32_t> shard_ordinals)
-      ABSL_LOCKS_EXCLUDED(drop_mu_);
+  // The same on the store's drop thread: returns once the handles are claimed, without waiting
+  // for the drop, which rewrites RocksDB's OPTIONS file listing every column family of the
+  // node (claiming waits only for a drop or create already under way). Until dropped, the
+  // shards cannot be opened again. A drop still queued when the store closes is finished by
+  // the next start, which drops every column family no catalog entry names.
+  void DropShardsInBackground(uint64_t stream_id, const std::vector<uint32_t>& shard_ordinals)
+      ABSL_LOCKS_EXCLUDED(cf_mu_, drop_mu_);
   // Drops every shard column family not named in `live` (left by a crash in the middle of a
   // CreateStream or DeleteStream).
   Status DropShardsExcept(const std::set<std::string>& live) ABSL_LOCKS_EXCLUDED(cf_mu_);
@@ -126,7 +127,7 @@ class Store {
   Store(const StoreOptions& options, std::unique_ptr<rocksdb::DB> db,
         std::shared_ptr<rocksdb::Cache> cache);
   void SyncLoop() ABSL_LOCKS_EXCLUDED(sync_mu_);
-  void DropLoop() ABSL_LOCKS_EXCLUDED(drop_mu_);
+  void DropLoop() ABSL_LOCKS_EXCLUDED(cf_mu_, drop_mu_);
   // Reads every table file once and logs the damaged ones (storage/table_check.h).
   void CheckTablesAtStart();
   // Drops `handles` in one RocksDB call, then destroys those of them in `owned` (handles no
@@ -136,15 +137,20 @@ class Store {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(cf_mu_);
   // The handles of the shards' column families, taken out of the maps that open shards: from
   // then on no OpenShards hands them out.
+  // Their names stay in dropping_ until the drop.
   struct ClaimedShards {
     uint64_t stream_id = 0;
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;    // all of them, to drop
-    std::vector<rocksdb::ColumnFamilyHandle*> unclaimed;  // those no ShardLog holds
-    std::vector<std::shared_ptr<ShardLog>> live;          // keep the others' handles valid
+    std::vector<std::string> names;
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;  // all of them, to drop
+    std::vector<rocksdb::ColumnFamilyHandle*> owned;    // those no ShardLog holds
+    std::vector<std::shared_ptr<ShardLog>> live;        // keep the others' handles valid
   };
   ClaimedShards ClaimShardsLocked(uint64_t stream_id, const std::vector<uint32_t>& shard_ordinals)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(cf_mu_);
-  Status DropClaimed(ClaimedShards claimed) ABSL_LOCKS_EXCLUDED(cf_mu_);
+  Status DropClaimedLocked(const ClaimedShards& claimed) ABSL_EXCLUSIVE_LOCKS_REQUIRED(cf_mu_);
+  // Lets the claimed ShardLogs go (their table files go with the last holder) and releases the
+  // write-ahead log after a drop that succeeded; returns `dropped`.
+  Status FinishDrop(ClaimedShards claimed, const Status& dropped) ABSL_LOCKS_EXCLUDED(cf_mu_);
   // A dropped column family's records stay in the write-ahead log files until every other
   // column family with records in them has flushed, which for a slowly written shard can be
   // never before a restart. Starts flushes of the column families with unflushed records, so
@@ -165,6 +171,8 @@ class Store {
   // Column families opened at start that no ShardLog has claimed yet.
   std::map<std::string, rocksdb::ColumnFamilyHandle*> unclaimed_ ABSL_GUARDED_BY(cf_mu_);
   std::map<std::string, std::weak_ptr<ShardLog>> shards_ ABSL_GUARDED_BY(cf_mu_);
+  // Column families claimed for a drop that has not happened yet (ClaimedShards).
+  std::set<std::string> dropping_ ABSL_GUARDED_BY(cf_mu_);
 
   // kInterval: a thread that syncs the WAL every options_.fsync_interval.
   Mutex sync_mu_;

@@ -1,5 +1,7 @@
 #include "storage/table_check.h"
 
+#include <filesystem>
+
 #include <rocksdb/db.h>
 #include <rocksdb/metadata.h>
 #include <rocksdb/options.h>
@@ -8,7 +10,8 @@
 
 namespace riffle::storage {
 
-TableCheckResult CheckTables(rocksdb::DB& db, const std::atomic<bool>& stop) {
+TableCheckResult CheckTables(rocksdb::DB& db, const std::atomic<bool>& stop,
+                             const std::function<void(const DamagedTable&)>& on_damaged) {
   TableCheckResult result;
   std::vector<rocksdb::LiveFileMetaData> files;
   db.GetLiveFilesMetaData(&files);
@@ -29,15 +32,20 @@ TableCheckResult CheckTables(rocksdb::DB& db, const std::atomic<bool>& stop) {
     if (status.ok()) {
       status = reader.VerifyChecksum();
     }
-    if (status.IsCorruption()) {
-      result.damaged.push_back(
-          {.file = path, .column_family = file.column_family_name, .message = status.ToString()});
-    } else if (status.ok()) {
+    if (status.ok()) {
       ++result.files_checked;
       result.bytes_checked += file.size;
+      continue;
     }
-    // Anything else: the file went away under a compaction, which read it whole (and would
-    // have failed on damage) to replace it.
+    // A file that went away meanwhile was replaced by a compaction, which read it whole (and
+    // would have failed on damage). One still there that cannot be read (a checksum
+    // mismatch, a table that does not parse, an I/O error from a bad sector) is damaged.
+    std::error_code ec;
+    if (status.IsCorruption() || std::filesystem::exists(path, ec)) {
+      result.damaged.push_back(
+          {.file = path, .column_family = file.column_family_name, .message = status.ToString()});
+      on_damaged(result.damaged.back());
+    }
   }
   return result;
 }

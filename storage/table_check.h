@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -30,8 +31,10 @@ struct TableCheckResult {
 };
 
 // Reads every block of every live table file of `db` and checks its checksum, one file at a
-// time, looking at `stop` between files. A file compaction deleted meanwhile is skipped; only
-// damage (a checksum mismatch, a table that does not parse) is reported.
-TableCheckResult CheckTables(rocksdb::DB& db, const std::atomic<bool>& stop);
+// time, looking at `stop` between files, and calls `on_damaged` for each damaged file as it is
+// found (a checksum mismatch, a table that does not parse, a read error). A file compaction
+// deleted meanwhile is skipped.
+TableCheckResult CheckTables(rocksdb::DB& db, const std::atomic<bool>& stop,
+                             const std::function<void(const DamagedTable&)>& on_damaged);
 
 }  // namespace riffle::storage

@@ -9,6 +9,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
@@ -70,7 +71,7 @@ class TableCheckTest : public ::testing::Test {
 
 TEST_F(TableCheckTest, IntactTablesAreCountedAndNotReported) {
   std::atomic<bool> stop{false};
-  const TableCheckResult result = CheckTables(*db_, stop);
+  const TableCheckResult result = CheckTables(*db_, stop, [](const DamagedTable&) {});
   EXPECT_EQ(result.files_checked, 1u);
   EXPECT_GT(result.bytes_checked, 100u * 1000);
   EXPECT_TRUE(result.damaged.empty());
@@ -81,8 +82,11 @@ TEST_F(TableCheckTest, DamageInAMiddleBlockNamesTheFile) {
   const std::filesystem::path table = Table();
   FlipByte(table, 50 * 1000);  // well inside the data blocks, far from the first and last key
   std::atomic<bool> stop{false};
-  const TableCheckResult result = CheckTables(*db_, stop);
+  std::vector<std::string> reported;
+  const TableCheckResult result =
+      CheckTables(*db_, stop, [&](const DamagedTable& table) { reported.push_back(table.file); });
   ASSERT_EQ(result.damaged.size(), 1u);
+  EXPECT_EQ(reported, std::vector<std::string>{result.damaged[0].file});
   EXPECT_EQ(std::filesystem::path(result.damaged[0].file).filename(), table.filename());
   EXPECT_EQ(result.damaged[0].column_family, rocksdb::kDefaultColumnFamilyName);
   EXPECT_NE(result.damaged[0].message.find("Corruption"), std::string::npos)
@@ -92,7 +96,7 @@ TEST_F(TableCheckTest, DamageInAMiddleBlockNamesTheFile) {
 
 TEST_F(TableCheckTest, StopsBeforeTheNextFile) {
   std::atomic<bool> stop{true};
-  const TableCheckResult result = CheckTables(*db_, stop);
+  const TableCheckResult result = CheckTables(*db_, stop, [](const DamagedTable&) {});
   EXPECT_TRUE(result.stopped);
   EXPECT_EQ(result.files_checked, 0u);
 }

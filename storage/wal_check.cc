@@ -52,7 +52,8 @@ bool IntactRecord(std::string_view block, size_t at, size_t& size) {
   }
   const char* header = block.data() + at;
   const auto type = static_cast<uint8_t>(header[6]);
-  const size_t length = static_cast<uint8_t>(header[4]) | (size_t{static_cast<uint8_t>(header[5])} << 8);
+  const size_t length =
+      static_cast<uint8_t>(header[4]) | (size_t{static_cast<uint8_t>(header[5])} << 8);
   const bool recyclable = type >= kFirstRecyclableType && type <= kLastRecyclableType;
   const size_t header_size = recyclable ? kRecyclableHeaderSize : kHeaderSize;
   if (type == kZeroType || type > kMaxKnownType || block.size() - at < header_size + length) {
@@ -82,7 +83,7 @@ uint32_t Crc32c(std::string_view data, uint32_t crc) {
   return ~crc;
 }
 
-StatusOr<std::optional<WalDamage>> FindWalDamage(const std::filesystem::path& data_dir) {
+StatusOr<WalScan> ScanWal(const std::filesystem::path& data_dir) {
   std::vector<std::pair<uint64_t, std::filesystem::path>> logs;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(data_dir, ec)) {
@@ -138,10 +139,12 @@ StatusOr<std::optional<WalDamage>> FindWalDamage(const std::filesystem::path& da
       }
     }
   }
+  WalScan scan;
+  scan.damaged_anywhere = damage.has_value();
   if (damage && damage->intact_after > 0) {
-    return damage;
+    scan.damage = damage;
   }
-  return std::optional<WalDamage>();
+  return scan;
 }
 
 }  // namespace riffle::storage

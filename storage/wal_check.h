@@ -18,14 +18,23 @@ namespace riffle::storage {
 // The first damaged record of the logs in `data_dir` that intact records follow; none when
 // every log is intact or damaged only at its end.
 struct WalDamage {
-  std::string file;     // e.g. "000004.log"
-  uint64_t offset = 0;  // of the damaged record's header
+  std::string file;           // e.g. "000004.log"
+  uint64_t offset = 0;        // of the damaged record's header
   uint64_t intact_after = 0;  // records that follow the damage intact (what replay would drop)
+};
+
+struct WalScan {
+  // Damage that intact records follow: the store refuses to open.
+  std::optional<WalDamage> damage;
+  // Some log is damaged, if only at its end (a crash's torn last write). The store then
+  // flushes what it replays, so RocksDB retires these logs at open: kept beside newer logs,
+  // their damage would be followed by intact records at the next start.
+  bool damaged_anywhere = false;
 };
 
 // Scans the live logs (<number>.log, in number order). NotFound-free: a directory without logs
 // is fine. I/O errors are InternalFailure.
-StatusOr<std::optional<WalDamage>> FindWalDamage(const std::filesystem::path& data_dir);
+StatusOr<WalScan> ScanWal(const std::filesystem::path& data_dir);
 
 // CRC-32C (Castagnoli) of `data`, continuing `crc` (0 to start); exposed for tests.
 uint32_t Crc32c(std::string_view data, uint32_t crc = 0);

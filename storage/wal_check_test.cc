@@ -2,9 +2,9 @@
 // torn last record open; a damaged byte with intact records after it does not, unless accepted.
 #include "storage/wal_check.h"
 
-#include <gtest/gtest.h>
-
 #include <fstream>
+
+#include <gtest/gtest.h>
 
 #include "storage/format.h"
 #include "storage/store.h"
@@ -39,10 +39,10 @@ class WalCheckTest : public ::testing::Test {
   }
 
   // Catalog entries, each a synced write of its own: one log record each.
-  void WriteEntries(int count) {
+  void WriteEntries(int count, int first = 0) {
     StatusOr<std::unique_ptr<Store>> store = Open();
     ASSERT_TRUE(store.ok()) << store.status().ToString();
-    for (int i = 0; i < count; ++i) {
+    for (int i = first; i < first + count; ++i) {
       Store::CatalogChange change;
       change.puts.emplace_back("test/" + std::to_string(i), std::string(300, 'v'));
       ASSERT_TRUE((*store)->WriteCatalog(change).ok());
@@ -81,9 +81,10 @@ class WalCheckTest : public ::testing::Test {
 TEST_F(WalCheckTest, IntactLogsHaveNoDamage) {
   WriteEntries(50);
   ASSERT_FALSE(OnlyLog().empty());
-  StatusOr<std::optional<WalDamage>> damage = FindWalDamage(dir_);
-  ASSERT_TRUE(damage.ok());
-  EXPECT_FALSE(damage->has_value());
+  StatusOr<WalScan> scan = ScanWal(dir_);
+  ASSERT_TRUE(scan.ok());
+  EXPECT_FALSE(scan->damage.has_value());
+  EXPECT_FALSE(scan->damaged_anywhere);
   EXPECT_EQ(Entries(), 50u);
 }
 
@@ -91,11 +92,26 @@ TEST_F(WalCheckTest, ATornLastRecordIsNoDamage) {
   WriteEntries(50);
   const fs::path log = OnlyLog();
   fs::resize_file(log, fs::file_size(log) - 100);  // the last write, cut short by a crash
-  StatusOr<std::optional<WalDamage>> damage = FindWalDamage(dir_);
-  ASSERT_TRUE(damage.ok());
-  EXPECT_FALSE(damage->has_value());
+  StatusOr<WalScan> scan = ScanWal(dir_);
+  ASSERT_TRUE(scan.ok());
+  EXPECT_FALSE(scan->damage.has_value());
+  EXPECT_TRUE(scan->damaged_anywhere);
   EXPECT_TRUE(Open().ok());
   EXPECT_EQ(Entries(), 49u);
+}
+
+TEST_F(WalCheckTest, ATornLogIsRetiredAtOpenSoLaterRecordsDoNotFollowIt) {
+  WriteEntries(50);
+  const fs::path log = OnlyLog();
+  fs::resize_file(log, fs::file_size(log) - 100);
+  // Opened with the torn log, then written to: the new records go to a newer log.
+  WriteEntries(10, /*first=*/1000);
+  EXPECT_FALSE(fs::exists(log)) << "the torn log outlived the open that replayed it";
+  StatusOr<WalScan> scan = ScanWal(dir_);
+  ASSERT_TRUE(scan.ok());
+  EXPECT_FALSE(scan->damage.has_value());
+  EXPECT_TRUE(Open().ok());
+  EXPECT_EQ(Entries(), 59u);
 }
 
 TEST_F(WalCheckTest, DamageBeforeIntactRecordsStopsTheStoreFromOpening) {
@@ -103,12 +119,12 @@ TEST_F(WalCheckTest, DamageBeforeIntactRecordsStopsTheStoreFromOpening) {
   const fs::path log = OnlyLog();
   const uint64_t middle = fs::file_size(log) / 2;
   FlipByte(log, middle);
-  StatusOr<std::optional<WalDamage>> damage = FindWalDamage(dir_);
-  ASSERT_TRUE(damage.ok());
-  ASSERT_TRUE(damage->has_value());
-  EXPECT_EQ((*damage)->file, log.filename().string());
-  EXPECT_LE((*damage)->offset, middle);
-  EXPECT_GT((*damage)->intact_after, 30u);  // the rest of its block and the next
+  StatusOr<WalScan> scan = ScanWal(dir_);
+  ASSERT_TRUE(scan.ok());
+  ASSERT_TRUE(scan->damage.has_value());
+  EXPECT_EQ(scan->damage->file, log.filename().string());
+  EXPECT_LE(scan->damage->offset, middle);
+  EXPECT_GT(scan->damage->intact_after, 30u);  // the rest of its block and the next
   StatusOr<std::unique_ptr<Store>> refused = Open();
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.status().message().find(log.filename().string()), std::string::npos)

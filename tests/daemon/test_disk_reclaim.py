@@ -67,7 +67,7 @@ class DiskReclaimTest(RiffledTestCase):
         self.assertGreater(filled, baseline + 40 * MIB, "the records did not reach the disk")
         self.kinesis.delete_stream(StreamName=big)
         # Within a bounded time the data directory is back near where it started.
-        wait_for(lambda: du_bytes(data_dir) < baseline + 16 * MIB, 30, interval=0.5,
+        wait_for(lambda: du_bytes(data_dir) < baseline + 16 * MIB, 60, interval=0.5,
                  what=f"du of {data_dir} to fall (baseline {baseline}, filled {filled})")
 
     def test_a_deleted_name_can_be_created_again_at_once(self):
@@ -94,7 +94,7 @@ class DiskReclaimTest(RiffledTestCase):
         self.riffled.start()
         names = self.kinesis.list_streams()["StreamNames"]
         self.assertNotIn(big, names)
-        wait_for(lambda: du_bytes(data_dir) < baseline + 16 * MIB, 30, interval=0.5,
+        wait_for(lambda: du_bytes(data_dir) < baseline + 16 * MIB, 60, interval=0.5,
                  what=f"du of {data_dir} to fall after the restart (baseline {baseline})")
         self.assertEqual([r["SequenceNumber"] for r in read_all_records(
             self.kinesis, kept, acked["ShardId"])], [acked["SequenceNumber"]])
