@@ -145,7 +145,7 @@ thread_safety_build() {
 # ASan+UBSan: every library they link is compiled with -fsanitize=fuzzer-no-link so the fuzzer is
 # guided by coverage inside the parsers; only the targets and those libraries are compiled.
 FUZZ_PACKAGES=(clang-14 libfuzzer-14-dev)
-FUZZ_TARGETS=(json_request_fuzz cbor_fuzz base64_fuzz token_fuzz sigv4_fuzz credentials_fuzz
+FUZZ_TARGETS=(json_request_fuzz cbor_fuzz base64_fuzz token_fuzz sigv4_fuzz credentials_fuzz config_fuzz
               http_request_fuzz http2_request_fuzz event_stream_fuzz grpc_request_fuzz)
 RIFFLE_FUZZ_BUILD=${RIFFLE_FUZZ_BUILD:-$RIFFLE_BUILD/fuzz}
 fuzz_build() {

@@ -1,9 +1,6 @@
 // riffled: the Riffle daemon. Parses flags and the optional config file, opens the store,
 // starts the metrics exporter, the broker, the gRPC and Kinesis HTTP front ends, the web console
 // and the retention job, then waits for SIGTERM/SIGINT and drains.
-#include <CLI/CLI.hpp>
-#include <spdlog/spdlog.h>
-
 #include <fcntl.h>
 #include <malloc.h>
 #include <sys/resource.h>
@@ -13,76 +10,36 @@
 #include <atomic>
 #include <cerrno>
 #include <csignal>
-#include <cstring>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
 #include "server/api/grpc/call_auth.h"
 #include "server/api/grpc/grpc_server.h"
+#include "server/api/kinesis_http/server.h"
 #include "server/auth/credentials.h"
 #include "server/auth/tls_files.h"
-#include "server/api/kinesis_http/server.h"
 #include "server/broker/broker.h"
+#include "server/broker/observer_pair.h"
 #include "server/cluster/cluster_broker.h"
 #include "server/cluster/cluster_node.h"
 #include "server/cluster/replica_service.h"
 #include "server/console/console_auth.h"
 #include "server/console/console_server.h"
-#include "server/broker/observer_pair.h"
 #include "server/console/metrics_history.h"
 #include "server/jobs/periodic_job.h"
 #include "server/metrics/metrics.h"
+#include "server/riffled/flags.h"
 #include "server/riffled/log_format.h"
 #include "storage/store.h"
 
 namespace riffle {
 namespace {
-
-constexpr int kDefaultConsolePort = 8080;
-
-struct Flags {
-  std::string data_dir = "riffle-data";
-  std::string bind = "127.0.0.1";
-  int kinesis_port = 4567;
-  int grpc_port = 50051;
-  int metrics_port = 9464;
-  std::string fsync = "always";
-  int fsync_interval_ms = 10;
-  std::string shard_quotas = "on";
-  std::string ports_file;
-  std::string log_level = "info";
-  std::string log_format = "text";
-  bool access_log = false;
-  int slow_call_ms = 1000;
-  bool print_config = false;
-  int64_t iterator_ttl_ms = 300'000;
-  int http_threads = 4;
-  int max_connections = 10000;
-  int min_free_disk_mb = 256;
-  bool accept_wal_damage = false;
-  std::string table_check = "on";
-  int retention_check_s = 60;
-  int throttle_summary_s = 60;
-  // Cluster mode (docs/cluster.md): on when etcd endpoints are given.
-  std::string etcd_endpoints;
-  std::string node_id;
-  std::string advertise_addr;
-  std::string cluster_name = "default";
-  int replication_factor = 3;
-  int drain_s = 10;
-  // The web console's port (0: off). The default port is a convenience: when it is taken (a
-  // second node on one machine), riffled runs without a console. A port the operator chose
-  // must be served, or riffled does not start.
-  int console_port = kDefaultConsolePort;
-  bool console_port_chosen = false;
-  // Security (docs/security.md).
-  std::string credentials_file;
-  std::string cors_origins;
-  bool insecure = false;
-  auth::TlsFiles tls;
-};
 
 // Whether `host` is a loopback address: only this machine can reach a port bound there.
 bool IsLoopback(const std::string& host) {
@@ -163,8 +120,12 @@ rlim_t RaiseFileLimit() {
     return 1024;
   }
   if (limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &limit);
+    struct rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+      return raised.rlim_cur;
+    }
+    // Refused (an unlimited hard limit is above the kernel's nr_open): the old one holds.
   }
   return limit.rlim_cur;
 }
@@ -205,8 +166,7 @@ int Run(const Flags& flags) {
   }
   std::unique_ptr<auth::Credentials> credentials;
   if (!flags.credentials_file.empty()) {
-    StatusOr<std::shared_ptr<const auth::KeySet>> keys =
-        auth::KeySet::Load(flags.credentials_file);
+    StatusOr<std::shared_ptr<const auth::KeySet>> keys = auth::KeySet::Load(flags.credentials_file);
     if (!keys.ok()) {
       spdlog::error("{}", keys.status().message());
       return 1;
@@ -226,8 +186,7 @@ int Run(const Flags& flags) {
     cluster_options.membership.cluster_name = flags.cluster_name;
     cluster_options.membership.node_id = flags.node_id;
     cluster_options.membership.advertise_addr = flags.advertise_addr;
-    cluster_options.membership.kinesis_addr =
-        flags.bind + ":" + std::to_string(flags.kinesis_port);
+    cluster_options.membership.kinesis_addr = flags.bind + ":" + std::to_string(flags.kinesis_port);
     cluster_options.replication_factor = static_cast<size_t>(flags.replication_factor);
     if (credentials != nullptr) {
       cluster_options.peer_security.authorization = [credentials = credentials.get()] {
@@ -278,8 +237,8 @@ int Run(const Flags& flags) {
     replica_service =
         cluster::NewReplicaService(*follower, grpc_api::InternalCallGate(credentials.get()));
     internal_services.push_back(replica_service.get());
-    cluster_broker = std::make_unique<cluster::ClusterBroker>(**local_broker, *cluster_node,
-                                                              **store, *follower);
+    cluster_broker =
+        std::make_unique<cluster::ClusterBroker>(**local_broker, *cluster_node, **store, *follower);
     (*metrics)->SetClusterSource([node = cluster_node.get(), cluster = cluster_broker.get()] {
       metrics::ClusterGauges gauges;
       const std::vector<cluster::Member> members = node->view().Members();
@@ -301,8 +260,8 @@ int Run(const Flags& flags) {
         for (const cluster::ShardReplication::Replica& follower : led.replication.followers) {
           shard.in_sync += follower.in_sync ? 1 : 0;
           shard.follower_lag[follower.node_id] =
-              static_cast<int64_t>(led.replication.durable_end - std::min(
-                                       led.replication.durable_end, follower.acked_end));
+              static_cast<int64_t>(led.replication.durable_end -
+                                   std::min(led.replication.durable_end, follower.acked_end));
         }
       }
       gauges.elections = cluster->elections();
@@ -350,10 +309,9 @@ int Run(const Flags& flags) {
     spdlog::error("{}", http.status().message());
     return 1;
   }
-  StatusOr<std::unique_ptr<grpc_api::GrpcServer>> grpc =
-      grpc_api::GrpcServer::Start(*broker, flags.bind, flags.grpc_port, {}, &clock,
-                                  internal_services, credentials.get(), flags.tls,
-                                  call_log_options);
+  StatusOr<std::unique_ptr<grpc_api::GrpcServer>> grpc = grpc_api::GrpcServer::Start(
+      *broker, flags.bind, flags.grpc_port, {}, &clock, internal_services, credentials.get(),
+      flags.tls, call_log_options);
   if (!grpc.ok()) {
     spdlog::error("{}", grpc.status().message());
     return 1;
@@ -441,7 +399,7 @@ int Run(const Flags& flags) {
   if (cluster_node) {
     cluster_node->Drain(std::chrono::seconds(flags.drain_s));
   }
-  web_console.reset();  // its requests call the broker, which goes below
+  web_console.reset();                     // its requests call the broker, which goes below
   (*metrics)->SetFrontEndSource(nullptr);  // before the servers it reads go
   (*http)->Shutdown();
   (*grpc)->Shutdown();
@@ -484,125 +442,10 @@ int main(int argc, char** argv) {
   mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
   riffle::Flags flags;
   CLI::App app{"riffled: a durable log broker with the Kinesis Data Streams API"};
-  app.set_config("--config", "", "read flags from a TOML/INI file (keys = flag names)");
-  // A misspelt key must not be ignored: the operator believes it took effect.
-  app.allow_config_extras(false);
-  app.add_flag("--print-config", flags.print_config,
-               "print the effective configuration (flags, config file and defaults) as TOML "
-               "and exit")
-      ->configurable(false);
-  app.add_option("--data-dir", flags.data_dir, "where the data lives")->capture_default_str();
-  app.add_option("--bind", flags.bind, "address to listen on")->capture_default_str();
-  app.add_option("--kinesis-port", flags.kinesis_port, "Kinesis HTTP API port (0: any free port)")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 65535));
-  app.add_option("--grpc-port", flags.grpc_port, "gRPC API port (0: any free port)")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 65535));
-  app.add_option("--metrics-port", flags.metrics_port, "Prometheus metrics port (0: off)")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 65535));
-  app.add_option("--fsync", flags.fsync,
-                 "always: ack after the WAL fsync (group commit); interval: fsync every "
-                 "--fsync-interval-ms; never: leave it to the OS")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"always", "interval", "never"}));
-  app.add_option("--fsync-interval-ms", flags.fsync_interval_ms, "for --fsync=interval")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 10000));
-  app.add_option("--shard-quotas", flags.shard_quotas,
-                 "enforce the per-shard Kinesis quotas on PROVISIONED streams")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"on", "off"}));
-  app.add_option("--ports-file", flags.ports_file,
-                 "write {\"kinesis\": N, \"grpc\": N, \"metrics\": N, \"console\": N} here "
-                 "once listening");
-  app.add_option("--log-level", flags.log_level, "trace|debug|info|warn|error")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
-  app.add_option("--log-format", flags.log_format,
-                 "text: time, level=, message; json: one JSON object per line")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"text", "json"}));
-  app.add_flag("--access-log", flags.access_log,
-               "log every call of the Kinesis and gRPC ports at info level (else at debug)");
-  app.add_option("--slow-call-ms", flags.slow_call_ms,
-                 "warn about calls that take longer (0: never); subscriptions are not judged")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 3600000));
-  app.add_option("--http-threads", flags.http_threads, "Kinesis API worker threads")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 1024));
-  app.add_option("--min-free-disk-mb", flags.min_free_disk_mb,
-                 "refuse writes while the data directory's disk has less free (at most a "
-                 "twentieth of its size); 0: never")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 1 << 20));
-  app.add_flag("--accept-wal-damage", flags.accept_wal_damage,
-               "start even when a write-ahead log is damaged before its end, dropping the "
-               "records after the damage (without it riffled refuses to start, naming the file)");
-  app.add_option("--table-check", flags.table_check,
-                 "after the start, read every table file once in the background and report "
-                 "damaged ones (log and riffle_damaged_table_files)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"on", "off"}));
-  app.add_option("--max-connections", flags.max_connections,
-                 "Kinesis API connections open at once; more are answered 503 and closed")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 1000000));
-  app.add_option("--retention-check-s", flags.retention_check_s,
-                 "how often expired records are trimmed")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 86400));
-  app.add_option("--throttle-summary-s", flags.throttle_summary_s,
-                 "how often the records and reads refused by shard quotas are summed up in the log")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 86400));
-  // For tests of iterator expiry; Kinesis fixes it at 300 s.
-  app.add_option("--iterator-ttl-ms", flags.iterator_ttl_ms)->group("")->check(CLI::Range(1, 86400000));
-  app.add_option("--etcd-endpoints", flags.etcd_endpoints,
-                 "cluster mode: comma-separated etcd client URLs (http://host:port)");
-  app.add_option("--node-id", flags.node_id, "cluster mode: this node's stable id ([a-z0-9-])");
-  app.add_option("--advertise-addr", flags.advertise_addr,
-                 "cluster mode: host:port of this node's gRPC API for the other nodes");
-  app.add_option("--cluster-name", flags.cluster_name,
-                 "cluster mode: prefix of every etcd key, so clusters can share one etcd")
-      ->capture_default_str();
-  CLI::Option* console_port =
-      app.add_option("--console-port", flags.console_port,
-                     "web console port (0: off); when the default port is taken, riffled runs "
-                     "without the console")
-          ->capture_default_str()
-          ->check(CLI::Range(0, 65535));
-  app.add_option("--drain-s", flags.drain_s,
-                 "cluster mode: on SIGTERM, how long to wait for this node's shards to move away")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 3600));
-  app.add_option("--replication-factor", flags.replication_factor,
-                 "cluster mode: copies of each new shard, at most the number of live nodes; "
-                 "a write is acknowledged once a majority of them has it on disk")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 5));
-  app.add_option("--credentials-file", flags.credentials_file,
-                 "TOML file of access keys: every request must then be signed (SigV4) or carry "
-                 "a bearer token or mapped client certificate (gRPC) of one of them; see "
-                 "docs/security.md");
-  app.add_option("--cors-origins", flags.cors_origins,
-                 "comma-separated web origins whose pages may call the Kinesis port, or *; "
-                 "default none");
-  app.add_option("--tls-cert", flags.tls.cert_file,
-                 "PEM certificate chain: TLS on the Kinesis and gRPC ports");
-  app.add_option("--tls-key", flags.tls.key_file, "PEM private key of --tls-cert");
-  app.add_option("--tls-client-ca", flags.tls.client_ca_file,
-                 "PEM CA: gRPC clients must present a certificate it signed (mutual TLS)");
-  app.add_option("--tls-peer-ca", flags.tls.peer_ca_file,
-                 "cluster mode: PEM CA that signed the other nodes' certificates, which this "
-                 "node verifies when it calls them; default --tls-client-ca, else the system's");
-  app.add_flag("--insecure", flags.insecure,
-               "allow --bind to a non-loopback address without --credentials-file");
+  riffle::DefineFlags(app, flags);
   CLI11_PARSE(app, argc, argv);
   // Set by the command line or the config file: then a busy port is an error, not a fallback.
-  flags.console_port_chosen = console_port->count() > 0;
+  flags.console_port_chosen = app.get_option("--console-port")->count() > 0;
   if (flags.print_config) {
     std::fputs(app.config_to_str(/*default_also=*/true, /*write_description=*/false).c_str(),
                stdout);

@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string_view>
@@ -66,9 +68,15 @@ class FuzzHost final : public riffle::kinesis_http::SessionHost {
 
 struct Loopback {
   asio::io_context io;
+  // Always there: an io_context that runs out of work stops, and a stopped one runs nothing
+  // until restarted, which would leave the next input's session unserved.
+  asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(io);
   tcp::acceptor acceptor{io, tcp::endpoint(asio::ip::address_v4::loopback(), 0)};
   std::shared_ptr<std::atomic<size_t>> open_connections = std::make_shared<std::atomic<size_t>>(0);
 };
+
+// A session must be gone well within this; longer is a hang of the session, reported as one.
+constexpr auto kSessionDeadline = std::chrono::seconds(10);
 
 }  // namespace
 
@@ -77,9 +85,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static Loopback loopback;
   host.set_broker(riffle::fuzz::ScratchBrokerForInput());
 
+  boost::system::error_code ec;
   tcp::socket client(loopback.io);
-  client.connect(loopback.acceptor.local_endpoint());
-  tcp::socket accepted = loopback.acceptor.accept();
+  client.connect(loopback.acceptor.local_endpoint(), ec);
+  tcp::socket accepted(loopback.io);
+  if (!ec) {
+    loopback.acceptor.accept(accepted, ec);
+  }
+  if (ec) {
+    std::fprintf(stderr, "http2_request_fuzz: no loopback connection: %s\n", ec.message().c_str());
+    std::abort();
+  }
   client.close();
 
   boost::beast::flat_buffer preread;
@@ -98,9 +114,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   session.reset();
   // The session lives while a read, a write, a timer or a broker answer holds it; answers of
   // writes come from the commit pipeline's thread, so the loop waits for them too.
-  auto work = asio::make_work_guard(loopback.io);
+  const auto deadline = std::chrono::steady_clock::now() + kSessionDeadline;
   while (!alive.expired()) {
     loopback.io.run_one_for(std::chrono::milliseconds(10));
+    if (std::chrono::steady_clock::now() > deadline) {
+      std::fprintf(stderr, "http2_request_fuzz: the session outlived its connection\n");
+      std::abort();
+    }
   }
+  loopback.io.poll();  // what the session left queued runs now, not during the next input
   return 0;
 }
