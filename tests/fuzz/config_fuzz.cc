@@ -1,7 +1,7 @@
 // riffled's --config file: CLI11's TOML/INI config reader with riffled's own flag definitions
 // (server/riffled/flags.h), their types, ranges and choices, and the refusal of unknown keys.
-// riffled exits 2 with CLI11's message on any CLI::Error; anything else thrown, or a crash,
-// is a finding.
+// riffled exits non-zero with CLI11's message on any CLI::Error; anything else thrown, or a
+// crash, is a finding.
 #include <cstddef>
 #include <cstdint>
 #include <sstream>
