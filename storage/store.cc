@@ -556,27 +556,23 @@ void Store::DropLoop() {
 }
 
 Status Store::DropShardsExcept(const std::set<std::string>& live) {
+  ClaimedShards leftovers;  // no ShardLog holds them: each is also owned here
   Status dropped;
-  bool any = false;
   {
     MutexLock lock(&cf_mu_);
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
     for (auto it = unclaimed_.begin(); it != unclaimed_.end();) {
       if (live.count(it->first) != 0) {
         ++it;
         continue;
       }
-      handles.push_back(it->second);
+      leftovers.handles.push_back(it->second);
+      leftovers.owned.push_back(it->second);
       it = unclaimed_.erase(it);
     }
-    any = !handles.empty();
-    dropped = DropColumnFamiliesLocked(handles, handles);
+    dropped = DropClaimedLocked(leftovers);
   }
   // Their recovered records keep log files that the live shards' records share.
-  if (dropped.ok() && any) {
-    ReleaseWal();
-  }
-  return dropped;
+  return FinishDrop(std::move(leftovers), dropped);
 }
 
 Status Store::DropColumnFamiliesLocked(const std::vector<rocksdb::ColumnFamilyHandle*>& handles,
