@@ -131,11 +131,11 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   }
   RIFFLE_ASSIGN_OR_RETURN(const WalScan wal, ScanWal(options.data_dir));
   const std::optional<WalDamage>& damage = wal.damage;
-  // Recovered records stay in their memtables (and their logs on disk) until flushed as any
-  // others: flushing every written shard's memtable at start wrote a table file per shard and
-  // took half of a restart at 10,000 shards. Not after a crash that left a log damaged at its
-  // end: flushing what is replayed retires that log at open (WalScan).
-  db_options.avoid_flush_during_recovery = !wal.damaged_anywhere;
+  // What recovery replays is flushed at open, so the replayed logs are retired then. Keeping
+  // it in memtables (half of a restart at 10,000 shards saved) left logs pinned by a few
+  // recovered records of live shards once the column families that filled them had been
+  // dropped before a kill, and after a crash a torn log beside newer ones (WalScan).
+  db_options.avoid_flush_during_recovery = false;
   if (damage && !options.accept_wal_damage) {
     return Status(ErrorCode::kInternalFailure,
                   fmt::format("the write-ahead log {} in {} is damaged at byte {}, and {} intact "

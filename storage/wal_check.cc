@@ -140,7 +140,6 @@ StatusOr<WalScan> ScanWal(const std::filesystem::path& data_dir) {
     }
   }
   WalScan scan;
-  scan.damaged_anywhere = damage.has_value();
   if (damage && damage->intact_after > 0) {
     scan.damage = damage;
   }

@@ -26,10 +26,6 @@ struct WalDamage {
 struct WalScan {
   // Damage that intact records follow: the store refuses to open.
   std::optional<WalDamage> damage;
-  // Some log is damaged, if only at its end (a crash's torn last write). The store then
-  // flushes what it replays, so RocksDB retires these logs at open: kept beside newer logs,
-  // their damage would be followed by intact records at the next start.
-  bool damaged_anywhere = false;
 };
 
 // Scans the live logs (<number>.log, in number order). NotFound-free: a directory without logs
