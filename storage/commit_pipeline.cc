@@ -19,9 +19,8 @@ namespace {
 // wrote only unreplicated shards is answered at once.
 void AnswerWhenCommitted(std::vector<ShardAppend>& appends, int64_t now_ms, AppendCallback done,
                          const Status& written, std::vector<Reservation> reservations) {
-  const bool replicated = std::any_of(appends.begin(), appends.end(), [](const ShardAppend& a) {
-    return a.log->replicated();
-  });
+  const bool replicated = std::any_of(appends.begin(), appends.end(),
+                                      [](const ShardAppend& a) { return a.log->replicated(); });
   if (!written.ok() || !replicated) {
     done(written, reservations);
     return;
@@ -133,8 +132,8 @@ void CommitPipeline::Run() {
 void CommitPipeline::CountWrite(std::chrono::steady_clock::duration took) {
   const double seconds = std::chrono::duration<double>(took).count();
   const auto& bounds = CommitTimes::kBoundsSeconds;
-  const size_t bucket = static_cast<size_t>(
-      std::lower_bound(bounds.begin(), bounds.end(), seconds) - bounds.begin());
+  const size_t bucket =
+      static_cast<size_t>(std::lower_bound(bounds.begin(), bounds.end(), seconds) - bounds.begin());
   write_buckets_[bucket].fetch_add(1, std::memory_order_relaxed);
   write_nanos_.fetch_add(
       static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(took).count()),

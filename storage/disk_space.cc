@@ -19,7 +19,7 @@ Status DiskSpaceGuard::MayWrite() {
     if (::statvfs(data_dir_.c_str(), &fs) == 0) {
       // A small filesystem keeps a twentieth of its size instead, so it stays usable.
       const uint64_t size = static_cast<uint64_t>(fs.f_blocks) * fs.f_frsize;
-      reserve_ = std::min(min_free_bytes_, size / 20);
+      reserve_ = std::max(std::min(min_free_bytes_, size / 20), floor_bytes_);
       full_ = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize < reserve_;
     }
   }
@@ -28,7 +28,8 @@ Status DiskSpaceGuard::MayWrite() {
   }
   return Status(ErrorCode::kServiceUnavailable,
                 "The disk of the data directory is full (less than " +
-                    std::to_string(reserve_ / (1024 * 1024)) + " MiB free): writes are refused until space is freed; reads go on.");
+                    std::to_string(reserve_ / (1024 * 1024)) +
+                    " MiB free): writes are refused until space is freed; reads go on.");
 }
 
 }  // namespace riffle::storage

@@ -1,6 +1,7 @@
 #include "storage/format.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 
@@ -14,6 +15,12 @@ constexpr uint8_t kGroupMetaVersion = 1;
 
 void PutFixed64(std::string& out, uint64_t v) {
   for (int i = 7; i >= 0; --i) {
+    out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  }
+}
+
+void PutFixed32(std::string& out, uint32_t v) {
+  for (int i = 3; i >= 0; --i) {
     out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
   }
 }
@@ -207,11 +214,39 @@ std::optional<uint32_t> ParseShardId(std::string_view text) {
   return static_cast<uint32_t>(*v);
 }
 
-std::string EncodeOffsetKey(uint64_t offset) {
+std::string ShardKeyPrefix(uint64_t stream_id, uint32_t shard_ordinal) {
   std::string out;
-  out.reserve(8);
+  out.reserve(kRecordKeySize);
+  PutFixed64(out, stream_id);
+  PutFixed32(out, shard_ordinal);
+  return out;
+}
+
+std::string ShardKeyLimit(uint64_t stream_id, uint32_t shard_ordinal) {
+  return shard_ordinal == ~uint32_t{0} ? ShardKeyPrefix(stream_id + 1, 0)
+                                       : ShardKeyPrefix(stream_id, shard_ordinal + 1);
+}
+
+std::string EncodeRecordKey(uint64_t stream_id, uint32_t shard_ordinal, uint64_t offset) {
+  std::string out = ShardKeyPrefix(stream_id, shard_ordinal);
   PutFixed64(out, offset);
   return out;
+}
+
+std::optional<RecordKey> DecodeRecordKey(std::string_view key) {
+  if (key.size() != kRecordKeySize) {
+    return std::nullopt;
+  }
+  const auto big_endian = [key](size_t at, size_t bytes) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < bytes; ++i) {
+      v = (v << 8) | static_cast<uint8_t>(key[at + i]);
+    }
+    return v;
+  };
+  return RecordKey{.stream_id = big_endian(0, 8),
+                   .shard_ordinal = static_cast<uint32_t>(big_endian(8, 4)),
+                   .offset = big_endian(kShardKeyPrefixSize, 8)};
 }
 
 std::optional<uint64_t> DecodeOffsetKey(std::string_view key) {
@@ -289,8 +324,8 @@ std::string EncodeStreamMeta(const StreamMeta& meta) {
     PutHashKey(out, shard.ending_hash_key);
     // Optional values are stored as value + 1, with 0 meaning absent.
     PutVarint(out, shard.parent_ordinal ? uint64_t{*shard.parent_ordinal} + 1 : 0);
-    PutVarint(out, shard.adjacent_parent_ordinal ? uint64_t{*shard.adjacent_parent_ordinal} + 1
-                                                 : 0);
+    PutVarint(out,
+              shard.adjacent_parent_ordinal ? uint64_t{*shard.adjacent_parent_ordinal} + 1 : 0);
     PutFixed64(out, static_cast<uint64_t>(shard.created_ms));
     PutVarint(out, shard.ending_position ? *shard.ending_position + 1 : 0);
     PutFixed64(out, static_cast<uint64_t>(shard.closed_ms));
@@ -446,8 +481,27 @@ std::string GroupCatalogKey(uint64_t stream_id, std::string_view group_name) {
   return GroupCatalogPrefix(stream_id) + std::string(group_name);
 }
 
-std::string ShardColumnFamilyName(uint64_t stream_id, uint32_t shard_ordinal) {
+std::string LegacyShardColumnFamilyName(uint64_t stream_id, uint32_t shard_ordinal) {
   return "shard-" + std::to_string(stream_id) + "-" + std::to_string(shard_ordinal);
+}
+
+std::optional<std::pair<uint64_t, uint32_t>> ParseLegacyShardColumnFamilyName(
+    std::string_view name) {
+  uint64_t stream_id = 0;
+  uint32_t ordinal = 0;
+  const char* const end = name.data() + name.size();
+  if (!name.starts_with("shard-")) {
+    return std::nullopt;
+  }
+  auto [after_id, id_error] = std::from_chars(name.data() + 6, end, stream_id);
+  if (id_error != std::errc() || after_id == end || *after_id != '-') {
+    return std::nullopt;
+  }
+  auto [after_ordinal, ordinal_error] = std::from_chars(after_id + 1, end, ordinal);
+  if (ordinal_error != std::errc() || after_ordinal != end) {
+    return std::nullopt;
+  }
+  return std::pair{stream_id, ordinal};
 }
 
 }  // namespace riffle::storage

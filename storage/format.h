@@ -46,19 +46,34 @@ std::optional<SequencePosition> ParseSequenceNumber(std::string_view text);
 std::string FormatShardId(uint32_t shard_ordinal);
 std::optional<uint32_t> ParseShardId(std::string_view text);
 
-// Shard column family key: the record offset, 8 bytes big-endian, so key order is offset order.
-std::string EncodeOffsetKey(uint64_t offset);
+// Key of a record in the `records` column family: stream id (8 bytes), shard ordinal (4 bytes)
+// and offset (8 bytes), all big-endian. Key order is therefore stream, shard, then offset
+// order, and each shard's records (and each stream's) are one contiguous key range.
+inline constexpr size_t kShardKeyPrefixSize = 12;
+inline constexpr size_t kRecordKeySize = kShardKeyPrefixSize + 8;
+std::string ShardKeyPrefix(uint64_t stream_id, uint32_t shard_ordinal);
+// The first key after every key of the shard: its range is [ShardKeyPrefix, ShardKeyLimit).
+std::string ShardKeyLimit(uint64_t stream_id, uint32_t shard_ordinal);
+std::string EncodeRecordKey(uint64_t stream_id, uint32_t shard_ordinal, uint64_t offset);
+struct RecordKey {
+  uint64_t stream_id = 0;
+  uint32_t shard_ordinal = 0;
+  uint64_t offset = 0;
+};
+std::optional<RecordKey> DecodeRecordKey(std::string_view key);
+
+// Key of a record in a shard column family of the layout before the `records` column family
+// (docs/storage-format.md, "Upgrading"): the offset alone, 8 bytes big-endian.
 std::optional<uint64_t> DecodeOffsetKey(std::string_view key);
 
-// Shard column family value.
+// Value of a record.
 struct StoredRecord {
   int64_t arrival_ms = 0;  // ms since the Unix epoch; non-decreasing within a shard
   std::string partition_key;
   std::string data;
 };
 // fixed64 arrival_ms | varint32 key length | key | data (to the end)
-std::string EncodeRecord(int64_t arrival_ms, std::string_view partition_key,
-                         std::string_view data);
+std::string EncodeRecord(int64_t arrival_ms, std::string_view partition_key, std::string_view data);
 std::optional<StoredRecord> DecodeRecord(std::string_view value);
 // Only the arrival time, without copying the payload.
 std::optional<int64_t> DecodeRecordArrival(std::string_view value);
@@ -82,8 +97,8 @@ struct ShardMeta {
 // An enhanced fan-out consumer registered on a stream.
 struct ConsumerMeta {
   std::string name;
-  int64_t created_ms = 0;  // its ARN ends in the creation time in seconds
-  uint64_t registration = 0;  // per stream, rises with each registration: the listing order
+  int64_t created_ms = 0;       // its ARN ends in the creation time in seconds
+  uint64_t registration = 0;    // per stream, rises with each registration: the listing order
   std::string resource_policy;  // PutResourcePolicy's document, verbatim; empty: none
 };
 
@@ -158,7 +173,10 @@ std::string GroupCatalogKey(uint64_t stream_id, std::string_view group_name);
 // cluster's (docs/cluster.md), never published back as a new cluster's.
 inline constexpr std::string_view kCatalogClusterKey = "meta/cluster";
 
-// Column family of one shard: "shard-<stream id>-<ordinal>".
-std::string ShardColumnFamilyName(uint64_t stream_id, uint32_t shard_ordinal);
+// Column family of one shard in the layout before the `records` column family:
+// "shard-<stream id>-<ordinal>". Only read, to upgrade such a data directory.
+std::string LegacyShardColumnFamilyName(uint64_t stream_id, uint32_t shard_ordinal);
+std::optional<std::pair<uint64_t, uint32_t>> ParseLegacyShardColumnFamilyName(
+    std::string_view name);
 
 }  // namespace riffle::storage

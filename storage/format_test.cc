@@ -119,9 +119,28 @@ TEST(GroupMetaTest, RoundTripsAndRejectsTruncation) {
   EXPECT_EQ(GroupCatalogKey(26, "billing"), "group/000000000000001a/billing");
 }
 
-TEST(OffsetKeyTest, BigEndianKeepsOffsetOrder) {
-  EXPECT_LT(EncodeOffsetKey(255), EncodeOffsetKey(256));
-  EXPECT_EQ(DecodeOffsetKey(EncodeOffsetKey(1234567)), 1234567u);
+TEST(RecordKeyTest, KeyOrderIsStreamShardThenOffsetOrder) {
+  EXPECT_LT(EncodeRecordKey(1, 0, 255), EncodeRecordKey(1, 0, 256));
+  EXPECT_LT(EncodeRecordKey(1, 0, ~uint64_t{0}), EncodeRecordKey(1, 1, 0));
+  EXPECT_LT(EncodeRecordKey(1, ~uint32_t{0}, 7), EncodeRecordKey(2, 0, 0));
+  EXPECT_TRUE(EncodeRecordKey(3, 4, 5).starts_with(ShardKeyPrefix(3, 4)));
+  EXPECT_LT(EncodeRecordKey(3, 4, ~uint64_t{0}), ShardKeyLimit(3, 4));
+  EXPECT_EQ(ShardKeyLimit(3, ~uint32_t{0}), ShardKeyPrefix(4, 0));
+  const std::optional<RecordKey> key = DecodeRecordKey(EncodeRecordKey(1ull << 40, 70000, 1234567));
+  ASSERT_TRUE(key.has_value());
+  EXPECT_EQ(key->stream_id, 1ull << 40);
+  EXPECT_EQ(key->shard_ordinal, 70000u);
+  EXPECT_EQ(key->offset, 1234567u);
+  EXPECT_FALSE(DecodeRecordKey(ShardKeyPrefix(1, 0)).has_value());
+}
+
+TEST(RecordKeyTest, LegacyShardColumnFamilyNamesParse) {
+  EXPECT_EQ(ParseLegacyShardColumnFamilyName(LegacyShardColumnFamilyName(12, 3)),
+            (std::pair<uint64_t, uint32_t>{12, 3}));
+  for (const char* other : {"catalog", "default", "records", "shard-1", "shard-1-", "shard--1-2",
+                            "shard-1-2x", "shard-1-99999999999"}) {
+    EXPECT_FALSE(ParseLegacyShardColumnFamilyName(other).has_value()) << other;
+  }
 }
 
 TEST(StreamMetaTest, RoundTripsEveryField) {

@@ -8,11 +8,20 @@
 #include "storage/store.h"
 
 namespace riffle::storage {
+namespace {
 
-ShardLog::ShardLog(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* handle, uint64_t next_offset,
-                   uint64_t trim_offset, int64_t last_arrival_ms)
+// Trimmed records worth a compaction of their range (TrimBefore).
+constexpr uint64_t kCompactTrimmedBytes = 4 * kMiB;
+
+}  // namespace
+
+ShardLog::ShardLog(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* records, uint64_t stream_id,
+                   uint32_t shard_ordinal, uint64_t next_offset, uint64_t trim_offset,
+                   int64_t last_arrival_ms)
     : db_(db),
-      handle_(handle),
+      records_(records),
+      stream_id_(stream_id),
+      shard_ordinal_(shard_ordinal),
       next_offset_(next_offset),
       last_reserved_arrival_ms_(last_arrival_ms),
       durable_end_(next_offset),
@@ -20,8 +29,12 @@ ShardLog::ShardLog(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* handle, uint64_
       trim_offset_(trim_offset),
       last_arrival_ms_(last_arrival_ms) {}
 
-ShardLog::~ShardLog() {
-  db_.DestroyColumnFamilyHandle(handle_).PermitUncheckedError();
+std::string ShardLog::KeyAt(uint64_t offset) const {
+  return EncodeRecordKey(stream_id_, shard_ordinal_, offset);
+}
+
+std::string ShardLog::Describe() const {
+  return "shard " + std::to_string(shard_ordinal_) + " of stream id " + std::to_string(stream_id_);
 }
 
 Reservation ShardLog::Reserve(uint32_t count, int64_t now_ms) {
@@ -36,8 +49,14 @@ Reservation ShardLog::Reserve(uint32_t count, int64_t now_ms) {
 
 void ShardLog::AddToBatch(rocksdb::WriteBatch& batch, uint64_t offset,
                           std::string_view encoded) const {
-  std::string key = EncodeOffsetKey(offset);
-  batch.Put(handle_, key, rocksdb::Slice(encoded.data(), encoded.size())).PermitUncheckedError();
+  batch.Put(records_, KeyAt(offset), rocksdb::Slice(encoded.data(), encoded.size()))
+      .PermitUncheckedError();
+}
+
+void ShardLog::AddDeleteFromToBatch(rocksdb::WriteBatch& batch, uint64_t from_offset) const {
+  // The end is the next shard's first key: no offset of this shard is above the range.
+  batch.DeleteRange(records_, KeyAt(from_offset), ShardKeyLimit(stream_id_, shard_ordinal_))
+      .PermitUncheckedError();
 }
 
 void ShardLog::Finish(const Reservation& reservation, uint32_t count) {
@@ -206,8 +225,8 @@ StatusOr<ReadResult> ShardLog::ReadDurable(uint64_t from_offset, uint32_t max_re
   return ReadBelow(durable_end(), from_offset, max_records, max_bytes);
 }
 
-StatusOr<ReadResult> ShardLog::ReadBelow(uint64_t end, uint64_t from_offset,
-                                         uint32_t max_records, uint64_t max_bytes) const {
+StatusOr<ReadResult> ShardLog::ReadBelow(uint64_t end, uint64_t from_offset, uint32_t max_records,
+                                         uint64_t max_bytes) const {
   ReadResult result;
   const uint64_t start = std::max(from_offset, trim_offset());
   result.next_offset = std::max(from_offset, start);
@@ -216,22 +235,22 @@ StatusOr<ReadResult> ShardLog::ReadBelow(uint64_t end, uint64_t from_offset,
     result.reached_end = true;
     return result;
   }
-  std::string upper = EncodeOffsetKey(end);
-  rocksdb::Slice upper_slice(upper);
+  const std::string upper = KeyAt(end);
+  const rocksdb::Slice upper_slice(upper);
   rocksdb::ReadOptions options;
   options.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it(db_.NewIterator(options, handle_));
+  std::unique_ptr<rocksdb::Iterator> it(db_.NewIterator(options, records_));
   uint64_t bytes = 0;
-  for (it->Seek(EncodeOffsetKey(start)); it->Valid(); it->Next()) {
+  for (it->Seek(KeyAt(start)); it->Valid(); it->Next()) {
     if (result.records.size() >= max_records) {
       return result;
     }
-    std::optional<uint64_t> offset = DecodeOffsetKey(it->key().ToStringView());
+    const std::optional<RecordKey> key = DecodeRecordKey(it->key().ToStringView());
     std::optional<StoredRecord> record = DecodeRecord(it->value().ToStringView());
-    if (!offset || !record) {
-      return Status(ErrorCode::kInternalFailure,
-                    "corrupt record in shard column family " + handle_->GetName());
+    if (!key || !record) {
+      return Status(ErrorCode::kInternalFailure, "corrupt record in " + Describe());
     }
+    const std::optional<uint64_t> offset = key->offset;
     uint64_t size = record->data.size() + record->partition_key.size();
     if (!result.records.empty() && bytes + size > max_bytes) {
       return result;
@@ -250,27 +269,28 @@ StatusOr<uint64_t> ShardLog::FindOffsetAtTime(int64_t time_ms) const {
   const uint64_t end = committed_end();
   uint64_t lo = trim_offset();
   uint64_t hi = end;
-  std::string upper = EncodeOffsetKey(end);
-  rocksdb::Slice upper_slice(upper);
+  const std::string upper = KeyAt(end);
+  const rocksdb::Slice upper_slice(upper);
   rocksdb::ReadOptions options;
   options.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it(db_.NewIterator(options, handle_));
+  std::unique_ptr<rocksdb::Iterator> it(db_.NewIterator(options, records_));
   // Arrival times never decrease within a shard, so the first record at or after time_ms is
   // found by bisection. Offsets may have holes (abandoned writes): each probe seeks to the first
   // record at or after the midpoint.
   while (lo < hi) {
     uint64_t mid = lo + (hi - lo) / 2;
-    it->Seek(EncodeOffsetKey(mid));
+    it->Seek(KeyAt(mid));
     if (!it->Valid()) {
       RIFFLE_RETURN_IF_ERROR(FromRocks(it->status()));
       hi = mid;
       continue;
     }
-    std::optional<uint64_t> offset = DecodeOffsetKey(it->key().ToStringView());
-    std::optional<int64_t> arrival = DecodeRecordArrival(it->value().ToStringView());
-    if (!offset || !arrival) {
-      return Status(ErrorCode::kInternalFailure, "corrupt record in " + handle_->GetName());
+    const std::optional<RecordKey> key = DecodeRecordKey(it->key().ToStringView());
+    const std::optional<int64_t> arrival = DecodeRecordArrival(it->value().ToStringView());
+    if (!key || !arrival) {
+      return Status(ErrorCode::kInternalFailure, "corrupt record in " + Describe());
     }
+    const std::optional<uint64_t> offset = key->offset;
     if (*arrival >= time_ms) {
       hi = mid;
     } else {
@@ -286,25 +306,37 @@ StatusOr<uint64_t> ShardLog::TrimBefore(int64_t cutoff_ms) {
   if (first_kept <= trim) {
     return 0;
   }
-  std::string begin_key = EncodeOffsetKey(0);
-  std::string end_key = EncodeOffsetKey(first_kept);
+  const std::string begin_key = KeyAt(0);
+  const std::string end_key = KeyAt(first_kept);
   // Move the horizon first: a reader that already passed the check must not find deleted keys
   // returned as present, and one that starts later starts above them.
   trim_offset_.store(first_kept, std::memory_order_release);
-  rocksdb::WriteOptions write_options;
-  RIFFLE_RETURN_IF_ERROR(FromRocks(db_.DeleteRange(write_options, handle_, begin_key, end_key)));
-  rocksdb::Slice begin(begin_key);
-  rocksdb::Slice end(end_key);
-  // Let compaction drop the deleted files now, so the disk space actually comes back.
+  const uint64_t trimmed_bytes = ApproximateBytes(begin_key, end_key);
   RIFFLE_RETURN_IF_ERROR(
-      FromRocks(db_.CompactRange(rocksdb::CompactRangeOptions(), handle_, &begin, &end)));
+      FromRocks(db_.DeleteRange(rocksdb::WriteOptions(), records_, begin_key, end_key)));
+  // Compacting a range rewrites every table file it overlaps, other shards' records included:
+  // worth it once the trimmed records fill a good part of a file. Smaller trims are given
+  // back by the compactions that writes cause anyway.
+  if (trimmed_bytes >= kCompactTrimmedBytes) {
+    const rocksdb::Slice begin(begin_key);
+    const rocksdb::Slice end(end_key);
+    RIFFLE_RETURN_IF_ERROR(
+        FromRocks(db_.CompactRange(rocksdb::CompactRangeOptions(), records_, &begin, &end)));
+  }
   return first_kept - trim;
 }
 
-uint64_t ShardLog::DiskBytes() const {
+uint64_t ShardLog::ApproximateBytes(const std::string& begin, const std::string& end) const {
+  const rocksdb::Range range(begin, end);
   uint64_t bytes = 0;
-  return db_.GetIntProperty(handle_, rocksdb::DB::Properties::kTotalSstFilesSize, &bytes) ? bytes
-                                                                                         : 0;
+  rocksdb::SizeApproximationOptions options;
+  options.include_files = true;
+  return db_.GetApproximateSizes(options, records_, &range, 1, &bytes).ok() ? bytes : 0;
+}
+
+uint64_t ShardLog::DiskBytes() const {
+  return ApproximateBytes(ShardKeyPrefix(stream_id_, shard_ordinal_),
+                          ShardKeyLimit(stream_id_, shard_ordinal_));
 }
 
 }  // namespace riffle::storage

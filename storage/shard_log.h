@@ -1,8 +1,8 @@
-// Appends to and reads one shard's column family.
+// Appends to and reads one shard: its key range of the `records` column family (keys: stream
+// id, shard ordinal, offset; storage/format.h).
 //
-// Shared (shared_ptr) by the Store's index and its users: a reader or writer that still holds
-// the ShardLog of a dropped stream keeps its column family handle alive until it lets go. Must
-// not outlive the Store that opened it. Thread-safe.
+// Shared (shared_ptr) by the Store's index and its users. Must not outlive the Store that
+// opened it. Thread-safe.
 //
 // Writing is split in three so that one WriteBatch can span several shards (all records of one
 // PutRecords call are one atomic write): Reserve() takes offsets and the arrival time under mu_,
@@ -54,10 +54,11 @@ struct ReadResult {
 
 class ShardLog {
  public:
-  // Takes ownership of `handle`. `next_offset` and `trim_offset` come from the data on disk.
-  ShardLog(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* handle, uint64_t next_offset,
-           uint64_t trim_offset, int64_t last_arrival_ms);
-  ~ShardLog();
+  // `records` is the store's column family of every shard's records. `next_offset` and
+  // `trim_offset` come from the data on disk.
+  ShardLog(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* records, uint64_t stream_id,
+           uint32_t shard_ordinal, uint64_t next_offset, uint64_t trim_offset,
+           int64_t last_arrival_ms);
   ShardLog(const ShardLog&) = delete;
   ShardLog& operator=(const ShardLog&) = delete;
 
@@ -67,6 +68,8 @@ class ShardLog {
   Reservation Reserve(uint32_t count, int64_t now_ms) ABSL_LOCKS_EXCLUDED(mu_);
   // Adds the record at `offset` to `batch`.
   void AddToBatch(rocksdb::WriteBatch& batch, uint64_t offset, std::string_view encoded) const;
+  // Adds the deletion of every record from `from_offset` on to `batch`.
+  void AddDeleteFromToBatch(rocksdb::WriteBatch& batch, uint64_t from_offset) const;
   // Publishes [first_offset, first_offset + count) as written (or abandoned, after an error).
   void Finish(const Reservation& reservation, uint32_t count) ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -128,13 +131,18 @@ class ShardLog {
   // how many records that was.
   StatusOr<uint64_t> TrimBefore(int64_t cutoff_ms);
 
-  rocksdb::ColumnFamilyHandle* handle() const { return handle_; }
-  // Bytes of the shard's table files on disk (records not yet flushed are in the WAL only).
+  // Bytes of the shard's records in table files on disk, estimated from the files' indexes
+  // (records not yet flushed are in the WAL only).
   uint64_t DiskBytes() const;
 
  private:
   StatusOr<ReadResult> ReadBelow(uint64_t end, uint64_t from_offset, uint32_t max_records,
                                  uint64_t max_bytes) const;
+  std::string KeyAt(uint64_t offset) const;
+  // Bytes of table files the keys in [begin, end) take, estimated from the files' indexes.
+  uint64_t ApproximateBytes(const std::string& begin, const std::string& end) const;
+  // Names the shard in errors: "shard <ordinal> of stream id <id>".
+  std::string Describe() const;
   // Moves the committed end to `end` and takes the waiters it satisfies; under mu_.
   void PublishCommittedLocked(uint64_t end, std::vector<std::function<void()>>& to_wake,
                               std::vector<std::function<void(const Status&)>>& to_ack)
@@ -151,7 +159,9 @@ class ShardLog {
   };
 
   rocksdb::DB& db_;
-  rocksdb::ColumnFamilyHandle* const handle_;
+  rocksdb::ColumnFamilyHandle* const records_;
+  const uint64_t stream_id_;
+  const uint32_t shard_ordinal_;
 
   // A leaf lock: held only to reserve offsets or publish a range, never across I/O or a call
   // out (Finish() runs the waiters' wake-ups after releasing it).
@@ -160,7 +170,7 @@ class ShardLog {
   int64_t last_reserved_arrival_ms_ ABSL_GUARDED_BY(mu_);
   std::map<uint64_t, FinishedRange> finished_above_ ABSL_GUARDED_BY(mu_);        // start -> range
   std::multimap<uint64_t, std::function<void()>> waiters_ ABSL_GUARDED_BY(mu_);  // offset -> wake
-  std::multimap<uint64_t, Awaiting> awaiting_ ABSL_GUARDED_BY(mu_);             // end -> ack
+  std::multimap<uint64_t, Awaiting> awaiting_ ABSL_GUARDED_BY(mu_);              // end -> ack
   std::function<void()> durable_listener_ ABSL_GUARDED_BY(mu_);
 
   std::atomic<bool> replicated_{false};

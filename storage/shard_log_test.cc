@@ -182,8 +182,8 @@ TEST_F(ShardLogTest, TrimDropsOldRecordsAndSurvivesReopen) {
 }
 
 TEST_F(ShardLogTest, TrimGivesTheTableFilesBack) {
-  // 9.6 MiB: past the shard's 8 MiB memtable, which RocksDB then flushes to a table file.
-  Append(300, 1000, /*padding=*/32 * 1024);
+  // 19.2 MiB: past the records' 16 MiB memtable, which RocksDB then flushes to a table file.
+  Append(600, 1000, /*padding=*/32 * 1024);
   Append(1, 5000);
   for (int i = 0; i < 1000 && log_->DiskBytes() <= 1'000'000u; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

@@ -13,6 +13,8 @@
 #include <rocksdb/write_buffer_manager.h>
 #include <spdlog/spdlog.h>
 
+#include "storage/legacy_layout.h"
+#include "storage/records_column_family.h"
 #include "storage/table_check.h"
 #include "storage/wal_check.h"
 
@@ -20,24 +22,6 @@ namespace riffle::storage {
 namespace {
 
 constexpr char kCatalogColumnFamily[] = "catalog";
-
-rocksdb::ColumnFamilyOptions ShardColumnFamilyOptions(
-    const std::shared_ptr<rocksdb::Cache>& cache) {
-  rocksdb::ColumnFamilyOptions options;
-  options.write_buffer_size = 8 * kMiB;  // per shard; the shared WriteBufferManager caps the sum
-  // A memtable's memory grows by arena blocks, and the WriteBufferManager counts whole blocks.
-  // RocksDB's default block (an eighth of the write buffer, 1 MiB) charged 1 MiB to the 32 MiB
-  // budget for every shard written, so writes spread over many shards flushed tiny memtables
-  // continuously (thousands of small table files, a third of the throughput). With the
-  // smallest block a shard's first records fit the memtable's 2 KiB inline block.
-  options.arena_block_size = 4 * 1024;
-  options.compression = rocksdb::kLZ4Compression;
-  rocksdb::BlockBasedTableOptions table;
-  table.block_cache = cache;
-  table.block_size = 16 * 1024;
-  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  return options;
-}
 
 }  // namespace
 
@@ -92,9 +76,8 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   // Debian's RocksDB is built without NDEBUG, so its default log level is DEBUG.
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   db_options.keep_log_file_num = 4;
-  // A log file is deleted once every column family with records in it has flushed them. With
-  // a column family per shard, one rarely written shard could keep every log since its last
-  // flush; past this total RocksDB flushes the column families that hold the oldest one.
+  // A log file is deleted once every column family with records in it has flushed them: past
+  // this total RocksDB flushes the rarely written catalog, which would otherwise keep them.
   db_options.max_total_wal_size = 4 * options.write_buffer_budget_bytes;
   db_options.max_background_jobs = 2;
   db_options.max_open_files = options.max_open_table_files;
@@ -105,11 +88,8 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   // CPU than the fsync it waited for.
   db_options.enable_pipelined_write = false;
   db_options.enable_write_thread_adaptive_yield = false;
-  // At open RocksDB loads each column family's table files with a pool of threads it creates
-  // for that column family alone: with thousands of shards, starting threads was a third of
-  // the start time. Opened inline, and without reading every file's statistics, a restart
-  // costs what the catalog and the WAL cost.
-  db_options.max_file_opening_threads = 1;
+  // Without reading every table file's statistics at open, a restart costs what the catalog
+  // and the WAL cost.
   db_options.skip_stats_update_on_db_open = true;
   db_options.skip_checking_sst_file_sizes_on_db_open = true;
 
@@ -119,15 +99,25 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   if (!listed.ok()) {
     names = {rocksdb::kDefaultColumnFamilyName};  // a new database
   }
-  if (std::find(names.begin(), names.end(), kCatalogColumnFamily) == names.end()) {
-    names.emplace_back(kCatalogColumnFamily);
+  for (const char* name : {kCatalogColumnFamily, kRecordsColumnFamily}) {
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      names.emplace_back(name);
+    }
   }
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const std::string& name : names) {
-    descriptors.emplace_back(
-        name, name == rocksdb::kDefaultColumnFamilyName || name == kCatalogColumnFamily
-                  ? rocksdb::ColumnFamilyOptions()
-                  : ShardColumnFamilyOptions(cache));
+    if (name == kRecordsColumnFamily) {
+      descriptors.emplace_back(name, RecordsColumnFamilyOptions(options, cache));
+    } else if (ParseLegacyShardColumnFamilyName(name)) {
+      descriptors.emplace_back(name, LegacyShardColumnFamilyOptions(cache));
+    } else {
+      // The catalog, and the default column family RocksDB insists on: rarely written, so
+      // a small memtable (RocksDB's default, 64 MiB, grows by 8 MiB arena blocks charged to
+      // the shared budget).
+      rocksdb::ColumnFamilyOptions small;
+      small.write_buffer_size = 4 * kMiB;
+      descriptors.emplace_back(name, small);
+    }
   }
   RIFFLE_ASSIGN_OR_RETURN(const WalScan wal, ScanWal(options.data_dir));
   const std::optional<WalDamage>& damage = wal.damage;
@@ -164,15 +154,20 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
     return FromRocks(opened);
   }
   std::unique_ptr<Store> store(new Store(options, std::unique_ptr<rocksdb::DB>(raw), cache));
-  MutexLock lock(&store->cf_mu_);  // uncontended: nothing else has the store yet
+  std::vector<rocksdb::ColumnFamilyHandle*> legacy;
   for (rocksdb::ColumnFamilyHandle* handle : handles) {
     if (handle->GetName() == kCatalogColumnFamily) {
       store->catalog_ = handle;
-    } else if (handle->GetName() == rocksdb::kDefaultColumnFamilyName) {
-      raw->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
+    } else if (handle->GetName() == kRecordsColumnFamily) {
+      store->records_ = handle;
+    } else if (ParseLegacyShardColumnFamilyName(handle->GetName())) {
+      legacy.push_back(handle);
     } else {
-      store->unclaimed_[handle->GetName()] = handle;
+      raw->DestroyColumnFamilyHandle(handle).PermitUncheckedError();  // the unused default
     }
+  }
+  if (!legacy.empty()) {
+    RIFFLE_RETURN_IF_ERROR(UpgradeLegacyShards(*raw, store->records_, std::move(legacy)));
   }
   if (options.fsync == FsyncMode::kInterval) {
     store->sync_thread_ = std::thread([s = store.get()] { s->SyncLoop(); });
@@ -191,7 +186,8 @@ Store::Store(const StoreOptions& options, std::unique_ptr<rocksdb::DB> db,
       db_(std::move(db)),
       pipeline_(std::make_unique<CommitPipeline>(
           *db_, options.fsync == FsyncMode::kAlways,
-          DiskSpaceGuard(options.data_dir, options.min_free_disk_bytes))) {}
+          DiskSpaceGuard(options.data_dir, options.min_free_disk_bytes,
+                         MemtableSwitchBytes(options)))) {}
 
 Store::~Store() {
   stop_table_check_ = true;
@@ -206,21 +202,6 @@ Store::~Store() {
   if (drop_thread_.joinable()) {
     drop_thread_.join();
   }
-  // Drops that did not start: their handles close with the others, before the database.
-  std::deque<ClaimedShards> not_started;
-  {
-    MutexLock lock(&drop_mu_);
-    not_started.swap(pending_drops_);
-  }
-  {
-    MutexLock lock(&cf_mu_);
-    for (ClaimedShards& drop : not_started) {
-      for (rocksdb::ColumnFamilyHandle* handle : drop.owned) {
-        unclaimed_[handle->GetName()] = handle;
-      }
-    }
-  }
-  not_started.clear();
   pipeline_.reset();
   {
     MutexLock lock(&sync_mu_);
@@ -232,10 +213,11 @@ Store::~Store() {
   }
   // Whatever kNever/kInterval acknowledged reaches the disk on a clean shutdown.
   db_->SyncWAL().PermitUncheckedError();
-  for (auto& [name, handle] : unclaimed_) {
-    db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
+  for (rocksdb::ColumnFamilyHandle* handle : {catalog_, records_}) {
+    if (handle != nullptr) {  // null only when Open failed while upgrading
+      db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
+    }
   }
-  db_->DestroyColumnFamilyHandle(catalog_).PermitUncheckedError();
   db_->Close().PermitUncheckedError();
 }
 
@@ -335,10 +317,7 @@ Status Store::WriteCopiedRecords(const std::vector<ShardCopy>& copies) {
                             OpenShard(copy.stream_id, copy.shard_ordinal));
     const CopiedRecords& copied = copy.copied;
     if (copied.truncate_from) {
-      batch
-          .DeleteRange(log->handle(), EncodeOffsetKey(*copied.truncate_from),
-                       EncodeOffsetKey(std::numeric_limits<uint64_t>::max()))
-          .PermitUncheckedError();
+      log->AddDeleteFromToBatch(batch, *copied.truncate_from);
     }
     int64_t last_arrival_ms = log->last_arrival_ms();
     for (const auto& [offset, encoded] : copied.records) {
@@ -372,146 +351,95 @@ StatusOr<std::shared_ptr<ShardLog>> Store::OpenShard(uint64_t stream_id, uint32_
 
 StatusOr<std::vector<std::shared_ptr<ShardLog>>> Store::OpenShards(
     uint64_t stream_id, const std::vector<uint32_t>& shard_ordinals) {
-  MutexLock lock(&cf_mu_);
+  MutexLock lock(&shards_mu_);
   std::vector<std::shared_ptr<ShardLog>> logs(shard_ordinals.size());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles(shard_ordinals.size(), nullptr);
-  std::vector<std::string> names;
-  std::vector<std::string> to_create;
-  std::vector<size_t> created_at;
+  std::unique_ptr<rocksdb::Iterator> it;
   for (size_t i = 0; i < shard_ordinals.size(); ++i) {
-    names.push_back(ShardColumnFamilyName(stream_id, shard_ordinals[i]));
-    if (dropping_.count(names[i]) != 0) {
-      // A deleted stream's shard (a late copy from a peer, say): creating it again would leave
-      // a column family no catalog entry names.
-      return Status(ErrorCode::kServiceUnavailable, "shard column family " + names[i] +
-                                                        " belongs to a deleted stream and is "
-                                                        "being dropped");
+    const ShardRef shard{stream_id, shard_ordinals[i]};
+    if (dropping_.count(shard) != 0) {
+      // A deleted stream's shard (a late copy from a peer, say): its records are about to go.
+      return Status(ErrorCode::kServiceUnavailable,
+                    fmt::format("shard {} of stream id {} belongs to a deleted stream and is "
+                                "being dropped",
+                                shard.second, shard.first));
     }
-    if (auto it = shards_.find(names[i]); it != shards_.end()) {
-      if ((logs[i] = it->second.lock())) {
+    if (auto open = shards_.find(shard); open != shards_.end()) {
+      if ((logs[i] = open->second.lock())) {
         continue;
       }
     }
-    if (auto it = unclaimed_.find(names[i]); it != unclaimed_.end()) {
-      handles[i] = it->second;
-      unclaimed_.erase(it);
-    } else {
-      to_create.push_back(names[i]);
-      created_at.push_back(i);
+    // The shard's positions come from its records: the next offset follows the last one, the
+    // trim offset is the first one still present.
+    if (it == nullptr) {
+      it.reset(db_->NewIterator(rocksdb::ReadOptions(), records_));
     }
-  }
-  // One call for all new column families: it writes the MANIFEST (and syncs it) once, where
-  // one call per shard took about a minute for a 1000-shard CreateStream.
-  if (!to_create.empty()) {
-    std::vector<rocksdb::ColumnFamilyHandle*> created;
-    RIFFLE_RETURN_IF_ERROR(FromRocks(
-        db_->CreateColumnFamilies(ShardColumnFamilyOptions(block_cache_), to_create, &created)));
-    for (size_t k = 0; k < created.size(); ++k) {
-      handles[created_at[k]] = created[k];
-    }
-  }
-  for (size_t i = 0; i < handles.size(); ++i) {
-    if (handles[i] == nullptr) {
-      continue;  // already open
-    }
-    // Recover the shard's positions from its data: the next offset follows the last record,
-    // the trim offset is the first record still present.
+    const std::string prefix = ShardKeyPrefix(shard.first, shard.second);
     uint64_t next_offset = 0;
     uint64_t trim_offset = 0;
     int64_t last_arrival_ms = 0;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles[i]));
-    it->SeekToLast();
-    if (it->Valid()) {
-      next_offset = DecodeOffsetKey(it->key().ToStringView()).value_or(0) + 1;
+    it->SeekForPrev(EncodeRecordKey(shard.first, shard.second, ~uint64_t{0}));
+    if (it->Valid() && it->key().starts_with(prefix)) {
+      next_offset = DecodeRecordKey(it->key().ToStringView()).value_or(RecordKey()).offset + 1;
       last_arrival_ms = DecodeRecordArrival(it->value().ToStringView()).value_or(0);
-      it->SeekToFirst();
-      trim_offset = it->Valid() ? DecodeOffsetKey(it->key().ToStringView()).value_or(0) : 0;
+      it->Seek(prefix);
+      trim_offset = it->Valid() && it->key().starts_with(prefix)
+                        ? DecodeRecordKey(it->key().ToStringView()).value_or(RecordKey()).offset
+                        : 0;
     }
-    if (Status read = FromRocks(it->status()); !read.ok()) {
-      // A damaged table file, say. The handles not yet owned by a ShardLog go back to the
-      // unclaimed ones, which the store destroys before it closes the database.
-      for (size_t k = i; k < handles.size(); ++k) {
-        if (handles[k] != nullptr) {
-          unclaimed_[names[k]] = handles[k];
-        }
-      }
-      return read;
-    }
-    logs[i] =
-        std::make_shared<ShardLog>(*db_, handles[i], next_offset, trim_offset, last_arrival_ms);
-    shards_[names[i]] = logs[i];
+    RIFFLE_RETURN_IF_ERROR(FromRocks(it->status()));  // a damaged table file, say
+    logs[i] = std::make_shared<ShardLog>(*db_, records_, shard.first, shard.second, next_offset,
+                                         trim_offset, last_arrival_ms);
+    shards_[shard] = logs[i];
   }
   return logs;
 }
 
-Store::ClaimedShards Store::ClaimShardsLocked(uint64_t stream_id,
-                                              const std::vector<uint32_t>& shard_ordinals) {
-  ClaimedShards claimed;
-  claimed.stream_id = stream_id;
+Status Store::DeleteShardsLocked(uint64_t stream_id, const std::vector<uint32_t>& shard_ordinals) {
+  rocksdb::WriteBatch batch;
   for (uint32_t ordinal : shard_ordinals) {
-    std::string name = ShardColumnFamilyName(stream_id, ordinal);
-    if (auto it = unclaimed_.find(name); it != unclaimed_.end()) {
-      claimed.handles.push_back(it->second);
-      claimed.owned.push_back(it->second);
-      unclaimed_.erase(it);
-    } else if (auto it = shards_.find(name); it != shards_.end()) {
-      if (std::shared_ptr<ShardLog> log = it->second.lock()) {
-        claimed.handles.push_back(log->handle());
-        claimed.live.push_back(std::move(log));
-      }
-      shards_.erase(it);
-    } else {
-      continue;
-    }
-    dropping_.insert(name);
-    claimed.names.push_back(std::move(name));
+    shards_.erase({stream_id, ordinal});
+    batch
+        .DeleteRange(records_, ShardKeyPrefix(stream_id, ordinal),
+                     ShardKeyLimit(stream_id, ordinal))
+        .PermitUncheckedError();
   }
-  return claimed;
-}
-
-Status Store::DropClaimedLocked(const ClaimedShards& claimed) {
-  const Status dropped = DropColumnFamiliesLocked(claimed.handles, claimed.owned);
-  for (const std::string& name : claimed.names) {
-    dropping_.erase(name);
-  }
-  return dropped;
-}
-
-Status Store::FinishDrop(ClaimedShards claimed, const Status& dropped) {
-  // A dropped column family's table files are deleted when its last handle goes: here, unless
-  // a reader still holds the ShardLog.
-  const bool any = !claimed.handles.empty();
-  claimed.live.clear();
-  if (dropped.ok() && any) {
-    ReleaseWal();
-  }
-  return dropped;
+  rocksdb::WriteOptions write_options;
+  write_options.sync = true;
+  return FromRocks(db_->Write(write_options, &batch));
 }
 
 Status Store::DropShards(uint64_t stream_id, const std::vector<uint32_t>& shard_ordinals) {
-  ClaimedShards claimed;
-  Status dropped;
-  {
-    MutexLock lock(&cf_mu_);
-    claimed = ClaimShardsLocked(stream_id, shard_ordinals);
-    dropped = DropClaimedLocked(claimed);
+  if (shard_ordinals.empty()) {
+    return Status();
   }
-  return FinishDrop(std::move(claimed), dropped);
+  {
+    MutexLock lock(&shards_mu_);
+    RIFFLE_RETURN_IF_ERROR(DeleteShardsLocked(stream_id, shard_ordinals));
+  }
+  QueueDrop(ShardDrop{.stream_id = stream_id, .ordinals = shard_ordinals, .deleted = true});
+  return Status();
 }
 
 void Store::DropShardsInBackground(uint64_t stream_id,
                                    const std::vector<uint32_t>& shard_ordinals) {
-  // Claimed now, while the stream's ShardLogs are surely alive: a ShardLog that went first
-  // would take its column family's handle with it, undropped.
-  ClaimedShards claimed;
-  {
-    MutexLock lock(&cf_mu_);
-    claimed = ClaimShardsLocked(stream_id, shard_ordinals);
+  if (shard_ordinals.empty()) {
+    return;
   }
-  shards_to_drop_ += claimed.handles.size();
+  {
+    MutexLock lock(&shards_mu_);
+    for (uint32_t ordinal : shard_ordinals) {
+      shards_.erase({stream_id, ordinal});
+      dropping_.insert({stream_id, ordinal});
+    }
+  }
+  QueueDrop(ShardDrop{.stream_id = stream_id, .ordinals = shard_ordinals, .deleted = false});
+}
+
+void Store::QueueDrop(ShardDrop drop) {
+  shards_to_drop_ += drop.ordinals.size();
   {
     MutexLock lock(&drop_mu_);
-    pending_drops_.push_back(std::move(claimed));
+    pending_drops_.push_back(std::move(drop));
   }
   drop_cv_.Signal();
 }
@@ -525,103 +453,87 @@ void Store::DropLoop() {
     if (stop_drops_) {
       return;
     }
-    ClaimedShards drop = std::move(pending_drops_.front());
+    ShardDrop drop = std::move(pending_drops_.front());
     pending_drops_.pop_front();
     drop_mu_.Unlock();
     const auto start = std::chrono::steady_clock::now();
-    const uint64_t stream_id = drop.stream_id;
-    const size_t count = drop.handles.size();
     Status dropped;
-    {
-      MutexLock cf_lock(&cf_mu_);
-      dropped = DropClaimedLocked(drop);
+    if (!drop.deleted) {
+      MutexLock shards_lock(&shards_mu_);
+      dropped = DeleteShardsLocked(drop.stream_id, drop.ordinals);
+      for (uint32_t ordinal : drop.ordinals) {
+        dropping_.erase({drop.stream_id, ordinal});
+      }
     }
-    dropped = FinishDrop(std::move(drop), dropped);
+    if (dropped.ok()) {
+      dropped = ReclaimDisk(drop);
+    }
+    shards_to_drop_ -= drop.ordinals.size();
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (dropped.ok()) {
-      shards_to_drop_ -= count;
-      spdlog::info("dropped the {} shard column families of deleted stream id {} in {:.2f} s",
-                   count, stream_id, seconds);
+      spdlog::info("dropped the records of {} shards of stream id {} in {:.2f} s",
+                   drop.ordinals.size(), drop.stream_id, seconds);
     } else {
-      // The catalog no longer names them: the next start drops them. Until then they still
-      // hold their disk, and riffle_shards_to_drop says so.
+      // The catalog no longer names them: the next start deletes what is left of them.
       spdlog::error(
-          "dropping the {} shard column families of deleted stream id {} failed ({}); "
-          "the next start drops them",
-          count, stream_id, dropped.message());
+          "dropping the records of {} shards of stream id {} failed ({}); the next "
+          "start drops them",
+          drop.ordinals.size(), drop.stream_id, dropped.message());
     }
     drop_mu_.Lock();
   }
 }
 
-Status Store::DropShardsExcept(const std::set<std::string>& live) {
-  ClaimedShards leftovers;  // no ShardLog holds them: each is also owned here
-  Status dropped;
-  {
-    MutexLock lock(&cf_mu_);
-    for (auto it = unclaimed_.begin(); it != unclaimed_.end();) {
-      if (live.count(it->first) != 0) {
-        ++it;
-        continue;
-      }
-      leftovers.handles.push_back(it->second);
-      leftovers.owned.push_back(it->second);
-      it = unclaimed_.erase(it);
-    }
-    dropped = DropClaimedLocked(leftovers);
+Status Store::ReclaimDisk(const ShardDrop& drop) {
+  const auto [lowest, highest] = std::minmax_element(drop.ordinals.begin(), drop.ordinals.end());
+  const std::string begin_key = ShardKeyPrefix(drop.stream_id, *lowest);
+  const std::string end_key = ShardKeyLimit(drop.stream_id, *highest);
+  const rocksdb::Slice begin(begin_key);
+  const rocksdb::Slice end(end_key);
+  rocksdb::CompactRangeOptions compact;
+  compact.exclusive_manual_compaction = false;  // writes' own compactions go on meanwhile
+  RIFFLE_RETURN_IF_ERROR(FromRocks(db_->CompactRange(compact, records_, &begin, &end)));
+  // The compaction flushed the records' memtable; the write-ahead log files that held the
+  // dropped records go once the catalog's memtable is flushed too.
+  uint64_t entries = 0;
+  if (db_->GetIntProperty(catalog_, rocksdb::DB::Properties::kNumEntriesActiveMemTable, &entries) &&
+      entries > 0) {
+    rocksdb::FlushOptions flush;
+    flush.wait = false;
+    flush.allow_write_stall = true;
+    RIFFLE_RETURN_IF_ERROR(FromRocks(db_->Flush(flush, catalog_)));
   }
-  // Their recovered records keep log files that the live shards' records share.
-  return FinishDrop(std::move(leftovers), dropped);
+  return Status();
 }
 
-Status Store::DropColumnFamiliesLocked(const std::vector<rocksdb::ColumnFamilyHandle*>& handles,
-                                       const std::vector<rocksdb::ColumnFamilyHandle*>& owned) {
-  // One call for all of them: RocksDB rewrites and re-reads its OPTIONS file, which lists
-  // every column family, once per call, so dropping shards one by one cost shards x all shards.
-  const Status dropped = handles.empty() ? Status() : FromRocks(db_->DropColumnFamilies(handles));
-  for (rocksdb::ColumnFamilyHandle* handle : owned) {
-    db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
-  }
-  return dropped;
-}
-
-void Store::ReleaseWal() {
-  std::vector<std::shared_ptr<ShardLog>> in_use;  // keeps their handles valid across the flush
+Status Store::DropShardsExcept(const std::set<ShardRef>& live) {
+  std::map<uint64_t, std::vector<uint32_t>> stale;  // stream id -> ordinals
   {
-    MutexLock lock(&cf_mu_);
-    for (const auto& [name, weak] : shards_) {
-      if (std::shared_ptr<ShardLog> log = weak.lock()) {
-        in_use.push_back(std::move(log));
+    rocksdb::ReadOptions read;
+    read.fill_cache = false;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, records_));
+    // One seek per shard with records: from each shard's first key to the next shard's.
+    for (it->SeekToFirst(); it->Valid();) {
+      const std::optional<RecordKey> key = DecodeRecordKey(it->key().ToStringView());
+      if (!key) {
+        return Status(ErrorCode::kInternalFailure, "the records column family holds a key of " +
+                                                       std::to_string(it->key().size()) +
+                                                       " bytes, not a record key");
       }
+      if (live.count({key->stream_id, key->shard_ordinal}) == 0) {
+        stale[key->stream_id].push_back(key->shard_ordinal);
+      }
+      it->Seek(ShardKeyLimit(key->stream_id, key->shard_ordinal));
     }
+    RIFFLE_RETURN_IF_ERROR(FromRocks(it->status()));
   }
-  // Column families not claimed by a ShardLog are those no stream names, which the store
-  // drops at start: what they recovered from the logs goes with them.
-  std::vector<rocksdb::ColumnFamilyHandle*> holding;
-  const auto add_if_holding = [&](rocksdb::ColumnFamilyHandle* handle) {
-    uint64_t entries = 0;
-    if (db_->GetIntProperty(handle, rocksdb::DB::Properties::kNumEntriesActiveMemTable, &entries) &&
-        entries > 0) {
-      holding.push_back(handle);
-    }
-  };
-  add_if_holding(db_->DefaultColumnFamily());
-  add_if_holding(catalog_);
-  for (const std::shared_ptr<ShardLog>& log : in_use) {
-    add_if_holding(log->handle());
+  for (auto& [stream_id, ordinals] : stale) {
+    spdlog::info("dropping the records of {} shards of stream id {}, which no stream names",
+                 ordinals.size(), stream_id);
+    RIFFLE_RETURN_IF_ERROR(DropShards(stream_id, ordinals));
   }
-  if (holding.empty()) {
-    return;
-  }
-  rocksdb::FlushOptions flush;
-  flush.wait = false;  // RocksDB deletes the log files once the flushes are done
-  flush.allow_write_stall = true;
-  const rocksdb::Status flushed = db_->Flush(flush, holding);
-  if (!flushed.ok()) {
-    spdlog::warn("flushing {} column families to release the write-ahead log failed: {}",
-                 holding.size(), flushed.ToString());
-  }
+  return Status();
 }
 
 Store::Stats Store::stats() const {

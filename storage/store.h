@@ -1,9 +1,10 @@
 // Owns the RocksDB database of one data directory: the `catalog` column family (streams,
-// shards, the iterator-signing secret) and one column family per shard, sharing one memtable
-// budget (WriteBufferManager) and one block cache so memory stays bounded with many shards.
+// shards, the iterator-signing secret) and the `records` column family, which holds every
+// shard's records as one key range each (docs/storage-format.md). A shard costs nothing until
+// it is opened, and an open one a ShardLog, so a node's start and memory do not grow with its
+// idle shards.
 //
-// Thread-safe. Column family creation and drops are serialized by cf_mu_; writes and reads
-// are not.
+// Thread-safe.
 #pragma once
 
 #include <atomic>
@@ -85,26 +86,28 @@ class Store {
   };
   Status WriteCopiedRecords(const std::vector<ShardCopy>& copies);
 
-  // The shard's log: opens the column family (creating it if missing) on first use.
+  // The shard's log, opened on first use: its positions are read from the records.
   StatusOr<std::shared_ptr<ShardLog>> OpenShard(uint64_t stream_id, uint32_t shard_ordinal)
-      ABSL_LOCKS_EXCLUDED(cf_mu_);
-  // The same for many shards of one stream, creating the missing column families together.
+      ABSL_LOCKS_EXCLUDED(shards_mu_);
+  // The same for many shards of one stream.
   StatusOr<std::vector<std::shared_ptr<ShardLog>>> OpenShards(
-      uint64_t stream_id, const std::vector<uint32_t>& shard_ordinals) ABSL_LOCKS_EXCLUDED(cf_mu_);
-  // Drops the shards' column families; their data goes away once every holder of a ShardLog is
-  // done with it. All of them cost one RocksDB metadata update, not one per shard.
+      uint64_t stream_id, const std::vector<uint32_t>& shard_ordinals)
+      ABSL_LOCKS_EXCLUDED(shards_mu_);
+  // Deletes the shards' records (one range deletion each, all in one synced write); a later
+  // OpenShard finds them empty. Their disk is given back by a compaction on the store's drop
+  // thread. A ShardLog still held reads nothing more.
   Status DropShards(uint64_t stream_id, const std::vector<uint32_t>& shard_ordinals)
-      ABSL_LOCKS_EXCLUDED(cf_mu_);
-  // The same on the store's drop thread: returns once the handles are claimed, without waiting
-  // for the drop, which rewrites RocksDB's OPTIONS file listing every column family of the
-  // node (claiming waits only for a drop or create already under way). Until dropped, the
-  // shards cannot be opened again. A drop still queued when the store closes is finished by
-  // the next start, which drops every column family no catalog entry names.
+      ABSL_LOCKS_EXCLUDED(shards_mu_, drop_mu_);
+  // The same entirely on the drop thread (DeleteStream answers without waiting for it); until
+  // then the shards cannot be opened again. One still queued when the store closes is done by
+  // the next start, which deletes the records of every shard no catalog entry names.
   void DropShardsInBackground(uint64_t stream_id, const std::vector<uint32_t>& shard_ordinals)
-      ABSL_LOCKS_EXCLUDED(cf_mu_, drop_mu_);
-  // Drops every shard column family not named in `live` (left by a crash in the middle of a
-  // CreateStream or DeleteStream).
-  Status DropShardsExcept(const std::set<std::string>& live) ABSL_LOCKS_EXCLUDED(cf_mu_);
+      ABSL_LOCKS_EXCLUDED(shards_mu_, drop_mu_);
+  // Deletes the records of every shard not in `live` (left by a crash in the middle of a
+  // CreateStream or DeleteStream, or written by an append that was in flight when its stream
+  // was deleted).
+  using ShardRef = std::pair<uint64_t, uint32_t>;  // stream id, shard ordinal
+  Status DropShardsExcept(const std::set<ShardRef>& live) ABSL_LOCKS_EXCLUDED(shards_mu_, drop_mu_);
 
   const StoreOptions& options() const { return options_; }
 
@@ -118,7 +121,7 @@ class Store {
     bool writes_stopped = false;       // RocksDB stopped writes (too many files or memtables)
     uint64_t delayed_write_rate = 0;   // bytes/s RocksDB slows writes to; 0 when not slowed
     uint64_t damaged_table_files = 0;  // found by the check at start (storage/table_check.h)
-    uint64_t shards_to_drop = 0;       // queued by DropShardsInBackground, not dropped yet
+    uint64_t shards_to_drop = 0;       // dropped shards whose disk is not given back yet
     CommitTimes commit_times;
   };
   Stats stats() const;
@@ -127,52 +130,40 @@ class Store {
   Store(const StoreOptions& options, std::unique_ptr<rocksdb::DB> db,
         std::shared_ptr<rocksdb::Cache> cache);
   void SyncLoop() ABSL_LOCKS_EXCLUDED(sync_mu_);
-  void DropLoop() ABSL_LOCKS_EXCLUDED(cf_mu_, drop_mu_);
   // Reads every table file once and logs the damaged ones (storage/table_check.h).
   void CheckTablesAtStart();
-  // Drops `handles` in one RocksDB call, then destroys those of them in `owned` (handles no
-  // ShardLog holds).
-  Status DropColumnFamiliesLocked(const std::vector<rocksdb::ColumnFamilyHandle*>& handles,
-                                  const std::vector<rocksdb::ColumnFamilyHandle*>& owned)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(cf_mu_);
-  // The handles of the shards' column families, taken out of the maps that open shards: from
-  // then on no OpenShards hands them out.
-  // Their names stay in dropping_ until the drop.
-  struct ClaimedShards {
+
+  // Shards of one stream whose records are to be deleted (unless `deleted`) and their disk
+  // given back, on the drop thread.
+  struct ShardDrop {
     uint64_t stream_id = 0;
-    std::vector<std::string> names;
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;  // all of them, to drop
-    std::vector<rocksdb::ColumnFamilyHandle*> owned;    // those no ShardLog holds
-    std::vector<std::shared_ptr<ShardLog>> live;        // keep the others' handles valid
+    std::vector<uint32_t> ordinals;
+    bool deleted = false;
   };
-  ClaimedShards ClaimShardsLocked(uint64_t stream_id, const std::vector<uint32_t>& shard_ordinals)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(cf_mu_);
-  Status DropClaimedLocked(const ClaimedShards& claimed) ABSL_EXCLUSIVE_LOCKS_REQUIRED(cf_mu_);
-  // Lets the claimed ShardLogs go (their table files go with the last holder) and releases the
-  // write-ahead log after a drop that succeeded; returns `dropped`.
-  Status FinishDrop(ClaimedShards claimed, const Status& dropped) ABSL_LOCKS_EXCLUDED(cf_mu_);
-  // A dropped column family's records stay in the write-ahead log files until every other
-  // column family with records in them has flushed, which for a slowly written shard can be
-  // never before a restart. Starts flushes of the column families with unflushed records, so
-  // RocksDB deletes those files (and a deleted stream's disk comes back) within seconds. Runs
-  // without cf_mu_: switching thousands of memtables must not hold up shard opening.
-  void ReleaseWal() ABSL_LOCKS_EXCLUDED(cf_mu_);
+  void QueueDrop(ShardDrop drop) ABSL_LOCKS_EXCLUDED(drop_mu_);
+  void DropLoop() ABSL_LOCKS_EXCLUDED(shards_mu_, drop_mu_);
+  // One synced write of a range deletion per shard.
+  Status DeleteShardsLocked(uint64_t stream_id, const std::vector<uint32_t>& shard_ordinals)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shards_mu_);
+  // Compacts the key range of the dropped shards, so their table files are rewritten without
+  // them, and flushes what pins the write-ahead log files that hold them.
+  Status ReclaimDisk(const ShardDrop& drop);
 
   const StoreOptions options_;
   std::shared_ptr<rocksdb::Cache> block_cache_;
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* catalog_ = nullptr;
+  rocksdb::ColumnFamilyHandle* records_ = nullptr;
   std::unique_ptr<CommitPipeline> pipeline_;
   CatalogPublisher publisher_;  // before db_ closes, it commits what is queued
 
-  // Serializes column family creation and drops. Held across those RocksDB calls (they are
-  // rare: CreateStream, reshard, DeleteStream); no other lock is taken while it is held.
-  Mutex cf_mu_;
-  // Column families opened at start that no ShardLog has claimed yet.
-  std::map<std::string, rocksdb::ColumnFamilyHandle*> unclaimed_ ABSL_GUARDED_BY(cf_mu_);
-  std::map<std::string, std::weak_ptr<ShardLog>> shards_ ABSL_GUARDED_BY(cf_mu_);
-  // Column families claimed for a drop that has not happened yet (ClaimedShards).
-  std::set<std::string> dropping_ ABSL_GUARDED_BY(cf_mu_);
+  // Guards the open shards. Held across a drop's synced write (rare: DeleteStream, reshard,
+  // retention of closed shards), so that no OpenShards reads a shard's positions while its
+  // records are being deleted; no other lock is taken while it is held.
+  Mutex shards_mu_;
+  std::map<ShardRef, std::weak_ptr<ShardLog>> shards_ ABSL_GUARDED_BY(shards_mu_);
+  // Shards queued by DropShardsInBackground whose records are not deleted yet.
+  std::set<ShardRef> dropping_ ABSL_GUARDED_BY(shards_mu_);
 
   // kInterval: a thread that syncs the WAL every options_.fsync_interval.
   Mutex sync_mu_;
@@ -182,7 +173,7 @@ class Store {
 
   Mutex drop_mu_;
   CondVar drop_cv_;
-  std::deque<ClaimedShards> pending_drops_ ABSL_GUARDED_BY(drop_mu_);
+  std::deque<ShardDrop> pending_drops_ ABSL_GUARDED_BY(drop_mu_);
   bool stop_drops_ ABSL_GUARDED_BY(drop_mu_) = false;
   std::atomic<uint64_t> shards_to_drop_{0};
   std::thread drop_thread_;

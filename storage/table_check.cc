@@ -8,6 +8,8 @@
 #include <rocksdb/sst_file_reader.h>
 #include <rocksdb/table.h>
 
+#include "storage/records_column_family.h"
+
 namespace riffle::storage {
 
 TableCheckResult CheckTables(rocksdb::DB& db, const std::atomic<bool>& stop,
@@ -15,19 +17,22 @@ TableCheckResult CheckTables(rocksdb::DB& db, const std::atomic<bool>& stop,
   TableCheckResult result;
   std::vector<rocksdb::LiveFileMetaData> files;
   db.GetLiveFilesMetaData(&files);
-  // The table format needs no options of the column family to be read: block checksums and
-  // the block layout are recorded in the file itself.
+  // Block checksums and the block layout are recorded in the file itself; of the column
+  // family's options only its key order is needed.
   rocksdb::Options options;
   rocksdb::BlockBasedTableOptions table;
   table.no_block_cache = true;  // each block is read once: caching it would only cost memory
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  rocksdb::Options records_options = options;
+  records_options.comparator = RecordsComparator();
   for (const rocksdb::LiveFileMetaData& file : files) {
     if (stop.load(std::memory_order_relaxed)) {
       result.stopped = true;
       break;
     }
     const std::string path = file.directory + "/" + file.relative_filename;
-    rocksdb::SstFileReader reader(options);
+    rocksdb::SstFileReader reader(file.column_family_name == kRecordsColumnFamily ? records_options
+                                                                                  : options);
     rocksdb::Status status = reader.Open(path);
     if (status.ok()) {
       status = reader.VerifyChecksum();

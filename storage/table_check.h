@@ -19,7 +19,7 @@ namespace riffle::storage {
 
 struct DamagedTable {
   std::string file;           // the table file's path
-  std::string column_family;  // e.g. "shard-3-0"
+  std::string column_family;  // e.g. "records"
   std::string message;        // RocksDB's: which block, which checksum
 };
 

@@ -14,8 +14,8 @@
 //   BrokerImpl::streams_mu_   the maps of live streams
 //   Stream::mu                a stream's meta and shard set
 //   Shard::quota_mu, BrokerImpl::subscriptions_mu_   leaves
-// and below them storage's own (CommitPipeline, Store::cf_mu_, ShardLog::mu_), which take none
-// of these. The first three are held across catalog writes, column family changes and the
+// and below them storage's own (CommitPipeline, Store::shards_mu_, ShardLog::mu_), which take
+// none of these. The first three are held across catalog writes, shard drops and the
 // pipeline drain; the others only to read, copy or swap what they guard. The guards are
 // ABSL_GUARDED_BY annotations, checked by the clang -Wthread-safety build (scripts/test).
 #pragma once
@@ -261,7 +261,7 @@ class BrokerImpl final : public Broker {
   StatusOr<std::shared_ptr<Stream>> BuildStream(storage::StreamMeta meta);
   // Makes the in-memory stream of `meta` match it (catalog_mirror.cc). Caller holds create_mu_.
   Status MirrorStream(storage::StreamMeta meta) ABSL_EXCLUSIVE_LOCKS_REQUIRED(create_mu_);
-  // Forgets a stream and has its shards' column families dropped in the background. Caller
+  // Forgets a stream and has its shards' records dropped in the background. Caller
   // holds create_mu_.
   void ForgetStream(const std::shared_ptr<Stream>& stream)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(create_mu_);
@@ -282,7 +282,7 @@ class BrokerImpl final : public Broker {
   StreamDescription Describe(const RequestContext& ctx, const storage::StreamMeta& meta) const;
   ShardDescription DescribeShard(const Shard& shard) const;
   // Removes the stream's closed shards whose records have all expired (the EXPIRED state):
-  // they leave listings and their column families are dropped.
+  // they leave listings and their records are dropped.
   Status DropExpiredShards(Stream& stream, int64_t cutoff_ms)
       ABSL_LOCKS_EXCLUDED(stream.control_mu);
   Status ChangeRetention(const RequestContext& ctx, const RetentionRequest& req, bool increase);
@@ -427,7 +427,7 @@ class BrokerImpl final : public Broker {
   Observer* const observer_;  // may be null
 
   // Serializes CreateStream, DeleteStream and a cluster's catalog changes (held across their
-  // catalog write and column family changes).
+  // catalog write and shard drops).
   Mutex create_mu_;
   // Serializes UpdateAccountSettings (a read, then a write of the account's catalog entry).
   Mutex account_mu_;

@@ -2,8 +2,8 @@
 
 // the stream's appends in flight have drained (Stream::append_mu): parents close at their last
 // record and children, numbered after every existing shard, take the writes from then on. The
-// children's column families are created before that write, so a crash at any point leaves
-// either the old shards (and unreferenced column families the next start drops) or the new.
+// children hold no records before that write, so a crash at any point leaves either the old
+// shards or the new.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -94,7 +94,7 @@ Status BrokerImpl::Reshard(Stream& stream, const std::vector<uint32_t>& parents,
     shard.created_ms = now;
     meta.shards.push_back(shard);
   }
-  // Opens (creates) the children's column families before the catalog names them.
+  // Opens the children's logs before the catalog names them.
   RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<const ShardSet> next,
                           BuildShardSet(meta, current.get()));
   const std::string name = meta.name;

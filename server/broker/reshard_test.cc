@@ -222,7 +222,7 @@ TEST_F(ReshardTest, ClosedShardsExpireWithTheirRecords) {
   it.shard_iterator_type = "TRIM_HORIZON";
   EXPECT_EQ(broker_->GetShardIterator(ctx_, it).status().code(), ErrorCode::kResourceNotFound);
   EXPECT_THAT(ReadShard("shardId-000000000001").first, ElementsAre("new"));
-  Open();  // the catalog and the column families agree after a restart
+  Open();  // the catalog and the records agree after a restart
   EXPECT_EQ(Shards().size(), 2u);
 }
 

@@ -120,8 +120,8 @@ Status BrokerImpl::DropExpiredShards(Stream& stream, int64_t cutoff_ms) {
   RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<const ShardSet> next,
                           BuildShardSet(meta, stream.shards().get()));
   RIFFLE_RETURN_IF_ERROR(CommitMeta(stream, std::move(meta), std::move(next)));
-  // After the catalog forgets them; a crash in between leaves column families the next start
-  // drops as unreferenced.
+  // After the catalog forgets them; a crash in between leaves records the next start drops as
+  // unreferenced.
   return store_.DropShards(stream.id, expired);
 }
 

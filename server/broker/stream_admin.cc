@@ -66,7 +66,7 @@ Status BrokerImpl::CreateStream(const RequestContext& ctx, const CreateStreamReq
   StreamMeta meta;
   meta.id = next_stream_id_;
   meta.name = *req.stream_name;
-  meta.status = "ACTIVE";  // Riffle has nothing to wait for: the column families exist below
+  meta.status = "ACTIVE";  // Riffle has nothing to wait for: a shard needs nothing on disk
   meta.mode = on_demand ? "ON_DEMAND" : "PROVISIONED";
   meta.created_ms = now;
   meta.tags = req.tags;
@@ -116,7 +116,7 @@ Status BrokerImpl::DeleteStream(const RequestContext& ctx, const DeleteStreamReq
                               meta.name, ctx.account));
   }
   // Catalog first: once the entry is gone the stream is gone, even if a crash interrupts the
-  // column family drops below (the next start drops what is left).
+  // drop of its records below (the next start drops what is left).
   storage::Store::CatalogChange change;
   change.deletes.push_back(std::string(storage::kCatalogStreamPrefix) + meta.name);
   for (std::string& key : GroupCatalogKeysOf(stream->id)) {

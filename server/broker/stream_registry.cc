@@ -112,14 +112,14 @@ Status BrokerImpl::Load() {
     next_stream_id_ = ReadBigEndian64(*next_id, 0);
   }
   RIFFLE_ASSIGN_OR_RETURN(auto entries, store_.ScanCatalog(storage::kCatalogStreamPrefix));
-  std::set<std::string> live;
+  std::set<storage::Store::ShardRef> live;
   for (const auto& [key, value] : entries) {
     std::optional<StreamMeta> meta = storage::DecodeStreamMeta(value);
     if (!meta) {
       return Status(ErrorCode::kInternalFailure, "corrupt catalog entry " + key);
     }
     for (const storage::ShardMeta& shard : meta->shards) {
-      live.insert(storage::ShardColumnFamilyName(meta->id, shard.ordinal));
+      live.insert({meta->id, shard.ordinal});
     }
     const std::string name = meta->name;
     RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream, BuildStream(std::move(*meta)));

@@ -62,7 +62,7 @@ class Follower {
     std::optional<storage::Store::CopiedRecords> write;  // none: nothing to write
   };
   StatusOr<ReplicaState*> StateLocked(const ShardKey& shard);
-  // The shard's log, kept open from its first use: the store keeps a column family open only
+  // The shard's log, kept open from its first use: the store keeps a shard's positions only
   // while someone holds its ShardLog.
   StatusOr<std::shared_ptr<storage::ShardLog>> LogLocked(const ShardKey& shard);
   StatusOr<Plan> PlanLocked(const ShardKey& shard, const v1::AppendRequest& request);

@@ -424,7 +424,7 @@ int Run(const Flags& flags) {
   }
   cluster_node.reset();
   replica_service.reset();
-  follower.reset();  // closes the replicas' column families
+  follower.reset();  // lets go of the replicas' shard logs
   local_broker->reset();
   store->reset();  // syncs the WAL and closes the database
   metrics->reset();

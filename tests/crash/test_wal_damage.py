@@ -20,7 +20,7 @@ import botocore.exceptions  # noqa: E402
 from harness import RiffledProcess, read_all_records, shard_id, wait_for  # noqa: E402
 
 RECORDS = 200
-TABLE_RECORDS = 50  # 10 MiB: past the shard's 8 MiB memtable
+TABLE_RECORDS = 100  # 20 MiB: past the 16 MiB memtable of the records
 
 
 def flip_byte(path, offset):

@@ -1,8 +1,8 @@
 """Disk comes back without a restart: `du` of a real riffled's data directory falls after
 DeleteStream while another stream keeps being written (the case where a deleted stream's
 records stayed in the write-ahead log until a restart), also when riffled is killed right after
-the DeleteStream answered (the column families are dropped in the background, and the next start
-drops what is left); and a deleted stream's name can be used again at once. A retention trim's table files are
+the DeleteStream answered (the records are dropped in the background, and the next start drops
+what is left); and a deleted stream's name can be used again at once. A retention trim's table files are
 checked by storage/shard_log_test (TrimGivesTheTableFilesBack): retention is at least 24 hours,
 too long to wait for here.
 """
@@ -74,7 +74,7 @@ class DiskReclaimTest(RiffledTestCase):
         name = self.create_stream(shards=2)
         self.fill(name, 4)
         self.kinesis.delete_stream(StreamName=name)
-        # No wait: the old stream's column families may still be dropping in the background.
+        # No wait: the old stream's records may still be dropping in the background.
         self.create_stream(name, shards=2)
         put = self.kinesis.put_record(StreamName=name, PartitionKey="new", Data=b"fresh")
         records = read_all_records(self.kinesis, name, put["ShardId"])

@@ -471,7 +471,7 @@ class PrometheusMetricsTest(MetricsTestCase):
         """Commit times count every write, the WAL and a stream's table files show their
         bytes (once the shard's full memtable is flushed), a deleted stream's series goes, and
         the process series describe this process."""
-        stream = self.create_stream(shards=1)
+        stream = self.create_stream(shards=2)
         before = self.scrape().get("riffle_commit_duration_seconds_count") or 0
         for i in range(20):
             self.kinesis1.put_record(StreamName=stream, PartitionKey="k", Data=os.urandom(10000))
@@ -493,12 +493,13 @@ class PrometheusMetricsTest(MetricsTestCase):
         self.assertGreater(m.get("process_threads"), 1)
         self.assertAlmostEqual(m.get("process_start_time_seconds"), time.time(), delta=600)
 
-        # 11 MB more fill the shard's 8 MiB memtable, which RocksDB then flushes to a table;
-        # the shard takes 1 MB/s.
-        for i in range(11):
+        # 20 MB more fill the records' 16 MiB memtable, which RocksDB then flushes to a table;
+        # a shard takes 1 MB/s, so they go to both.
+        for i in range(20):
             while True:
                 try:
                     self.kinesis1.put_record(StreamName=stream, PartitionKey="k",
+                                             ExplicitHashKey=str((i % 2) * 2**127),
                                              Data=os.urandom(1_000_000))
                     break
                 except self.kinesis1.exceptions.ProvisionedThroughputExceededException:
