@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "storage/format.h"
+#include "storage/records_column_family.h"
 #include "storage/store.h"
 
 namespace riffle::storage {
@@ -18,6 +19,67 @@ namespace {
 
 // Copied records are written in batches of about this size, unsynced; one sync follows.
 constexpr size_t kCopyBatchBytes = 4 * kMiB;
+
+// Every record of the legacy column families, copied into `records` and synced.
+StatusOr<uint64_t> CopyRecords(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* records,
+                               const std::vector<rocksdb::ColumnFamilyHandle*>& legacy) {
+  uint64_t copied = 0;
+  rocksdb::WriteBatch batch;
+  const rocksdb::WriteOptions unsynced;
+  for (rocksdb::ColumnFamilyHandle* handle : legacy) {
+    const std::optional<std::pair<uint64_t, uint32_t>> shard =
+        ParseLegacyShardColumnFamilyName(handle->GetName());
+    rocksdb::ReadOptions read;
+    read.fill_cache = false;  // each record is read once
+    std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(read, handle));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const std::optional<uint64_t> offset = DecodeOffsetKey(it->key().ToStringView());
+      if (!offset) {
+        return Status(ErrorCode::kInternalFailure,
+                      fmt::format("the column family {} holds a key that is not a record offset",
+                                  handle->GetName()));
+      }
+      batch.Put(records, EncodeRecordKey(shard->first, shard->second, *offset), it->value())
+          .PermitUncheckedError();
+      ++copied;
+      if (batch.GetDataSize() >= kCopyBatchBytes) {
+        RIFFLE_RETURN_IF_ERROR(FromRocks(db.Write(unsynced, &batch)));
+        batch.Clear();
+      }
+    }
+    if (Status read_status = FromRocks(it->status()); !read_status.ok()) {
+      return Status(read_status.code(), "reading the column family " + handle->GetName() + ": " +
+                                            read_status.message());
+    }
+  }
+  if (batch.Count() > 0) {
+    RIFFLE_RETURN_IF_ERROR(FromRocks(db.Write(unsynced, &batch)));
+  }
+  RIFFLE_RETURN_IF_ERROR(FromRocks(db.SyncWAL()));
+  return copied;
+}
+
+// The copy needs room for all the records: the old column families go only after it.
+Status CheckRoomForCopy(rocksdb::DB& db, const std::filesystem::path& data_dir,
+                        const std::vector<rocksdb::ColumnFamilyHandle*>& legacy) {
+  uint64_t needed = kCopyBatchBytes;
+  for (rocksdb::ColumnFamilyHandle* handle : legacy) {
+    uint64_t bytes = 0;
+    if (db.GetIntProperty(handle, rocksdb::DB::Properties::kTotalSstFilesSize, &bytes)) {
+      needed += bytes;
+    }
+  }
+  needed += needed / 4;  // write-ahead log files and compactions meanwhile
+  std::error_code ec;
+  const std::filesystem::space_info space = std::filesystem::space(data_dir, ec);
+  if (!ec && space.available < needed) {
+    return Status(ErrorCode::kServiceUnavailable,
+                  fmt::format("the upgrade copies the records before it drops the old column "
+                              "families and needs about {} MiB free in {}; {} MiB are",
+                              needed / kMiB, data_dir.string(), space.available / kMiB));
+  }
+  return Status();
+}
 
 }  // namespace
 
@@ -33,66 +95,45 @@ rocksdb::ColumnFamilyOptions LegacyShardColumnFamilyOptions(
   return options;
 }
 
-Status UpgradeLegacyShards(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* records,
-                           std::vector<rocksdb::ColumnFamilyHandle*> legacy) {
+StatusOr<rocksdb::ColumnFamilyHandle*> UpgradeLegacyShards(
+    rocksdb::DB& db, const std::filesystem::path& data_dir,
+    const rocksdb::ColumnFamilyOptions& records_options, rocksdb::ColumnFamilyHandle* records,
+    std::vector<rocksdb::ColumnFamilyHandle*> legacy) {
   const auto start = std::chrono::steady_clock::now();
   spdlog::info("upgrading the data directory: copying {} shard column families into `records`",
                legacy.size());
-  const auto destroy_handles = [&db, &legacy] {
-    for (rocksdb::ColumnFamilyHandle* handle : legacy) {
-      db.DestroyColumnFamilyHandle(handle).PermitUncheckedError();
-    }
-  };
-  uint64_t copied = 0;
-  rocksdb::WriteBatch batch;
-  rocksdb::WriteOptions unsynced;
-  for (rocksdb::ColumnFamilyHandle* handle : legacy) {
-    const std::optional<std::pair<uint64_t, uint32_t>> shard =
-        ParseLegacyShardColumnFamilyName(handle->GetName());
-    rocksdb::ReadOptions read;
-    read.fill_cache = false;  // each record is read once
-    std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(read, handle));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      const std::optional<uint64_t> offset = DecodeOffsetKey(it->key().ToStringView());
-      if (!offset) {
-        destroy_handles();
-        return Status(ErrorCode::kInternalFailure,
-                      fmt::format("upgrading the data directory: the column family {} holds "
-                                  "a key that is not a record offset; nothing was changed",
-                                  handle->GetName()));
-      }
-      batch.Put(records, EncodeRecordKey(shard->first, shard->second, *offset), it->value())
-          .PermitUncheckedError();
-      ++copied;
-      if (batch.GetDataSize() >= kCopyBatchBytes) {
-        if (Status written = FromRocks(db.Write(unsynced, &batch)); !written.ok()) {
-          destroy_handles();
-          return written;
-        }
-        batch.Clear();
-      }
-    }
-    if (Status read_status = FromRocks(it->status()); !read_status.ok()) {
-      destroy_handles();
-      return read_status;
-    }
+  Status upgraded = CheckRoomForCopy(db, data_dir, legacy);
+  if (upgraded.ok() && records == nullptr) {
+    upgraded = FromRocks(db.CreateColumnFamily(records_options, kRecordsColumnFamily, &records));
   }
-  Status written = batch.Count() > 0 ? FromRocks(db.Write(unsynced, &batch)) : Status();
-  if (written.ok()) {
-    written = FromRocks(db.SyncWAL());
-  }
-  if (written.ok()) {
+  StatusOr<uint64_t> copied = upgraded.ok() ? CopyRecords(db, records, legacy) : upgraded;
+  if (copied.ok()) {
     // Only now are the copies durable: the old column families may go.
-    written = FromRocks(db.DropColumnFamilies(legacy));
+    upgraded = FromRocks(db.DropColumnFamilies(legacy));
+  } else {
+    upgraded = copied.status();
   }
-  destroy_handles();
-  RIFFLE_RETURN_IF_ERROR(written);
+  for (rocksdb::ColumnFamilyHandle* handle : legacy) {
+    db.DestroyColumnFamilyHandle(handle).PermitUncheckedError();
+  }
+  if (!upgraded.ok()) {
+    if (records != nullptr) {
+      // Back to the old layout alone (`records` held only copies): the riffled that wrote it
+      // opens it, where `records` and its comparator would stop it.
+      db.DropColumnFamily(records).PermitUncheckedError();
+      db.DestroyColumnFamilyHandle(records).PermitUncheckedError();
+    }
+    return Status(upgraded.code(),
+                  "upgrading the data directory to the `records` layout failed, and it is left "
+                  "as it was: " +
+                      upgraded.message());
+  }
   spdlog::info(
       "upgraded the data directory: {} records of {} shard column families copied into "
       "`records` in {:.1f} s",
-      copied, legacy.size(),
+      *copied, legacy.size(),
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  return Status();
+  return records;
 }
 
 }  // namespace riffle::storage

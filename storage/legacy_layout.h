@@ -4,6 +4,7 @@
 // layout is upgraded when it opens: docs/storage-format.md, "Upgrading".
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,9 +26,15 @@ rocksdb::ColumnFamilyOptions LegacyShardColumnFamilyOptions(
 
 // Copies every record of the `legacy` column families into `records` at its new key, makes
 // that durable, then drops the legacy column families (one RocksDB call) and destroys their
-// handles. A crash at any point leaves every record in at least one of the two places; the
-// next open copies again (the same keys and values) and finishes. Logs what it did.
-Status UpgradeLegacyShards(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* records,
-                           std::vector<rocksdb::ColumnFamilyHandle*> legacy);
+// handles; returns the handle of `records`. `records` is null unless an upgrade cut short
+// created it; otherwise it is created here (with `records_options`), after a check that the
+// filesystem has room for a copy of the records. A crash at any point leaves every record in
+// at least one of the two places; the next open copies again (the same keys and values) and
+// finishes. A failure drops `records` again, leaving the data directory in the old layout,
+// which the riffled that wrote it still opens. Logs what it did.
+StatusOr<rocksdb::ColumnFamilyHandle*> UpgradeLegacyShards(
+    rocksdb::DB& db, const std::filesystem::path& data_dir,
+    const rocksdb::ColumnFamilyOptions& records_options, rocksdb::ColumnFamilyHandle* records,
+    std::vector<rocksdb::ColumnFamilyHandle*> legacy);
 
 }  // namespace riffle::storage

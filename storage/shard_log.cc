@@ -17,11 +17,12 @@ constexpr uint64_t kCompactTrimmedBytes = 4 * kMiB;
 
 ShardLog::ShardLog(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* records, uint64_t stream_id,
                    uint32_t shard_ordinal, uint64_t next_offset, uint64_t trim_offset,
-                   int64_t last_arrival_ms)
+                   int64_t last_arrival_ms, Reclaimer reclaimer)
     : db_(db),
       records_(records),
       stream_id_(stream_id),
       shard_ordinal_(shard_ordinal),
+      reclaimer_(std::move(reclaimer)),
       next_offset_(next_offset),
       last_reserved_arrival_ms_(last_arrival_ms),
       durable_end_(next_offset),
@@ -49,6 +50,9 @@ Reservation ShardLog::Reserve(uint32_t count, int64_t now_ms) {
 
 void ShardLog::AddToBatch(rocksdb::WriteBatch& batch, uint64_t offset,
                           std::string_view encoded) const {
+  if (dropped_.load(std::memory_order_acquire)) {
+    return;
+  }
   batch.Put(records_, KeyAt(offset), rocksdb::Slice(encoded.data(), encoded.size()))
       .PermitUncheckedError();
 }
@@ -317,11 +321,8 @@ StatusOr<uint64_t> ShardLog::TrimBefore(int64_t cutoff_ms) {
   // Compacting a range rewrites every table file it overlaps, other shards' records included:
   // worth it once the trimmed records fill a good part of a file. Smaller trims are given
   // back by the compactions that writes cause anyway.
-  if (trimmed_bytes >= kCompactTrimmedBytes) {
-    const rocksdb::Slice begin(begin_key);
-    const rocksdb::Slice end(end_key);
-    RIFFLE_RETURN_IF_ERROR(
-        FromRocks(db_.CompactRange(rocksdb::CompactRangeOptions(), records_, &begin, &end)));
+  if (trimmed_bytes >= kCompactTrimmedBytes && reclaimer_) {
+    reclaimer_(begin_key, end_key);
   }
   return first_kept - trim;
 }
@@ -332,11 +333,6 @@ uint64_t ShardLog::ApproximateBytes(const std::string& begin, const std::string&
   rocksdb::SizeApproximationOptions options;
   options.include_files = true;
   return db_.GetApproximateSizes(options, records_, &range, 1, &bytes).ok() ? bytes : 0;
-}
-
-uint64_t ShardLog::DiskBytes() const {
-  return ApproximateBytes(ShardKeyPrefix(stream_id_, shard_ordinal_),
-                          ShardKeyLimit(stream_id_, shard_ordinal_));
 }
 
 }  // namespace riffle::storage

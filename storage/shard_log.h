@@ -54,11 +54,13 @@ struct ReadResult {
 
 class ShardLog {
  public:
+  // Gives the disk of deleted records back: compacts [begin, end) of `records`, later.
+  using Reclaimer = std::function<void(std::string begin, std::string end)>;
   // `records` is the store's column family of every shard's records. `next_offset` and
   // `trim_offset` come from the data on disk.
   ShardLog(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* records, uint64_t stream_id,
            uint32_t shard_ordinal, uint64_t next_offset, uint64_t trim_offset,
-           int64_t last_arrival_ms);
+           int64_t last_arrival_ms, Reclaimer reclaimer);
   ShardLog(const ShardLog&) = delete;
   ShardLog& operator=(const ShardLog&) = delete;
 
@@ -66,8 +68,11 @@ class ShardLog {
   // arrival times never decrease within the shard. Every Reserve() must be followed by Finish(),
   // also when the write failed, or the watermark stops there.
   Reservation Reserve(uint32_t count, int64_t now_ms) ABSL_LOCKS_EXCLUDED(mu_);
-  // Adds the record at `offset` to `batch`.
+  // Adds the record at `offset` to `batch`, unless the shard was dropped: an append in flight
+  // when its stream was deleted must not bring its records back.
   void AddToBatch(rocksdb::WriteBatch& batch, uint64_t offset, std::string_view encoded) const;
+  // From now on AddToBatch adds nothing (the store is deleting the shard's records).
+  void MarkDropped() { dropped_.store(true, std::memory_order_release); }
   // Adds the deletion of every record from `from_offset` on to `batch`.
   void AddDeleteFromToBatch(rocksdb::WriteBatch& batch, uint64_t from_offset) const;
   // Publishes [first_offset, first_offset + count) as written (or abandoned, after an error).
@@ -128,12 +133,9 @@ class ShardLog {
   // The offset of the first record that arrived at or after `time_ms`; committed_end() if none.
   StatusOr<uint64_t> FindOffsetAtTime(int64_t time_ms) const;
   // Deletes every record that arrived before `cutoff_ms` and moves the trim offset past them;
-  // how many records that was.
+  // how many records that was. When they filled a good part of a table file, their range is
+  // handed to the reclaimer.
   StatusOr<uint64_t> TrimBefore(int64_t cutoff_ms);
-
-  // Bytes of the shard's records in table files on disk, estimated from the files' indexes
-  // (records not yet flushed are in the WAL only).
-  uint64_t DiskBytes() const;
 
  private:
   StatusOr<ReadResult> ReadBelow(uint64_t end, uint64_t from_offset, uint32_t max_records,
@@ -162,6 +164,7 @@ class ShardLog {
   rocksdb::ColumnFamilyHandle* const records_;
   const uint64_t stream_id_;
   const uint32_t shard_ordinal_;
+  const Reclaimer reclaimer_;
 
   // A leaf lock: held only to reserve offsets or publish a range, never across I/O or a call
   // out (Finish() runs the waiters' wake-ups after releasing it).
@@ -173,6 +176,7 @@ class ShardLog {
   std::multimap<uint64_t, Awaiting> awaiting_ ABSL_GUARDED_BY(mu_);              // end -> ack
   std::function<void()> durable_listener_ ABSL_GUARDED_BY(mu_);
 
+  std::atomic<bool> dropped_{false};
   std::atomic<bool> replicated_{false};
   std::atomic<uint64_t> durable_end_;
   std::atomic<uint64_t> committed_end_;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <filesystem>
 #include <limits>
+#include <utility>
 
 #include <fmt/format.h>
 #include <rocksdb/cache.h>
@@ -99,8 +100,14 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   if (!listed.ok()) {
     names = {rocksdb::kDefaultColumnFamilyName};  // a new database
   }
+  // A data directory of the layout before `records` gets it from the upgrade, which creates it
+  // only once the copy can be done.
+  const bool legacy_layout = std::any_of(names.begin(), names.end(), [](const std::string& name) {
+    return ParseLegacyShardColumnFamilyName(name).has_value();
+  });
   for (const char* name : {kCatalogColumnFamily, kRecordsColumnFamily}) {
-    if (std::find(names.begin(), names.end(), name) == names.end()) {
+    if (std::find(names.begin(), names.end(), name) == names.end() &&
+        !(legacy_layout && name == std::string_view(kRecordsColumnFamily))) {
       names.emplace_back(name);
     }
   }
@@ -121,10 +128,8 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   }
   RIFFLE_ASSIGN_OR_RETURN(const WalScan wal, ScanWal(options.data_dir));
   const std::optional<WalDamage>& damage = wal.damage;
-  // What recovery replays is flushed at open, so the replayed logs are retired then. Keeping
-  // it in memtables (half of a restart at 10,000 shards saved) left logs pinned by a few
-  // recovered records of live shards once the column families that filled them had been
-  // dropped before a kill, and after a crash a torn log beside newer ones (WalScan).
+  // What recovery replays is flushed at open, so the replayed logs are retired then: kept in
+  // memtables, they left a torn log beside newer ones after a crash (WalScan).
   db_options.avoid_flush_during_recovery = false;
   if (damage && !options.accept_wal_damage) {
     return Status(ErrorCode::kInternalFailure,
@@ -167,7 +172,10 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
     }
   }
   if (!legacy.empty()) {
-    RIFFLE_RETURN_IF_ERROR(UpgradeLegacyShards(*raw, store->records_, std::move(legacy)));
+    RIFFLE_ASSIGN_OR_RETURN(
+        store->records_,
+        UpgradeLegacyShards(*raw, options.data_dir, RecordsColumnFamilyOptions(options, cache),
+                            std::exchange(store->records_, nullptr), std::move(legacy)));
   }
   if (options.fsync == FsyncMode::kInterval) {
     store->sync_thread_ = std::thread([s = store.get()] { s->SyncLoop(); });
@@ -196,8 +204,11 @@ Store::~Store() {
   }
   {
     MutexLock lock(&drop_mu_);
-    stop_drops_ = true;  // the drop under way finishes; the queued ones wait for the next start
+    stop_drops_ = true;  // the queued drops wait for the next start
   }
+  // A compaction under way (it can rewrite a whole stream's range) ends now: a drop's range
+  // deletion is durable before its compaction starts, and SIGTERM must not wait for it.
+  db_->DisableManualCompaction();
   drop_cv_.SignalAll();
   if (drop_thread_.joinable()) {
     drop_thread_.join();
@@ -214,7 +225,7 @@ Store::~Store() {
   // Whatever kNever/kInterval acknowledged reaches the disk on a clean shutdown.
   db_->SyncWAL().PermitUncheckedError();
   for (rocksdb::ColumnFamilyHandle* handle : {catalog_, records_}) {
-    if (handle != nullptr) {  // null only when Open failed while upgrading
+    if (handle != nullptr) {  // `records` is null when an upgrade failed
       db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
     }
   }
@@ -387,8 +398,14 @@ StatusOr<std::vector<std::shared_ptr<ShardLog>>> Store::OpenShards(
                         : 0;
     }
     RIFFLE_RETURN_IF_ERROR(FromRocks(it->status()));  // a damaged table file, say
-    logs[i] = std::make_shared<ShardLog>(*db_, records_, shard.first, shard.second, next_offset,
-                                         trim_offset, last_arrival_ms);
+    logs[i] = std::make_shared<ShardLog>(
+        *db_, records_, shard.first, shard.second, next_offset, trim_offset, last_arrival_ms,
+        [this](std::string begin, std::string end) {
+          QueueDrop(ShardDrop{.stream_id = 0,
+                              .ordinals = {},
+                              .deleted = true,
+                              .ranges = {{std::move(begin), std::move(end)}}});
+        });
     shards_[shard] = logs[i];
   }
   return logs;
@@ -397,7 +414,12 @@ StatusOr<std::vector<std::shared_ptr<ShardLog>>> Store::OpenShards(
 Status Store::DeleteShardsLocked(uint64_t stream_id, const std::vector<uint32_t>& shard_ordinals) {
   rocksdb::WriteBatch batch;
   for (uint32_t ordinal : shard_ordinals) {
-    shards_.erase({stream_id, ordinal});
+    if (auto open = shards_.find({stream_id, ordinal}); open != shards_.end()) {
+      if (std::shared_ptr<ShardLog> log = open->second.lock()) {
+        log->MarkDropped();
+      }
+      shards_.erase(open);
+    }
     batch
         .DeleteRange(records_, ShardKeyPrefix(stream_id, ordinal),
                      ShardKeyLimit(stream_id, ordinal))
@@ -416,7 +438,7 @@ Status Store::DropShards(uint64_t stream_id, const std::vector<uint32_t>& shard_
     MutexLock lock(&shards_mu_);
     RIFFLE_RETURN_IF_ERROR(DeleteShardsLocked(stream_id, shard_ordinals));
   }
-  QueueDrop(ShardDrop{.stream_id = stream_id, .ordinals = shard_ordinals, .deleted = true});
+  QueueDrop(DropOf(stream_id, shard_ordinals, /*deleted=*/true));
   return Status();
 }
 
@@ -428,11 +450,35 @@ void Store::DropShardsInBackground(uint64_t stream_id,
   {
     MutexLock lock(&shards_mu_);
     for (uint32_t ordinal : shard_ordinals) {
-      shards_.erase({stream_id, ordinal});
+      if (auto open = shards_.find({stream_id, ordinal}); open != shards_.end()) {
+        if (std::shared_ptr<ShardLog> log = open->second.lock()) {
+          log->MarkDropped();  // appends still in flight write nothing
+        }
+        shards_.erase(open);
+      }
       dropping_.insert({stream_id, ordinal});
     }
   }
-  QueueDrop(ShardDrop{.stream_id = stream_id, .ordinals = shard_ordinals, .deleted = false});
+  QueueDrop(DropOf(stream_id, shard_ordinals, /*deleted=*/false));
+}
+
+Store::ShardDrop Store::DropOf(uint64_t stream_id, std::vector<uint32_t> shard_ordinals,
+                               bool deleted) {
+  std::sort(shard_ordinals.begin(), shard_ordinals.end());
+  ShardDrop drop{.stream_id = stream_id,
+                 .ordinals = std::move(shard_ordinals),
+                 .deleted = deleted,
+                 .ranges = {}};
+  for (size_t first = 0; first < drop.ordinals.size();) {
+    size_t last = first;
+    while (last + 1 < drop.ordinals.size() && drop.ordinals[last + 1] == drop.ordinals[last] + 1) {
+      ++last;
+    }
+    drop.ranges.emplace_back(ShardKeyPrefix(stream_id, drop.ordinals[first]),
+                             ShardKeyLimit(stream_id, drop.ordinals[last]));
+    first = last + 1;
+  }
+  return drop;
 }
 
 void Store::QueueDrop(ShardDrop drop) {
@@ -457,43 +503,50 @@ void Store::DropLoop() {
     pending_drops_.pop_front();
     drop_mu_.Unlock();
     const auto start = std::chrono::steady_clock::now();
-    Status dropped;
+    Status deleted;
     if (!drop.deleted) {
       MutexLock shards_lock(&shards_mu_);
-      dropped = DeleteShardsLocked(drop.stream_id, drop.ordinals);
-      for (uint32_t ordinal : drop.ordinals) {
-        dropping_.erase({drop.stream_id, ordinal});
+      deleted = DeleteShardsLocked(drop.stream_id, drop.ordinals);
+      if (deleted.ok()) {
+        for (uint32_t ordinal : drop.ordinals) {
+          dropping_.erase({drop.stream_id, ordinal});
+        }
       }
     }
-    if (dropped.ok()) {
-      dropped = ReclaimDisk(drop);
+    // A failed range deletion keeps the shards closed and counted: the next start drops them.
+    const Status reclaimed = deleted.ok() ? ReclaimDisk(drop) : Status();
+    if (deleted.ok()) {
+      shards_to_drop_ -= drop.ordinals.size();
     }
-    shards_to_drop_ -= drop.ordinals.size();
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (dropped.ok()) {
-      spdlog::info("dropped the records of {} shards of stream id {} in {:.2f} s",
-                   drop.ordinals.size(), drop.stream_id, seconds);
-    } else {
-      // The catalog no longer names them: the next start deletes what is left of them.
-      spdlog::error(
-          "dropping the records of {} shards of stream id {} failed ({}); the next "
-          "start drops them",
-          drop.ordinals.size(), drop.stream_id, dropped.message());
+    const std::string what = drop.ordinals.empty()
+                                 ? "the records trimmed by retention"
+                                 : fmt::format("the records of {} shards of stream id {}",
+                                               drop.ordinals.size(), drop.stream_id);
+    if (!deleted.ok()) {
+      spdlog::error("deleting {} failed ({}); the next start deletes them", what,
+                    deleted.message());
+    } else if (!reclaimed.ok()) {
+      spdlog::warn(
+          "compacting away {} failed ({}); their disk comes back with the compactions "
+          "that writes cause",
+          what, reclaimed.message());
+    } else if (!drop.ordinals.empty()) {
+      spdlog::info("dropped {} in {:.2f} s", what, seconds);
     }
     drop_mu_.Lock();
   }
 }
 
 Status Store::ReclaimDisk(const ShardDrop& drop) {
-  const auto [lowest, highest] = std::minmax_element(drop.ordinals.begin(), drop.ordinals.end());
-  const std::string begin_key = ShardKeyPrefix(drop.stream_id, *lowest);
-  const std::string end_key = ShardKeyLimit(drop.stream_id, *highest);
-  const rocksdb::Slice begin(begin_key);
-  const rocksdb::Slice end(end_key);
   rocksdb::CompactRangeOptions compact;
   compact.exclusive_manual_compaction = false;  // writes' own compactions go on meanwhile
-  RIFFLE_RETURN_IF_ERROR(FromRocks(db_->CompactRange(compact, records_, &begin, &end)));
+  for (const auto& [begin_key, end_key] : drop.ranges) {
+    const rocksdb::Slice begin(begin_key);
+    const rocksdb::Slice end(end_key);
+    RIFFLE_RETURN_IF_ERROR(FromRocks(db_->CompactRange(compact, records_, &begin, &end)));
+  }
   // The compaction flushed the records' memtable; the write-ahead log files that held the
   // dropped records go once the catalog's memtable is flushed too.
   uint64_t entries = 0;
@@ -524,6 +577,9 @@ Status Store::DropShardsExcept(const std::set<ShardRef>& live) {
       if (live.count({key->stream_id, key->shard_ordinal}) == 0) {
         stale[key->stream_id].push_back(key->shard_ordinal);
       }
+      if (key->stream_id == ~uint64_t{0} && key->shard_ordinal == ~uint32_t{0}) {
+        break;  // the last shard there can be: nothing follows it
+      }
       it->Seek(ShardKeyLimit(key->stream_id, key->shard_ordinal));
     }
     RIFFLE_RETURN_IF_ERROR(FromRocks(it->status()));
@@ -534,6 +590,16 @@ Status Store::DropShardsExcept(const std::set<ShardRef>& live) {
     RIFFLE_RETURN_IF_ERROR(DropShards(stream_id, ordinals));
   }
   return Status();
+}
+
+uint64_t Store::StreamDiskBytes(uint64_t stream_id) const {
+  const std::string begin = ShardKeyPrefix(stream_id, 0);
+  const std::string end = ShardKeyPrefix(stream_id + 1, 0);
+  const rocksdb::Range range(begin, end);
+  uint64_t bytes = 0;
+  rocksdb::SizeApproximationOptions size_options;
+  size_options.include_files = true;
+  return db_->GetApproximateSizes(size_options, records_, &range, 1, &bytes).ok() ? bytes : 0;
 }
 
 Store::Stats Store::stats() const {

@@ -95,12 +95,14 @@ class Store {
       ABSL_LOCKS_EXCLUDED(shards_mu_);
   // Deletes the shards' records (one range deletion each, all in one synced write); a later
   // OpenShard finds them empty. Their disk is given back by a compaction on the store's drop
-  // thread. A ShardLog still held reads nothing more.
+  // thread (one still queued when the store closes is left to the compactions that writes
+  // cause). A ShardLog still held reads nothing more and appends nothing.
   Status DropShards(uint64_t stream_id, const std::vector<uint32_t>& shard_ordinals)
       ABSL_LOCKS_EXCLUDED(shards_mu_, drop_mu_);
   // The same entirely on the drop thread (DeleteStream answers without waiting for it); until
-  // then the shards cannot be opened again. One still queued when the store closes is done by
-  // the next start, which deletes the records of every shard no catalog entry names.
+  // then the shards cannot be opened again. A range deletion still queued (or failed) when the
+  // store closes is done by the next start, which deletes the records of every shard no
+  // catalog entry names.
   void DropShardsInBackground(uint64_t stream_id, const std::vector<uint32_t>& shard_ordinals)
       ABSL_LOCKS_EXCLUDED(shards_mu_, drop_mu_);
   // Deletes the records of every shard not in `live` (left by a crash in the middle of a
@@ -108,6 +110,10 @@ class Store {
   // was deleted).
   using ShardRef = std::pair<uint64_t, uint32_t>;  // stream id, shard ordinal
   Status DropShardsExcept(const std::set<ShardRef>& live) ABSL_LOCKS_EXCLUDED(shards_mu_, drop_mu_);
+
+  // Bytes of the stream's records in table files, estimated from the files' indexes (records
+  // not yet flushed are in the write-ahead log only).
+  uint64_t StreamDiskBytes(uint64_t stream_id) const;
 
   const StoreOptions& options() const { return options_; }
 
@@ -133,20 +139,23 @@ class Store {
   // Reads every table file once and logs the damaged ones (storage/table_check.h).
   void CheckTablesAtStart();
 
-  // Shards of one stream whose records are to be deleted (unless `deleted`) and their disk
-  // given back, on the drop thread.
+  // Work of the drop thread: the range deletions of dropped shards (unless `deleted`), then
+  // the compaction of `ranges`, so the table files are rewritten without them.
   struct ShardDrop {
     uint64_t stream_id = 0;
-    std::vector<uint32_t> ordinals;
+    std::vector<uint32_t> ordinals;  // the dropped shards; none for a retention trim
     bool deleted = false;
+    std::vector<std::pair<std::string, std::string>> ranges;  // [begin, end) of `records`
   };
+  // A drop of the shards, with one range to compact for each run of consecutive ordinals (the
+  // range between two runs holds other shards' records).
+  static ShardDrop DropOf(uint64_t stream_id, std::vector<uint32_t> shard_ordinals, bool deleted);
   void QueueDrop(ShardDrop drop) ABSL_LOCKS_EXCLUDED(drop_mu_);
   void DropLoop() ABSL_LOCKS_EXCLUDED(shards_mu_, drop_mu_);
-  // One synced write of a range deletion per shard.
+  // One synced write of a range deletion per shard; open ShardLogs of them append nothing more.
   Status DeleteShardsLocked(uint64_t stream_id, const std::vector<uint32_t>& shard_ordinals)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(shards_mu_);
-  // Compacts the key range of the dropped shards, so their table files are rewritten without
-  // them, and flushes what pins the write-ahead log files that hold them.
+  // Compacts the drop's ranges and flushes what pins the write-ahead log files that hold them.
   Status ReclaimDisk(const ShardDrop& drop);
 
   const StoreOptions options_;

@@ -21,7 +21,7 @@ struct StoreOptions {
   std::filesystem::path data_dir = "riffle-data";  // created if missing
   FsyncMode fsync = FsyncMode::kAlways;
   std::chrono::milliseconds fsync_interval{10};  // used by kInterval only; 1 ms .. 10 s
-  // One memtable budget shared by all shard column families, so a thousand shards stay bounded.
+  // The memtable budget of all column families (a memtable of the records is half of it).
   uint64_t write_buffer_budget_bytes = 32 * kMiB;
   // One block cache shared by all column families.
   uint64_t block_cache_bytes = 32 * kMiB;

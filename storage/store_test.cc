@@ -164,6 +164,42 @@ TEST_F(StoreTest, AnUpgradeCutShortIsFinishedByTheNextOpen) {
   EXPECT_EQ(ColumnFamilies(), (std::vector<std::string>{"catalog", "default", "records"}));
 }
 
+TEST_F(StoreTest, AFailedUpgradeLeavesTheOldLayoutAsItWas) {
+  WriteLegacyDirectory(/*records_too=*/true);
+  {
+    // A key no riffled writes: the copy stops on it.
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const std::string& name : ColumnFamilies()) {
+      rocksdb::ColumnFamilyOptions options;
+      if (name == kRecordsColumnFamily) {
+        options.comparator = RecordsComparator();
+      }
+      families.emplace_back(name, options);
+    }
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(
+        rocksdb::DB::Open(rocksdb::DBOptions(), dir_.string(), families, &handles, &raw).ok());
+    for (rocksdb::ColumnFamilyHandle* handle : handles) {
+      if (handle->GetName() == "shard-5-3") {
+        ASSERT_TRUE(raw->Put({}, handle, "not an offset", "x").ok());
+      }
+      ASSERT_TRUE(raw->DestroyColumnFamilyHandle(handle).ok());
+    }
+    delete raw;
+  }
+  StoreOptions options;
+  options.data_dir = dir_;
+  StatusOr<std::unique_ptr<Store>> store = Store::Open(options);
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.status().message().find("shard-5-3"), std::string::npos)
+      << store.status().message();
+  EXPECT_NE(store.status().message().find("left as it was"), std::string::npos);
+  // No `records`, so the riffled of the old layout (default key order everywhere) opens it.
+  EXPECT_EQ(ColumnFamilies(),
+            (std::vector<std::string>{"catalog", "default", "shard-5-0", "shard-5-3"}));
+}
+
 TEST_F(StoreTest, ADirectoryInThisLayoutDoesNotOpenWithTheDefaultKeyOrder) {
   // What a riffled from before the layout does at start: open every column family with
   // RocksDB's default comparator. It must fail rather than take `records` for a stray shard.

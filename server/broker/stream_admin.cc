@@ -83,8 +83,8 @@ Status BrokerImpl::CreateStream(const RequestContext& ctx, const CreateStreamReq
     meta.shards.push_back(shard);
   }
   meta.next_shard_ordinal = shard_count;
-  // Column families first, catalog last: a crash in between leaves unreferenced column
-  // families, which the next start drops.
+  // The shards' logs first, catalog last: a shard needs nothing on disk before its first
+  // record, and records of a stream no catalog entry names are dropped at the next start.
   RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<Stream> stream, BuildStream(meta));
   storage::Store::CatalogChange change;
   change.puts.emplace_back(std::string(storage::kCatalogStreamPrefix) + meta.name,

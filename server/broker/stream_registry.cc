@@ -249,20 +249,17 @@ std::shared_ptr<Stream> BrokerImpl::FindStreamById(uint64_t id) const {
 }
 
 std::vector<StreamDisk> BrokerImpl::StreamDiskUsage() {
-  std::vector<std::pair<std::string, std::shared_ptr<const ShardSet>>> streams;
+  std::vector<std::pair<std::string, uint64_t>> streams;  // name, id
   {
     ReaderMutexLock lock(&streams_mu_);
     for (const auto& [name, stream] : streams_) {
-      streams.emplace_back(name, stream->shards());
+      streams.emplace_back(name, stream->id);
     }
   }
   std::vector<StreamDisk> out;
   out.reserve(streams.size());
-  for (const auto& [name, shards] : streams) {
-    StreamDisk& disk = out.emplace_back(StreamDisk{.stream_name = name, .bytes = 0});
-    for (const std::shared_ptr<Shard>& shard : shards->all) {
-      disk.bytes += shard->log->DiskBytes();
-    }
+  for (const auto& [name, id] : streams) {
+    out.push_back(StreamDisk{.stream_name = name, .bytes = store_.StreamDiskBytes(id)});
   }
   return out;
 }

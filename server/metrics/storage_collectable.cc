@@ -49,8 +49,8 @@ std::vector<prometheus::MetricFamily> StorageCollectable::Families(
                              "of the records they hold fail",
                              static_cast<double>(gauges.damaged_table_files)));
   out.push_back(SingleSample("riffle_shards_to_drop",
-                             "Shards of deleted streams whose column families are not dropped yet "
-                             "(their disk is given back once they are)",
+                             "Dropped shards (deleted streams, expired shards) whose records are "
+                             "not deleted and compacted away yet (their disk comes back then)",
                              static_cast<double>(gauges.shards_to_drop)));
   prometheus::MetricFamily commits{
       .name = "riffle_commit_duration_seconds",

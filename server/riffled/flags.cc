@@ -54,7 +54,7 @@ void DefineFlags(CLI::App& app, Flags& flags) {
       ->check(CLI::Range(1, 1024));
   app.add_option("--min-free-disk-mb", flags.min_free_disk_mb,
                  "refuse writes while the data directory's disk has less free (at most a "
-                 "twentieth of its size); 0: never")
+                 "twentieth of its size, at least what a memtable switch takes); 0: never")
       ->capture_default_str()
       ->check(CLI::Range(0, 1 << 20));
   app.add_flag("--accept-wal-damage", flags.accept_wal_damage,
