@@ -118,8 +118,8 @@ void ShardWorker::DeliverUntilStopped() {
         std::lock_guard lock(read_mu_);
         checkpoint = checkpoint_;
       }
-      // A node that cannot serve the subscription (in a cluster, a shard it holds no copy
-      // of) keeps refusing it: the shard is polled instead, which every node forwards.
+      // A node that keeps refusing the subscription (one that cannot reach the shard's owner,
+      // say): the shard is polled instead.
       if (pushed && failures_in_a_row >= kSubscribeAttempts) {
         log_.Note(source_.shard_id, "SubscribeToShard keeps failing here; polling GetRecords");
         feed = NewPollingFeed(client_, options_.stream, source_.shard_id, checkpoint);

@@ -196,6 +196,9 @@ class Broker {
                                                const std::optional<std::string>& shard_id) const = 0;
   virtual std::optional<ShardRef> RouteIterator(const std::optional<std::string>& iterator)
       const = 0;
+  // The sequence number after which `iterator` reads (a subscription's continuation sequence
+  // number at that iterator); nullopt if it is no valid iterator.
+  virtual std::optional<std::string> ContinuationOf(const std::string& iterator) const = 0;
   // In a cluster: applies a catalog change that another node (the controller) made, to this
   // node's store and streams, as if this broker had made it: streams appear, change and go.
   virtual Status ApplyCatalogChange(const storage::CatalogChange& change) = 0;

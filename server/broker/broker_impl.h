@@ -217,6 +217,7 @@ class BrokerImpl final : public Broker {
       const override;
   std::optional<ShardRef> RouteShardId(const RequestContext& ctx, const StreamRef& stream,
                                        const std::optional<std::string>& shard_id) const override;
+  std::optional<std::string> ContinuationOf(const std::string& iterator) const override;
   std::optional<ShardRef> RouteIterator(const std::optional<std::string>& iterator)
       const override;
   bool NotifyWhenReadable(const Subscription& subscription, std::function<void()> wake) override;

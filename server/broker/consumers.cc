@@ -269,7 +269,7 @@ StatusOr<Subscription> BrokerImpl::DoSubscribe(const RequestContext& ctx,
   return Subscription{resolved.stream->id, resolved.consumer.name, resolved.consumer.created_ms,
                       shard->meta.ordinal, offset,
                       storage::FormatSequenceNumber(shard->meta.ordinal, offset), generation,
-                      *req.consumer_arn};
+                      *req.consumer_arn, /*forwarded_iterator=*/""};
 }
 
 StatusOr<SubscriptionEvent> BrokerImpl::NextEvent(const RequestContext& ctx,

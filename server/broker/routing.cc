@@ -49,4 +49,14 @@ std::optional<ShardRef> BrokerImpl::RouteIterator(
   return ShardRef{position->stream_id, position->shard_ordinal};
 }
 
+std::optional<std::string> BrokerImpl::ContinuationOf(const std::string& iterator) const {
+  StatusOr<IteratorPosition> position =
+      DecodeIterator(signer_, iterator, clock_.NowMillis(), options_.iterator_ttl_ms);
+  if (!position.ok()) {
+    return std::nullopt;
+  }
+  // Position p is the record at offset p - 1: after it comes the record at offset p.
+  return storage::FormatSequenceNumber(position->shard_ordinal, position->offset);
+}
+
 }  // namespace riffle::broker

@@ -370,6 +370,10 @@ struct Subscription {
   std::string continuation_sequence_number;  // "after" this is the next record
   uint64_t generation = 0;  // a newer subscription of the same consumer and shard ends this one
   std::string consumer_arn;
+  // Set when another node serves the shard (a cluster): the events are read through GetRecords
+  // on that node with this shard iterator, the one its last read returned, instead of from
+  // `offset` here.
+  std::string forwarded_iterator;
 };
 
 struct SubscriptionEvent {

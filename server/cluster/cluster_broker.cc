@@ -19,6 +19,16 @@ Status Unavailable(std::string message) {
   return Status(ErrorCode::kServiceUnavailable, std::move(message));
 }
 
+// Records of one forwarded subscription event: what one local event holds at most.
+constexpr int64_t kForwardedEventRecords = 10000;
+
+// A consumer's ARN is its stream's, then "/consumer/<name>:<registration time>".
+broker::StreamRef StreamOfConsumer(std::string_view consumer_arn) {
+  broker::StreamRef stream;
+  stream.arn = std::string(consumer_arn.substr(0, consumer_arn.find("/consumer/")));
+  return stream;
+}
+
 Status NotInThisVersion(std::string_view what) {
   return Unavailable(std::string(what) +
                      " is not available in cluster mode in this version of Riffle");
@@ -543,27 +553,40 @@ bool ClusterBroker::ServesSubscription(const broker::ShardRef& shard) {
 
 StatusOr<broker::Subscription> ClusterBroker::Subscribe(const RequestContext& ctx,
                                                         const broker::SubscribeRequest& req) {
-  RIFFLE_ASSIGN_OR_RETURN(broker::Subscription subscription, local_.Subscribe(ctx, req));
-  const broker::ShardRef shard{subscription.stream_id, subscription.shard_ordinal};
-  if (ServesSubscription(shard)) {
-    return subscription;
+  const broker::StreamRef stream = StreamOfConsumer(req.consumer_arn.value_or(""));
+  std::optional<broker::ShardRef> shard = local_.RouteShardId(ctx, stream, req.shard_id);
+  std::string forwarded_iterator;
+  if (shard && !ServesSubscription(*shard)) {
+    RIFFLE_ASSIGN_OR_RETURN(Target owner, OwnerOf(*shard, Access::kRead));
+    if (owner.peer != nullptr) {
+      // The owner resolves the starting position: only it knows the shard's ends and times.
+      // Asked first, so that a refusal leaves no subscription recorded here.
+      broker::GetShardIteratorRequest start;
+      start.stream = stream;
+      start.shard_id = req.shard_id;
+      if (req.starting_position) {
+        start.shard_iterator_type = req.starting_position->type;
+        start.starting_sequence_number = req.starting_position->sequence_number;
+        start.timestamp_ms = req.starting_position->timestamp_ms;
+      }
+      RIFFLE_ASSIGN_OR_RETURN(forwarded_iterator, owner.peer->GetShardIterator(ctx, start));
+    }
   }
-  RIFFLE_ASSIGN_OR_RETURN(Target owner, OwnerOf(shard, Access::kRead));
-  if (owner.peer != nullptr) {
-    std::optional<Assignment> assignment =
-        node_.view().AssignmentOf(subscription.stream_id, subscription.shard_ordinal);
-    std::optional<Member> member =
-        assignment ? node_.view().FindMember(assignment->node_id) : std::nullopt;
-    return Unavailable(fmt::format(
-        "SubscribeToShard of a shard on another node is not forwarded in this version; "
-        "subscribe through its owner {} ({})",
-        assignment ? assignment->node_id : "?", member ? member->kinesis_addr : "?"));
+  RIFFLE_ASSIGN_OR_RETURN(broker::Subscription subscription, local_.Subscribe(ctx, req));
+  if (!forwarded_iterator.empty()) {
+    subscription.forwarded_iterator = std::move(forwarded_iterator);
+    if (std::optional<std::string> continuation = ContinuationOf(subscription.forwarded_iterator)) {
+      subscription.continuation_sequence_number = std::move(*continuation);
+    }
   }
   return subscription;
 }
 
 StatusOr<broker::SubscriptionEvent> ClusterBroker::NextEvent(const RequestContext& ctx,
                                                              broker::Subscription& subscription) {
+  if (!subscription.forwarded_iterator.empty()) {
+    return NextForwardedEvent(ctx, subscription);
+  }
   const broker::ShardRef shard{subscription.stream_id, subscription.shard_ordinal};
   if (ServesSubscription(shard)) {
     return local_.NextEvent(ctx, subscription);
@@ -575,8 +598,69 @@ StatusOr<broker::SubscriptionEvent> ClusterBroker::NextEvent(const RequestContex
   return local_.NextEvent(ctx, subscription);
 }
 
+StatusOr<broker::SubscriptionEvent> ClusterBroker::NextForwardedEvent(
+    const RequestContext& ctx, broker::Subscription& subscription) {
+  const broker::ShardRef shard{subscription.stream_id, subscription.shard_ordinal};
+  // A deregistered consumer ends its subscriptions (a consumer registered again under the
+  // same name has another ARN).
+  broker::ConsumerRef consumer;
+  consumer.consumer_arn = subscription.consumer_arn;
+  RIFFLE_RETURN_IF_ERROR(local_.DescribeStreamConsumer(ctx, consumer).status());
+  RIFFLE_ASSIGN_OR_RETURN(Target owner, OwnerOf(shard, Access::kRead));
+  broker::GetRecordsRequest read;
+  read.shard_iterator = subscription.forwarded_iterator;
+  read.limit = kForwardedEventRecords;
+  // The shard may have moved here meanwhile: iterators read on any node.
+  const auto read_once = [&] {
+    return owner.peer != nullptr ? owner.peer->GetRecords(ctx, read) : local_.GetRecords(ctx, read);
+  };
+  StatusOr<broker::GetRecordsResult> read_result = read_once();
+  if (read_result.status().code() == ErrorCode::kExpiredIterator) {
+    // Not read for the iterator's lifetime (a gRPC subscriber that stopped taking events):
+    // go on from the continuation.
+    broker::GetShardIteratorRequest resume;
+    resume.stream = StreamOfConsumer(subscription.consumer_arn);
+    resume.shard_id = storage::FormatShardId(subscription.shard_ordinal);
+    resume.shard_iterator_type = "AFTER_SEQUENCE_NUMBER";
+    resume.starting_sequence_number = subscription.continuation_sequence_number;
+    StatusOr<std::string> resumed = owner.peer != nullptr
+                                        ? owner.peer->GetShardIterator(ctx, resume)
+                                        : local_.GetShardIterator(ctx, resume);
+    RIFFLE_RETURN_IF_ERROR(resumed.status());
+    read.shard_iterator = *resumed;
+    read_result = read_once();
+  }
+  broker::SubscriptionEvent event;
+  if (read_result.status().code() == ErrorCode::kProvisionedThroughputExceeded) {
+    // The shard's GetRecords quota, which pollers share: nothing new this time.
+    event.continuation_sequence_number = subscription.continuation_sequence_number;
+    return event;
+  }
+  RIFFLE_ASSIGN_OR_RETURN(broker::GetRecordsResult got, std::move(read_result));
+  event.records = std::move(got.records);
+  event.millis_behind_latest = got.millis_behind_latest;
+  if (!got.next_shard_iterator) {  // past the end of a closed shard
+    event.shard_ended = true;
+    event.child_shards = std::move(got.child_shards);
+    return event;
+  }
+  subscription.forwarded_iterator = std::move(*got.next_shard_iterator);
+  if (std::optional<std::string> continuation = ContinuationOf(subscription.forwarded_iterator)) {
+    subscription.continuation_sequence_number = std::move(*continuation);
+  } else if (!event.records.empty()) {
+    subscription.continuation_sequence_number = event.records.back().sequence_number;
+  }
+  event.continuation_sequence_number = subscription.continuation_sequence_number;
+  return event;
+}
+
 bool ClusterBroker::NotifyWhenReadable(const broker::Subscription& subscription,
                                        std::function<void()> wake) {
+  if (!subscription.forwarded_iterator.empty()) {
+    // The owner's appends are not seen here: read again in a moment.
+    forwarded_reads_.RunAfter(kForwardedReadInterval, std::move(wake));
+    return true;
+  }
   return local_.NotifyWhenReadable(subscription, std::move(wake));
 }
 

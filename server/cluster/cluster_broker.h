@@ -11,10 +11,13 @@
 //
 // SubscribeToShard is served by any node holding a replica of the shard, from its own copy up
 // to what the leader last told it is committed (a few ms behind the leader under load, at most
-// a heartbeat when idle); SubscribeToShard of a shard this node has no replica of is not
-// forwarded, and is answered ServiceUnavailable, as is resharding (a closed shard's end is known
-// only to its owner). A PutRecords whose records go to shards on several nodes is split by
-// owner and is atomic per owner only.
+// a heartbeat when idle). On a node without a replica it is forwarded: the owner resolves the
+// starting position and serves GetRecords with the iterator each read returns, every
+// kForwardedReadInterval when it had nothing new, and this node sends the events (the reads
+// block the transport's thread that paces the subscription, like other forwarded calls). Resharding
+// is answered ServiceUnavailable (a closed shard's end is known only to its owner). A
+// PutRecords whose records go to shards on several nodes is split by owner and is atomic per
+// owner only.
 //
 // Thread-safe.
 #pragma once
@@ -31,11 +34,16 @@
 #include "server/cluster/peer_client.h"
 #include "server/cluster/replicator.h"
 #include "server/cluster/shard_mover.h"
+#include "server/cluster/wake_timer.h"
 
 namespace riffle::cluster {
 
 class ClusterBroker final : public broker::Broker {
  public:
+  // How soon a forwarded subscription reads again after a read that found nothing new.
+  // Each read counts against the shard's GetRecords quota (5 a second) on the owner.
+  static constexpr std::chrono::milliseconds kForwardedReadInterval{500};
+
   // Borrows all four, which must outlive it. Runs this node's ShardMover, Replicator (the
   // shards it leads) and Elector (failover, while it is the controller).
   ClusterBroker(broker::Broker& local, ClusterNode& node, storage::Store& store,
@@ -151,6 +159,9 @@ class ClusterBroker final : public broker::Broker {
       const std::optional<std::string>& shard_id) const override;
   std::optional<broker::ShardRef> RouteIterator(
       const std::optional<std::string>& iterator) const override;
+  std::optional<std::string> ContinuationOf(const std::string& iterator) const override {
+    return local_.ContinuationOf(iterator);
+  }
 
   // The replicated shards this node leads, by stream name and shard id, for metrics.
   struct LedShard {
@@ -185,6 +196,10 @@ class ClusterBroker final : public broker::Broker {
   // Whether this node serves a subscription to `shard` from its own replica: it holds one and
   // its leader has told it what is committed (the only records a subscriber sees there).
   bool ServesSubscription(const broker::ShardRef& shard);
+  // The next event of a subscription forwarded to the shard's owner (Subscription::
+  // forwarded_iterator): one GetRecords there.
+  StatusOr<broker::SubscriptionEvent> NextForwardedEvent(const broker::RequestContext& ctx,
+                                                         broker::Subscription& subscription);
   // On the shard's leader: refuses a checkpoint past the end of the shard's records.
   Status CheckWithinShard(const broker::ShardRef& shard, const broker::CheckpointRequest& req);
   void PutRecordsSplit(const broker::RequestContext& ctx, const broker::PutRecordsRequest& req,
@@ -206,6 +221,7 @@ class ClusterBroker final : public broker::Broker {
   std::unique_ptr<ShardMover> mover_;  // its thread calls Peer()
   std::unique_ptr<Replicator> replicator_;
   std::unique_ptr<Elector> elector_;
+  WakeTimer forwarded_reads_;  // wakes forwarded subscriptions to read again
 };
 
 }  // namespace riffle::cluster

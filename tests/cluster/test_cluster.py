@@ -11,6 +11,7 @@ StartupErrorTest needs no cluster: a node that cannot reach etcd must exit.
 """
 
 import os
+import queue
 import shutil
 import signal
 import subprocess
@@ -359,6 +360,85 @@ class ClusterTest(ClusterTestBase):
             via.kinesis().delete_stream(StreamName=name)
         for name in names:
             self.wait_gone(name)
+
+    def test_3b_subscribe_to_shard_through_a_node_without_the_shard(self):
+        """SubscribeToShard through a node that holds no copy of the shard is forwarded to the
+        owner: records put before and while subscribed arrive once each, in order, soon; the
+        continuation sequence number is the last record's, and subscribing again after it
+        starts at the next record."""
+        name, owner = self.find_stream_owned_elsewhere(self.n1, self.unique_name("sub"))
+        client = self.n1.kinesis()
+
+        def delete():  # later tests count the shards each node holds
+            client.delete_stream(StreamName=name, EnforceConsumerDeletion=True)
+            self.wait_gone(name)
+        self.addCleanup(delete)
+        arn = client.describe_stream_summary(StreamName=name)[
+            "StreamDescriptionSummary"]["StreamARN"]
+        # One consumer per subscription: a consumer may subscribe to a shard again only 5 s
+        # after its last subscription there.
+        consumers = [client.register_stream_consumer(StreamARN=arn, ConsumerName=f"tail-{i}")[
+            "Consumer"]["ConsumerARN"] for i in range(3)]
+        for consumer in consumers:
+            wait_for(lambda c=consumer: client.describe_stream_consumer(ConsumerARN=c)[
+                "ConsumerDescription"]["ConsumerStatus"] == "ACTIVE", 20, what="the consumer")
+        writer = self.cluster.nodes[owner].kinesis()
+        acked = [writer.put_record(StreamName=name, Data=f"before-{i}".encode(),
+                                   PartitionKey="k")["SequenceNumber"] for i in range(3)]
+
+        def subscribe(consumer, position):
+            response = client.subscribe_to_shard(ConsumerARN=consumer, ShardId=shard_id(0),
+                                                 StartingPosition=position)
+            events = queue.Queue()
+
+            def pump():
+                try:
+                    for event in response["EventStream"]:
+                        events.put(event)
+                except Exception as e:  # noqa: BLE001 - handed to the test
+                    events.put(e)
+                events.put(None)
+            threading.Thread(target=pump, daemon=True).start()
+            self.addCleanup(response["EventStream"].close)
+            return events
+
+        def read(events, count, seconds):
+            got, last = [], None
+            deadline = time.monotonic() + seconds
+            while len(got) < count:
+                try:
+                    event = events.get(timeout=max(0.05, deadline - time.monotonic()))
+                except queue.Empty:
+                    self.fail(f"only {got} within {seconds} s")
+                self.assertIsInstance(event, dict, f"the subscription ended: {event!r}")
+                last = event["SubscribeToShardEvent"]
+                got.extend((r["Data"], r["SequenceNumber"]) for r in last["Records"])
+            return got, last
+
+        events = subscribe(consumers[0], {"Type": "TRIM_HORIZON"})
+        got, _ = read(events, 3, 10)
+        self.assertEqual(got, [(f"before-{i}".encode(), acked[i]) for i in range(3)])
+        sent = time.monotonic()
+        live = writer.put_record(StreamName=name, Data=b"live", PartitionKey="k")
+        got, last = read(events, 1, 5)
+        self.assertEqual(got, [(b"live", live["SequenceNumber"])])
+        self.assertLess(time.monotonic() - sent, 2.0)
+        self.assertEqual(last["ContinuationSequenceNumber"], live["SequenceNumber"])
+
+        after = writer.put_record(StreamName=name, Data=b"after", PartitionKey="k")
+        again = subscribe(consumers[1], {"Type": "AFTER_SEQUENCE_NUMBER",
+                                         "SequenceNumber": last["ContinuationSequenceNumber"]})
+        got, _ = read(again, 1, 10)
+        self.assertEqual(got[0], (b"after", after["SequenceNumber"]))
+
+        # LATEST starts at the owner's end, not at this node's (empty) copy of the shard.
+        latest = subscribe(consumers[2], {"Type": "LATEST"})
+        first = latest.get(timeout=10)
+        self.assertIsInstance(first, dict, f"the subscription ended: {first!r}")
+        self.assertEqual(first["SubscribeToShardEvent"]["Records"], [])
+        newest = writer.put_record(StreamName=name, Data=b"newest", PartitionKey="k")
+        got, _ = read(latest, 1, 5)
+        self.assertEqual(got, [(b"newest", newest["SequenceNumber"])])
 
     def test_4_seed_tutorial_through_node1_on_a_remote_shard(self):
         """The tutorial's CLI walk (describe-stream-summary, put-record, get-shard-iterator,

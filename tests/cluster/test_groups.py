@@ -163,11 +163,11 @@ class ClusterGroupsTest(ClusterGroupsCase):
 
 
 class PushedRunnerWithOneCopyTest(ClusterGroupsCase):
-    """One copy per shard: node 2 holds only some of the shards, and serves SubscribeToShard
-    only for those; the runner polls the others and still delivers everything."""
+    """One copy per shard: node 2 holds only some of the shards, and forwards SubscribeToShard
+    of the others to their owners, so the runner pushes every shard and delivers everything."""
     node_args = ("--replication-factor", "1")
 
-    def test_pushed_runner_polls_the_shards_its_node_cannot_push(self):
+    def test_pushed_runner_pushes_the_shards_its_node_does_not_hold(self):
         owners = set(self.cluster.owners("orders").values())
         self.assertGreater(len(owners), 1, "the shards are spread over the nodes")
         self.put(1, 40, "pushed")
@@ -175,7 +175,7 @@ class PushedRunnerWithOneCopyTest(ClusterGroupsCase):
         self.start_runner(log, "--consumer", "billing-push")
         self.wait_all_delivered(log, timeout=90)
         with open(self.runner_err) as f:
-            self.assertIn("polling GetRecords", f.read())
+            self.assertNotIn("polling GetRecords", f.read())
         self.runner.terminate()
         self.assertEqual(self.runner.wait(timeout=60), 0)
 

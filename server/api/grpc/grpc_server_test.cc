@@ -268,6 +268,9 @@ class FakeBroker final : public broker::Broker {
   std::optional<broker::ShardRef> RouteIterator(const std::optional<std::string>&) const override {
     return std::nullopt;
   }
+  std::optional<std::string> ContinuationOf(const std::string&) const override {
+    return std::nullopt;
+  }
   bool NotifyWhenReadable(const broker::Subscription&, std::function<void()>) override {
     return false;
   }

@@ -77,9 +77,11 @@ class SubscriptionRunner::Reactor final
       return;
     }
     if (!awaiting_records_) {
-      awaiting_records_ = pump_.WaitForRecords([this, alive = std::weak_ptr<bool>(alive_)] {
-        // On the committer's thread: hand over, never touch the reactor here.
-        asio::post(runner_.io(), [this, alive] {
+      awaiting_records_ = pump_.WaitForRecords([this, alive = std::weak_ptr<bool>(alive_),
+                                                io = &runner_.io()] {
+        // On the committer's (or a timer's) thread, possibly after the reactor is gone: hand
+        // over, never touch the reactor here.
+        asio::post(*io, [this, alive] {
           if (alive.lock()) {
             awaiting_records_ = false;
             Wake();
