@@ -9,6 +9,11 @@ on its shard, with its sequence number and data; shards read in strictly
 increasing sequence order; an unacknowledged record appears at most once;
 nothing appears that was never written; and a record seen after one restart
 stays, unchanged, after every later one. Several rounds, each appending more.
+
+Each round also creates a scratch stream, writes to it and deletes it right before the kill,
+so kills land while the store drops a deleted stream's records in the background: the
+scratch stream stays gone after the restart, and its name can be used again.
+RIFFLE_KILL_ROUNDS sets the number of rounds (default 10, within a time budget in CI).
 """
 
 import os
@@ -25,10 +30,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from harness import RiffledTestCase, read_all_records, shard_id, wait_for  # noqa: E402
 
-ROUNDS = 10
+ROUNDS = int(os.environ.get("RIFFLE_KILL_ROUNDS", "10"))
 WRITERS = 4
 SHARDS = 3
-TIME_BUDGET_S = 60
+TIME_BUDGET_S = 60 if "RIFFLE_KILL_ROUNDS" not in os.environ else float("inf")
+SCRATCH_SHARDS = 20
 
 
 class Ledger:
@@ -125,6 +131,22 @@ class Kill9Test(RiffledTestCase):
         seen.update(where)
         return sum(len(r) for r in shards.values())
 
+    def kinesis_names(self):
+        return self.riffled.client().list_streams()["StreamNames"]
+
+    def churn_scratch_stream(self, round_no):
+        """Creates the round's scratch stream (the name of the round before last, used again),
+        writes to every shard of it and deletes it; returns its name."""
+        client = self.riffled.client()
+        name = f"scratch-{round_no % 2}"
+        client.create_stream(StreamName=name, ShardCount=SCRATCH_SHARDS)
+        wait_for(lambda: client.describe_stream_summary(StreamName=name)[
+            "StreamDescriptionSummary"]["StreamStatus"] == "ACTIVE", 20, what=f"{name} ACTIVE")
+        client.put_records(StreamName=name, Records=[
+            {"Data": b"scratch", "PartitionKey": f"k{i}"} for i in range(200)])
+        client.delete_stream(StreamName=name)
+        return name
+
     def test_acknowledged_writes_survive_kill_9(self):
         started = time.monotonic()
         stream = self.create_stream(shards=SHARDS)
@@ -146,7 +168,8 @@ class Kill9Test(RiffledTestCase):
             wait_for(lambda: ledger.count() >= before + 50 or not any(
                 t.is_alive() for t in threads), 20, what="writes to be acknowledged")
             self.assertEqual(ledger.early_errors, [])
-            time.sleep(random.uniform(0.05, 0.5))  # kill at an arbitrary moment of the load
+            scratch = self.churn_scratch_stream(round_no)
+            time.sleep(random.uniform(0.0, 0.3))  # kill at an arbitrary moment of the load
             killed_at[0] = time.monotonic()
             self.assertTrue(all(t.is_alive() for t in threads), "writers stopped early")
             self.riffled.kill9()
@@ -156,6 +179,8 @@ class Kill9Test(RiffledTestCase):
             self.assertFalse(any(t.is_alive() for t in threads), "a writer hung after kill -9")
             self.assertEqual(ledger.early_errors, [])
             self.riffled.start()
+            self.assertNotIn(scratch, self.kinesis_names(),
+                             f"round {round_no}: the deleted {scratch} came back")
             total = self.verify(stream, ledger, seen, round_no)
             rounds_done += 1
             print(f"round {round_no}: {ledger.count()} acknowledged, {total} stored, "
