@@ -102,8 +102,11 @@ StatusOr<rocksdb::ColumnFamilyHandle*> UpgradeLegacyShards(
   const auto start = std::chrono::steady_clock::now();
   spdlog::info("upgrading the data directory: copying {} shard column families into `records`",
                legacy.size());
+  // `records` found at open is an upgrade's cut short: old column families it copied may be
+  // dropped already, so from then on it may hold the only copy of their records.
+  const bool created_here = records == nullptr;
   Status upgraded = CheckRoomForCopy(db, data_dir, legacy);
-  if (upgraded.ok() && records == nullptr) {
+  if (upgraded.ok() && created_here) {
     upgraded = FromRocks(db.CreateColumnFamily(records_options, kRecordsColumnFamily, &records));
   }
   StatusOr<uint64_t> copied = upgraded.ok() ? CopyRecords(db, records, legacy) : upgraded;
@@ -117,16 +120,23 @@ StatusOr<rocksdb::ColumnFamilyHandle*> UpgradeLegacyShards(
     db.DestroyColumnFamilyHandle(handle).PermitUncheckedError();
   }
   if (!upgraded.ok()) {
+    // Back to the old layout alone only while `records` holds nothing but copies: created by
+    // this call, and no old column family dropped. The riffled that wrote the old layout then
+    // opens it, where `records` and its comparator would stop it.
+    const bool only_copies = created_here && !copied.ok();
     if (records != nullptr) {
-      // Back to the old layout alone (`records` held only copies): the riffled that wrote it
-      // opens it, where `records` and its comparator would stop it.
-      db.DropColumnFamily(records).PermitUncheckedError();
+      if (only_copies) {
+        db.DropColumnFamily(records).PermitUncheckedError();
+      }
       db.DestroyColumnFamilyHandle(records).PermitUncheckedError();
     }
     return Status(upgraded.code(),
-                  "upgrading the data directory to the `records` layout failed, and it is left "
-                  "as it was: " +
-                      upgraded.message());
+                  std::string("upgrading the data directory to the `records` layout failed (") +
+                      upgraded.message() +
+                      (only_copies || records == nullptr
+                           ? "); it is left as it was"
+                           : "); the records copied so far are kept, and the next start goes "
+                             "on with the upgrade"));
   }
   spdlog::info(
       "upgraded the data directory: {} records of {} shard column families copied into "

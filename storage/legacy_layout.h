@@ -30,8 +30,10 @@ rocksdb::ColumnFamilyOptions LegacyShardColumnFamilyOptions(
 // created it; otherwise it is created here (with `records_options`), after a check that the
 // filesystem has room for a copy of the records. A crash at any point leaves every record in
 // at least one of the two places; the next open copies again (the same keys and values) and
-// finishes. A failure drops `records` again, leaving the data directory in the old layout,
-// which the riffled that wrote it still opens. Logs what it did.
+// finishes. A failure before any old column family was dropped drops `records` again if this
+// call created it, leaving the data directory in the old layout, which the riffled that wrote
+// it still opens; a `records` found at open (an upgrade cut short) is kept, as it may hold the
+// only copy of old column families dropped already. Logs what it did.
 StatusOr<rocksdb::ColumnFamilyHandle*> UpgradeLegacyShards(
     rocksdb::DB& db, const std::filesystem::path& data_dir,
     const rocksdb::ColumnFamilyOptions& records_options, rocksdb::ColumnFamilyHandle* records,
