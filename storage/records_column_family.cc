@@ -2,6 +2,7 @@
 
 #include <rocksdb/cache.h>
 #include <rocksdb/comparator.h>
+#include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 
@@ -37,6 +38,15 @@ const rocksdb::Comparator* RecordsComparator() {
 
 uint64_t MemtableSwitchBytes(const StoreOptions& options) {
   return MemoryTableBytes(options) * 11 / 10 + MemoryTableBytes(options);
+}
+
+uint64_t ApproximateTableBytes(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* records,
+                               const std::string& begin, const std::string& end) {
+  const rocksdb::Range range(begin, end);
+  uint64_t bytes = 0;
+  rocksdb::SizeApproximationOptions options;
+  options.include_files = true;
+  return db.GetApproximateSizes(options, records, &range, 1, &bytes).ok() ? bytes : 0;
 }
 
 rocksdb::ColumnFamilyOptions RecordsColumnFamilyOptions(

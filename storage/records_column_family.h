@@ -2,13 +2,17 @@
 // EncodeRecordKey), and the options it is opened with.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <string>
 
 #include "storage/store_options.h"
 
 namespace rocksdb {
 class Cache;
+class ColumnFamilyHandle;
 class Comparator;
+class DB;
 struct ColumnFamilyOptions;
 }  // namespace rocksdb
 
@@ -25,6 +29,11 @@ const rocksdb::Comparator* RecordsComparator();
 // Disk that switching the records' memtable takes at once: RocksDB preallocates the next log
 // file (1.1 times the memtable size), and the full memtable is flushed to a table file.
 uint64_t MemtableSwitchBytes(const StoreOptions& options);
+
+// Bytes of table files the keys in [begin, end) of `records` take, estimated from the files'
+// indexes (records not yet flushed are in the write-ahead log only); 0 if RocksDB cannot say.
+uint64_t ApproximateTableBytes(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* records,
+                               const std::string& begin, const std::string& end);
 
 rocksdb::ColumnFamilyOptions RecordsColumnFamilyOptions(
     const StoreOptions& options, const std::shared_ptr<rocksdb::Cache>& cache);

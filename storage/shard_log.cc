@@ -5,6 +5,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include "storage/records_column_family.h"
 #include "storage/store.h"
 
 namespace riffle::storage {
@@ -315,7 +316,7 @@ StatusOr<uint64_t> ShardLog::TrimBefore(int64_t cutoff_ms) {
   // Move the horizon first: a reader that already passed the check must not find deleted keys
   // returned as present, and one that starts later starts above them.
   trim_offset_.store(first_kept, std::memory_order_release);
-  const uint64_t trimmed_bytes = ApproximateBytes(begin_key, end_key);
+  const uint64_t trimmed_bytes = ApproximateTableBytes(db_, records_, begin_key, end_key);
   RIFFLE_RETURN_IF_ERROR(
       FromRocks(db_.DeleteRange(rocksdb::WriteOptions(), records_, begin_key, end_key)));
   // Compacting a range rewrites every table file it overlaps, other shards' records included:
@@ -325,14 +326,6 @@ StatusOr<uint64_t> ShardLog::TrimBefore(int64_t cutoff_ms) {
     reclaimer_(begin_key, end_key);
   }
   return first_kept - trim;
-}
-
-uint64_t ShardLog::ApproximateBytes(const std::string& begin, const std::string& end) const {
-  const rocksdb::Range range(begin, end);
-  uint64_t bytes = 0;
-  rocksdb::SizeApproximationOptions options;
-  options.include_files = true;
-  return db_.GetApproximateSizes(options, records_, &range, 1, &bytes).ok() ? bytes : 0;
 }
 
 }  // namespace riffle::storage

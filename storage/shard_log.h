@@ -141,8 +141,6 @@ class ShardLog {
   StatusOr<ReadResult> ReadBelow(uint64_t end, uint64_t from_offset, uint32_t max_records,
                                  uint64_t max_bytes) const;
   std::string KeyAt(uint64_t offset) const;
-  // Bytes of table files the keys in [begin, end) take, estimated from the files' indexes.
-  uint64_t ApproximateBytes(const std::string& begin, const std::string& end) const;
   // Names the shard in errors: "shard <ordinal> of stream id <id>".
   std::string Describe() const;
   // Moves the committed end to `end` and takes the waiters it satisfies; under mu_.

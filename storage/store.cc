@@ -411,15 +411,19 @@ StatusOr<std::vector<std::shared_ptr<ShardLog>>> Store::OpenShards(
   return logs;
 }
 
+void Store::ForgetShardLocked(const ShardRef& shard) {
+  if (auto open = shards_.find(shard); open != shards_.end()) {
+    if (std::shared_ptr<ShardLog> log = open->second.lock()) {
+      log->MarkDropped();  // appends still in flight write nothing
+    }
+    shards_.erase(open);
+  }
+}
+
 Status Store::DeleteShardsLocked(uint64_t stream_id, const std::vector<uint32_t>& shard_ordinals) {
   rocksdb::WriteBatch batch;
   for (uint32_t ordinal : shard_ordinals) {
-    if (auto open = shards_.find({stream_id, ordinal}); open != shards_.end()) {
-      if (std::shared_ptr<ShardLog> log = open->second.lock()) {
-        log->MarkDropped();
-      }
-      shards_.erase(open);
-    }
+    ForgetShardLocked({stream_id, ordinal});
     batch
         .DeleteRange(records_, ShardKeyPrefix(stream_id, ordinal),
                      ShardKeyLimit(stream_id, ordinal))
@@ -450,12 +454,7 @@ void Store::DropShardsInBackground(uint64_t stream_id,
   {
     MutexLock lock(&shards_mu_);
     for (uint32_t ordinal : shard_ordinals) {
-      if (auto open = shards_.find({stream_id, ordinal}); open != shards_.end()) {
-        if (std::shared_ptr<ShardLog> log = open->second.lock()) {
-          log->MarkDropped();  // appends still in flight write nothing
-        }
-        shards_.erase(open);
-      }
+      ForgetShardLocked({stream_id, ordinal});
       dropping_.insert({stream_id, ordinal});
     }
   }
@@ -593,13 +592,8 @@ Status Store::DropShardsExcept(const std::set<ShardRef>& live) {
 }
 
 uint64_t Store::StreamDiskBytes(uint64_t stream_id) const {
-  const std::string begin = ShardKeyPrefix(stream_id, 0);
-  const std::string end = ShardKeyPrefix(stream_id + 1, 0);
-  const rocksdb::Range range(begin, end);
-  uint64_t bytes = 0;
-  rocksdb::SizeApproximationOptions size_options;
-  size_options.include_files = true;
-  return db_->GetApproximateSizes(size_options, records_, &range, 1, &bytes).ok() ? bytes : 0;
+  return ApproximateTableBytes(*db_, records_, ShardKeyPrefix(stream_id, 0),
+                               ShardKeyPrefix(stream_id + 1, 0));
 }
 
 Store::Stats Store::stats() const {

@@ -152,6 +152,8 @@ class Store {
   static ShardDrop DropOf(uint64_t stream_id, std::vector<uint32_t> shard_ordinals, bool deleted);
   void QueueDrop(ShardDrop drop) ABSL_LOCKS_EXCLUDED(drop_mu_);
   void DropLoop() ABSL_LOCKS_EXCLUDED(shards_mu_, drop_mu_);
+  // Takes the shard out of the open ones; a ShardLog of it still held appends nothing more.
+  void ForgetShardLocked(const ShardRef& shard) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shards_mu_);
   // One synced write of a range deletion per shard; open ShardLogs of them append nothing more.
   Status DeleteShardsLocked(uint64_t stream_id, const std::vector<uint32_t>& shard_ordinals)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(shards_mu_);
