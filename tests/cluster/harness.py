@@ -18,12 +18,14 @@ import base64
 import importlib.util
 import json
 import os
+import queue
 import re
 import shutil
 import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -60,6 +62,22 @@ MEMBER_DEADLINE_S = 20.0
 # What a node answers for a shard it cannot serve (docs/cluster.md §8).
 UNAVAILABLE_CODES = ("ServiceUnavailable", "ServiceUnavailableException",
                      "InternalFailure", "InternalFailureException")
+
+
+def event_queue(response):
+    """The events of a SubscribeToShard `response`, read on a thread of their own into a queue:
+    each event dict, then the exception that ended the stream if any, then None."""
+    events = queue.Queue()
+
+    def pump():
+        try:
+            for event in response["EventStream"]:
+                events.put(event)
+        except Exception as e:  # noqa: BLE001 - handed to the test
+            events.put(e)
+        events.put(None)
+    threading.Thread(target=pump, daemon=True).start()
+    return events
 
 
 def free_port():

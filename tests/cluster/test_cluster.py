@@ -25,7 +25,7 @@ import uuid
 import botocore.exceptions
 
 from harness import (UNAVAILABLE_CODES, Cluster, ClusterNode, cli_major_version, free_port,
-                     hash_key, initial_ranges, riffled_path, shard_for,
+                     event_queue, hash_key, initial_ranges, riffled_path, shard_for,
                      shard_id, wait_for)
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -389,18 +389,8 @@ class ClusterTest(ClusterTestBase):
         def subscribe(consumer, position):
             response = client.subscribe_to_shard(ConsumerARN=consumer, ShardId=shard_id(0),
                                                  StartingPosition=position)
-            events = queue.Queue()
-
-            def pump():
-                try:
-                    for event in response["EventStream"]:
-                        events.put(event)
-                except Exception as e:  # noqa: BLE001 - handed to the test
-                    events.put(e)
-                events.put(None)
-            threading.Thread(target=pump, daemon=True).start()
             self.addCleanup(response["EventStream"].close)
-            return events
+            return event_queue(response)
 
         def read(events, count, seconds):
             got, last = [], None

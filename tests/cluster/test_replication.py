@@ -23,7 +23,7 @@ import uuid
 
 import botocore.exceptions
 
-from harness import UNAVAILABLE_CODES, Cluster, wait_for, shard_id
+from harness import UNAVAILABLE_CODES, Cluster, event_queue, wait_for, shard_id
 from test_status import cluster_status
 
 LEASE_TTL_S = 2
@@ -396,16 +396,7 @@ class ReplicationTest(unittest.TestCase):
                     return None  # the replica has not heard from its leader yet
                 raise
         response = wait_for(subscribe, 10, interval=0.1, what="a subscription")
-        events = queue.Queue()
-
-        def pump():
-            try:
-                for event in response["EventStream"]:
-                    events.put(event)
-            except Exception as e:  # noqa: BLE001 - handed to the test
-                events.put(e)
-            events.put(None)
-        threading.Thread(target=pump, daemon=True).start()
+        events = event_queue(response)
         self.addCleanup(response["EventStream"].close)
         got = []
 
