@@ -80,6 +80,20 @@ def event_queue(response):
     return events
 
 
+def events_until(events, enough, seconds, so_far):
+    """Yields each SubscribeToShardEvent from an event_queue until `enough()`; fails with
+    `so_far()` when `seconds` run out first, or when the subscription ends."""
+    deadline = time.monotonic() + seconds
+    while not enough():
+        try:
+            event = events.get(timeout=max(0.05, deadline - time.monotonic()))
+        except queue.Empty:
+            raise AssertionError(f"only {so_far()} within {seconds} s") from None
+        if not isinstance(event, dict):
+            raise AssertionError(f"the subscription ended: {event!r}")
+        yield event["SubscribeToShardEvent"]
+
+
 def free_port():
     """A loopback TCP port nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

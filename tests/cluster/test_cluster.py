@@ -11,7 +11,6 @@ StartupErrorTest needs no cluster: a node that cannot reach etcd must exit.
 """
 
 import os
-import queue
 import shutil
 import signal
 import subprocess
@@ -25,7 +24,7 @@ import uuid
 import botocore.exceptions
 
 from harness import (UNAVAILABLE_CODES, Cluster, ClusterNode, cli_major_version, free_port,
-                     event_queue, hash_key, initial_ranges, riffled_path, shard_for,
+                     event_queue, events_until, hash_key, initial_ranges, riffled_path, shard_for,
                      shard_id, wait_for)
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -394,14 +393,7 @@ class ClusterTest(ClusterTestBase):
 
         def read(events, count, seconds):
             got, last = [], None
-            deadline = time.monotonic() + seconds
-            while len(got) < count:
-                try:
-                    event = events.get(timeout=max(0.05, deadline - time.monotonic()))
-                except queue.Empty:
-                    self.fail(f"only {got} within {seconds} s")
-                self.assertIsInstance(event, dict, f"the subscription ended: {event!r}")
-                last = event["SubscribeToShardEvent"]
+            for last in events_until(events, lambda: len(got) >= count, seconds, lambda: got):
                 got.extend((r["Data"], r["SequenceNumber"]) for r in last["Records"])
             return got, last
 

@@ -10,7 +10,6 @@ run in docs/cluster.md used 200).
 """
 
 import os
-import queue
 import random
 import shutil
 import statistics
@@ -23,7 +22,8 @@ import uuid
 
 import botocore.exceptions
 
-from harness import UNAVAILABLE_CODES, Cluster, event_queue, wait_for, shard_id
+from harness import (UNAVAILABLE_CODES, Cluster, event_queue, events_until, wait_for,
+                     shard_id)
 from test_status import cluster_status
 
 LEASE_TTL_S = 2
@@ -401,14 +401,8 @@ class ReplicationTest(unittest.TestCase):
         got = []
 
         def read_until(count, seconds):
-            deadline = time.monotonic() + seconds
-            while len(got) < count:
-                try:
-                    event = events.get(timeout=max(0.05, deadline - time.monotonic()))
-                except queue.Empty:
-                    self.fail(f"only {got} within {seconds} s")
-                self.assertIsInstance(event, dict, f"the subscription ended: {event!r}")
-                got.extend(r["Data"] for r in event["SubscribeToShardEvent"]["Records"])
+            for event in events_until(events, lambda: len(got) >= count, seconds, lambda: got):
+                got.extend(r["Data"] for r in event["Records"])
         read_until(1, 5)
         self.assertEqual(got[0], b"before")
         sent = time.monotonic()
