@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "server/broker/observer.h"
+#include "server/broker/shard_sealer.h"
 #include "server/broker/types.h"
 
 namespace riffle::storage {
@@ -42,6 +43,9 @@ struct BrokerOptions {
   // (0: while the consumer is registered). In a cluster any replica may serve a subscription, so
   // the node it left must stop reporting a position that no longer moves.
   int64_t consumer_position_ttl_ms = 0;
+  // How a reshard closes its parents when another node may hold their records (a cluster);
+  // null: this broker holds them and closes them itself. Must outlive the Broker.
+  ShardSealer* shard_sealer = nullptr;
 };
 
 // The answer to a checkpoint at a sequence number the shard has not given out.

@@ -83,6 +83,17 @@ struct Shard {
   // Shared by the Shard objects of one shard across shard set rebuilds (reshards, catalog
   // changes), like `log`, so readers are not forgotten when the stream's meta changes.
   std::shared_ptr<ReaderPositions> readers = std::make_shared<ReaderPositions>();
+
+  // Whether a reader at `next_offset` has read a closed shard to its end. A replica in a
+  // cluster may not hold the shard's last records yet, so it ends at the shard's ending
+  // position; a log that is the shard's whole copy (this node wrote it) ends at its committed
+  // end too, which falls short of the ending position when its last records were trimmed or
+  // abandoned.
+  bool ReadToEnd(uint64_t next_offset) const {
+    return meta.ending_position &&
+           (next_offset >= *meta.ending_position ||
+            (!log->replicated() && next_offset >= log->committed_end()));
+  }
 };
 
 // The shards of a stream at one moment. Immutable: a reshard publishes a new one.
@@ -270,7 +281,8 @@ class BrokerImpl final : public Broker {
   StatusOr<std::shared_ptr<const ShardSet>> BuildShardSet(const storage::StreamMeta& meta,
                                                          const ShardSet* previous);
   // Closes `parents` and opens `children` (ranges, parent ordinals) in one catalog write,
-  // after the appends in flight have drained. Caller holds control_mu and has validated.
+  // after the parents' writes have stopped (sealed, when options_.shard_sealer is set). Caller
+  // holds control_mu and has validated.
   struct NewShard {
     storage::HashKey start = 0;
     storage::HashKey end = 0;
@@ -279,6 +291,12 @@ class BrokerImpl final : public Broker {
   };
   Status Reshard(Stream& stream, const std::vector<uint32_t>& parents,
                  const std::vector<NewShard>& children)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(stream.control_mu);
+  // Reshard's catalog write once the appends in flight have drained: each parent closes at its
+  // sealed end, or without a sealer (`sealed_ends` empty) at its committed end here.
+  Status CloseAndOpen(Stream& stream, const std::vector<uint32_t>& parents,
+                      const std::vector<uint64_t>& sealed_ends,
+                      const std::vector<NewShard>& children)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(stream.control_mu);
   StreamDescription Describe(const RequestContext& ctx, const storage::StreamMeta& meta) const;
   ShardDescription DescribeShard(const Shard& shard) const;

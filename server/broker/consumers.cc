@@ -334,7 +334,7 @@ StatusOr<SubscriptionEvent> BrokerImpl::NextEvent(const RequestContext& ctx,
                                                   event.records.size(), bytes},
                                      event.millis_behind_latest);
   }
-  if (shard->meta.ending_position && read.next_offset >= end) {
+  if (shard->ReadToEnd(read.next_offset)) {
     event.shard_ended = true;
     event.child_shards = ChildShardsOf(*shards, shard->meta.ordinal);
     return event;

@@ -181,8 +181,8 @@ bool BrokerImpl::NotifyWhenReadable(const Subscription& subscription, std::funct
   std::shared_ptr<Stream> stream = FindStreamById(subscription.stream_id);
   const std::shared_ptr<const ShardSet> shards = stream ? stream->shards() : nullptr;
   const std::shared_ptr<Shard> shard = shards ? shards->Find(subscription.shard_ordinal) : nullptr;
-  if (!shard || shard->meta.ending_position) {
-    return false;  // gone or closed: NextEvent() reports it
+  if (!shard || shard->ReadToEnd(subscription.offset)) {
+    return false;  // gone or read to its end: NextEvent() reports it
   }
   return shard->log->NotifyWhenPast(subscription.offset, std::move(wake));
 }
@@ -663,7 +663,7 @@ StatusOr<GetRecordsResult> BrokerImpl::DoGetRecords(const RequestContext& ctx,
         ShardTraffic{meta.name, shard->shard_id, shard_level, out.records.size(), bytes},
         out.millis_behind_latest);
   }
-  if (shard->meta.ending_position && read.next_offset >= end) {
+  if (shard->ReadToEnd(read.next_offset)) {
     // The end of a closed shard: no next iterator, and the children to continue with.
     shard->readers->IteratorAdvanced(position.offset, std::nullopt, now);
     out.child_shards = ChildShardsOf(*shards, shard->meta.ordinal);

@@ -1,13 +1,12 @@
 // Resharding: SplitShard, MergeShards, UpdateShardCount. Each change is one catalog write after
+// the parents' writes have stopped (Stream::append_mu here, or BrokerOptions::shard_sealer where
+// their leaders are): parents close at their last record and children, numbered after every
+// existing shard, take the writes from then on. The children hold no records before that write,
+// so a crash at any point leaves either the old shards or the new.
+#include <algorithm>
 
-// the stream's appends in flight have drained (Stream::append_mu): parents close at their last
-// record and children, numbered after every existing shard, take the writes from then on. The
-// children hold no records before that write, so a crash at any point leaves either the old
-// shards or the new.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-
-#include <algorithm>
 
 #include "server/broker/broker_impl.h"
 #include "server/broker/validation.h"
@@ -72,16 +71,34 @@ UniformLayout(const std::vector<std::pair<std::pair<HashKey, HashKey>, uint32_t>
 
 Status BrokerImpl::Reshard(Stream& stream, const std::vector<uint32_t>& parents,
                            const std::vector<NewShard>& children) {
+  // A sealer stops the parents' writes where their records are, before the stream's appends
+  // stop here: this node may be a parent's leader, whose queued writes must still commit.
+  std::vector<uint64_t> sealed_ends;
+  ShardSealer* sealer = options_.shard_sealer;
+  if (sealer != nullptr) {
+    RIFFLE_ASSIGN_OR_RETURN(sealed_ends, sealer->Seal(stream.id, parents));
+  }
+  Status resharded = CloseAndOpen(stream, parents, sealed_ends, children);
+  if (sealer != nullptr) {
+    sealer->Release(stream.id, parents);
+  }
+  return resharded;
+}
+
+Status BrokerImpl::CloseAndOpen(Stream& stream, const std::vector<uint32_t>& parents,
+                                const std::vector<uint64_t>& sealed_ends,
+                                const std::vector<NewShard>& children) {
   WriterMutexLock no_new_appends(&stream.append_mu);
   store_.pipeline().Drain();  // appends queued before the lock commit first
   storage::StreamMeta meta = stream.Snapshot();
   const std::shared_ptr<const ShardSet> current = stream.shards();
   const int64_t now = clock_.NowMillis();
-  for (uint32_t parent : parents) {
+  for (size_t i = 0; i < parents.size(); ++i) {
     auto it = std::find_if(meta.shards.begin(), meta.shards.end(),
-                           [&](const storage::ShardMeta& s) { return s.ordinal == parent; });
+                           [&](const storage::ShardMeta& s) { return s.ordinal == parents[i]; });
     // No append is in flight, so the committed end is the shard's last record for good.
-    it->ending_position = current->Find(parent)->log->committed_end();
+    it->ending_position =
+        sealed_ends.empty() ? current->Find(parents[i])->log->committed_end() : sealed_ends[i];
     it->closed_ms = now;
   }
   for (const NewShard& child : children) {
@@ -95,8 +112,7 @@ Status BrokerImpl::Reshard(Stream& stream, const std::vector<uint32_t>& parents,
     meta.shards.push_back(shard);
   }
   // Opens the children's logs before the catalog names them.
-  RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<const ShardSet> next,
-                          BuildShardSet(meta, current.get()));
+  RIFFLE_ASSIGN_OR_RETURN(std::shared_ptr<const ShardSet> next, BuildShardSet(meta, current.get()));
   const std::string name = meta.name;
   RIFFLE_RETURN_IF_ERROR(CommitMeta(stream, std::move(meta), std::move(next)));
   spdlog::info("stream {} resharded: {} shard(s) closed, {} opened", name, parents.size(),
@@ -132,9 +148,8 @@ Status BrokerImpl::SplitShard(const RequestContext& ctx, const SplitShardRequest
                   fmt::format("NewStartingHashKey {} used in SplitShard() on shard {} in stream {} "
                               "under account {} is not both greater than one plus the shard's "
                               "StartingHashKey {} and less than the shard's EndingHashKey {}.",
-                              *req.new_starting_hash_key, parent->shard_id, meta.name,
-                              ctx.account, storage::FormatHashKey(lo),
-                              storage::FormatHashKey(hi)));
+                              *req.new_starting_hash_key, parent->shard_id, meta.name, ctx.account,
+                              storage::FormatHashKey(lo), storage::FormatHashKey(hi)));
   }
   RIFFLE_ASSIGN_OR_RETURN(DescribeLimitsResult limits, DescribeLimits(ctx));
   if (limits.open_shard_count + 1 > options_.shard_limit) {
@@ -144,9 +159,9 @@ Status BrokerImpl::SplitShard(const RequestContext& ctx, const SplitShardRequest
                               ctx.account, ctx.region, options_.shard_limit));
   }
   const uint32_t ordinal = parent->meta.ordinal;
-  return Reshard(*stream, {ordinal},
-                 {NewShard{lo, *key - 1, ordinal, std::nullopt},
-                  NewShard{*key, hi, ordinal, std::nullopt}});
+  return Reshard(
+      *stream, {ordinal},
+      {NewShard{lo, *key - 1, ordinal, std::nullopt}, NewShard{*key, hi, ordinal, std::nullopt}});
 }
 
 Status BrokerImpl::MergeShards(const RequestContext& ctx, const MergeShardsRequest& req) {
@@ -183,8 +198,8 @@ Status BrokerImpl::MergeShards(const RequestContext& ctx, const MergeShardsReque
                            first->meta.ordinal, second->meta.ordinal}});
 }
 
-StatusOr<UpdateShardCountResult> BrokerImpl::UpdateShardCount(
-    const RequestContext& ctx, const UpdateShardCountRequest& req) {
+StatusOr<UpdateShardCountResult> BrokerImpl::UpdateShardCount(const RequestContext& ctx,
+                                                              const UpdateShardCountRequest& req) {
   Validator v;
   ValidateStreamRef(v, req.stream);
   v.Required(req.target_shard_count.has_value(), "targetShardCount");
@@ -211,8 +226,7 @@ StatusOr<UpdateShardCountResult> BrokerImpl::UpdateShardCount(
   }
   // AWS allows ten scalings of a stream in any 24 hours.
   const int64_t now = clock_.NowMillis();
-  std::erase_if(stream->scalings,
-                [&](int64_t at) { return now - at >= kScalingWindowMs; });
+  std::erase_if(stream->scalings, [&](int64_t at) { return now - at >= kScalingWindowMs; });
   if (options_.shard_quotas && stream->scalings.size() >= kMaxScalingsPerWindow) {
     return Status(ErrorCode::kLimitExceeded,
                   fmt::format("UpdateShardCount failed for stream {} under account {}: the stream "
@@ -228,8 +242,8 @@ StatusOr<UpdateShardCountResult> BrokerImpl::UpdateShardCount(
   }
   std::vector<std::pair<std::pair<HashKey, HashKey>, uint32_t>> open;
   for (const auto& shard : set->open) {
-    open.push_back({{shard->meta.starting_hash_key, shard->meta.ending_hash_key},
-                    shard->meta.ordinal});
+    open.push_back(
+        {{shard->meta.starting_hash_key, shard->meta.ending_hash_key}, shard->meta.ordinal});
   }
   const auto uniform = storage::EvenHashKeyRanges(target);
   if (target == current &&
@@ -243,15 +257,15 @@ StatusOr<UpdateShardCountResult> BrokerImpl::UpdateShardCount(
   auto apply = [&](uint32_t count) ABSL_EXCLUSIVE_LOCKS_REQUIRED(stream->control_mu) -> Status {
     std::vector<std::pair<std::pair<HashKey, HashKey>, uint32_t>> now_open;
     for (const auto& shard : stream->shards()->open) {
-      now_open.push_back({{shard->meta.starting_hash_key, shard->meta.ending_hash_key},
-                          shard->meta.ordinal});
+      now_open.push_back(
+          {{shard->meta.starting_hash_key, shard->meta.ending_hash_key}, shard->meta.ordinal});
     }
     auto layout = UniformLayout(now_open, count);
     std::vector<NewShard> children;
     for (const auto& [range, parents] : *layout) {
-      children.push_back(NewShard{range.first, range.second, parents.front(),
-                                  parents.size() == 2 ? std::optional<uint32_t>(parents[1])
-                                                      : std::nullopt});
+      children.push_back(
+          NewShard{range.first, range.second, parents.front(),
+                   parents.size() == 2 ? std::optional<uint32_t>(parents[1]) : std::nullopt});
     }
     std::vector<uint32_t> closing;
     for (const auto& [range, ordinal] : now_open) {

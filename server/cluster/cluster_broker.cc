@@ -29,21 +29,17 @@ broker::StreamRef StreamOfConsumer(std::string_view consumer_arn) {
   return stream;
 }
 
-Status NotInThisVersion(std::string_view what) {
-  return Unavailable(std::string(what) +
-                     " is not available in cluster mode in this version of Riffle");
-}
-
 }  // namespace
 
 ClusterBroker::ClusterBroker(broker::Broker& local, ClusterNode& node, storage::Store& store,
-                             Follower& follower)
+                             Follower& follower, ShardCloser& closer)
     : local_(local),
       node_(node),
       store_(store),
       follower_(follower),
       mover_(std::make_unique<ShardMover>(
-          node, store, [this](const std::string& node_id) { return Peer(node_id); })),
+          node, store, [this](const std::string& node_id) { return Peer(node_id); },
+          [&closer] { closer.ReopenAbandoned(); })),
       replicator_(std::make_unique<Replicator>(node, store, follower)),
       elector_(std::make_unique<Elector>(node)) {
   node_.SetTopologyListener([this] {
@@ -86,6 +82,11 @@ StatusOr<ClusterBroker::Target> ClusterBroker::OwnerOf(const broker::ShardRef& s
     return Unavailable(fmt::format("{} is moving from node {} to node {}; retry in a moment",
                                    shard_id, assignment->node_id, assignment->moving_to));
   }
+  if (access == Access::kWrite && assignment->closing) {
+    return Unavailable(fmt::format("{} is closing for a reshard; retry in a moment, and the "
+                                   "record goes to the shard that takes its hash key",
+                                   shard_id));
+  }
   if (assignment->node_id == node_.node_id()) {
     if (!node_.membership().Serving()) {
       return Unavailable(fmt::format(
@@ -109,19 +110,25 @@ StatusOr<ClusterBroker::Target> ClusterBroker::OwnerOf(const broker::ShardRef& s
   return Target{peer};
 }
 
-Status ClusterBroker::WriteLocally(const broker::ShardRef& shard,
+Status ClusterBroker::WriteLocally(const std::vector<broker::ShardRef>& shards,
                                    const std::function<void()>& write) {
   std::shared_lock gate(mover_->write_gate());
-  // Judged again under the gate: the shard may have started moving since the caller looked.
-  RIFFLE_ASSIGN_OR_RETURN(Target owner, OwnerOf(shard, Access::kWrite));
-  std::optional<Assignment> assignment = node_.view().AssignmentOf(shard.stream_id, shard.ordinal);
-  if (owner.peer != nullptr || !assignment || !mover_->Writable(shard, assignment->epoch)) {
-    return Unavailable(fmt::format("shardId-{:012} is moving away from node {}; retry in a moment",
-                                   shard.ordinal, node_.node_id()));
-  }
-  if (assignment->replicated()) {
-    RIFFLE_RETURN_IF_ERROR(
-        replicator_->Writable(shard.stream_id, shard.ordinal, assignment->epoch));
+  // Judged again under the gate: a shard may have started moving or closing since the caller
+  // looked.
+  for (const broker::ShardRef& shard : shards) {
+    RIFFLE_ASSIGN_OR_RETURN(Target owner, OwnerOf(shard, Access::kWrite));
+    std::optional<Assignment> assignment =
+        node_.view().AssignmentOf(shard.stream_id, shard.ordinal);
+    if (owner.peer != nullptr || !assignment || !mover_->Writable(shard, assignment->epoch)) {
+      return Unavailable(fmt::format("shardId-{:012} is {} on node {}; retry in a moment",
+                                     shard.ordinal,
+                                     assignment && assignment->closing ? "closing" : "moving away",
+                                     node_.node_id()));
+    }
+    if (assignment->replicated()) {
+      RIFFLE_RETURN_IF_ERROR(
+          replicator_->Writable(shard.stream_id, shard.ordinal, assignment->epoch));
+    }
   }
   write();
   return Status();
@@ -264,17 +271,19 @@ Status ClusterBroker::DeregisterStreamConsumer(const RequestContext& ctx,
   return RIFFLE_CATALOG_WRITE(Status, DeregisterStreamConsumer, ctx, req);
 }
 
-Status ClusterBroker::SplitShard(const RequestContext&, const broker::SplitShardRequest&) {
-  return NotInThisVersion("SplitShard");
+Status ClusterBroker::SplitShard(const RequestContext& ctx, const broker::SplitShardRequest& req) {
+  return RIFFLE_CATALOG_WRITE(Status, SplitShard, ctx, req);
 }
 
-Status ClusterBroker::MergeShards(const RequestContext&, const broker::MergeShardsRequest&) {
-  return NotInThisVersion("MergeShards");
+Status ClusterBroker::MergeShards(const RequestContext& ctx,
+                                  const broker::MergeShardsRequest& req) {
+  return RIFFLE_CATALOG_WRITE(Status, MergeShards, ctx, req);
 }
 
 StatusOr<broker::UpdateShardCountResult> ClusterBroker::UpdateShardCount(
-    const RequestContext&, const broker::UpdateShardCountRequest&) {
-  return NotInThisVersion("UpdateShardCount");
+    const RequestContext& ctx, const broker::UpdateShardCountRequest& req) {
+  return RIFFLE_CATALOG_WRITE(StatusOr<broker::UpdateShardCountResult>, UpdateShardCount, ctx,
+                              req);
 }
 
 StatusOr<broker::StreamDescription> ClusterBroker::DescribeStream(
@@ -417,7 +426,7 @@ void ClusterBroker::PutRecordAsync(const RequestContext& ctx, const broker::PutR
   } else if (owner->peer != nullptr) {
     owner->peer->PutRecordAsync(ctx, req, std::move(done));
   } else if (Status refused = WriteLocally(
-                 *shard, [&] { local_.PutRecordAsync(ctx, req, std::move(done)); });
+                 {*shard}, [&] { local_.PutRecordAsync(ctx, req, std::move(done)); });
              !refused.ok()) {
     done(refused);
   }
@@ -427,6 +436,7 @@ void ClusterBroker::PutRecordsAsync(
     const RequestContext& ctx, const broker::PutRecordsRequest& req,
     std::function<void(StatusOr<broker::PutRecordsResult>)> done) {
   std::map<std::string, std::vector<size_t>> by_owner;
+  std::vector<broker::ShardRef> shard_of;
   bool routed = req.records.has_value() && !req.records->empty();
   for (size_t i = 0; routed && i < req.records->size(); ++i) {
     const broker::PutRecordsEntry& entry = (*req.records)[i];
@@ -436,6 +446,7 @@ void ClusterBroker::PutRecordsAsync(
       routed = false;
       break;
     }
+    shard_of.push_back(*shard);
     std::optional<Assignment> assignment =
         node_.view().AssignmentOf(shard->stream_id, shard->ordinal);
     by_owner[assignment ? assignment->node_id : std::string()].push_back(i);
@@ -444,12 +455,13 @@ void ClusterBroker::PutRecordsAsync(
     local_.PutRecordsAsync(ctx, req, std::move(done));  // it answers with the exact error
     return;
   }
-  PutRecordsSplit(ctx, req, std::move(by_owner), std::move(done));
+  PutRecordsSplit(ctx, req, std::move(by_owner), shard_of, std::move(done));
 }
 
 void ClusterBroker::PutRecordsSplit(
     const RequestContext& ctx, const broker::PutRecordsRequest& req,
     std::map<std::string, std::vector<size_t>> by_owner,
+    const std::vector<broker::ShardRef>& shard_of,
     std::function<void(StatusOr<broker::PutRecordsResult>)> done) {
   // Each owner's part goes as one PutRecords; the answers merge back in request order.
   struct Merge {
@@ -496,13 +508,17 @@ void ClusterBroker::PutRecordsSplit(
         owner_id.empty() ? StatusOr<Target>(Unavailable("a shard has no owner yet; try again"))
                          : StatusOr<Target>(Target{});
     if (owner.ok()) {
-      std::optional<broker::ShardRef> shard = local_.RouteRecord(
-          ctx, req.stream, part.records->front().partition_key,
-          part.records->front().explicit_hash_key);
-      owner = OwnerOf(*shard, Access::kWrite);
+      std::vector<broker::ShardRef> shards;
+      for (size_t i : indices) {
+        if (std::find(shards.begin(), shards.end(), shard_of[i]) == shards.end()) {
+          shards.push_back(shard_of[i]);
+        }
+      }
+      owner = OwnerOf(shards.front(), Access::kWrite);
       if (owner.ok() && owner->peer == nullptr) {
+        // Every shard of the part is checked: one closing or moving refuses the part.
         Status refused =
-            WriteLocally(*shard, [&] { local_.PutRecordsAsync(ctx, part, std::move(finish)); });
+            WriteLocally(shards, [&] { local_.PutRecordsAsync(ctx, part, std::move(finish)); });
         if (!refused.ok()) {
           owner = refused;  // `finish` was not moved from: WriteLocally did not run it
         } else {

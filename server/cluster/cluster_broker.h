@@ -14,10 +14,10 @@
 // a heartbeat when idle). On a node without a replica it is forwarded: the owner resolves the
 // starting position and serves GetRecords with the iterator each read returns, every
 // kForwardedReadInterval when it had nothing new, and this node sends the events (the reads
-// block the transport's thread that paces the subscription, like other forwarded calls). Resharding
-// is answered ServiceUnavailable (a closed shard's end is known only to its owner). A
-// PutRecords whose records go to shards on several nodes is split by owner and is atomic per
-// owner only.
+// block the transport's thread that paces the subscription, like other forwarded calls).
+// Resharding runs on the controller, which seals the parents at their leaders first
+// (ShardCloser). A PutRecords whose records go to shards on several nodes is split by owner and
+// is atomic per owner only.
 //
 // Thread-safe.
 #pragma once
@@ -33,6 +33,7 @@
 #include "server/cluster/follower.h"
 #include "server/cluster/peer_client.h"
 #include "server/cluster/replicator.h"
+#include "server/cluster/shard_closer.h"
 #include "server/cluster/shard_mover.h"
 #include "server/cluster/wake_timer.h"
 
@@ -44,10 +45,11 @@ class ClusterBroker final : public broker::Broker {
   // Each read counts against the shard's GetRecords quota (5 a second) on the owner.
   static constexpr std::chrono::milliseconds kForwardedReadInterval{500};
 
-  // Borrows all four, which must outlive it. Runs this node's ShardMover, Replicator (the
-  // shards it leads) and Elector (failover, while it is the controller).
+  // Borrows all five, which must outlive it; `closer` is the shard sealer of `local`'s options.
+  // Runs this node's ShardMover, Replicator (the shards it leads) and Elector (failover, while
+  // it is the controller).
   ClusterBroker(broker::Broker& local, ClusterNode& node, storage::Store& store,
-                Follower& follower);
+                Follower& follower, ShardCloser& closer);
   ~ClusterBroker() override;
 
   // This node's count: each node of a cluster admits the calls it is sent.
@@ -184,8 +186,10 @@ class ClusterBroker final : public broker::Broker {
   bool LeadsHere(const std::string& stream_name, const std::string& shard_id) const;
   StatusOr<Target> OwnerOf(const broker::ShardRef& shard, Access access);
   // Runs `write` (which must queue its records before it returns) if this node may write
-  // `shard` now, with the mover's gate held so no seal comes in between; else its error.
-  Status WriteLocally(const broker::ShardRef& shard, const std::function<void()>& write);
+  // every one of `shards` now, with the mover's gate held so no seal comes in between; else
+  // the error of the first it may not.
+  Status WriteLocally(const std::vector<broker::ShardRef>& shards,
+                      const std::function<void()>& write);
   StatusOr<Target> Controller();
   std::shared_ptr<PeerClient> Peer(const std::string& node_id);
   // Runs a catalog write where it may run: here on the controller, else on the controller.
@@ -202,8 +206,10 @@ class ClusterBroker final : public broker::Broker {
                                                          broker::Subscription& subscription);
   // On the shard's leader: refuses a checkpoint past the end of the shard's records.
   Status CheckWithinShard(const broker::ShardRef& shard, const broker::CheckpointRequest& req);
+  // `by_owner`: record indices by the node owning their shard; `shard_of`: each record's shard.
   void PutRecordsSplit(const broker::RequestContext& ctx, const broker::PutRecordsRequest& req,
                        std::map<std::string, std::vector<size_t>> by_owner,
+                       const std::vector<broker::ShardRef>& shard_of,
                        std::function<void(StatusOr<broker::PutRecordsResult>)> done);
 
   broker::Broker& local_;

@@ -130,6 +130,11 @@ void ClusterNode::SetTopologyListener(std::function<void()> listener) {
   topology_listener_ = std::move(listener);
 }
 
+void ClusterNode::SetPublishGuard(PublishGuard guard) {
+  std::lock_guard lock(catalog_mu_);
+  publish_guard_ = std::move(guard);
+}
+
 void ClusterNode::Attach(broker::Broker& broker) {
   std::lock_guard lock(catalog_mu_);
   broker_ = &broker;
@@ -312,13 +317,22 @@ Status ClusterNode::Publish(const storage::CatalogChange& change) {
         if (std::optional<storage::StreamMeta> meta = storage::DecodeStreamMeta(entry->value)) {
           ops.push_back(Op::DeletePrefix(membership_->Key(StreamAssignmentsPrefix(meta->id))));
           ops.push_back(Op::DeletePrefix(membership_->Key(StreamInSyncPrefix(meta->id))));
+          ops.push_back(Op::DeletePrefix(membership_->Key(StreamSealsPrefix(meta->id))));
         }
       }
     }
   }
-  RIFFLE_ASSIGN_OR_RETURN(TxnResult txn, etcd_->Txn({still_controller}, ops));
+  std::vector<Compare> guards{still_controller};
+  if (publish_guard_) {
+    for (Compare& guard : publish_guard_(change)) {
+      guards.push_back(std::move(guard));
+    }
+  }
+  RIFFLE_ASSIGN_OR_RETURN(TxnResult txn, etcd_->Txn(guards, ops));
   if (!txn.succeeded) {
-    return Status(ErrorCode::kServiceUnavailable, "this node stopped being the controller");
+    return Status(ErrorCode::kServiceUnavailable,
+                  "the catalog changed under this change (this node stopped being the "
+                  "controller, or a shard it closes was reopened); try again");
   }
   last_published_revision_ = txn.revision;
   return Status();

@@ -59,6 +59,10 @@ class ClusterNode {
   const PeerSecurity& peer_security() const { return options_.peer_security; }
   // Called (on the watch thread) after every change of members, controller or assignments.
   void SetTopologyListener(std::function<void()> listener);
+  // Conditions a catalog change must still meet when it is published, besides this node being
+  // the controller (a reshard's parents still sealed as it saw them). Set before Attach.
+  using PublishGuard = std::function<std::vector<Compare>(const storage::CatalogChange&)>;
+  void SetPublishGuard(PublishGuard guard);
   // Waits until this node's view has caught up with etcd as it is now: a read after a write
   // another node made sees that write.
   Status CatchUp();
@@ -85,6 +89,7 @@ class ClusterNode {
   broker::Broker* broker_ = nullptr;      // guarded by catalog_mu_; set by Attach
   int64_t last_published_revision_ = 0;   // guarded by catalog_mu_
   std::vector<std::pair<storage::CatalogChange, int64_t>> pending_;  // guarded by catalog_mu_
+  PublishGuard publish_guard_;                                        // guarded by catalog_mu_
 
   std::mutex topology_mu_;
   std::function<void()> topology_listener_;  // guarded by topology_mu_

@@ -72,6 +72,9 @@ std::string EncodeAssignment(const Assignment& assignment) {
   if (!assignment.moving_to.empty()) {
     out += " moving_to=" + assignment.moving_to;
   }
+  if (assignment.closing) {
+    out += " closing=1";
+  }
   if (!assignment.replicas.empty()) {
     out += fmt::format(" replicas={}", fmt::join(assignment.replicas, ","));
   }
@@ -102,6 +105,10 @@ std::string EncodeInSync(const InSync& in_sync) {
 
 std::string SealKey(uint64_t stream_id, uint32_t ordinal) {
   return fmt::format("{}{:020}/{:010}", kMoves, stream_id, ordinal);
+}
+
+std::string StreamSealsPrefix(uint64_t stream_id) {
+  return fmt::format("{}{:020}/", kMoves, stream_id);
 }
 
 std::string EncodeSeal(const Seal& seal) {
@@ -211,6 +218,7 @@ bool ClusterView::ApplyLocked(std::string_view suffix, const std::optional<std::
       assignment.node_id = Field(*value, "node");
       assignment.epoch = Number<uint64_t>(Field(*value, "epoch")).value_or(0);
       assignment.moving_to = Field(*value, "moving_to");
+      assignment.closing = Field(*value, "closing") == "1";
       assignment.mod_revision = mod_revision;
       if (assignment.node_id == "-") {
         assignment.node_id.clear();

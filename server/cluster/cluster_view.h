@@ -38,6 +38,9 @@ struct Assignment {
   std::string node_id;
   uint64_t epoch = 0;
   std::string moving_to;
+  // A reshard is closing the shard: its leader takes no more writes and publishes its end as a
+  // Seal of this epoch. Cleared once the catalog has closed it (or reopened it, a new epoch).
+  bool closing = false;
   std::vector<std::string> replicas;  // empty: one copy, on node_id
   int64_t mod_revision = 0;           // the guard for the next change of this key
 
@@ -50,7 +53,8 @@ struct InSync {
   std::vector<std::string> replicas;  // the leader first
 };
 
-// A moving shard's source has stopped writing it at `end` (in the assignment's epoch).
+// A moving or closing shard's leader has stopped writing it at `end` (in the assignment's
+// epoch).
 struct Seal {
   uint64_t end = 0;
   uint64_t epoch = 0;
@@ -64,6 +68,7 @@ std::string EncodeAssignment(const Assignment& assignment);
 std::string EncodeAssignment(const std::string& node_id, uint64_t epoch,
                              const std::string& moving_to = "");
 std::string SealKey(uint64_t stream_id, uint32_t ordinal);
+std::string StreamSealsPrefix(uint64_t stream_id);  // every shard of one stream
 std::string InSyncKey(uint64_t stream_id, uint32_t ordinal);
 std::string StreamInSyncPrefix(uint64_t stream_id);  // every shard of one stream
 std::string EncodeInSync(const InSync& in_sync);

@@ -130,13 +130,15 @@ class PeerClient::Rpc : public std::enable_shared_from_this<Rpc> {
   Rpc(const std::shared_ptr<grpc::Channel>& channel, PeerClientOptions options)
       : stub_(v1::Riffle::NewStub(channel)), options_(std::move(options)) {}
 
+  // `deadline` replaces the options' for a call known to take longer.
   template <typename Request, typename Response>
   Status Call(Method<Request, Response> method, const RequestContext& ctx, const Request& request,
-              Response& response, Effect effect) {
+              Response& response, Effect effect,
+              std::optional<std::chrono::milliseconds> deadline = std::nullopt) {
     grpc::ClientContext context;
-    Prepare(ctx, context);
+    Prepare(ctx, context, deadline.value_or(options_.deadline));
     grpc::Status status = ((*stub_).*method)(&context, request, &response);
-    return ToStatus(status, context, effect);
+    return ToStatus(status, context, effect, deadline.value_or(options_.deadline));
   }
 
   // Every asynchronous call is a write. The call's state lives until its callback has run, and
@@ -151,11 +153,12 @@ class PeerClient::Rpc : public std::enable_shared_from_this<Rpc> {
     };
     auto call = std::make_shared<Call>();
     call->request = std::move(request);
-    Prepare(ctx, call->context);
+    Prepare(ctx, call->context, options_.deadline);
     ((*stub_->async()).*method)(
         &call->context, &call->request, &call->response,
         [self = shared_from_this(), call, done = std::move(done)](grpc::Status status) {
-          Status failed = self->ToStatus(status, call->context, Effect::kWrite);
+          Status failed =
+              self->ToStatus(status, call->context, Effect::kWrite, self->options_.deadline);
           if (failed.ok()) {
             done(FromProto(call->response));
           } else {
@@ -165,7 +168,8 @@ class PeerClient::Rpc : public std::enable_shared_from_this<Rpc> {
   }
 
  private:
-  void Prepare(const RequestContext& ctx, grpc::ClientContext& context) const {
+  void Prepare(const RequestContext& ctx, grpc::ClientContext& context,
+               std::chrono::milliseconds deadline) const {
     context.AddMetadata(kAccountMetadata, ctx.account);
     context.AddMetadata(kRegionMetadata, ctx.region);
     context.AddMetadata(kHopsMetadata, std::to_string(ctx.hops + 1));
@@ -174,11 +178,11 @@ class PeerClient::Rpc : public std::enable_shared_from_this<Rpc> {
       context.AddMetadata(kAuthorizationMetadata,
                           "Bearer " + ctx.caller->id + ":" + ctx.caller->secret);
     }
-    context.set_deadline(std::chrono::system_clock::now() + options_.deadline);
+    context.set_deadline(std::chrono::system_clock::now() + deadline);
   }
 
-  Status ToStatus(const grpc::Status& status, const grpc::ClientContext& context,
-                  Effect effect) const {
+  Status ToStatus(const grpc::Status& status, const grpc::ClientContext& context, Effect effect,
+                  std::chrono::milliseconds deadline) const {
     if (status.ok()) {
       return Status();
     }
@@ -195,7 +199,7 @@ class PeerClient::Rpc : public std::enable_shared_from_this<Rpc> {
     // No trailer: the peer's broker did not answer.
     if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
       std::string message = options_.name + " did not answer within " +
-                            std::to_string(options_.deadline.count()) + " ms";
+                            std::to_string(deadline.count()) + " ms";
       if (effect == Effect::kWrite) {
         return Status(ErrorCode::kInternalFailure,
                       message + "; whether the write happened is unknown");
@@ -393,19 +397,22 @@ Status PeerClient::DeleteResourcePolicy(const RequestContext& ctx,
 
 Status PeerClient::SplitShard(const RequestContext& ctx, const broker::SplitShardRequest& req) {
   v1::SplitShardResponse response;
-  return rpc_->Call(&Stub::SplitShard, ctx, ToProto(req), response, Effect::kWrite);
+  return rpc_->Call(&Stub::SplitShard, ctx, ToProto(req), response, Effect::kWrite,
+                    kReshardDeadline);
 }
 
 Status PeerClient::MergeShards(const RequestContext& ctx, const broker::MergeShardsRequest& req) {
   v1::MergeShardsResponse response;
-  return rpc_->Call(&Stub::MergeShards, ctx, ToProto(req), response, Effect::kWrite);
+  return rpc_->Call(&Stub::MergeShards, ctx, ToProto(req), response, Effect::kWrite,
+                    kReshardDeadline);
 }
 
 StatusOr<broker::UpdateShardCountResult> PeerClient::UpdateShardCount(
     const RequestContext& ctx, const broker::UpdateShardCountRequest& req) {
   v1::UpdateShardCountResponse response;
   RIFFLE_RETURN_IF_ERROR(
-      rpc_->Call(&Stub::UpdateShardCount, ctx, ToProto(req), response, Effect::kWrite));
+      rpc_->Call(&Stub::UpdateShardCount, ctx, ToProto(req), response, Effect::kWrite,
+                 kReshardDeadline));
   return FromProto(response);
 }
 

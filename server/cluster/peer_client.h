@@ -59,6 +59,10 @@ std::shared_ptr<grpc::Channel> NewPeerChannel(const std::string& address,
 
 class PeerClient {
  public:
+  // A reshard waits for its parents' leaders to seal them, up to ShardCloser::kSealTimeout for
+  // each of UpdateShardCount's two layers, longer than PeerClientOptions::deadline.
+  static constexpr std::chrono::milliseconds kReshardDeadline{60'000};
+
   explicit PeerClient(std::shared_ptr<grpc::Channel> channel, PeerClientOptions options = {});
   ~PeerClient();
   PeerClient(const PeerClient&) = delete;

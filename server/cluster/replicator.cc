@@ -200,6 +200,9 @@ void Replicator::Reconcile() {
       const ShardKey shard = (it++)->first;
       StopLeading(shard, serving ? "its leadership moved on" : "this node's lease has lapsed");
     } else {
+      // The same leadership; a reshard's closing mark rewrote the assignment, which now guards
+      // what this leader writes to etcd.
+      it->second->assignment_revision = found->second.mod_revision;
       ++it;
     }
   }

@@ -13,12 +13,20 @@ constexpr auto kLookAgain = std::chrono::milliseconds(500);
 // Moves in flight at once: each holds its shard's writes up, so few at a time.
 constexpr size_t kMaxConcurrentMoves = 2;
 constexpr int64_t kCopyPageRecords = 10'000;
+// How long a seal waits for a majority to hold a replicated shard's last writes before it
+// tries again on the next round (the mover thread has other shards to seal and copy).
+constexpr auto kReplicatedSealWait = std::chrono::milliseconds(200);
 
 }  // namespace
 
 ShardMover::ShardMover(ClusterNode& node, storage::Store& store,
-                       std::function<std::shared_ptr<PeerClient>(const std::string&)> peer_of)
-    : node_(node), store_(store), peer_of_(std::move(peer_of)), thread_([this] { Run(); }) {}
+                       std::function<std::shared_ptr<PeerClient>(const std::string&)> peer_of,
+                       std::function<void()> controller_round)
+    : node_(node),
+      store_(store),
+      peer_of_(std::move(peer_of)),
+      controller_round_(std::move(controller_round)),
+      thread_([this] { Run(); }) {}
 
 ShardMover::~ShardMover() {
   {
@@ -57,9 +65,12 @@ void ShardMover::Run() {
 }
 
 void ShardMover::Step() {
+  if (node_.membership().IsController()) {
+    controller_round_();  // before a copy may hold this thread up
+  }
   const std::string& me = node_.node_id();
   for (const auto& [key, assignment] : node_.view().Assignments()) {
-    if (assignment.moving_to.empty()) {
+    if (assignment.moving_to.empty() && !assignment.closing) {
       continue;
     }
     const broker::ShardRef shard{key.first, key.second};
@@ -80,11 +91,11 @@ void ShardMover::Step() {
 void ShardMover::SealAsSource(const broker::ShardRef& shard, const Assignment& assignment) {
   {
     std::unique_lock gate(write_gate_);
-    auto [it, inserted] = sealed_.emplace(shard, assignment.epoch);
-    if (!inserted && it->second >= assignment.epoch) {
-      return;  // sealed for this move already
-    }
-    it->second = assignment.epoch;
+    uint64_t& sealed_epoch = sealed_[shard];
+    sealed_epoch = std::max(sealed_epoch, assignment.epoch);
+  }
+  if (auto it = published_.find(shard); it != published_.end() && it->second >= assignment.epoch) {
+    return;  // sealed and published in this epoch already
   }
   // Writes admitted before the gate closed are queued: once they commit, the end is final.
   store_.pipeline().Drain();
@@ -95,19 +106,33 @@ void ShardMover::SealAsSource(const broker::ShardRef& shard, const Assignment& a
                   log.status().ToString());
     return;
   }
+  // A replicated shard's queued writes are on disk here now; they count once a majority of its
+  // replicas holds them, which a follower's next acknowledgement usually shows.
+  const auto deadline = std::chrono::steady_clock::now() + kReplicatedSealWait;
+  while ((*log)->committed_end() < (*log)->durable_end() &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  const uint64_t end = (*log)->committed_end();
+  if (end < (*log)->durable_end()) {
+    spdlog::warn("cluster: shard {}/{} is not sealed yet: {} of its entries await a majority of "
+                 "its replicas",
+                 shard.stream_id, shard.ordinal, (*log)->durable_end() - end);
+    return;  // tried again next round
+  }
   const std::string& prefix = node_.membership().Key("");
   StatusOr<TxnResult> txn = node_.etcd().Txn(
       {Compare::ModRevision(prefix + AssignmentKey(shard.stream_id, shard.ordinal),
                             Compare::Result::kEqual, assignment.mod_revision)},
       {Op::Put(prefix + SealKey(shard.stream_id, shard.ordinal),
-               EncodeSeal(Seal{(*log)->committed_end(), assignment.epoch}))});
-  if (!txn.ok()) {
-    std::unique_lock gate(write_gate_);
-    sealed_.erase(shard);  // look again next round
-    return;
+               EncodeSeal(Seal{end, assignment.epoch}))});
+  if (!txn.ok() || !txn->succeeded) {
+    return;  // etcd unreachable, or the assignment changed: looked at again next round
   }
-  spdlog::info("cluster: shard {}/{} sealed at {} for its move to {}", shard.stream_id,
-               shard.ordinal, (*log)->committed_end(), assignment.moving_to);
+  published_[shard] = assignment.epoch;
+  spdlog::info("cluster: shard {}/{} sealed at {} {}", shard.stream_id, shard.ordinal, end,
+               assignment.closing ? std::string("to close it")
+                                  : "for its move to " + assignment.moving_to);
 }
 
 void ShardMover::CopyAsTarget(const broker::ShardRef& shard, const Assignment& assignment,
@@ -241,7 +266,8 @@ void ShardMover::Rebalance() {
     if (moving >= kMaxConcurrentMoves) {
       return;
     }
-    if (assignment.moving_to.empty() && draining.count(assignment.node_id) != 0) {
+    if (assignment.moving_to.empty() && !assignment.closing &&
+        draining.count(assignment.node_id) != 0) {
       auto target = least();
       if (StartMove({key.first, key.second}, assignment, target->first)) {
         ++target->second;
@@ -259,7 +285,8 @@ void ShardMover::Rebalance() {
     return;
   }
   for (const auto& [key, assignment] : assignments) {
-    if (assignment.node_id == most->first && assignment.moving_to.empty()) {
+    if (assignment.node_id == most->first && assignment.moving_to.empty() &&
+        !assignment.closing) {
       StartMove({key.first, key.second}, assignment, fewest->first);
       return;
     }

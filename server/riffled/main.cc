@@ -180,6 +180,7 @@ int Run(const Flags& flags) {
   broker_options.shard_quotas = flags.shard_quotas == "on";
   broker_options.iterator_ttl_ms = flags.iterator_ttl_ms;
   std::unique_ptr<cluster::ClusterNode> cluster_node;
+  std::unique_ptr<cluster::ShardCloser> shard_closer;  // seals resharded shards at their leaders
   if (!flags.etcd_endpoints.empty()) {
     cluster::ClusterOptions cluster_options;
     cluster_options.etcd_endpoints = SplitList(flags.etcd_endpoints);
@@ -205,6 +206,8 @@ int Run(const Flags& flags) {
       return 1;
     }
     cluster_node = std::move(joined).value();
+    shard_closer = std::make_unique<cluster::ShardCloser>(*cluster_node, **store);
+    broker_options.shard_sealer = shard_closer.get();
     broker_options.shard_ends_known = false;  // only a shard's leader knows its end
     // Twice a subscription's 5 minutes: a consumer that went on elsewhere is forgotten here.
     broker_options.consumer_position_ttl_ms = 10 * 60 * 1000;
@@ -238,7 +241,8 @@ int Run(const Flags& flags) {
         cluster::NewReplicaService(*follower, grpc_api::InternalCallGate(credentials.get()));
     internal_services.push_back(replica_service.get());
     cluster_broker =
-        std::make_unique<cluster::ClusterBroker>(**local_broker, *cluster_node, **store, *follower);
+        std::make_unique<cluster::ClusterBroker>(**local_broker, *cluster_node, **store,
+                                                 *follower, *shard_closer);
     (*metrics)->SetClusterSource([node = cluster_node.get(), cluster = cluster_broker.get()] {
       metrics::ClusterGauges gauges;
       const std::vector<cluster::Member> members = node->view().Members();

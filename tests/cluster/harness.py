@@ -24,6 +24,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -32,6 +33,7 @@ import urllib.request
 from collections import namedtuple
 
 import boto3
+import botocore.exceptions
 from botocore.config import Config
 
 # The Kinesis harness (RiffledProcess, record helpers) shares this module's
@@ -347,13 +349,18 @@ class Cluster:
             raise
 
     def start(self):
-        """Starts n1 first (it becomes the controller), then the others."""
-        ordered = list(self.nodes.values())
-        ordered[0].start()
-        wait_for(lambda: self.controller() is not None, MEMBER_DEADLINE_S, interval=0.05,
-                 what="a controller key")
-        for node in ordered[1:]:
-            node.start()
+        """Starts n1 first (it becomes the controller), then the others; prints every log
+        when one does not start."""
+        try:
+            ordered = list(self.nodes.values())
+            ordered[0].start()
+            wait_for(lambda: self.controller() is not None, MEMBER_DEADLINE_S, interval=0.05,
+                     what="a controller key")
+            for node in ordered[1:]:
+                node.start()
+        except BaseException:
+            sys.stderr.write("cluster did not start\n" + self.logs() + "\n")
+            raise
         return self
 
     def node(self, i):
@@ -428,3 +435,59 @@ class Cluster:
     def owners(self, stream):
         """{shard ordinal: node id} of a stream."""
         return {o: a.node for o, a in self.assignments(stream).items()}
+
+
+class ClusterPerTest:
+    """unittest.TestCase mixin: each test gets a fresh cluster of three nodes started with
+    the class's `node_args`; its logs are printed when the test fails, and every node must
+    exit 0 on SIGTERM at the end."""
+
+    node_args = ()
+
+    def setUp(self):
+        super().setUp()
+        self.cluster = Cluster(size=3, node_args=self.node_args)
+        self.addCleanup(self.cluster.cleanup)
+        self.cluster.start()
+
+    def tearDown(self):
+        if self._failed():
+            sys.stderr.write(f"\n{self.id()} failed; logs follow\n{self.cluster.logs()}\n")
+        for node in self.cluster.nodes.values():
+            if node.paused:
+                node.resume()
+        codes = {n.node_id: n.stop() for n in self.cluster.nodes.values() if n.proc is not None}
+        bad = {n: rc for n, rc in codes.items() if rc != 0}
+        self.assertEqual(bad, {}, "nodes must exit 0 on SIGTERM")
+        super().tearDown()
+
+    def _failed(self):
+        outcome = getattr(self, "_outcome", None)
+        result = getattr(outcome, "result", None)
+        if result is None:
+            return False
+        return any(test is self for test, _ in result.failures + result.errors)
+
+
+def read_whole_shard(client, stream, shard):
+    """Every record of a shard from TRIM_HORIZON, waiting out read throttling. Returns
+    (records, ended, children): a closed shard read to its end has no next iterator and
+    names its children; an open one is read until an empty batch at its tip."""
+    it = client.get_shard_iterator(StreamName=stream, ShardId=shard,
+                                   ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    records = []
+    for _ in range(10000):
+        try:
+            out = client.get_records(ShardIterator=it, Limit=10000)
+        except botocore.exceptions.ClientError as e:
+            if e.response.get("Error", {}).get("Code") == "ProvisionedThroughputExceededException":
+                time.sleep(0.3)
+                continue
+            raise
+        records.extend(out["Records"])
+        it = out.get("NextShardIterator")
+        if it is None:
+            return records, True, [c["ShardId"] for c in out.get("ChildShards", [])]
+        if not out["Records"] and out.get("MillisBehindLatest", 0) == 0:
+            return records, False, []
+    raise AssertionError(f"{shard} of {stream} never reached its tip")

@@ -99,11 +99,7 @@ class ClusterTestBase(unittest.TestCase):
         super().setUpClass()
         cls.cluster = Cluster(size=3, node_args=("--replication-factor", "1"))
         cls.addClassCleanup(cls.cluster.cleanup)
-        try:
-            cls.cluster.start()
-        except BaseException:
-            sys.stderr.write("cluster did not start\n" + cls.cluster.logs() + "\n")
-            raise
+        cls.cluster.start()
 
     @classmethod
     def tearDownClass(cls):

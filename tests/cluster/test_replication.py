@@ -22,8 +22,8 @@ import uuid
 
 import botocore.exceptions
 
-from harness import (UNAVAILABLE_CODES, Cluster, event_queue, events_until, wait_for,
-                     shard_id)
+from harness import (UNAVAILABLE_CODES, ClusterPerTest, event_queue, events_until,
+                     read_whole_shard, shard_id, wait_for)
 from test_status import cluster_status
 
 LEASE_TTL_S = 2
@@ -50,12 +50,14 @@ class Ledger:
 
 
 class Producer(threading.Thread):
-    """Puts records one by one through a rotating entry node, retrying what fails with a
-    new record (a failed put may or may not be stored; each attempt has its own data)."""
+    """Puts records through a rotating entry node, retrying what fails with a new record (a
+    failed put may or may not be stored; each attempt has its own data). With `batch` > 1 it
+    sends PutRecords of that many records, each entry acknowledged on its own."""
 
-    def __init__(self, cluster, stream, ledger, name):
+    def __init__(self, cluster, stream, ledger, name, batch=1):
         super().__init__(daemon=True)
         self.cluster, self.stream, self.ledger, self.label = cluster, stream, ledger, name
+        self.batch = batch
         self.stop = threading.Event()
         self.errors = []
         self.count = 0
@@ -68,15 +70,28 @@ class Producer(threading.Thread):
             i += 1
             if node.proc is None or node.paused:
                 continue
-            data = f"{self.label}-{i}-{uuid.uuid4().hex[:8]}"
-            key = f"key-{i % 16}"
+            records = [(f"{self.label}-{i}-{j}-{uuid.uuid4().hex[:8]}", f"key-{(i + j) % 16}")
+                       for j in range(self.batch)]
             with self.ledger.lock:
-                self.ledger.sent.add(data)
+                self.ledger.sent.update(data for data, _ in records)
+            client = node.kinesis(attempts=1, connect_timeout=1, read_timeout=8)
             try:
-                out = node.kinesis(attempts=1, connect_timeout=1, read_timeout=8).put_record(
-                    StreamName=self.stream, Data=data.encode(), PartitionKey=key)
-                self.ledger.ack(data, out["ShardId"], out["SequenceNumber"])
-                self.count += 1
+                if self.batch == 1:
+                    data, key = records[0]
+                    out = client.put_record(StreamName=self.stream, Data=data.encode(),
+                                            PartitionKey=key)
+                    answers = [out]
+                else:
+                    answers = client.put_records(StreamName=self.stream, Records=[
+                        {"Data": data.encode(), "PartitionKey": key} for data, key in records
+                    ])["Records"]
+                for (data, _), answer in zip(records, answers):
+                    if "SequenceNumber" in answer:
+                        self.ledger.ack(data, answer["ShardId"], answer["SequenceNumber"])
+                        self.count += 1
+                    elif answer.get("ErrorCode") not in UNAVAILABLE_CODES + (
+                            "ProvisionedThroughputExceededException",):
+                        self.errors.append(repr(answer))
             except botocore.exceptions.ClientError as e:
                 if error_code(e) not in UNAVAILABLE_CODES + (
                         "ProvisionedThroughputExceededException",):
@@ -88,38 +103,35 @@ class Producer(threading.Thread):
                 time.sleep(0.02)
 
 
-class ReplicationTest(unittest.TestCase):
+def start_producers(cluster, stream, ledger, count=2, batch=1):
+    label = "p" if batch == 1 else "b"
+    producers = [Producer(cluster, stream, ledger, f"{label}{i}", batch) for i in range(count)]
+    for p in producers:
+        p.start()
+    return producers
+
+
+def stop_producers(test, producers):
+    """Stops the producers; `test` fails if they met errors other than unavailability.
+    Returns how many records they had acknowledged."""
+    for p in producers:
+        p.stop.set()
+    for p in producers:
+        p.join(30)
+    errors = [e for p in producers for e in p.errors]
+    test.assertEqual(errors, [], "producers got errors other than unavailability")
+    return sum(p.count for p in producers)
+
+
+class ReplicationTest(ClusterPerTest, unittest.TestCase):
     def setUp(self):
-        self.cluster = Cluster(size=3)
-        self.addCleanup(self.cluster.cleanup)
-        try:
-            self.cluster.start()
-        except BaseException:
-            sys.stderr.write("cluster did not start\n" + self.cluster.logs() + "\n")
-            raise
+        super().setUp()
         self.stream = f"repl-{uuid.uuid4().hex[:6]}"
         client = self.cluster.node(1).kinesis()
         client.create_stream(StreamName=self.stream, ShardCount=SHARDS)
         wait_for(lambda: client.describe_stream_summary(StreamName=self.stream)
                  ["StreamDescriptionSummary"]["StreamStatus"] == "ACTIVE", 20)
         self.ledger = Ledger()
-
-    def tearDown(self):
-        if self._failed():
-            sys.stderr.write(f"\n{self.id()} failed; logs follow\n{self.cluster.logs()}\n")
-        for node in self.cluster.nodes.values():
-            if node.paused:
-                node.resume()
-        codes = {n.node_id: n.stop() for n in self.cluster.nodes.values() if n.proc is not None}
-        bad = {n: rc for n, rc in codes.items() if rc != 0}
-        self.assertEqual(bad, {}, "nodes must exit 0 on SIGTERM")
-
-    def _failed(self):
-        outcome = getattr(self, "_outcome", None)
-        result = getattr(outcome, "result", None)
-        if result is None:
-            return False
-        return any(test is self for test, _ in result.failures + result.errors)
 
     # -- helpers ---------------------------------------------------------------
 
@@ -129,20 +141,10 @@ class ReplicationTest(unittest.TestCase):
         return None if owner == "-" else owner
 
     def start_producers(self, count=2):
-        producers = [Producer(self.cluster, self.stream, self.ledger, f"p{i}")
-                     for i in range(count)]
-        for p in producers:
-            p.start()
-        return producers
+        return start_producers(self.cluster, self.stream, self.ledger, count)
 
     def stop_producers(self, producers):
-        for p in producers:
-            p.stop.set()
-        for p in producers:
-            p.join(30)
-        errors = [e for p in producers for e in p.errors]
-        self.assertEqual(errors, [], "producers got errors other than unavailability")
-        return sum(p.count for p in producers)
+        return stop_producers(self, producers)
 
     def wait_writable(self, ordinal, deadline_s):
         """Puts to one shard through a live node until one is acknowledged; returns the time
@@ -186,23 +188,9 @@ class ReplicationTest(unittest.TestCase):
         raise AssertionError("no key for the shard")
 
     def read_shard(self, node, ordinal):
-        client = node.kinesis(attempts=5)
-        it = client.get_shard_iterator(StreamName=self.stream, ShardId=shard_id(ordinal),
-                                       ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-        records = []
-        for _ in range(10000):
-            try:
-                out = client.get_records(ShardIterator=it, Limit=10000)
-            except botocore.exceptions.ClientError as e:
-                if error_code(e) == "ProvisionedThroughputExceededException":
-                    time.sleep(0.3)
-                    continue
-                raise
-            records.extend(out["Records"])
-            it = out["NextShardIterator"]
-            if not out["Records"] and out.get("MillisBehindLatest", 0) == 0:
-                return records
-        raise AssertionError(f"{shard_id(ordinal)} never reached its tip")
+        records, _, _ = read_whole_shard(node.kinesis(attempts=5), self.stream,
+                                         shard_id(ordinal))
+        return records
 
     def verify(self, what):
         """Every acknowledged record exactly once, at its sequence number, in order, through
