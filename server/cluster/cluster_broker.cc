@@ -37,9 +37,13 @@ ClusterBroker::ClusterBroker(broker::Broker& local, ClusterNode& node, storage::
       node_(node),
       store_(store),
       follower_(follower),
+      planner_(std::make_unique<ReplicaPlanner>(node)),
       mover_(std::make_unique<ShardMover>(
           node, store, [this](const std::string& node_id) { return Peer(node_id); },
-          [&closer] { closer.ReopenAbandoned(); })),
+          [this, &closer] {
+            closer.ReopenAbandoned();
+            planner_->Round();
+          })),
       replicator_(std::make_unique<Replicator>(node, store, follower)),
       elector_(std::make_unique<Elector>(node)) {
   node_.SetTopologyListener([this] {
@@ -354,8 +358,8 @@ std::vector<ClusterBroker::LedShard> ClusterBroker::LedShards() {
     std::optional<ShardReplication> replication =
         replicator_->Describe(shard.stream_id, shard.ordinal);
     if (replication) {
-      out.push_back({shard.stream_name, shard.shard_id, replication->followers.size() + 1,
-                     std::move(*replication)});
+      out.push_back(
+          {shard.stream_name, shard.shard_id, replication->voters, std::move(*replication)});
     }
   }
   return out;

@@ -32,6 +32,7 @@
 #include "server/cluster/elector.h"
 #include "server/cluster/follower.h"
 #include "server/cluster/peer_client.h"
+#include "server/cluster/replica_planner.h"
 #include "server/cluster/replicator.h"
 #include "server/cluster/shard_closer.h"
 #include "server/cluster/shard_mover.h"
@@ -224,6 +225,8 @@ class ClusterBroker final : public broker::Broker {
   };
   std::map<std::string, PeerEntry> peers_;  // guarded by peers_mu_; by node id
 
+  // Declared (so built) before the mover, whose thread runs the planner on the controller.
+  std::unique_ptr<ReplicaPlanner> planner_;
   std::unique_ptr<ShardMover> mover_;  // its thread calls Peer()
   std::unique_ptr<Replicator> replicator_;
   std::unique_ptr<Elector> elector_;

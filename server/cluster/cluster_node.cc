@@ -159,7 +159,7 @@ void ClusterNode::Drain(std::chrono::milliseconds limit) {
   const auto owned = [this] {
     size_t count = 0;
     for (const auto& [shard, assignment] : view_->Assignments()) {
-      count += !assignment.replicated() &&
+      count += assignment.voters() == 1 &&
                        (assignment.node_id == node_id() || assignment.moving_to == node_id())
                    ? 1
                    : 0;
@@ -197,6 +197,19 @@ Status ClusterNode::CatchUp() {
                   "this node's copy of the cluster state is behind etcd; try again");
   }
   return Status();
+}
+
+bool ClusterNode::ReplaceAssignment(uint64_t stream_id, uint32_t ordinal,
+                                    const Assignment& current, const Assignment& next,
+                                    std::vector<Op> more) {
+  const std::string key = membership_->Key(AssignmentKey(stream_id, ordinal));
+  more.push_back(Op::Put(key, EncodeAssignment(next)));
+  StatusOr<TxnResult> txn = etcd_->Txn(
+      {Compare::CreateRevision(membership_->Key("controller"), Compare::Result::kEqual,
+                               membership_->controller_epoch()),
+       Compare::ModRevision(key, Compare::Result::kEqual, current.mod_revision)},
+      more);
+  return txn.ok() && txn->succeeded;
 }
 
 void ClusterNode::OnCatalog(const storage::CatalogChange& change, int64_t revision) {

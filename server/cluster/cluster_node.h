@@ -57,6 +57,8 @@ class ClusterNode {
   EtcdClient& etcd() { return *etcd_; }
   const std::string& node_id() const { return options_.membership.node_id; }
   const PeerSecurity& peer_security() const { return options_.peer_security; }
+  // The copies each shard should have, as far as live nodes allow.
+  size_t replication_factor() const { return options_.replication_factor; }
   // Called (on the watch thread) after every change of members, controller or assignments.
   void SetTopologyListener(std::function<void()> listener);
   // Conditions a catalog change must still meet when it is published, besides this node being
@@ -66,6 +68,11 @@ class ClusterNode {
   // Waits until this node's view has caught up with etcd as it is now: a read after a write
   // another node made sees that write.
   Status CatchUp();
+  // The controller's change of one shard's assignment: writes `next` over `current`, with
+  // `more` in the same transaction, only while this node is still the controller it was and
+  // the assignment is still `current` (its mod_revision). Whether it did.
+  bool ReplaceAssignment(uint64_t stream_id, uint32_t ordinal, const Assignment& current,
+                         const Assignment& next, std::vector<Op> more = {});
 
  private:
   ClusterNode(ClusterOptions options, storage::Store& store);

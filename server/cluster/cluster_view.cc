@@ -78,6 +78,9 @@ std::string EncodeAssignment(const Assignment& assignment) {
   if (!assignment.replicas.empty()) {
     out += fmt::format(" replicas={}", fmt::join(assignment.replicas, ","));
   }
+  if (!assignment.learners.empty()) {
+    out += fmt::format(" learners={}", fmt::join(assignment.learners, ","));
+  }
   return out;
 }
 
@@ -224,6 +227,7 @@ bool ClusterView::ApplyLocked(std::string_view suffix, const std::optional<std::
         assignment.node_id.clear();
       }
       assignment.replicas = SplitCommas(Field(*value, "replicas"));
+      assignment.learners = SplitCommas(Field(*value, "learners"));
       assignments_[{*stream, *ordinal}] = std::move(assignment);
     }
     return true;

@@ -41,10 +41,16 @@ struct Assignment {
   // A reshard is closing the shard: its leader takes no more writes and publishes its end as a
   // Seal of this epoch. Cleared once the catalog has closed it (or reopened it, a new epoch).
   bool closing = false;
-  std::vector<std::string> replicas;  // empty: one copy, on node_id
-  int64_t mod_revision = 0;           // the guard for the next change of this key
+  std::vector<std::string> replicas;  // voters; empty: one copy, on node_id
+  // Nodes being filled with a copy (ReplicaPlanner): the leader ships them its log, but they
+  // count in no quorum and no election until they become voters.
+  std::vector<std::string> learners;
+  int64_t mod_revision = 0;  // the guard for the next change of this key
 
-  bool replicated() const { return replicas.size() > 1; }
+  // Led by the replication protocol: several voters, or learners being filled.
+  bool replicated() const { return replicas.size() > 1 || !learners.empty(); }
+  // The copies that count: one for a shard of one copy (it may have learners).
+  size_t voters() const { return replicas.empty() ? 1 : replicas.size(); }
 };
 
 // Which replicas of a shard its leader counts as in sync, as it last published (in its epoch).

@@ -55,8 +55,8 @@ void Elector::Run() {
 
 void Elector::Round() {
   for (const auto& [shard, assignment] : node_.view().Assignments()) {
-    if (!assignment.replicated()) {
-      continue;
+    if (assignment.voters() < 2) {
+      continue;  // one voting copy: nobody else to elect; it waits for its owner
     }
     if (!assignment.node_id.empty() && node_.view().FindMember(assignment.node_id)) {
       continue;  // led by a live node

@@ -147,7 +147,7 @@ StatusOr<Follower::Plan> Follower::PlanLocked(const ShardKey& shard,
   const EpochHistory leader_history = FromProto(request.history());
   // Below `keep` this replica and the leader hold the same entries.
   const uint64_t keep = FirstDivergence(state.history, leader_history, held);
-  if (keep < held && keep < state.committed) {
+  if (keep < held && keep < state.committed && !request.learner()) {
     spdlog::error(
         "cluster: leader {} (epoch {}) would cut shard {}/{} at {}, below its committed {}; "
         "refused",
@@ -173,6 +173,9 @@ StatusOr<Follower::Plan> Follower::PlanLocked(const ShardKey& shard,
   }
   ReplicaState& next = plan.next;
   next.fenced_epoch = request.epoch();
+  if (request.learner()) {
+    next.committed = std::min(next.committed, keep);  // it may cut below it (see above)
+  }
   uint64_t end = keep;
   if (request.prev_end() <= keep) {
     for (const v1::Entry& entry : request.entries()) {

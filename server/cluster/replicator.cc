@@ -1,11 +1,12 @@
 #include "server/cluster/replicator.h"
 
-#include <fmt/format.h>
 #include <pthread.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <set>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "server/cluster/cluster_node.h"
 #include "storage/format.h"
@@ -15,15 +16,15 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr auto kRoundEvery = 50ms;      // the longest the replicator sleeps without a poke
-constexpr auto kHeartbeat = 500ms;      // an idle shard's followers hear from its leader this often
+constexpr auto kRoundEvery = 50ms;  // the longest the replicator sleeps without a poke
+constexpr auto kHeartbeat = 500ms;  // an idle shard's followers hear from its leader this often
 // How soon followers hear of a higher watermark when no entries go their way meanwhile: their
 // subscribers see records only up to it.
 constexpr auto kWatermarkUpdate = 20ms;
-constexpr auto kAppendDeadline = 2s;     // one Append, including the follower's fsync
-constexpr auto kRetryAfter = 200ms;      // after a failed Append
-constexpr auto kInSyncWindow = 2s;       // a follower that answered within this is in sync
-constexpr auto kTakeoverGrace = 3s;      // a new leader takes writes before any follower answered
+constexpr auto kAppendDeadline = 2s;  // one Append, including the follower's fsync
+constexpr auto kRetryAfter = 200ms;   // after a failed Append
+constexpr auto kInSyncWindow = 2s;    // a follower that answered within this is in sync
+constexpr auto kTakeoverGrace = 3s;   // a new leader takes writes before any follower answered
 constexpr int64_t kCommitTimeoutMs = 5000;
 constexpr uint32_t kMaxEntriesPerAppend = 2000;
 constexpr uint64_t kMaxBytesPerAppend = 4 << 20;
@@ -46,12 +47,16 @@ std::string ShardName(uint64_t stream_id, uint32_t ordinal) {
 
 struct Replicator::FollowerProgress {
   std::string node_id;
-  uint64_t next_from = 0;  // where the next Append starts
-  uint64_t acked_end = 0;  // the follower's durable end, as it last said
+  uint64_t next_from = 0;       // where the next Append starts
+  uint64_t acked_end = 0;       // the follower's durable end, as it last said
   uint64_t watermark_sent = 0;  // the high watermark the last Append carried
   Clock::time_point last_sent{};
   Clock::time_point last_ok{};
   Clock::time_point retry_at{};
+  bool voter = true;  // false: a learner, filled but not counted
+  // A learner that has held every committed entry (acked end >= high watermark) since its last
+  // gap: ready to vote.
+  bool caught_up = false;
 };
 
 struct Replicator::Leadership {
@@ -59,11 +64,11 @@ struct Replicator::Leadership {
   uint64_t epoch_start = 0;  // the HW must pass this: the first offset of this epoch
   EpochHistory history;
   std::shared_ptr<storage::ShardLog> log;
-  std::vector<FollowerProgress> followers;
-  size_t replica_count = 0;
+  std::vector<FollowerProgress> followers;  // the other voters, then the learners
+  size_t replica_count = 0;                 // voters, this one included
   Clock::time_point since{};
-  int64_t assignment_revision = 0;      // guards what this leadership writes to etcd
-  std::vector<std::string> published;   // the in-sync set as last written to etcd
+  int64_t assignment_revision = 0;     // guards what this leadership writes to etcd
+  std::vector<std::string> published;  // the in-sync set as last written to etcd
 };
 
 struct Replicator::Completion {
@@ -200,9 +205,10 @@ void Replicator::Reconcile() {
       const ShardKey shard = (it++)->first;
       StopLeading(shard, serving ? "its leadership moved on" : "this node's lease has lapsed");
     } else {
-      // The same leadership; a reshard's closing mark rewrote the assignment, which now guards
-      // what this leader writes to etcd.
+      // The same leadership, with a changed assignment (a reshard's closing mark, a learner
+      // added or promoted), which now guards what this leader writes to etcd.
       it->second->assignment_revision = found->second.mod_revision;
+      SetFollowers(*it->second, found->second, it->second->log->durable_end());
       ++it;
     }
   }
@@ -227,12 +233,19 @@ void Replicator::Lead(const ShardKey& shard, const Assignment& assignment) {
   auto leadership = std::make_unique<Leadership>();
   leadership->epoch = assignment.epoch;
   leadership->log = *log;
-  leadership->replica_count = assignment.replicas.size();
   leadership->assignment_revision = assignment.mod_revision;
   leadership->since = Clock::now();
   const uint64_t end = (*log)->durable_end();
   ReplicaState next = *state;
   next.fenced_epoch = assignment.epoch;
+  if (next.history.empty()) {
+    // No replica ever wrote this copy: it is a new shard's, or the one copy an unreplicated
+    // shard had until now (ReplicaPlanner gives it learners), written by this node alone, so
+    // everything it holds was committed on it. Its entries count as this epoch's, so a
+    // learner holding an older copy (no history) drops it and takes this one.
+    next.history.push_back({assignment.epoch, 0});
+    next.committed = end;
+  }
   if (next.history.empty() || next.history.back().epoch < assignment.epoch) {
     next.history.push_back({assignment.epoch, end});
   }
@@ -243,13 +256,7 @@ void Replicator::Lead(const ShardKey& shard, const Assignment& assignment) {
   }
   leadership->history = next.history;
   leadership->epoch_start = next.history.back().start_offset;
-  for (const std::string& node_id : assignment.replicas) {
-    if (node_id != node_.node_id()) {
-      FollowerProgress& follower = leadership->followers.emplace_back();
-      follower.node_id = node_id;
-      follower.next_from = end;
-    }
-  }
+  SetFollowers(*leadership, assignment, end);
   (*log)->SetReplicated(true, next.committed);
   (*log)->SetDurableListener([this] {
     {
@@ -270,16 +277,47 @@ void Replicator::Lead(const ShardKey& shard, const Assignment& assignment) {
   writable_epoch_[shard] = assignment.epoch;
 }
 
+void Replicator::SetFollowers(Leadership& leadership, const Assignment& assignment, uint64_t from) {
+  std::vector<FollowerProgress> next;
+  const auto add = [&](const std::string& node_id, bool voter) {
+    if (node_id == node_.node_id()) {
+      return;
+    }
+    auto known = std::find_if(leadership.followers.begin(), leadership.followers.end(),
+                              [&](const FollowerProgress& f) { return f.node_id == node_id; });
+    FollowerProgress& follower = next.emplace_back();
+    if (known != leadership.followers.end()) {
+      follower = *known;
+    } else {
+      follower.node_id = node_id;
+      follower.next_from = from;  // a follower that lacks entries says so, and is sent them
+    }
+    follower.voter = voter;
+  };
+  for (const std::string& node_id : assignment.replicas) {
+    add(node_id, true);
+  }
+  for (const std::string& node_id : assignment.learners) {
+    add(node_id, false);
+  }
+  leadership.followers = std::move(next);
+  leadership.replica_count = std::max<size_t>(assignment.replicas.size(), 1);
+}
+
 void Replicator::StopLeading(const ShardKey& shard, const std::string& why) {
   auto it = leading_.find(shard);
   if (it == leading_.end()) {
     return;
   }
   it->second->log->SetDurableListener(nullptr);
-  it->second->log->FailAwaiting(Status(
-      ErrorCode::kInternalFailure,
-      fmt::format("node {} stopped leading {} ({}); the record may or may not be stored",
-                  node_.node_id(), ShardName(shard.first, shard.second), why)));
+  if (it->second->replica_count == 1) {
+    // The only voter: what it holds durably is committed (a move seals the shard there next).
+    it->second->log->AdvanceHighWatermark(it->second->log->durable_end());
+  }
+  it->second->log->FailAwaiting(
+      Status(ErrorCode::kInternalFailure,
+             fmt::format("node {} stopped leading {} ({}); the record may or may not be stored",
+                         node_.node_id(), ShardName(shard.first, shard.second), why)));
   spdlog::info("cluster: node {} stops leading {} in epoch {}: {}", node_.node_id(),
                ShardName(shard.first, shard.second), it->second->epoch, why);
   leading_.erase(it);
@@ -304,34 +342,38 @@ void Replicator::SendBatch(const std::string& node_id, Link& link) {
   auto call = std::make_shared<Call>();
   std::vector<std::pair<ShardKey, uint64_t>> sent;
   uint64_t bytes = 0;
-  for (auto& [shard, leadership] : leading_) {
-    auto follower = std::find_if(leadership->followers.begin(), leadership->followers.end(),
-                                 [&](const FollowerProgress& f) { return f.node_id == node_id; });
-    if (follower == leadership->followers.end() || now < follower->retry_at) {
-      continue;
-    }
-    const bool entries = follower->next_from < leadership->log->durable_end();
-    const bool watermark = leadership->log->committed_end() > follower->watermark_sent &&
-                           now - follower->last_sent >= kWatermarkUpdate;
-    if (!entries && !watermark && now - follower->last_sent < kHeartbeat) {
-      continue;
-    }
-    StatusOr<uint64_t> added = AddAppend(shard, *leadership, *follower, call->request);
-    if (!added.ok()) {
-      spdlog::error("cluster: cannot read {} to replicate it: {}",
-                    ShardName(shard.first, shard.second), added.status().ToString());
-      follower->retry_at = now + kRetryAfter;
-      continue;
-    }
-    follower->last_sent = now;
-    follower->watermark_sent =
-        call->request.appends(call->request.appends_size() - 1).high_watermark();
-    // The next batch continues where this one ends; an answer that says otherwise rewinds it.
-    follower->next_from = call->request.appends(call->request.appends_size() - 1).end();
-    sent.emplace_back(shard, leadership->epoch);
-    bytes += *added;
-    if (bytes >= kMaxBytesPerBatch) {
-      break;  // the rest go in the next batch, right after this one's answer
+  // Voters' Appends first: a learner's fill must not hold up the writes waiting for them.
+  for (const bool voters : {true, false}) {
+    for (auto& [shard, leadership] : leading_) {
+      if (bytes >= kMaxBytesPerBatch) {
+        break;  // the rest go in the next batch, right after this one's answer
+      }
+      auto follower = std::find_if(leadership->followers.begin(), leadership->followers.end(),
+                                   [&](const FollowerProgress& f) { return f.node_id == node_id; });
+      if (follower == leadership->followers.end() || follower->voter != voters ||
+          now < follower->retry_at) {
+        continue;
+      }
+      const bool entries = follower->next_from < leadership->log->durable_end();
+      const bool watermark = leadership->log->committed_end() > follower->watermark_sent &&
+                             now - follower->last_sent >= kWatermarkUpdate;
+      if (!entries && !watermark && now - follower->last_sent < kHeartbeat) {
+        continue;
+      }
+      StatusOr<uint64_t> added = AddAppend(shard, *leadership, *follower, call->request);
+      if (!added.ok()) {
+        spdlog::error("cluster: cannot read {} to replicate it: {}",
+                      ShardName(shard.first, shard.second), added.status().ToString());
+        follower->retry_at = now + kRetryAfter;
+        continue;
+      }
+      follower->last_sent = now;
+      follower->watermark_sent =
+          call->request.appends(call->request.appends_size() - 1).high_watermark();
+      // The next batch continues where this one ends; an answer that says otherwise rewinds it.
+      follower->next_from = call->request.appends(call->request.appends_size() - 1).end();
+      sent.emplace_back(shard, leadership->epoch);
+      bytes += *added;
     }
   }
   if (sent.empty()) {
@@ -358,8 +400,7 @@ void Replicator::SendBatch(const std::string& node_id, Link& link) {
 }
 
 StatusOr<uint64_t> Replicator::AddAppend(const ShardKey& shard, const Leadership& leadership,
-                                         const FollowerProgress& follower,
-                                         v1::AppendBatch& batch) {
+                                         const FollowerProgress& follower, v1::AppendBatch& batch) {
   RIFFLE_ASSIGN_OR_RETURN(
       storage::ReadResult read,
       leadership.log->ReadDurable(follower.next_from, kMaxEntriesPerAppend, kMaxBytesPerAppend));
@@ -369,6 +410,7 @@ StatusOr<uint64_t> Replicator::AddAppend(const ShardKey& shard, const Leadership
   request.set_epoch(leadership.epoch);
   request.set_leader_node_id(node_.node_id());
   request.set_prev_end(follower.next_from);
+  request.set_learner(!follower.voter);
   for (const EpochStart& start : leadership.history) {
     v1::EpochStart* out = request.add_history();
     out->set_epoch(start.epoch);
@@ -390,9 +432,8 @@ StatusOr<uint64_t> Replicator::AddAppend(const ShardKey& shard, const Leadership
 void Replicator::Handle(const Completion& completion) {
   Link& link = links_[completion.node_id];
   --link.in_flight;
-  const bool answered =
-      completion.status.ok() &&
-      completion.response.results_size() == static_cast<int>(completion.sent.size());
+  const bool answered = completion.status.ok() && completion.response.results_size() ==
+                                                      static_cast<int>(completion.sent.size());
   if (!answered) {
     link.retry_at = Clock::now() + kRetryAfter;
     for (const auto& [shard, epoch] : completion.sent) {
@@ -404,8 +445,7 @@ void Replicator::Handle(const Completion& completion) {
   }
   for (size_t i = 0; i < completion.sent.size(); ++i) {
     const auto& [shard, epoch] = completion.sent[i];
-    HandleOne(shard, epoch, completion.node_id,
-              completion.response.results(static_cast<int>(i)));
+    HandleOne(shard, epoch, completion.node_id, completion.response.results(static_cast<int>(i)));
   }
 }
 
@@ -444,16 +484,22 @@ void Replicator::HandleOne(const ShardKey& shard, uint64_t epoch, const std::str
     case v1::AppendResponse::GAP:
       follower->next_from = response.end();
       follower->last_ok = now;
+      if (!follower->voter) {
+        // What a learner holds, exactly (a wiped one holds less than it said before); it is
+        // not ready to vote until it has every committed entry again.
+        follower->acked_end = response.end();
+        follower->caught_up = false;
+      }
       break;
     case v1::AppendResponse::FENCED:
-      StopLeading(shard, fmt::format("replica {} has promised epoch {}", node_id,
-                                     response.epoch()));
+      StopLeading(shard,
+                  fmt::format("replica {} has promised epoch {}", node_id, response.epoch()));
       break;
     case v1::AppendResponse::DIVERGED:
-      spdlog::error("cluster: replica {} refused {} from node {} in epoch {} (would cut "
-                    "committed entries)",
-                    node_id, ShardName(shard.first, shard.second), node_.node_id(),
-                    leadership.epoch);
+      spdlog::error(
+          "cluster: replica {} refused {} from node {} in epoch {} (would cut "
+          "committed entries)",
+          node_id, ShardName(shard.first, shard.second), node_.node_id(), leadership.epoch);
       follower->retry_at = now + 5 * kRetryAfter;
       break;
     default:
@@ -486,16 +532,30 @@ void Replicator::Advance(const ShardKey& shard, Leadership& leadership) {
   ShardReplication described;
   described.epoch = leadership.epoch;
   described.durable_end = durable;
-  for (const FollowerProgress& follower : leadership.followers) {
-    ends.push_back(follower.acked_end);
-    const bool fresh = follower.last_ok != Clock::time_point{} &&
-                       now - follower.last_ok < kInSyncWindow;
-    in_sync += fresh ? 1 : 0;
-    if (fresh) {
-      in_sync_nodes.push_back(follower.node_id);
+  for (FollowerProgress& follower : leadership.followers) {
+    const bool fresh =
+        follower.last_ok != Clock::time_point{} && now - follower.last_ok < kInSyncWindow;
+    if (follower.voter) {
+      ends.push_back(follower.acked_end);
+      in_sync += fresh ? 1 : 0;
+      if (fresh) {
+        in_sync_nodes.push_back(follower.node_id);
+      }
+    } else {
+      // A learner is reported once it holds every committed entry: made a voter then, it
+      // leaves every entry committed so far on a majority of the new voters. It stays
+      // reported (the controller may be slow to look) until a gap shows it lost entries.
+      follower.caught_up =
+          follower.caught_up || (follower.last_ok != Clock::time_point{} &&
+                                 follower.acked_end >= leadership.log->committed_end());
+      if (fresh && follower.caught_up) {
+        in_sync_nodes.push_back(follower.node_id);
+      }
     }
-    described.followers.push_back({follower.node_id, follower.acked_end, fresh});
+    described.followers.push_back(
+        {follower.node_id, follower.acked_end, fresh && follower.voter, !follower.voter});
   }
+  described.voters = leadership.replica_count;
   const size_t quorum = leadership.replica_count / 2 + 1;
   std::sort(ends.begin(), ends.end(), std::greater<>());
   if (ends.size() >= quorum && ends[quorum - 1] > leadership.epoch_start) {

@@ -46,12 +46,14 @@ struct ShardReplication {
   uint64_t epoch = 0;
   uint64_t high_watermark = 0;
   uint64_t durable_end = 0;
+  size_t voters = 0;  // the leader included
   struct Replica {
     std::string node_id;
     uint64_t acked_end = 0;
-    bool in_sync = false;
+    bool in_sync = false;  // a voter that answered lately
+    bool learner = false;
   };
-  std::vector<Replica> followers;
+  std::vector<Replica> followers;  // voters, then learners
 };
 
 class Replicator {
@@ -83,6 +85,9 @@ class Replicator {
   void Round();
   void Reconcile();
   void Lead(const ShardKey& shard, const Assignment& assignment);
+  // Makes the leadership's followers the assignment's other voters and its learners, keeping
+  // what it knows of those it had; new ones are sent entries from `from` on.
+  void SetFollowers(Leadership& leadership, const Assignment& assignment, uint64_t from);
   void StopLeading(const ShardKey& shard, const std::string& why);
   // Calls to a follower node (two at a time), each carrying an Append for every shard it
   // follows that has entries to ship or is due a heartbeat.

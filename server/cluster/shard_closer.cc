@@ -57,14 +57,7 @@ bool ShardCloser::MarkClosing(const ShardKey& shard, const Assignment& assignmen
   }
   Assignment closing = assignment;
   closing.closing = true;
-  const std::string prefix = node_.membership().Key("");
-  StatusOr<TxnResult> txn = node_.etcd().Txn(
-      {Compare::CreateRevision(prefix + "controller", Compare::Result::kEqual,
-                               node_.membership().controller_epoch()),
-       Compare::ModRevision(prefix + AssignmentKey(shard.first, shard.second),
-                            Compare::Result::kEqual, assignment.mod_revision)},
-      {Op::Put(prefix + AssignmentKey(shard.first, shard.second), EncodeAssignment(closing))});
-  return txn.ok() && txn->succeeded;
+  return node_.ReplaceAssignment(shard.first, shard.second, assignment, closing);
 }
 
 StatusOr<std::vector<uint64_t>> ShardCloser::Seal(uint64_t stream_id,
@@ -196,15 +189,7 @@ void ShardCloser::ReopenAbandoned() {
       ++settled.epoch;
       ops.push_back(Op::Delete(prefix + SealKey(shard.first, shard.second)));
     }
-    ops.push_back(
-        Op::Put(prefix + AssignmentKey(shard.first, shard.second), EncodeAssignment(settled)));
-    StatusOr<TxnResult> txn =
-        node_.etcd().Txn({Compare::CreateRevision(prefix + "controller", Compare::Result::kEqual,
-                                                  node_.membership().controller_epoch()),
-                          Compare::ModRevision(prefix + AssignmentKey(shard.first, shard.second),
-                                               Compare::Result::kEqual, assignment.mod_revision)},
-                         ops);
-    if (txn.ok() && txn->succeeded) {
+    if (node_.ReplaceAssignment(shard.first, shard.second, assignment, settled, std::move(ops))) {
       spdlog::info(
           "cluster: {} {}", ShardName(shard),
           reopen ? fmt::format("reopened in epoch {}: its reshard did not happen", settled.epoch)

@@ -218,10 +218,10 @@ Status ShardMover::Copy(const broker::ShardRef& shard, const Assignment& assignm
 }
 
 void ShardMover::Rebalance() {
-  // Only unreplicated shards move this way; a replicated one has copies on other nodes already
-  // and fails over to one of them.
+  // Only shards of one voting copy move this way (learners being filled are dropped by the
+  // move); a replicated one has copies on other nodes already and fails over to one of them.
   auto assignments = node_.view().Assignments();
-  std::erase_if(assignments, [](const auto& entry) { return entry.second.replicated(); });
+  std::erase_if(assignments, [](const auto& entry) { return entry.second.voters() > 1; });
   std::map<std::string, size_t> load;
   std::set<std::string> draining;
   std::set<std::string> alive;
@@ -278,6 +278,9 @@ void ShardMover::Rebalance() {
   if (moving > 0 || !draining.empty()) {
     return;  // balance once the drains are done
   }
+  if (node_.replication_factor() > 1) {
+    return;  // a shard of one copy there is given more by ReplicaPlanner, not moved
+  }
   auto most = std::max_element(load.begin(), load.end(),
                                [](const auto& a, const auto& b) { return a.second < b.second; });
   auto fewest = least();
@@ -298,15 +301,12 @@ bool ShardMover::StartMove(const broker::ShardRef& shard, const Assignment& assi
   if (target == assignment.node_id) {
     return false;
   }
-  const std::string prefix = node_.membership().Key("");
-  StatusOr<TxnResult> txn = node_.etcd().Txn(
-      {Compare::CreateRevision(prefix + "controller", Compare::Result::kEqual,
-                               node_.membership().controller_epoch()),
-       Compare::ModRevision(prefix + AssignmentKey(shard.stream_id, shard.ordinal),
-                            Compare::Result::kEqual, assignment.mod_revision)},
-      {Op::Put(prefix + AssignmentKey(shard.stream_id, shard.ordinal),
-               EncodeAssignment(assignment.node_id, assignment.epoch + 1, target))});
-  const bool started = txn.ok() && txn->succeeded;
+  Assignment moving;
+  moving.node_id = assignment.node_id;
+  moving.epoch = assignment.epoch + 1;
+  moving.moving_to = target;
+  const bool started =
+      node_.ReplaceAssignment(shard.stream_id, shard.ordinal, assignment, moving);
   if (started) {
     spdlog::info("cluster: moving shard {}/{} from {} to {}", shard.stream_id, shard.ordinal,
                  assignment.node_id, target);

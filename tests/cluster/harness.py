@@ -448,6 +448,10 @@ class ClusterPerTest:
         super().setUp()
         self.cluster = Cluster(size=3, node_args=self.node_args)
         self.addCleanup(self.cluster.cleanup)
+        self.start_cluster()
+
+    def start_cluster(self):
+        """Starts every node; a test class may start fewer."""
         self.cluster.start()
 
     def tearDown(self):

@@ -63,13 +63,19 @@ class Producer(threading.Thread):
         self.count = 0
 
     def run(self):
+        try:
+            self.produce()
+        except BaseException as e:  # noqa: BLE001 - stop_producers reports it
+            self.errors.append(f"producer {self.label} died: {e!r}")
+
+    def produce(self):
         nodes = list(self.cluster.nodes.values())
         i = 0
         while not self.stop.is_set():
             node = nodes[i % len(nodes)]
             i += 1
-            if node.proc is None or node.paused:
-                continue
+            if node.proc is None or node.paused or node.ports is None:
+                continue  # down, or starting
             records = [(f"{self.label}-{i}-{j}-{uuid.uuid4().hex[:8]}", f"key-{(i + j) % 16}")
                        for j in range(self.batch)]
             with self.ledger.lock:
@@ -123,7 +129,9 @@ def stop_producers(test, producers):
     return sum(p.count for p in producers)
 
 
-class ReplicationTest(ClusterPerTest, unittest.TestCase):
+class ReplicatedStreamTest(ClusterPerTest):
+    """A stream of SHARDS shards created through node 1, a ledger, and the checks."""
+
     def setUp(self):
         super().setUp()
         self.stream = f"repl-{uuid.uuid4().hex[:6]}"
@@ -219,7 +227,9 @@ class ReplicationTest(ClusterPerTest, unittest.TestCase):
             unknown = [d for d in seen if d not in sent and not d.startswith("probe-")]
             self.assertEqual(unknown, [], f"{what}: records nobody sent")
 
-    # -- tests -------------------------------------------------------------------
+
+
+class ReplicationTest(ReplicatedStreamTest, unittest.TestCase):
 
     def test_kill9_of_the_leader_in_a_loop_loses_nothing_acknowledged(self):
         producers = self.start_producers()
