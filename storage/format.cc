@@ -9,7 +9,9 @@ namespace riffle::storage {
 namespace {
 
 // Version 2 added resource policies and the warm throughput target; version 1 still decodes.
-constexpr uint8_t kStreamMetaVersion = 2;
+// Version 3 adds the replication factor; a stream without one is still written as version 2,
+// which riffled before it reads.
+constexpr uint8_t kStreamMetaVersion = 3;
 constexpr uint8_t kAccountMetaVersion = 1;
 constexpr uint8_t kGroupMetaVersion = 1;
 
@@ -296,7 +298,7 @@ std::optional<int64_t> DecodeRecordArrival(std::string_view value) {
 
 std::string EncodeStreamMeta(const StreamMeta& meta) {
   std::string out;
-  out.push_back(static_cast<char>(kStreamMetaVersion));
+  out.push_back(static_cast<char>(meta.replication_factor != 0 ? kStreamMetaVersion : 2));
   PutVarint(out, meta.id);
   PutString(out, meta.name);
   PutString(out, meta.status);
@@ -339,6 +341,9 @@ std::string EncodeStreamMeta(const StreamMeta& meta) {
   }
   PutString(out, meta.resource_policy);
   PutVarint(out, static_cast<uint64_t>(meta.warm_throughput_mibps));
+  if (meta.replication_factor != 0) {
+    PutVarint(out, meta.replication_factor);
+  }
   return out;
 }
 
@@ -399,6 +404,9 @@ std::optional<StreamMeta> DecodeStreamMeta(std::string_view value) {
   if (version >= 2) {
     meta.resource_policy = std::string(r.String());
     meta.warm_throughput_mibps = static_cast<int64_t>(r.Varint());
+  }
+  if (version >= 3) {
+    meta.replication_factor = static_cast<uint32_t>(r.Varint());
   }
   if (!r.ok() || !r.done()) {
     return std::nullopt;

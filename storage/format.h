@@ -120,7 +120,12 @@ struct StreamMeta {
   std::vector<ConsumerMeta> consumers;
   std::string resource_policy;        // PutResourcePolicy's document, verbatim; empty: none
   int64_t warm_throughput_mibps = 0;  // UpdateStreamWarmThroughput's target; 0: none
+  // Copies of each shard in a cluster, set at creation; 0: the cluster's default.
+  uint32_t replication_factor = 0;
 };
+
+// The most copies of a shard a stream may ask for.
+inline constexpr int64_t kMaxReplicationFactor = 5;
 
 std::string EncodeStreamMeta(const StreamMeta& meta);
 std::optional<StreamMeta> DecodeStreamMeta(std::string_view value);

@@ -191,6 +191,25 @@ TEST(StreamMetaTest, RoundTripsEveryField) {
   EXPECT_FALSE(DecodeStreamMeta(truncated).has_value());
 }
 
+// A stream with its own replication factor is written as version 3; one without stays
+// version 2, which riffled before version 3 reads.
+TEST(StreamMetaTest, ReplicationFactorOnlyWhenSet) {
+  StreamMeta meta;
+  meta.id = 9;
+  meta.name = "copies";
+  EXPECT_EQ(EncodeStreamMeta(meta)[0], 2);
+  meta.replication_factor = 2;
+  const std::string encoded = EncodeStreamMeta(meta);
+  EXPECT_EQ(encoded[0], 3);
+  std::optional<StreamMeta> decoded = DecodeStreamMeta(encoded);
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(decoded->replication_factor, 2u);
+  meta.replication_factor = 0;
+  decoded = DecodeStreamMeta(EncodeStreamMeta(meta));
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(decoded->replication_factor, 0u);
+}
+
 // Data dirs written before resource policies keep their streams: version 1 is version 2
 // without the policy and warm throughput members.
 TEST(StreamMetaTest, DecodesVersionOne) {

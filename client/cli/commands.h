@@ -24,6 +24,7 @@ struct CreateStreamArgs {
   std::string stream;
   std::optional<int32_t> shards;
   bool on_demand = false;
+  std::optional<int32_t> replication_factor;
 };
 Status CreateStream(client::Client& client, const Output& output, const CreateStreamArgs& args);
 Status ListStreams(client::Client& client, const Output& output);

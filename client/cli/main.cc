@@ -1,6 +1,6 @@
 // riffle: command-line client for riffled's gRPC API.
 //
-//   riffle [--endpoint HOST:PORT] [--json] [--credentials ID:SECRET] [--tls-ca FILE] stream create NAME --shards N [--on-demand]
+//   riffle [--endpoint HOST:PORT] [--json] [--credentials ID:SECRET] [--tls-ca FILE] stream create NAME --shards N [--on-demand] [--replication-factor R]
 //   riffle stream list | stream describe NAME | stream delete NAME [--enforce-consumer-deletion]
 //   riffle stream split NAME --shard ID --hash-key K | stream merge NAME --shard A --adjacent B
 //   riffle stream scale NAME --shards N             UNIFORM_SCALING to N open shards
@@ -87,6 +87,10 @@ int main(int argc, char** argv) {
   CLI::Option* shards_option =
       create->add_option("--shards", shards, "number of shards (PROVISIONED)");
   create->add_flag("--on-demand", create_args.on_demand, "ON_DEMAND mode: no per-shard quotas");
+  int32_t replication_factor = 0;
+  CLI::Option* replication_option = create->add_option(
+      "--replication-factor", replication_factor,
+      "copies of each shard in a cluster, 1-5 (default: the cluster's)");
   CLI::App* list = stream->add_subcommand("list", "list streams");
   std::string describe_name;
   CLI::App* describe = stream->add_subcommand("describe", "show a stream and its shards");
@@ -267,6 +271,9 @@ int main(int argc, char** argv) {
   riffle::client::Client client(client_options);
   riffle::Status status;
   if (create->parsed()) {
+    if (replication_option->count() > 0) {
+      create_args.replication_factor = replication_factor;
+    }
     if (shards_option->count() > 0) {
       create_args.shards = shards;
     }

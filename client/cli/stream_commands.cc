@@ -72,6 +72,7 @@ std::vector<std::string> JsonStrings(const std::vector<std::string>& values) {
 Status CreateStream(client::Client& client, const Output& output, const CreateStreamArgs& args) {
   client::CreateStreamOptions options;
   options.shard_count = args.shards;
+  options.replication_factor = args.replication_factor;
   if (args.on_demand) {
     options.mode = client::StreamMode::kOnDemand;
   }

@@ -342,6 +342,9 @@ Status Client::CreateStream(const std::string& stream_name, const CreateStreamOp
     request.set_mode(*options.mode == StreamMode::kOnDemand ? v1::ON_DEMAND : v1::PROVISIONED);
   }
   request.mutable_tags()->insert(options.tags.begin(), options.tags.end());
+  if (options.replication_factor) {
+    request.set_replication_factor(*options.replication_factor);
+  }
   v1::CreateStreamResponse response;
   return rpc_->Call(&v1::Riffle::Stub::CreateStream, request, response);
 }

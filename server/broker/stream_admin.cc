@@ -23,6 +23,7 @@ Status BrokerImpl::CreateStream(const RequestContext& ctx, const CreateStreamReq
           kMaxMaxRecordSizeKiB);
   v.TagMap(req.tags, "tags", 0, 200);
   v.Range(req.warm_throughput_mibps, "warmThroughputMiBps", 0, INT32_MAX);
+  v.Range(req.replication_factor, "replicationFactor", 1, storage::kMaxReplicationFactor);
   RIFFLE_RETURN_IF_ERROR(v.ToStatus());
   const bool on_demand = req.stream_mode == "ON_DEMAND" || (!req.stream_mode && !req.shard_count);
   if (on_demand && req.shard_count) {
@@ -73,6 +74,7 @@ Status BrokerImpl::CreateStream(const RequestContext& ctx, const CreateStreamReq
   meta.max_record_size_kib =
       static_cast<int32_t>(req.max_record_size_kib.value_or(kMinMaxRecordSizeKiB));
   meta.warm_throughput_mibps = req.warm_throughput_mibps.value_or(0);
+  meta.replication_factor = static_cast<uint32_t>(req.replication_factor.value_or(0));
   auto ranges = storage::EvenHashKeyRanges(shard_count);
   for (uint32_t i = 0; i < shard_count; ++i) {
     storage::ShardMeta shard;

@@ -39,6 +39,7 @@ struct CreateStreamRequest {
   std::map<std::string, std::string> tags;
   std::optional<int64_t> max_record_size_kib;  // 1024..10240, default 1024
   std::optional<int64_t> warm_throughput_mibps;  // ON_DEMAND only
+  std::optional<int64_t> replication_factor;     // 1..5, cluster mode (native API only)
 };
 
 struct DeleteStreamRequest {

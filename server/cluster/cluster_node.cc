@@ -269,7 +269,9 @@ std::vector<Op> ClusterNode::PlaceNewShards(const storage::CatalogChange& change
       }
       // The least loaded nodes; among equals, ones picked by the shard's ids, so that streams
       // of one shard do not all land on the same node. The first leads.
-      const size_t copies = std::min(load.size(), options_.replication_factor);
+      Assignment assignment;
+      assignment.replication_factor = meta->replication_factor;
+      const size_t copies = std::min(load.size(), ReplicationFactorOf(assignment));
       std::vector<std::pair<size_t, std::string>> ranked;  // (load, rotation) order
       const size_t rotate = (meta->id + shard.ordinal) % load.size();
       size_t index = 0;
@@ -278,7 +280,6 @@ std::vector<Op> ClusterNode::PlaceNewShards(const storage::CatalogChange& change
                             node_id);
       }
       std::sort(ranked.begin(), ranked.end());
-      Assignment assignment;
       assignment.node_id = ranked.front().second;
       assignment.epoch = 1;
       for (size_t i = 0; i < copies && copies > 1; ++i) {

@@ -57,8 +57,12 @@ class ClusterNode {
   EtcdClient& etcd() { return *etcd_; }
   const std::string& node_id() const { return options_.membership.node_id; }
   const PeerSecurity& peer_security() const { return options_.peer_security; }
-  // The copies each shard should have, as far as live nodes allow.
-  size_t replication_factor() const { return options_.replication_factor; }
+  // The copies a shard should have, as far as live nodes allow: its stream's choice, else the
+  // cluster's.
+  size_t ReplicationFactorOf(const Assignment& assignment) const {
+    return assignment.replication_factor != 0 ? assignment.replication_factor
+                                              : options_.replication_factor;
+  }
   // Called (on the watch thread) after every change of members, controller or assignments.
   void SetTopologyListener(std::function<void()> listener);
   // Conditions a catalog change must still meet when it is published, besides this node being

@@ -81,16 +81,10 @@ std::string EncodeAssignment(const Assignment& assignment) {
   if (!assignment.learners.empty()) {
     out += fmt::format(" learners={}", fmt::join(assignment.learners, ","));
   }
+  if (assignment.replication_factor != 0) {
+    out += fmt::format(" rf={}", assignment.replication_factor);
+  }
   return out;
-}
-
-std::string EncodeAssignment(const std::string& node_id, uint64_t epoch,
-                             const std::string& moving_to) {
-  Assignment assignment;
-  assignment.node_id = node_id;
-  assignment.epoch = epoch;
-  assignment.moving_to = moving_to;
-  return EncodeAssignment(assignment);
 }
 
 std::string InSyncKey(uint64_t stream_id, uint32_t ordinal) {
@@ -228,6 +222,7 @@ bool ClusterView::ApplyLocked(std::string_view suffix, const std::optional<std::
       }
       assignment.replicas = SplitCommas(Field(*value, "replicas"));
       assignment.learners = SplitCommas(Field(*value, "learners"));
+      assignment.replication_factor = Number<size_t>(Field(*value, "rf")).value_or(0);
       assignments_[{*stream, *ordinal}] = std::move(assignment);
     }
     return true;

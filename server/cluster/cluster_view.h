@@ -45,6 +45,8 @@ struct Assignment {
   // Nodes being filled with a copy (ReplicaPlanner): the leader ships them its log, but they
   // count in no quorum and no election until they become voters.
   std::vector<std::string> learners;
+  // The copies its stream asked for at creation; 0: the cluster's --replication-factor.
+  size_t replication_factor = 0;
   int64_t mod_revision = 0;  // the guard for the next change of this key
 
   // Led by the replication protocol: several voters, or learners being filled.
@@ -71,8 +73,6 @@ std::string CatalogKey(std::string_view catalog_key);  // "catalog/<key>"
 std::string AssignmentKey(uint64_t stream_id, uint32_t ordinal);
 std::string StreamAssignmentsPrefix(uint64_t stream_id);  // every shard of one stream
 std::string EncodeAssignment(const Assignment& assignment);
-std::string EncodeAssignment(const std::string& node_id, uint64_t epoch,
-                             const std::string& moving_to = "");
 std::string SealKey(uint64_t stream_id, uint32_t ordinal);
 std::string StreamSealsPrefix(uint64_t stream_id);  // every shard of one stream
 std::string InSyncKey(uint64_t stream_id, uint32_t ordinal);

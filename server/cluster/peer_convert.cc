@@ -118,6 +118,9 @@ v1::CreateStreamRequest ToProto(const broker::CreateStreamRequest& in) {
   if (in.warm_throughput_mibps) {
     out.set_warm_throughput_mibps(Int32(*in.warm_throughput_mibps));
   }
+  if (in.replication_factor) {
+    out.set_replication_factor(Int32(*in.replication_factor));
+  }
   return out;
 }
 

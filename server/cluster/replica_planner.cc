@@ -25,7 +25,6 @@ void ReplicaPlanner::Round() {
       alive.insert(member.node_id);
     }
   }
-  const size_t wanted = std::min(node_.replication_factor(), alive.size());
   const auto assignments = node_.view().Assignments();
   std::map<std::string, size_t> copies;  // per live node
   for (const std::string& node_id : alive) {
@@ -86,6 +85,7 @@ void ReplicaPlanner::Round() {
     const std::vector<std::string> voters = assignment.replicas.empty()
                                                 ? std::vector<std::string>{assignment.node_id}
                                                 : assignment.replicas;
+    const size_t wanted = std::min(node_.ReplicationFactorOf(assignment), alive.size());
     if (voters.size() >= wanted) {
       continue;
     }

@@ -13,6 +13,16 @@ constexpr auto kLookAgain = std::chrono::milliseconds(500);
 // Moves in flight at once: each holds its shard's writes up, so few at a time.
 constexpr size_t kMaxConcurrentMoves = 2;
 constexpr int64_t kCopyPageRecords = 10'000;
+
+// A move's step: the shard of one copy, on `node_id` in `epoch`. Learners being filled are
+// dropped (they follow the old owner's log); the stream's replication factor stays.
+Assignment Handover(const Assignment& assignment, const std::string& node_id, uint64_t epoch) {
+  Assignment next;
+  next.node_id = node_id;
+  next.epoch = epoch;
+  next.replication_factor = assignment.replication_factor;
+  return next;
+}
 // How long a seal waits for a majority to hold a replicated shard's last writes before it
 // tries again on the next round (the mover thread has other shards to seal and copy).
 constexpr auto kReplicatedSealWait = std::chrono::milliseconds(200);
@@ -147,7 +157,7 @@ void ShardMover::CopyAsTarget(const broker::ShardRef& shard, const Assignment& a
       {Compare::ModRevision(prefix + AssignmentKey(shard.stream_id, shard.ordinal),
                             Compare::Result::kEqual, assignment.mod_revision)},
       {Op::Put(prefix + AssignmentKey(shard.stream_id, shard.ordinal),
-               EncodeAssignment(node_.node_id(), assignment.epoch + 1)),
+               EncodeAssignment(Handover(assignment, node_.node_id(), assignment.epoch + 1))),
        Op::Delete(prefix + SealKey(shard.stream_id, shard.ordinal))});
   if (txn.ok() && txn->succeeded) {
     spdlog::info("cluster: shard {}/{} moved from {} to {} with {} records", shard.stream_id,
@@ -244,7 +254,8 @@ void ShardMover::Rebalance() {
             .Txn({Compare::ModRevision(prefix + AssignmentKey(key.first, key.second),
                                        Compare::Result::kEqual, assignment.mod_revision)},
                  {Op::Put(prefix + AssignmentKey(key.first, key.second),
-                          EncodeAssignment(assignment.node_id, assignment.epoch + 1)),
+                          EncodeAssignment(Handover(assignment, assignment.node_id,
+                                                    assignment.epoch + 1))),
                   Op::Delete(prefix + SealKey(key.first, key.second))})
             .status()
             .IgnoreError();  // looked at again next round
@@ -278,9 +289,9 @@ void ShardMover::Rebalance() {
   if (moving > 0 || !draining.empty()) {
     return;  // balance once the drains are done
   }
-  if (node_.replication_factor() > 1) {
-    return;  // a shard of one copy there is given more by ReplicaPlanner, not moved
-  }
+  // A shard of one copy whose stream wants more is given more by ReplicaPlanner, not moved.
+  std::erase_if(assignments,
+                [&](const auto& entry) { return node_.ReplicationFactorOf(entry.second) > 1; });
   auto most = std::max_element(load.begin(), load.end(),
                                [](const auto& a, const auto& b) { return a.second < b.second; });
   auto fewest = least();
@@ -301,9 +312,7 @@ bool ShardMover::StartMove(const broker::ShardRef& shard, const Assignment& assi
   if (target == assignment.node_id) {
     return false;
   }
-  Assignment moving;
-  moving.node_id = assignment.node_id;
-  moving.epoch = assignment.epoch + 1;
+  Assignment moving = Handover(assignment, assignment.node_id, assignment.epoch + 1);
   moving.moving_to = target;
   const bool started =
       node_.ReplaceAssignment(shard.stream_id, shard.ordinal, assignment, moving);

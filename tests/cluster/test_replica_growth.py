@@ -8,13 +8,31 @@ record is read back exactly once at its sequence number through the two nodes le
 """
 
 import re
+import subprocess
 import time
 import unittest
+import uuid
 
-from harness import wait_for
+from harness import ClusterPerTest, kinesis_harness, wait_for
 from test_replication import SHARDS, ReplicatedStreamTest, start_producers
+from test_status import riffle_cli
 
 LEASE_TTL_S = 2
+
+
+def copies(cluster, stream):
+    """{ordinal: (voters, learners)} from a stream's assignment keys."""
+    prefix = cluster.key("shards/%020d/" % cluster.stream_id(stream))
+    out = {}
+    for kv in cluster.etcd.range(prefix, prefix=True):
+        text = kv.value.decode()
+        node = re.search(r"(?:^|\s)node=(\S+)", text).group(1)
+        voters = re.search(r"(?:^|\s)replicas=(\S+)", text)
+        learners = re.search(r"(?:^|\s)learners=(\S+)", text)
+        out[int(kv.key[len(prefix):])] = (
+            voters.group(1).split(",") if voters else [node],
+            learners.group(1).split(",") if learners else [])
+    return out
 
 
 class ReplicaGrowthTest(ReplicatedStreamTest, unittest.TestCase):
@@ -26,18 +44,7 @@ class ReplicaGrowthTest(ReplicatedStreamTest, unittest.TestCase):
                  what="n1 to become the controller")
 
     def copies(self):
-        """{ordinal: (voters, learners)} from the stream's assignment keys."""
-        prefix = self.cluster.key("shards/%020d/" % self.cluster.stream_id(self.stream))
-        out = {}
-        for kv in self.cluster.etcd.range(prefix, prefix=True):
-            text = kv.value.decode()
-            node = re.search(r"(?:^|\s)node=(\S+)", text).group(1)
-            voters = re.search(r"(?:^|\s)replicas=(\S+)", text)
-            learners = re.search(r"(?:^|\s)learners=(\S+)", text)
-            out[int(kv.key[len(prefix):])] = (
-                voters.group(1).split(",") if voters else [node],
-                learners.group(1).split(",") if learners else [])
-        return out
+        return copies(self.cluster, self.stream)
 
     def test_shards_of_one_copy_grow_to_three_as_nodes_join_and_survive_a_kill(self):
         self.assertEqual({o: c for o, c in self.copies().items()},
@@ -73,6 +80,40 @@ class ReplicaGrowthTest(ReplicatedStreamTest, unittest.TestCase):
             self.stop_producers(producers)
         self.assertLess(failover, 15, "shards fail over to the copies made while growing")
         self.verify("after n1, the only first copy, was killed")
+
+
+class StreamReplicationFactorTest(ClusterPerTest, unittest.TestCase):
+    """The native CreateStream's replication factor, through the riffle CLI, in a cluster of
+    three whose default is three."""
+
+    node_args = ("--replication-factor", "3")
+
+    def create(self, replication_factor):
+        name = f"rf{replication_factor}-{uuid.uuid4().hex[:6]}"
+        riffle_cli("stream", "create", name, "--shards", "2", "--replication-factor",
+                   str(replication_factor), "--endpoint", self.cluster.node(2).advertise_addr)
+        return name
+
+    def test_a_stream_keeps_the_copies_it_asked_for(self):
+        one, two = self.create(1), self.create(2)
+        # Several rounds of the controller's planner, which would add copies up to three.
+        time.sleep(2)
+        for stream, wanted in ((one, 1), (two, 2)):
+            for ordinal, (voters, learners) in copies(self.cluster, stream).items():
+                self.assertEqual((len(voters), learners), (wanted, []),
+                                 f"{stream} shard {ordinal}: {voters} {learners}")
+            client = self.cluster.node(3).kinesis()
+            out = client.put_record(StreamName=stream, Data=b"x", PartitionKey="k")
+            self.assertTrue(out["SequenceNumber"])
+
+    def test_an_out_of_range_replication_factor_is_refused(self):
+        cli = kinesis_harness.executable_from_env("RIFFLE_CLI", "/path/to/riffle")
+        done = subprocess.run([cli, "stream", "create", "too-many", "--shards", "1",
+                               "--replication-factor", "6", "--endpoint",
+                               self.cluster.node(1).advertise_addr],
+                              capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(done.returncode, 0)
+        self.assertIn("replicationFactor", done.stdout + done.stderr)
 
 
 if __name__ == "__main__":

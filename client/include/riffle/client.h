@@ -46,6 +46,8 @@ struct CreateStreamOptions {
   std::optional<int32_t> shard_count{};  // PROVISIONED streams; unset for ON_DEMAND
   std::optional<StreamMode> mode{};      // unset: the server's default for what else is given
   std::map<std::string, std::string> tags{};
+  // Copies of each shard in a cluster, 1-5; unset: the cluster's --replication-factor.
+  std::optional<int32_t> replication_factor{};
 };
 
 struct HashKeyRange {

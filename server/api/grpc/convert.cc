@@ -116,6 +116,9 @@ broker::CreateStreamRequest FromProto(const v1::CreateStreamRequest& in) {
   if (in.has_warm_throughput_mibps()) {
     out.warm_throughput_mibps = in.warm_throughput_mibps();
   }
+  if (in.has_replication_factor()) {
+    out.replication_factor = in.replication_factor();
+  }
   return out;
 }
 
