@@ -197,7 +197,7 @@ bool ClusterView::ApplyLocked(std::string_view suffix, const std::optional<std::
       } else {
         in_sync_[{*stream, *ordinal}] =
             InSync{Number<uint64_t>(Field(*value, "epoch")).value_or(0),
-                   SplitCommas(Field(*value, "in_sync"))};
+                   SplitCommas(Field(*value, "in_sync")), mod_revision};
       }
       return false;  // what the leaders report, not who serves what
     }

@@ -59,6 +59,7 @@ struct Assignment {
 struct InSync {
   uint64_t epoch = 0;
   std::vector<std::string> replicas;  // the leader first
+  int64_t mod_revision = 0;           // when it was written
 };
 
 // A moving or closing shard's leader has stopped writing it at `end` (in the assignment's

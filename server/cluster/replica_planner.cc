@@ -63,8 +63,11 @@ void ReplicaPlanner::Round() {
         }
         continue;
       }
+      // Only a report written since the assignment took its current form: an older one may
+      // name a learner that left and came back empty.
       std::optional<InSync> in_sync = node_.view().InSyncOf(shard.first, shard.second);
-      if (!in_sync || in_sync->epoch != assignment.epoch) {
+      if (!in_sync || in_sync->epoch != assignment.epoch ||
+          in_sync->mod_revision <= assignment.mod_revision) {
         continue;
       }
       for (const std::string& learner : assignment.learners) {

@@ -193,8 +193,9 @@ void Replicator::Round() {
 
 void Replicator::Reconcile() {
   const bool serving = node_.membership().Serving();
+  const std::map<ShardKey, Assignment> all = node_.view().Assignments();
   std::map<ShardKey, Assignment> mine;
-  for (auto& [shard, assignment] : node_.view().Assignments()) {
+  for (const auto& [shard, assignment] : all) {
     if (assignment.replicated() && assignment.node_id == node_.node_id() && serving) {
       mine.emplace(shard, assignment);
     }
@@ -203,11 +204,23 @@ void Replicator::Reconcile() {
     auto found = mine.find(it->first);
     if (found == mine.end() || found->second.epoch != it->second->epoch) {
       const ShardKey shard = (it++)->first;
+      auto now = all.find(shard);
+      if (leading_.at(shard)->replica_count == 1 && now != all.end() &&
+          now->second.node_id == node_.node_id() && !now->second.replicated()) {
+        // This node's copy is the shard's only one again (its learner left, or it is moving
+        // away): what it holds durably is committed, now and from here on. Before the stop,
+        // so the writes waiting for that are answered, not failed.
+        leading_.at(shard)->log->SetReplicated(false, 0);
+      }
       StopLeading(shard, serving ? "its leadership moved on" : "this node's lease has lapsed");
     } else {
       // The same leadership, with a changed assignment (a reshard's closing mark, a learner
-      // added or promoted), which now guards what this leader writes to etcd.
-      it->second->assignment_revision = found->second.mod_revision;
+      // added or promoted), which now guards what this leader writes to etcd; the in-sync set
+      // is reported again under it.
+      if (it->second->assignment_revision != found->second.mod_revision) {
+        it->second->assignment_revision = found->second.mod_revision;
+        it->second->published.clear();
+      }
       SetFollowers(*it->second, found->second, it->second->log->durable_end());
       ++it;
     }
@@ -238,6 +251,11 @@ void Replicator::Lead(const ShardKey& shard, const Assignment& assignment) {
   const uint64_t end = (*log)->durable_end();
   ReplicaState next = *state;
   next.fenced_epoch = assignment.epoch;
+  if ((*log)->replicated()) {
+    // This node has followed or led the shard since it started: what its log shows as
+    // committed is, and may be ahead of what was last saved.
+    next.committed = std::max(next.committed, (*log)->committed_end());
+  }
   if (next.history.empty()) {
     // No replica ever wrote this copy: it is a new shard's, or the one copy an unreplicated
     // shard had until now (ReplicaPlanner gives it learners), written by this node alone, so
@@ -310,10 +328,6 @@ void Replicator::StopLeading(const ShardKey& shard, const std::string& why) {
     return;
   }
   it->second->log->SetDurableListener(nullptr);
-  if (it->second->replica_count == 1) {
-    // The only voter: what it holds durably is committed (a move seals the shard there next).
-    it->second->log->AdvanceHighWatermark(it->second->log->durable_end());
-  }
   it->second->log->FailAwaiting(
       Status(ErrorCode::kInternalFailure,
              fmt::format("node {} stopped leading {} ({}); the record may or may not be stored",
@@ -545,9 +559,14 @@ void Replicator::Advance(const ShardKey& shard, Leadership& leadership) {
       // A learner is reported once it holds every committed entry: made a voter then, it
       // leaves every entry committed so far on a majority of the new voters. It stays
       // reported (the controller may be slow to look) until a gap shows it lost entries.
+      // The watermark counts only once it is this leadership's own (past the first offset of
+      // its epoch, or nothing inherited to commit): before, it may lag what is committed.
+      const bool watermark_known = leadership.log->committed_end() > leadership.epoch_start ||
+                                   leadership.log->durable_end() == leadership.epoch_start;
       follower.caught_up =
-          follower.caught_up || (follower.last_ok != Clock::time_point{} &&
-                                 follower.acked_end >= leadership.log->committed_end());
+          follower.caught_up ||
+          (watermark_known && follower.last_ok != Clock::time_point{} &&
+           follower.acked_end >= leadership.log->committed_end());
       if (fresh && follower.caught_up) {
         in_sync_nodes.push_back(follower.node_id);
       }

@@ -170,6 +170,11 @@ Status ShardMover::Copy(const broker::ShardRef& shard, const Assignment& assignm
   StatusOr<std::shared_ptr<storage::ShardLog>> log =
       store_.OpenShard(shard.stream_id, shard.ordinal);
   RIFFLE_RETURN_IF_ERROR(log.status());
+  if ((*log)->replicated()) {
+    // This node was a learner of the shard: what it holds is a prefix of the source's log
+    // (shipped from it), so the copy goes on from its end, as this node's only copy.
+    (*log)->SetReplicated(false, 0);
+  }
   uint64_t from = (*log)->committed_end();
   if (from >= seal.end) {
     return Status();  // copied before (a retry after the final transaction failed)
