@@ -12,6 +12,10 @@
 namespace riffle::cluster {
 namespace {
 
+// Shards being filled at once, cluster-wide: each fill reads the whole shard on its leader and
+// writes it on its learner, beside the writes those nodes serve.
+constexpr size_t kMaxLearnersInFlight = 64;
+
 bool Contains(const std::vector<std::string>& nodes, const std::string& node_id) {
   return std::find(nodes.begin(), nodes.end(), node_id) != nodes.end();
 }
@@ -30,7 +34,9 @@ void ReplicaPlanner::Round() {
   for (const std::string& node_id : alive) {
     copies[node_id] = 0;
   }
+  size_t filling = 0;
   for (const auto& [shard, assignment] : assignments) {
+    filling += assignment.learners.empty() ? 0 : 1;
     for (const std::string& node_id : assignment.replicas.empty()
                                           ? std::vector<std::string>{assignment.node_id}
                                           : assignment.replicas) {
@@ -89,7 +95,7 @@ void ReplicaPlanner::Round() {
                                                 ? std::vector<std::string>{assignment.node_id}
                                                 : assignment.replicas;
     const size_t wanted = std::min(node_.ReplicationFactorOf(assignment), alive.size());
-    if (voters.size() >= wanted) {
+    if (voters.size() >= wanted || filling >= kMaxLearnersInFlight) {
       continue;
     }
     std::optional<std::string> target;
@@ -106,6 +112,7 @@ void ReplicaPlanner::Round() {
     grown.learners = {*target};
     if (node_.ReplaceAssignment(shard.first, shard.second, assignment, grown)) {
       ++copies[*target];
+      ++filling;
       spdlog::info("cluster: node {} receives a copy of {} as a learner ({} of {} copies)", *target,
                    name, voters.size(), wanted);
     }

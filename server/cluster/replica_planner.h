@@ -10,7 +10,7 @@
 //            so nothing committed before the change can be missed by a later election.
 //
 // Both are compare-and-swaps on the assignment, guarded by the controller epoch, in the
-// assignment's epoch. A shard of one copy becomes a replicated shard whose only voter is its
+// assignment's epoch. At most 64 shards fill at once, cluster-wide. A shard of one copy becomes a replicated shard whose only voter is its
 // owner (which has every record it acknowledged) when its first learner is added.
 //
 // Not thread-safe: the mover thread runs Round on the controller.

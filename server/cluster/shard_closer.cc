@@ -76,7 +76,7 @@ StatusOr<std::vector<uint64_t>> ShardCloser::Seal(uint64_t stream_id,
   std::vector<std::optional<uint64_t>> ends(ordinals.size());
   const auto deadline = std::chrono::steady_clock::now() + kSealTimeout;
   for (;;) {
-    size_t sealed = 0;
+    std::optional<size_t> unsealed;  // the first shard without a seal of its current epoch
     for (size_t i = 0; i < ordinals.size(); ++i) {
       const ShardKey shard{stream_id, ordinals[i]};
       std::optional<Assignment> assignment = node_.view().AssignmentOf(shard.first, shard.second);
@@ -86,37 +86,34 @@ StatusOr<std::vector<uint64_t>> ShardCloser::Seal(uint64_t stream_id,
                       fmt::format("{} has no owner in the cluster yet; try again",
                                   storage::FormatShardId(shard.second)));
       }
-      if (!assignment->closing) {
-        MarkClosing(shard, *assignment);  // the view shows the mark (or the race) next round
-        continue;
-      }
       // A seal counts only in the epoch of the mark: an older one belongs to a reopened shard.
       std::optional<cluster::Seal> seal = node_.view().SealOf(shard.first, shard.second);
-      if (seal && seal->epoch == assignment->epoch) {
+      if (assignment->closing && seal && seal->epoch == assignment->epoch) {
         ends[i] = seal->end;
-        ++sealed;
         std::lock_guard lock(sealed_mu_);
         sealed_revisions_[shard] = assignment->mod_revision;
+        continue;
+      }
+      unsealed = unsealed.value_or(i);
+      if (!assignment->closing) {
+        MarkClosing(shard, *assignment);  // the view shows the mark (or the race) next round
       }
     }
-    if (sealed == ordinals.size()) {
+    if (!unsealed) {
       break;
     }
     if (std::chrono::steady_clock::now() >= deadline) {
       Release(stream_id, ordinals);
-      for (size_t i = 0; i < ordinals.size(); ++i) {
-        if (!ends[i]) {
-          std::optional<Assignment> assignment = node_.view().AssignmentOf(stream_id, ordinals[i]);
-          return Status(
-              ErrorCode::kServiceUnavailable,
-              fmt::format("{} could not be closed: its leader ({}) did not stop its writes "
-                          "within {} s; try again",
-                          storage::FormatShardId(ordinals[i]),
-                          assignment && !assignment->node_id.empty() ? "node " + assignment->node_id
-                                                                     : "none elected",
-                          kSealTimeout.count()));
-        }
-      }
+      std::optional<Assignment> assignment =
+          node_.view().AssignmentOf(stream_id, ordinals[*unsealed]);
+      return Status(
+          ErrorCode::kServiceUnavailable,
+          fmt::format("{} could not be closed: its leader ({}) did not stop its writes within {} "
+                      "s; try again",
+                      storage::FormatShardId(ordinals[*unsealed]),
+                      assignment && !assignment->node_id.empty() ? "node " + assignment->node_id
+                                                                 : "none elected",
+                      kSealTimeout.count()));
     }
     std::this_thread::sleep_for(kLookAgain);
   }

@@ -13,6 +13,9 @@ constexpr auto kLookAgain = std::chrono::milliseconds(500);
 // Moves in flight at once: each holds its shard's writes up, so few at a time.
 constexpr size_t kMaxConcurrentMoves = 2;
 constexpr int64_t kCopyPageRecords = 10'000;
+// How long a seal waits for a majority to hold a replicated shard's last writes before it
+// tries again on the next round (the mover thread has other shards to seal and copy).
+constexpr auto kReplicatedSealWait = std::chrono::milliseconds(200);
 
 // A move's step: the shard of one copy, on `node_id` in `epoch`. Learners being filled are
 // dropped (they follow the old owner's log); the stream's replication factor stays.
@@ -23,9 +26,6 @@ Assignment Handover(const Assignment& assignment, const std::string& node_id, ui
   next.replication_factor = assignment.replication_factor;
   return next;
 }
-// How long a seal waits for a majority to hold a replicated shard's last writes before it
-// tries again on the next round (the mover thread has other shards to seal and copy).
-constexpr auto kReplicatedSealWait = std::chrono::milliseconds(200);
 
 }  // namespace
 
