@@ -7,7 +7,9 @@
 # shards and forwards the rest. Prints each cluster figure as a share of the single node's and a
 # markdown table for docs/benchmarks.md.
 # Needs a built tree; installs etcd-server when missing. Env: SECONDS_PER_RUN (default 8),
-# RIFFLE_BUILD. Run it alone on the machine: flock /tmp/riffle-build.lock bench/cluster.sh
+# RIFFLE_BUILD, SHARDS (default 4), REPLICATION_FACTOR (default 3; 1 measures forwarding alone:
+# issue 13's row is SHARDS=12 REPLICATION_FACTOR=1 BENCH_ROWS="batch500x1k 1024 500 4").
+# Run it alone on the machine: flock /tmp/riffle-build.lock bench/cluster.sh
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${RIFFLE_BUILD:-$ROOT/build}
@@ -15,6 +17,8 @@ RIFFLED=$BUILD/server/riffled/riffled
 BENCH=$BUILD/client/bench/riffle-bench
 CLI=$BUILD/client/cli/riffle
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-8}
+SHARDS=${SHARDS:-4}
+REPLICATION_FACTOR=${REPLICATION_FACTOR:-3}
 WORK=$(mktemp -d /tmp/riffle-cluster-bench.XXXXXX)
 pids=()
 cleanup() {
@@ -60,7 +64,8 @@ start_cluster() {  # sets endpoint (node 1)
     "$RIFFLED" --data-dir "$WORK/n$i" --kinesis-port 0 --grpc-port "$grpc" --metrics-port 0 \
       --console-port 0 --fsync=always --shard-quotas=off --ports-file "$WORK/n$i.ports" \
       --etcd-endpoints "http://127.0.0.1:$client" --node-id "n$i" \
-      --advertise-addr "127.0.0.1:$grpc" --replication-factor 3 >"$WORK/n$i.log" 2>&1 &
+      --advertise-addr "127.0.0.1:$grpc" --replication-factor "$REPLICATION_FACTOR" \
+      >"$WORK/n$i.log" 2>&1 &
     pids+=($!)
     wait_file "$WORK/n$i.ports"
     [ "$i" = 1 ] && endpoint=127.0.0.1:$grpc
@@ -77,7 +82,7 @@ stop_all() {
 declare -A rate=() p50=()
 run() {  # $1 setup, $2 row, $3 record bytes, $4 records per call, $5 producers
   local key=$1/$2 out
-  "$CLI" --endpoint "$endpoint" stream create "$2" --shards 4 >/dev/null
+  "$CLI" --endpoint "$endpoint" stream create "$2" --shards "$SHARDS" >/dev/null
   for _ in $(seq 100); do
     "$CLI" --endpoint "$endpoint" --json stream describe "$2" | grep -q '"ACTIVE"' && break
     sleep 0.1
@@ -101,13 +106,13 @@ echo "single node (--fsync=always):"
 start_single
 for row in "${rows[@]}"; do run single $row; done
 stop_all
-echo "three nodes, replication factor 3 (--fsync=always on each):"
+echo "three nodes, replication factor $REPLICATION_FACTOR (--fsync=always on each):"
 start_cluster
 for row in "${rows[@]}"; do run cluster $row; done
 stop_all
 
 echo
-echo "| load (gRPC, load into node 1) | 1 node | 3 nodes, RF 3 | share |"
+echo "| load (gRPC, $SHARDS shards, load into node 1) | 1 node | 3 nodes, RF $REPLICATION_FACTOR | share |"
 echo "|---|---|---|---|"
 for row in "${rows[@]}"; do
   set -- $row
@@ -115,5 +120,7 @@ for row in "${rows[@]}"; do
     "${rate[single/$1]}" "${p50[single/$1]}" "${rate[cluster/$1]}" "${p50[cluster/$1]}" \
     "$(awk "BEGIN { print 100 * ${rate[cluster/$1]} / ${rate[single/$1]} }")"
 done
-echo "added p50 latency of a replicated PutRecord (1 producer): $(awk \
-  "BEGIN { print ${p50[cluster/put100b-1]} - ${p50[single/put100b-1]} }") ms"
+if [ -n "${rate[single/put100b-1]:-}" ]; then
+  echo "added p50 latency of a cluster PutRecord (1 producer): $(awk \
+    "BEGIN { print ${p50[cluster/put100b-1]} - ${p50[single/put100b-1]} }") ms"
+fi
