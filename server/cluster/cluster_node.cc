@@ -199,6 +199,17 @@ Status ClusterNode::CatchUp() {
   return Status();
 }
 
+StatusOr<std::map<uint64_t, storage::StreamMeta>> ClusterNode::StreamsById() const {
+  RIFFLE_ASSIGN_OR_RETURN(auto entries, store_.ScanCatalog(storage::kCatalogStreamPrefix));
+  std::map<uint64_t, storage::StreamMeta> out;
+  for (const auto& [key, value] : entries) {
+    if (std::optional<storage::StreamMeta> meta = storage::DecodeStreamMeta(value)) {
+      out.emplace(meta->id, std::move(*meta));
+    }
+  }
+  return out;
+}
+
 bool ClusterNode::ReplaceAssignment(uint64_t stream_id, uint32_t ordinal,
                                     const Assignment& current, const Assignment& next,
                                     std::vector<Op> more) {

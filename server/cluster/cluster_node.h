@@ -12,6 +12,7 @@
 // its watch. A deposed controller's transaction fails, so it changes nothing.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -24,6 +25,7 @@
 #include "server/cluster/membership.h"
 #include "server/cluster/peer_client.h"
 #include "storage/catalog_change.h"
+#include "storage/format.h"
 
 namespace riffle::storage {
 class Store;
@@ -72,6 +74,8 @@ class ClusterNode {
   // Waits until this node's view has caught up with etcd as it is now: a read after a write
   // another node made sees that write.
   Status CatchUp();
+  // The streams of this node's copy of the catalog, by stream id.
+  StatusOr<std::map<uint64_t, storage::StreamMeta>> StreamsById() const;
   // The controller's change of one shard's assignment: writes `next` over `current`, with
   // `more` in the same transaction, only while this node is still the controller it was and
   // the assignment is still `current` (its mod_revision). Whether it did.

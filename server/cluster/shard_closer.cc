@@ -19,7 +19,7 @@ std::string ShardName(const std::pair<uint64_t, uint32_t>& shard) {
 
 }  // namespace
 
-ShardCloser::ShardCloser(ClusterNode& node, storage::Store& store) : node_(node), store_(store) {
+ShardCloser::ShardCloser(ClusterNode& node) : node_(node) {
   node_.SetPublishGuard(
       [this](const storage::CatalogChange& change) { return StillSealed(change); });
 }
@@ -152,16 +152,9 @@ void ShardCloser::ReopenAbandoned() {
   if (!node_.CatchUp().ok()) {
     return;  // etcd unreachable: settled on a later round
   }
-  StatusOr<std::vector<std::pair<std::string, std::string>>> streams =
-      store_.ScanCatalog(storage::kCatalogStreamPrefix);
-  if (!streams.ok()) {
+  StatusOr<std::map<uint64_t, storage::StreamMeta>> by_id = node_.StreamsById();
+  if (!by_id.ok()) {
     return;
-  }
-  std::map<uint64_t, storage::StreamMeta> by_id;
-  for (const auto& [key, value] : *streams) {
-    if (std::optional<storage::StreamMeta> meta = storage::DecodeStreamMeta(value)) {
-      by_id.emplace(meta->id, std::move(*meta));
-    }
   }
   const std::string prefix = node_.membership().Key("");
   for (const auto& [shard, assignment] : node_.view().Assignments()) {
@@ -169,8 +162,8 @@ void ShardCloser::ReopenAbandoned() {
         abandoned.at(shard).mod_revision != assignment.mod_revision) {
       continue;  // changed since: looked at next round
     }
-    auto stream = by_id.find(shard.first);
-    if (stream == by_id.end()) {
+    auto stream = by_id->find(shard.first);
+    if (stream == by_id->end()) {
       continue;  // being deleted with its assignments
     }
     const storage::ShardMeta* meta = nullptr;

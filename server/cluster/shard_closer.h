@@ -25,7 +25,6 @@
 
 #include "server/broker/shard_sealer.h"
 #include "server/cluster/cluster_node.h"
-#include "storage/store.h"
 
 namespace riffle::cluster {
 
@@ -34,8 +33,8 @@ class ShardCloser final : public broker::ShardSealer {
   // How long a reshard waits for its parents' leaders to seal them.
   static constexpr std::chrono::seconds kSealTimeout{10};
 
-  // Borrows both, which must outlive it; guards the catalog changes `node` publishes.
-  ShardCloser(ClusterNode& node, storage::Store& store);
+  // Borrows `node`, which must outlive it; guards the catalog changes it publishes.
+  explicit ShardCloser(ClusterNode& node);
 
   StatusOr<std::vector<uint64_t>> Seal(uint64_t stream_id,
                                        const std::vector<uint32_t>& ordinals) override;
@@ -51,7 +50,6 @@ class ShardCloser final : public broker::ShardSealer {
   bool MarkClosing(const ShardKey& shard, const Assignment& assignment);
 
   ClusterNode& node_;
-  storage::Store& store_;
 
   // The catalog write closing sealed shards (ClusterNode::PublishGuard): each one's assignment
   // must still be the one whose seal gave its end, or the shard may have been reopened since

@@ -184,17 +184,12 @@ Status ShardMover::Copy(const broker::ShardRef& shard, const Assignment& assignm
     return Status(ErrorCode::kServiceUnavailable, "the source node is down");
   }
   // The stream's name, which the source's API takes.
-  std::string name;
-  RIFFLE_ASSIGN_OR_RETURN(auto streams, store_.ScanCatalog(storage::kCatalogStreamPrefix));
-  for (const auto& [key, value] : streams) {
-    std::optional<storage::StreamMeta> meta = storage::DecodeStreamMeta(value);
-    if (meta && meta->id == shard.stream_id) {
-      name = meta->name;
-    }
-  }
-  if (name.empty()) {
+  RIFFLE_ASSIGN_OR_RETURN(auto streams, node_.StreamsById());
+  auto stream = streams.find(shard.stream_id);
+  if (stream == streams.end()) {
     return Status(ErrorCode::kResourceNotFound, "the stream is gone");
   }
+  const std::string& name = stream->second.name;
   const broker::RequestContext ctx;
   broker::GetShardIteratorRequest start;
   start.stream.name = name;

@@ -206,7 +206,7 @@ int Run(const Flags& flags) {
       return 1;
     }
     cluster_node = std::move(joined).value();
-    shard_closer = std::make_unique<cluster::ShardCloser>(*cluster_node, **store);
+    shard_closer = std::make_unique<cluster::ShardCloser>(*cluster_node);
     broker_options.shard_sealer = shard_closer.get();
     broker_options.shard_ends_known = false;  // only a shard's leader knows its end
     // Twice a subscription's 5 minutes: a consumer that went on elsewhere is forgotten here.
